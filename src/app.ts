@@ -1,0 +1,89 @@
+// createApp(deps): the HTTP application — error mapping, body rules, every module. No listen here.
+import { Elysia } from "elysia";
+import { openapi } from "@elysiajs/openapi";
+import { AppError, BadRequest, PayloadTooLarge } from "./errors";
+import type { Deps } from "./deps";
+import { authRoutes } from "./modules/auth";
+import { keyRoutes } from "./modules/keys";
+import { adminRoutes } from "./modules/admin";
+import { orgRoutes } from "./modules/orgs";
+import { integrationRoutes } from "./modules/integrations";
+import { docsRoutes } from "./modules/docs";
+
+export const JSON_LIMIT = 1024 * 1024;
+
+type Issue = { path?: unknown; message?: string };
+
+function validationBody(error: unknown) {
+  const e = error as { all?: Issue[]; type?: string; valueError?: Issue };
+  const issues = (e.all ?? []).map((i) => {
+    const raw = Array.isArray(i.path) ? i.path.map((p) => (typeof p === "object" && p && "key" in p ? (p as { key: unknown }).key : p)).join(".") : String(i.path ?? "");
+    const path = raw.replace(/^\//, "").replace(/\//g, ".") || "body";
+    return { path, message: i.message ?? "is invalid" };
+  });
+  const first = issues[0] ?? { path: "body", message: "is invalid" };
+  return { status: 422, message: `${first.path}: ${first.message}`, errors: issues };
+}
+
+export function createApp(deps: Deps) {
+  return new Elysia()
+    .onRequest(({ request, set }) => {
+      const length = Number(request.headers.get("content-length") ?? 0);
+      if (length > JSON_LIMIT && (request.headers.get("content-type") ?? "").includes("json")) {
+        set.status = 413;
+        return { status: 413, message: "JSON body larger than 1 MiB." };
+      }
+    })
+    .onParse({ as: "global" }, async ({ request, contentType }) => {
+      if (!contentType?.includes("json")) return;
+      const text = await request.text();
+      if (text.length > JSON_LIMIT) throw new PayloadTooLarge("JSON body larger than 1 MiB.");
+      if (text.trim() === "") return {};
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new BadRequest("Malformed JSON body.");
+      }
+    })
+    .onError({ as: "global" }, ({ code, error, set }) => {
+      if (error instanceof AppError) {
+        set.status = error.status;
+        return error.errors ? { status: error.status, message: error.message, errors: error.errors } : { status: error.status, message: error.message };
+      }
+      switch (code) {
+        case "VALIDATION":
+          if ((error as { type?: string }).type === "response") break;
+          set.status = 422;
+          return validationBody(error);
+        case "PARSE":
+          set.status = 400;
+          return { status: 400, message: "Malformed request body." };
+        case "NOT_FOUND":
+          set.status = 404;
+          return { status: 404, message: "Route not found." };
+      }
+      deps.logger.error("request failed", { code: String(code), error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      set.status = 500;
+      return { status: 500, message: "Internal server error." };
+    })
+    .use(
+      openapi({
+        path: "/api/openapi-ui",
+        specPath: "/api/v1/openapi.json",
+        provider: null,
+        documentation: {
+          info: { title: "Ancla API", version: "1" },
+          components: { securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "X-API-Key" } } },
+          security: [{ apiKey: [] }],
+        },
+      }),
+    )
+    .use(docsRoutes())
+    .use(integrationRoutes(deps))
+    .use(authRoutes(deps))
+    .use(keyRoutes(deps))
+    .use(adminRoutes(deps))
+    .use(orgRoutes(deps));
+}
+
+export type App = ReturnType<typeof createApp>;

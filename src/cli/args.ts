@@ -1,0 +1,36 @@
+// argv → positionals and flags. Flags take a value unless declared boolean; `--` ends flag parsing.
+export type Flags = Record<string, string | boolean>;
+export type ParsedArgs = { positionals: string[]; flags: Flags; rest: string[] };
+
+const SHORT: Record<string, string> = { o: "output", q: "quiet", f: "follow", y: "yes", h: "help", v: "version" };
+export const BOOLEAN_FLAGS = new Set([
+  "json", "quiet", "yes", "follow", "help", "version", "manual", "resolved", "secret", "buildtime", "overwrite", "no-browser", "all",
+]);
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const positionals: string[] = [];
+  const flags: Flags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") return { positionals, flags, rest: argv.slice(i + 1) };
+    if (arg.startsWith("-") && arg !== "-") {
+      const long = arg.startsWith("--");
+      let name = arg.replace(/^--?/, "");
+      let value: string | undefined;
+      const eq = name.indexOf("=");
+      if (eq >= 0) [name, value] = [name.slice(0, eq), name.slice(eq + 1)];
+      if (!long) name = SHORT[name] ?? name;
+      if (value === undefined && !BOOLEAN_FLAGS.has(name)) {
+        const next = argv[i + 1];
+        if (next !== undefined && !(next.startsWith("-") && next !== "-")) value = argv[++i];
+      }
+      flags[name] = value ?? true;
+    } else positionals.push(arg);
+  }
+  return { positionals, flags, rest: [] };
+}
+
+export const flagString = (flags: Flags, name: string): string | undefined => {
+  const v = flags[name];
+  return typeof v === "string" ? v : undefined;
+};

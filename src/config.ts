@@ -1,0 +1,42 @@
+// One zod schema for `ancla serve` settings; each comes from a flag, then ANCLA_<NAME>, then its default.
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+
+const hostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i, "must be host:port");
+
+export const serveConfigSchema = z.object({
+  dataDir: z.string().min(1).default(join(homedir(), ".ancla", "server")),
+  listen: hostPort.default("127.0.0.1:8000"),
+  router: hostPort.default("127.0.0.1:8080"),
+  domain: z.string().min(1).default("localhost"),
+  publicUrl: z.string().url().optional(),
+  adminEmail: z.string().regex(/^[^\s@]+@[^\s@]+$/, "must be an email address").default("admin@localhost"),
+  masterKey: z.string().optional(),
+  maxContextSize: z.coerce.number().int().positive().default(512 * 1024 * 1024),
+  buildConcurrency: z.coerce.number().int().min(1).max(16).default(1),
+  sampleInterval: z.coerce.number().int().min(1).default(15),
+});
+export type ServeConfig = z.infer<typeof serveConfigSchema>;
+
+/** `--data-dir` ⇄ dataDir ⇄ ANCLA_DATA_DIR */
+export const flagToKey = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+export const keyToEnv = (key: string): string => "ANCLA_" + key.replace(/[A-Z]/g, (c) => "_" + c).toUpperCase();
+
+/** Merge flags over environment over defaults; throws the zod error for the caller to report. */
+export function loadServeConfig(flags: Record<string, string>, env: Record<string, string | undefined> = process.env): ServeConfig {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(serveConfigSchema.shape)) {
+    const fromEnv = env[keyToEnv(key)];
+    if (fromEnv !== undefined && fromEnv !== "") raw[key] = fromEnv;
+  }
+  for (const [flag, value] of Object.entries(flags)) raw[flagToKey(flag)] = value;
+  return serveConfigSchema.parse(raw);
+}
+
+export function splitHostPort(hp: string): { hostname: string; port: number } {
+  const i = hp.lastIndexOf(":");
+  return { hostname: hp.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(hp.slice(i + 1)) };
+}

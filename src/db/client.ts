@@ -1,0 +1,22 @@
+// Opens the SQLite database with the PRAGMAs every connection needs.
+import { Database } from "bun:sqlite";
+import { drizzle } from "drizzle-orm/bun-sqlite";
+import { count, type SQL } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import * as schema from "./schema";
+
+export type Db = ReturnType<typeof drizzle<typeof schema>>;
+
+export function openDatabase(path: string): { sqlite: Database; db: Db } {
+  const sqlite = new Database(path, { create: true, strict: true });
+  sqlite.exec("PRAGMA journal_mode = WAL");
+  sqlite.exec("PRAGMA foreign_keys = ON");
+  sqlite.exec("PRAGMA busy_timeout = 5000");
+  sqlite.exec("PRAGMA synchronous = NORMAL");
+  return { sqlite, db: drizzle(sqlite, { schema }) };
+}
+
+/** Synchronous row count (drizzle's $count is async-only). */
+export function countRows(db: Db, table: SQLiteTable, where?: SQL): number {
+  return db.select({ n: count() }).from(table).where(where).get()?.n ?? 0;
+}

@@ -1,0 +1,5 @@
+// Every table, for drizzle-kit and the typed client.
+export * from "./users";
+export * from "./orgs";
+export * from "./projects";
+export * from "./config";

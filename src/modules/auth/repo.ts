@@ -1,0 +1,32 @@
+// Queries for users and browser sessions.
+import { and, eq, gt, lt, or } from "drizzle-orm";
+import { countRows, type Db } from "../../db/client";
+import { sessions, users } from "../../db/schema";
+
+export type UserRow = typeof users.$inferSelect;
+
+export const findUserById = (db: Db, id: string) => db.select().from(users).where(eq(users.id, id)).get();
+
+export const findUserByLogin = (db: Db, login: string) =>
+  db.select().from(users).where(or(eq(users.email, login), eq(users.username, login))).get();
+
+export const insertUser = (db: Db, row: typeof users.$inferInsert) => db.insert(users).values(row).returning().get();
+
+export const updateUser = (db: Db, id: string, patch: Partial<typeof users.$inferInsert>) =>
+  db.update(users).set(patch).where(eq(users.id, id)).returning().get();
+
+export const listUsers = (db: Db, limit: number, offset: number) =>
+  db.select().from(users).orderBy(users.username).limit(limit).offset(offset).all();
+
+export const countUsers = (db: Db) => countRows(db, users);
+
+export const insertSession = (db: Db, row: typeof sessions.$inferInsert) => db.insert(sessions).values(row).run();
+
+export const findLiveSession = (db: Db, id: string, nowIso: string) =>
+  db.select().from(sessions).where(and(eq(sessions.id, id), gt(sessions.expiresAt, nowIso))).get();
+
+export const deleteSession = (db: Db, id: string) => db.delete(sessions).where(eq(sessions.id, id)).run();
+
+export const deleteUserSessions = (db: Db, userId: string) => db.delete(sessions).where(eq(sessions.userId, userId)).run();
+
+export const deleteExpiredSessions = (db: Db, nowIso: string) => db.delete(sessions).where(lt(sessions.expiresAt, nowIso)).run();

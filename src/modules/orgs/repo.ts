@@ -1,0 +1,61 @@
+// Queries for organizations and memberships.
+import { and, count, eq, or, sql } from "drizzle-orm";
+import { countRows, type Db } from "../../db/client";
+import { organizations, orgMembers, projects, services, users } from "../../db/schema";
+
+export type OrgRow = typeof organizations.$inferSelect;
+
+const memberCount = sql<number>`(select count(*) from org_members m where m.org_id = ${organizations.id})`;
+const projectCount = sql<number>`(select count(*) from projects p where p.org_id = ${organizations.id})`;
+
+const summaryColumns = {
+  id: organizations.id,
+  name: organizations.name,
+  slug: organizations.slug,
+  member_count: memberCount,
+  project_count: projectCount,
+};
+
+export const listOrgSummariesForUser = (db: Db, userId: string) =>
+  db
+    .select(summaryColumns)
+    .from(orgMembers)
+    .innerJoin(organizations, eq(organizations.id, orgMembers.orgId))
+    .where(eq(orgMembers.userId, userId))
+    .orderBy(organizations.slug)
+    .all();
+
+export const listAllOrgSummaries = (db: Db) => db.select(summaryColumns).from(organizations).orderBy(organizations.slug).all();
+
+export const findOrg = (db: Db, slugOrId: string) =>
+  db.select().from(organizations).where(or(eq(organizations.slug, slugOrId), eq(organizations.id, slugOrId))).get();
+
+export const findOrgBySlug = (db: Db, slug: string) => db.select().from(organizations).where(eq(organizations.slug, slug)).get();
+
+export const findMembership = (db: Db, orgId: string, userId: string) =>
+  db.select().from(orgMembers).where(and(eq(orgMembers.orgId, orgId), eq(orgMembers.userId, userId))).get();
+
+export const listMembers = (db: Db, orgId: string) =>
+  db
+    .select({ user_id: users.id, username: users.username, email: users.email, admin: orgMembers.admin })
+    .from(orgMembers)
+    .innerJoin(users, eq(users.id, orgMembers.userId))
+    .where(eq(orgMembers.orgId, orgId))
+    .orderBy(users.username)
+    .all();
+
+export const countAdmins = (db: Db, orgId: string) => countRows(db, orgMembers, and(eq(orgMembers.orgId, orgId), eq(orgMembers.admin, true)));
+export const countProjects = (db: Db, orgId: string) => countRows(db, projects, eq(projects.orgId, orgId));
+export const countServices = (db: Db, orgId: string) =>
+  db.select({ n: count() }).from(services).innerJoin(projects, eq(projects.id, services.projectId)).where(eq(projects.orgId, orgId)).get()?.n ?? 0;
+
+export const insertOrg = (db: Db, row: typeof organizations.$inferInsert) => db.insert(organizations).values(row).returning().get();
+export const updateOrg = (db: Db, id: string, patch: Partial<typeof organizations.$inferInsert>) =>
+  db.update(organizations).set(patch).where(eq(organizations.id, id)).returning().get()!;
+export const deleteOrg = (db: Db, id: string) => db.delete(organizations).where(eq(organizations.id, id)).run();
+
+export const insertMember = (db: Db, row: typeof orgMembers.$inferInsert) => db.insert(orgMembers).values(row).run();
+export const setMemberAdmin = (db: Db, orgId: string, userId: string, admin: boolean) =>
+  db.update(orgMembers).set({ admin }).where(and(eq(orgMembers.orgId, orgId), eq(orgMembers.userId, userId))).run();
+export const deleteMember = (db: Db, orgId: string, userId: string) =>
+  db.delete(orgMembers).where(and(eq(orgMembers.orgId, orgId), eq(orgMembers.userId, userId))).run();

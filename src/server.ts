@@ -1,0 +1,43 @@
+// `ancla serve`: open the data dir, listen for the API, run background workers, shut down cleanly.
+import type { ServeConfig } from "./config";
+import { splitHostPort } from "./config";
+import { createDeps, closeDeps, type Deps } from "./deps";
+import { createApp } from "./app";
+import { ensureInitialAdmin } from "./bootstrap";
+
+export type RunningServer = { deps: Deps; url: string; stop: () => Promise<void> };
+
+export async function startServer(config: ServeConfig, out: (line: string) => void = console.log): Promise<RunningServer> {
+  const deps = createDeps(config);
+  const admin = await ensureInitialAdmin(deps);
+  const app = createApp(deps);
+  const { hostname, port } = splitHostPort(config.listen);
+  app.listen({ hostname, port, maxRequestBodySize: config.maxContextSize + 1024 * 1024 });
+  const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${app.server!.port}`;
+  out(`ancla listening on ${url}`);
+  if (admin) {
+    out(`created server admin 'admin' (${config.adminEmail}) with password: ${admin.password}`);
+    out(`the credentials are saved in ${admin.file}`);
+  }
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await app.stop(false); // false: let in-flight requests finish
+    closeDeps(deps);
+  };
+  return { deps, url, stop };
+}
+
+/** Run until SIGINT/SIGTERM, then drain and resolve. */
+export async function serveUntilSignal(config: ServeConfig): Promise<void> {
+  const server = await startServer(config);
+  await new Promise<void>((resolve) => {
+    const onSignal = () => {
+      server.deps.logger.info("shutting down");
+      server.stop().then(resolve, resolve);
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+  });
+}
