@@ -45,7 +45,9 @@ export function createApp(deps: Deps) {
         throw new BadRequest("Malformed JSON body.");
       }
     })
-    .onError({ as: "global" }, ({ code, error, set }) => {
+    .onError({ as: "global" }, ({ code, error: raw, set }) => {
+      // errors thrown inside a body parser arrive wrapped in Elysia's ParseError
+      const error = code === "PARSE" && (raw as Error).cause instanceof AppError ? ((raw as Error).cause as AppError) : raw;
       if (error instanceof AppError) {
         set.status = error.status;
         return error.errors ? { status: error.status, message: error.message, errors: error.errors } : { status: error.status, message: error.message };
