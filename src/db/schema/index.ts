@@ -3,3 +3,5 @@ export * from "./users";
 export * from "./orgs";
 export * from "./projects";
 export * from "./config";
+export * from "./images";
+export * from "./jobs";
