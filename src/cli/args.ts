@@ -1,10 +1,11 @@
 // argv → positionals and flags. Flags take a value unless declared boolean; `--` ends flag parsing.
+import { AppError } from "../errors";
 export type Flags = Record<string, string | boolean>;
 export type ParsedArgs = { positionals: string[]; flags: Flags; rest: string[] };
 
 const SHORT: Record<string, string> = { o: "output", q: "quiet", f: "follow", y: "yes", h: "help", v: "version" };
 export const BOOLEAN_FLAGS = new Set([
-  "json", "quiet", "yes", "follow", "help", "version", "manual", "resolved", "secret", "buildtime", "overwrite", "no-browser", "all",
+  "json", "quiet", "yes", "follow", "help", "version", "manual", "resolved", "secret", "buildtime", "overwrite", "no-browser", "all", "protected", "ephemeral",
 ]);
 
 export function parseArgs(argv: string[]): ParsedArgs {
@@ -34,3 +35,15 @@ export const flagString = (flags: Flags, name: string): string | undefined => {
   const v = flags[name];
   return typeof v === "string" ? v : undefined;
 };
+
+/** The i-th positional, or a usage error naming it. */
+export function requireArg(args: string[], i: number, what: string): string {
+  const v = args[i];
+  if (!v) throw new AppError(2, `missing argument: ${what}`, "usage", 2);
+  return v;
+}
+
+/** Reject positionals a command does not take, so a typo is not silently ignored. */
+export function noExtraArgs(args: string[], max: number): void {
+  if (args.length > max) throw new AppError(2, `unexpected argument: ${args[max]}`, "usage", 2);
+}

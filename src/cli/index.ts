@@ -4,6 +4,12 @@ import { parseArgs } from "./args";
 import type { Command, CommandContext, CommandTable, Io } from "./context";
 import { render } from "./render";
 import { serverCommands } from "./commands/server";
+import { sessionCommands } from "./commands/session";
+import { orgCommands } from "./commands/orgs";
+import { projectCommands } from "./commands/projects";
+import { envCommands } from "./commands/envs";
+import { serviceCommands } from "./commands/services";
+import { appCommands } from "./commands/apps";
 import pkg from "../../package.json" with { type: "json" };
 
 export const VERSION: string = pkg.version;
@@ -15,7 +21,16 @@ const baseCommands: CommandTable = {
   },
 };
 
-export const commands: CommandTable = { ...baseCommands, ...serverCommands };
+export const commands: CommandTable = {
+  ...baseCommands,
+  ...serverCommands,
+  ...sessionCommands,
+  ...orgCommands,
+  ...projectCommands,
+  ...envCommands,
+  ...serviceCommands,
+  ...appCommands,
+};
 
 /** Longest run of leading positionals that names a command ("orgs members add" before "orgs"). */
 function findCommand(positionals: string[]): { name: string; command: Command; args: string[] } | null {
