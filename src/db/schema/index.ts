@@ -5,3 +5,5 @@ export * from "./projects";
 export * from "./config";
 export * from "./images";
 export * from "./jobs";
+export * from "./releases";
+export * from "./deployments";
