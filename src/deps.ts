@@ -6,6 +6,7 @@ import type { ServeConfig } from "./config";
 import { openDatabase, type Db } from "./db/client";
 import { runMigrations } from "./db/migrate";
 import { createLogger, type Logger } from "./lib/logger";
+import { createDockerClient, type DockerClient } from "./targets/docker/client";
 
 export type Clock = { now: () => Date };
 
@@ -15,6 +16,8 @@ export type Deps = {
   sqlite: Database;
   clock: Clock;
   logger: Logger;
+  /** dockerode, created on first access (lazy: keeps start-up fast). */
+  docker: DockerClient;
 };
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -24,14 +27,18 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { sqlite, db } = openDatabase(join(config.dataDir, "ancla.db"));
   runMigrations(db);
-  return {
+  const { docker, ...rest } = overrides;
+  const deps = {
     config,
     db,
     sqlite,
     clock: systemClock,
     logger: createLogger((line) => process.stderr.write(line + "\n")),
-    ...overrides,
-  };
+    ...rest,
+  } as Deps;
+  let client: DockerClient | undefined = docker;
+  Object.defineProperty(deps, "docker", { enumerable: true, get: () => (client ??= createDockerClient()) });
+  return deps;
 }
 
 export function closeDeps(deps: Deps): void {

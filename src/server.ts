@@ -4,13 +4,15 @@ import { splitHostPort } from "./config";
 import { createDeps, closeDeps, type Deps } from "./deps";
 import { createApp } from "./app";
 import { ensureInitialAdmin } from "./bootstrap";
+import { startWorker } from "./pipeline/worker";
 
 export type RunningServer = { deps: Deps; url: string; stop: () => Promise<void> };
 
 export async function startServer(config: ServeConfig, out: (line: string) => void = console.log): Promise<RunningServer> {
   const deps = createDeps(config);
   const admin = await ensureInitialAdmin(deps);
-  const app = createApp(deps);
+  const app = createApp(deps); // importing the modules registers their job handlers
+  const worker = await startWorker(deps); // first finishes jobs a previous run left `running`
   const { hostname, port } = splitHostPort(config.listen);
   app.listen({ hostname, port, maxRequestBodySize: config.maxContextSize + 1024 * 1024 });
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${app.server!.port}`;
@@ -24,6 +26,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     if (stopped) return;
     stopped = true;
     await app.stop(false); // false: let in-flight requests finish
+    await worker.stop(); // running jobs are aborted and recovered as interrupted on the next start
     closeDeps(deps);
   };
   return { deps, url, stop };

@@ -1,0 +1,87 @@
+// Docker helpers for integration tests: the engine must be there (clear failure otherwise), a
+// local base image built from Debian's static busybox (no registry), and run-id labelled cleanup.
+import { createDockerClient, type DockerClient } from "../../src/targets/docker/client";
+import * as tar from "tar-stream";
+import { readFileSync } from "node:fs";
+
+export const BASE_IMAGE = "ancla-test/busybox";
+export const TEST_RUN_LABEL = "dev.ancla.test-run";
+/** Unique per test process; put it on every Docker object a test creates. */
+export const RUN_ID = `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+let client: DockerClient | undefined;
+export function testDocker(): DockerClient {
+  return (client ??= createDockerClient());
+}
+
+/** Throws a clear message when no engine answers (tests must fail, never skip). */
+export async function requireDocker(): Promise<DockerClient> {
+  const docker = testDocker();
+  try {
+    await docker.ping();
+  } catch (e) {
+    throw new Error(
+      `These tests need a running Docker engine at ${process.env.DOCKER_HOST ?? "/var/run/docker.sock"} (${(e as Error).message}). Start dockerd and run again.`,
+    );
+  }
+  return docker;
+}
+
+async function busyboxRootfsTar(): Promise<Buffer> {
+  const busybox = readFileSync("/bin/busybox");
+  const applets = Bun.spawnSync(["/bin/busybox", "--list"]).stdout.toString().split("\n").filter(Boolean);
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on("data", (c: Buffer) => chunks.push(c));
+  const ended = new Promise<void>((r) => pack.on("end", () => r()));
+  for (const dir of ["bin", "tmp", "etc", "root", "var", "var/www"]) pack.entry({ name: dir, type: "directory", mode: dir === "tmp" ? 0o1777 : 0o755 });
+  pack.entry({ name: "bin/busybox", mode: 0o755 }, busybox);
+  for (const a of applets) if (a !== "busybox") pack.entry({ name: `bin/${a}`, type: "symlink", linkname: "busybox" });
+  pack.entry({ name: "etc/passwd", mode: 0o644 }, "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n");
+  pack.entry({ name: "etc/group", mode: 0o644 }, "root:x:0:\nnogroup:x:65534:\n");
+  pack.finalize();
+  await ended;
+  return Buffer.concat(chunks);
+}
+
+/** `ancla-test/busybox`: created with `docker import` of /bin/busybox plus applet links when missing. */
+export async function ensureBaseImage(): Promise<string> {
+  const docker = await requireDocker();
+  try {
+    await docker.getImage(BASE_IMAGE).inspect();
+    return BASE_IMAGE;
+  } catch {}
+  const rootfs = await busyboxRootfsTar();
+  const stream = await docker.importImage(rootfs as never, {
+    repo: BASE_IMAGE,
+    tag: "latest",
+    changes: ['CMD ["/bin/sh"]', "ENV PATH=/bin"],
+  } as never);
+  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+  await docker.getImage(BASE_IMAGE).inspect();
+  return BASE_IMAGE;
+}
+
+/** A build context tar from a map of file name → content (string or {content, mode}). */
+export async function contextTar(files: Record<string, string | { content: string; mode: number }>): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on("data", (c: Buffer) => chunks.push(c));
+  const ended = new Promise<void>((r) => pack.on("end", () => r()));
+  for (const [name, f] of Object.entries(files)) {
+    const { content, mode } = typeof f === "string" ? { content: f, mode: 0o644 } : f;
+    pack.entry({ name, mode }, content);
+  }
+  pack.finalize();
+  await ended;
+  return Buffer.concat(chunks);
+}
+
+/** Remove containers and images carrying a label (e.g. this run's service labels). */
+export async function removeLabelled(label: string): Promise<void> {
+  const docker = testDocker();
+  const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
+  for (const c of containers) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  const images = await docker.listImages({ filters: { label: [label] } });
+  for (const i of images) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+}
