@@ -32,7 +32,7 @@ async function busyboxRootfsTar(): Promise<Buffer> {
   const applets = Bun.spawnSync(["/bin/busybox", "--list"]).stdout.toString().split("\n").filter(Boolean);
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on("data", (c: Buffer) => chunks.push(c));
+  pack.on("data", (c: unknown) => chunks.push(c as Buffer));
   const ended = new Promise<void>((r) => pack.on("end", () => r()));
   for (const dir of ["bin", "tmp", "etc", "root", "var", "var/www"]) pack.entry({ name: dir, type: "directory", mode: dir === "tmp" ? 0o1777 : 0o755 });
   pack.entry({ name: "bin/busybox", mode: 0o755 }, busybox);
@@ -52,11 +52,11 @@ export async function ensureBaseImage(): Promise<string> {
     return BASE_IMAGE;
   } catch {}
   const rootfs = await busyboxRootfsTar();
-  const stream = await docker.importImage(rootfs as never, {
+  const stream: NodeJS.ReadableStream = await (docker.importImage as unknown as (f: unknown, o: unknown) => Promise<NodeJS.ReadableStream>)(rootfs, {
     repo: BASE_IMAGE,
     tag: "latest",
     changes: ['CMD ["/bin/sh"]', "ENV PATH=/bin"],
-  } as never);
+  });
   await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
   await docker.getImage(BASE_IMAGE).inspect();
   return BASE_IMAGE;
@@ -66,7 +66,7 @@ export async function ensureBaseImage(): Promise<string> {
 export async function contextTar(files: Record<string, string | { content: string; mode: number }>): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on("data", (c: Buffer) => chunks.push(c));
+  pack.on("data", (c: unknown) => chunks.push(c as Buffer));
   const ended = new Promise<void>((r) => pack.on("end", () => r()));
   for (const [name, f] of Object.entries(files)) {
     const { content, mode } = typeof f === "string" ? { content: f, mode: 0o644 } : f;
