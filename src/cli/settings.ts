@@ -97,11 +97,13 @@ export function resolveSettings(ctx: Pick<CommandContext, "flags" | "env" | "cwd
   if (ctx.flags.config === true) throw new AppError(2, "--config needs a file path", "usage", 2);
   const userFile = explicit ? resolve(ctx.cwd, explicit) : userConfigPath(ctx.env);
   // --config FILE replaces both discovered files
-  const projectFile = explicit ? undefined : findProjectFile(ctx.cwd);
+  // walking up from inside HOME reaches ~/.ancla/config.yaml itself: that is the user file
+  const found = explicit ? undefined : findProjectFile(ctx.cwd);
+  const projectFile = found === userFile ? undefined : found;
   const fileLayers: [Source, CliFile][] = explicit
     ? [["config file", readCliFile(userFile)]]
     : [
-        ["project file", projectFile === userFile ? {} : readCliFile(projectFile)],
+        ["project file", readCliFile(projectFile)],
         ["user file", readCliFile(userFile)],
       ];
   const layers: [Source, CliFile][] = [
