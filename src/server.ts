@@ -34,13 +34,13 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
 
 /** Run until SIGINT/SIGTERM, then drain and resolve. */
 export async function serveUntilSignal(config: ServeConfig): Promise<void> {
-  const server = await startServer(config);
-  await new Promise<void>((resolve) => {
-    const onSignal = () => {
-      server.deps.logger.info("shutting down");
-      server.stop().then(resolve, resolve);
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+  // handlers first: a signal that arrives while starting (after "listening" is printed) still drains
+  const signalled = new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
   });
+  const server = await startServer(config);
+  await signalled;
+  server.deps.logger.info("shutting down");
+  await server.stop().catch(() => undefined);
 }

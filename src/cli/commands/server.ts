@@ -1,5 +1,6 @@
 // Server-side commands: serve, migrate, backup, admin … — they work on the data dir directly.
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { loadServeConfig, type ServeConfig } from "../../config";
 import { closeDeps, createDeps } from "../../deps";
 import { AppError, NotFound } from "../../errors";
@@ -70,7 +71,8 @@ export const serverCommands: CommandTable = {
       if (existsSync(file)) throw new AppError(2, `${file} already exists; choose a new file`, "usage", 2);
       return withDeps(ctx, (deps) => {
         deps.sqlite.prepare("VACUUM INTO ?").run(file);
-        return { kind: "text", text: `backup written to ${file}`, data: { file } };
+        const note = `keep ${join(deps.config.dataDir, "master.key")} with it: secret config values in the backup are encrypted with that key`;
+        return { kind: "text", text: `backup written to ${file}\n${note}`, data: { file, master_key: join(deps.config.dataDir, "master.key") } };
       });
     },
   },
