@@ -1,0 +1,113 @@
+// Pure build description: names, labels, build args and the build log's progress parsing.
+// Data in, data out — the Docker calls live in targets/docker/build.ts.
+export type ServiceNames = { org: string; project: string; env: string; service: string };
+
+export const MANAGED_LABEL = "dev.ancla.managed";
+export const LABEL = {
+  org: "dev.ancla.org",
+  project: "dev.ancla.project",
+  env: "dev.ancla.env",
+  service: "dev.ancla.service",
+  serviceId: "dev.ancla.service-id",
+  version: "dev.ancla.version",
+  image: "dev.ancla.image-id", // our images row id
+} as const;
+
+/** `ancla/<org>-<project>-<env>-<service>` (slugs are DNS labels, so the name is a valid repository). */
+export const repositoryName = (n: ServiceNames): string => `ancla/${n.org}-${n.project}-${n.env}-${n.service}`;
+export const versionTag = (version: number): string => `v${version}`;
+export const imageReference = (n: ServiceNames, version: number): string => `${repositoryName(n)}:${versionTag(version)}`;
+
+export function imageLabels(n: ServiceNames & { serviceId: string; imageId: string }, version: number): Record<string, string> {
+  return {
+    [MANAGED_LABEL]: "true",
+    [LABEL.org]: n.org,
+    [LABEL.project]: n.project,
+    [LABEL.env]: n.env,
+    [LABEL.service]: n.service,
+    [LABEL.serviceId]: n.serviceId,
+    [LABEL.version]: String(version),
+    [LABEL.image]: n.imageId,
+  };
+}
+
+export type BuildVar = { name: string; value: string; secret: boolean; buildtime: boolean };
+
+/** Non-secret buildtime vars become build args; secret buildtime vars are withheld (names only). */
+export function buildArgs(vars: BuildVar[]): { args: Record<string, string>; withheld: string[] } {
+  const args: Record<string, string> = {};
+  const withheld: string[] = [];
+  for (const v of vars) {
+    if (!v.buildtime) continue;
+    if (v.secret) withheld.push(v.name);
+    else args[v.name] = v.value;
+  }
+  return { args, withheld: withheld.sort() };
+}
+
+/** `https://github.com/<owner>/<name>.git`, or the service's own git URL (which wins). */
+export function gitSourceUrl(s: { gitUrl: string | null; githubRepository: string | null }): string | null {
+  if (s.gitUrl) return s.gitUrl;
+  if (s.githubRepository) return `https://github.com/${s.githubRepository}.git`;
+  return null;
+}
+
+/** A full or abbreviated commit id (fetched by id instead of cloned as a branch). */
+export const looksLikeCommit = (ref: string): boolean => /^[0-9a-f]{7,40}$/.test(ref);
+
+/** git argv (never a shell) for a shallow checkout of `ref` into `dir`. */
+export function gitCloneCommands(url: string, ref: string | null, dir: string): string[][] {
+  if (ref && looksLikeCommit(ref)) {
+    return [
+      ["git", "init", "-q", dir],
+      ["git", "-C", dir, "fetch", "-q", "--depth", "1", "--", url, ref],
+      ["git", "-C", dir, "checkout", "-q", "--detach", "FETCH_HEAD"],
+    ];
+  }
+  const branch = ref ? ["--branch", ref] : [];
+  return [["git", "clone", "-q", "--depth", "1", ...branch, "--", url, dir]];
+}
+
+export type BuildEvent =
+  | { kind: "log"; text: string }
+  | { kind: "step"; index: number; total: number; instruction: string }
+  | { kind: "container"; id: string }
+  | { kind: "built"; id: string }
+  | { kind: "error"; message: string };
+
+/** One JSON progress line of the legacy builder → events (log text, step, intermediate container, error). */
+export function parseBuildLine(line: string): BuildEvent[] {
+  let msg: { stream?: string; status?: string; error?: string; errorDetail?: { message?: string }; aux?: { ID?: string } };
+  try {
+    msg = JSON.parse(line);
+  } catch {
+    return line.trim() ? [{ kind: "log", text: line }] : [];
+  }
+  const out: BuildEvent[] = [];
+  if (msg.error || msg.errorDetail?.message) {
+    const message = (msg.errorDetail?.message ?? msg.error ?? "build failed").trim();
+    out.push({ kind: "log", text: message }, { kind: "error", message });
+    return out;
+  }
+  if (msg.aux?.ID) out.push({ kind: "built", id: msg.aux.ID });
+  const text = msg.stream ?? msg.status;
+  if (typeof text !== "string") return out;
+  for (const l of text.split("\n")) {
+    const clean = l.replace(/\r/g, "").trimEnd();
+    if (!clean) continue;
+    out.push({ kind: "log", text: clean });
+    const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(clean);
+    if (step) out.push({ kind: "step", index: Number(step[1]), total: Number(step[2]), instruction: step[3]! });
+    const running = /^ ---> Running in ([0-9a-f]{12,64})$/.exec(clean);
+    if (running) out.push({ kind: "container", id: running[1]! });
+    const built = /^Successfully built ([0-9a-f]{12,64})$/.exec(clean);
+    if (built && !msg.aux) out.push({ kind: "built", id: built[1]! });
+  }
+  return out;
+}
+
+/** Which images to remove: all but the newest `keep` (at least 1) complete versions, oldest first. */
+export function imagesToPrune<T extends { version: number }>(complete: T[], keep: number): T[] {
+  const sorted = [...complete].sort((a, b) => a.version - b.version);
+  return sorted.slice(0, Math.max(0, sorted.length - Math.max(keep, 1))); // the newest build always stays
+}
