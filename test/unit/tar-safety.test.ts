@@ -3,13 +3,13 @@ import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { contextPath, inspectContext, linkStaysInside, UnsafeContext } from "../../src/lib/tar-safety";
 
-type Entry = tar.Header & { body?: string };
+type Entry = Partial<tar.Header> & { name: string; body?: string };
 async function makeTar(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on("data", (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((r) => pack.on("end", () => r()));
-  for (const { body, ...h } of entries) pack.entry(h, body ?? "");
+  for (const { body, ...h } of entries) pack.entry(h as tar.Header, body ?? "");
   pack.finalize();
   await done;
   return Buffer.concat(chunks);
