@@ -7,6 +7,7 @@ import { authRoutes } from "./modules/auth";
 import { keyRoutes } from "./modules/keys";
 import { adminRoutes } from "./modules/admin";
 import { orgRoutes } from "./modules/orgs";
+import { configRoutes } from "./modules/config";
 import { integrationRoutes } from "./modules/integrations";
 import { docsRoutes } from "./modules/docs";
 
@@ -85,7 +86,8 @@ export function createApp(deps: Deps) {
     .use(authRoutes(deps))
     .use(keyRoutes(deps))
     .use(adminRoutes(deps))
-    .use(orgRoutes(deps));
+    .use(orgRoutes(deps))
+    .use(configRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -7,6 +7,10 @@ import { openDatabase, type Db } from "./db/client";
 import { runMigrations } from "./db/migrate";
 import { createLogger, type Logger } from "./lib/logger";
 import { createDockerClient, type DockerClient } from "./targets/docker/client";
+import type { Secrets } from "./lib/crypto";
+import { createServerRedactor, type ServerRedactor } from "./lib/redact";
+import { ensureCheckValue, loadMasterKey } from "./modules/config/master-key";
+import { serverRedactionValues } from "./modules/config/redaction";
 
 export type Clock = { now: () => Date };
 
@@ -18,6 +22,10 @@ export type Deps = {
   logger: Logger;
   /** dockerode, created on first access (lazy: keeps start-up fast). */
   docker: DockerClient;
+  /** AES-256-GCM seal/open under the verified master key. */
+  secrets: Secrets;
+  /** Hides every stored secret value; the server logger writes through it. Refreshed on config writes. */
+  redactor: ServerRedactor;
 };
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -26,14 +34,26 @@ export const isoNow = (deps: { clock: Clock }): string => deps.clock.now().toISO
 export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): Deps {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { sqlite, db } = openDatabase(join(config.dataDir, "ancla.db"));
+  // verify the master key before any write: a wrong key must leave the data dir untouched
+  let master: ReturnType<typeof loadMasterKey>;
+  try {
+    master = loadMasterKey(config.dataDir, config.masterKey, sqlite);
+  } catch (e) {
+    sqlite.close();
+    throw e;
+  }
   runMigrations(db);
+  ensureCheckValue(sqlite, master.secrets, systemClock.now().toISOString());
+  const redactor = createServerRedactor(serverRedactionValues(db, master.secrets));
   const { docker, ...rest } = overrides;
   const deps = {
     config,
     db,
     sqlite,
     clock: systemClock,
-    logger: createLogger((line) => process.stderr.write(line + "\n")),
+    logger: createLogger((line) => process.stderr.write(line + "\n"), redactor.redact),
+    secrets: master.secrets,
+    redactor,
     ...rest,
   } as Deps;
   let client: DockerClient | undefined = docker;
