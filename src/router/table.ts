@@ -1,0 +1,117 @@
+// The routing table: hostname → service, service → its serving web replicas (round robin),
+// passive health (a replica that refused a connection sits out a while) and in-flight counts
+// so a deploy can wait for old replicas to drain before removing them.
+
+export type Backend = { id: string; port: number };
+
+export type Replica = Backend & {
+  /** Requests sent to this replica whose response body has not been fully read yet. */
+  inflight: number;
+  /** Epoch ms until which the replica is skipped after a connection failure. */
+  downUntil: number;
+};
+
+type Pool = { replicas: Replica[]; next: number };
+
+export const DOWN_MS = 3000;
+
+export class RouteTable {
+  private hosts = new Map<string, string>();
+  private pools = new Map<string, Pool>();
+  private idle: (() => void)[] = [];
+
+  /** Replace the whole hostname map at once. */
+  setHosts(map: Map<string, string>): void {
+    this.hosts = map;
+  }
+
+  serviceFor(host: string): string | undefined {
+    return this.hosts.get(host);
+  }
+
+  hostCount(): number {
+    return this.hosts.size;
+  }
+
+  /**
+   * Atomically replace the serving replicas of a service; returns the replicas no longer serving
+   * (still counted while their in-flight requests finish). Replicas kept keep their counters.
+   */
+  setReplicas(serviceId: string, backends: Backend[]): Replica[] {
+    const old = this.pools.get(serviceId)?.replicas ?? [];
+    const byId = new Map(old.map((r) => [r.id, r]));
+    const replicas = backends.map((b) => {
+      const kept = byId.get(b.id);
+      if (kept && kept.port === b.port) return kept;
+      return { ...b, inflight: 0, downUntil: 0 };
+    });
+    const keptIds = new Set(replicas.map((r) => r.id));
+    if (replicas.length) this.pools.set(serviceId, { replicas, next: 0 });
+    else this.pools.delete(serviceId);
+    return old.filter((r) => !keptIds.has(r.id));
+  }
+
+  replicasOf(serviceId: string): Replica[] {
+    return this.pools.get(serviceId)?.replicas ?? [];
+  }
+
+  services(): string[] {
+    return [...this.pools.keys()];
+  }
+
+  /** Next healthy replica in round-robin order, skipping `exclude`; null when none is left. */
+  pick(serviceId: string, exclude?: Set<string>, now = Date.now()): Replica | null {
+    const pool = this.pools.get(serviceId);
+    if (!pool) return null;
+    const n = pool.replicas.length;
+    for (let i = 0; i < n; i++) {
+      const r = pool.replicas[(pool.next + i) % n]!;
+      if (r.downUntil > now || exclude?.has(r.id)) continue;
+      pool.next = (pool.next + i + 1) % n;
+      return r;
+    }
+    return null;
+  }
+
+  markDown(r: Replica, now = Date.now()): void {
+    r.downUntil = now + DOWN_MS;
+  }
+
+  begin(r: Replica): void {
+    r.inflight++;
+  }
+
+  end(r: Replica): void {
+    r.inflight = Math.max(0, r.inflight - 1);
+    if (r.inflight === 0 && this.idle.length) {
+      const waiters = this.idle;
+      this.idle = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Resolves once none of `replicas` has a request in flight, or after maxMs. */
+  async drain(replicas: Replica[], maxMs: number): Promise<boolean> {
+    const deadline = Date.now() + maxMs;
+    while (replicas.some((r) => r.inflight > 0)) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 250));
+        this.idle.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return true;
+  }
+}
+
+// One table per server (per database), like the job queue's wakers: no imported singleton state.
+const tables = new WeakMap<object, RouteTable>();
+export function routeTableOf(deps: { db: object }): RouteTable {
+  let t = tables.get(deps.db);
+  if (!t) tables.set(deps.db, (t = new RouteTable()));
+  return t;
+}

@@ -1,0 +1,104 @@
+// Docker engine calls for deploys: networks, replica containers, their state and removal.
+// Only dockerode calls live here; what to create is decided in specs.ts and deploy.ts.
+import type { DockerClient } from "./client";
+import { LABEL, type ContainerSpec } from "./specs";
+
+export type ManagedContainer = { id: string; labels: Record<string, string>; state: string };
+
+export type ReplicaState = {
+  running: boolean;
+  restarting: boolean;
+  exitCode: number | null;
+  oomKilled: boolean;
+  /** Host port published on 127.0.0.1 for the container port, when any. */
+  hostPort: number | null;
+};
+
+const statusOf = (e: unknown): number | undefined => (e as { statusCode?: number })?.statusCode;
+
+/** Creates the project network unless it exists (a concurrent create is fine: 409 means it exists). */
+export async function ensureNetwork(docker: DockerClient, spec: { Name: string; Labels: Record<string, string> } & Record<string, unknown>): Promise<void> {
+  const existing = await docker.listNetworks({ filters: { name: [spec.Name] } });
+  if (existing.some((n) => n.Name === spec.Name)) return;
+  try {
+    await docker.createNetwork(spec as never);
+  } catch (e) {
+    if (statusOf(e) !== 409) throw e;
+  }
+}
+
+/** Create and start one replica; returns its id. A failed start leaves no container behind. */
+export async function startContainer(docker: DockerClient, spec: ContainerSpec): Promise<string> {
+  const container = await docker.createContainer(spec as never);
+  try {
+    await container.start();
+  } catch (e) {
+    await container.remove({ force: true }).catch(() => {});
+    throw e;
+  }
+  return container.id;
+}
+
+export async function inspectReplica(docker: DockerClient, id: string, port: number): Promise<ReplicaState | null> {
+  try {
+    const info = await docker.getContainer(id).inspect();
+    const binding = info.NetworkSettings?.Ports?.[`${port}/tcp`]?.find((b) => b.HostIp === "127.0.0.1") ?? info.NetworkSettings?.Ports?.[`${port}/tcp`]?.[0];
+    return {
+      running: info.State.Running === true,
+      restarting: info.State.Restarting === true,
+      exitCode: info.State.Running ? null : info.State.ExitCode,
+      oomKilled: info.State.OOMKilled === true,
+      hostPort: binding?.HostPort ? Number(binding.HostPort) : null,
+    };
+  } catch (e) {
+    if (statusOf(e) === 404) return null;
+    throw e;
+  }
+}
+
+/** Stop (SIGTERM, then SIGKILL after graceSeconds) and remove; a container already gone is fine. */
+export async function removeContainer(docker: DockerClient, id: string, graceSeconds = 5): Promise<void> {
+  const c = docker.getContainer(id);
+  try {
+    await c.stop({ t: graceSeconds });
+  } catch (e) {
+    const s = statusOf(e);
+    if (s !== 304 && s !== 404) {
+      // stop failed for another reason: force removal below still kills it
+    }
+  }
+  try {
+    await c.remove({ force: true });
+  } catch (e) {
+    const s = statusOf(e);
+    if (s !== 404 && s !== 409) throw e; // 409: removal already in progress
+  }
+}
+
+/** Containers carrying every given label (`key` or `key=value`), running or not. */
+export async function listManaged(docker: DockerClient, labels: string[] = []): Promise<ManagedContainer[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL.managed}=true`, ...labels] } });
+  return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {}, state: c.State }));
+}
+
+/** The last lines a container printed (stdout and stderr), for failure reasons. */
+export async function containerTail(docker: DockerClient, id: string, lines = 20): Promise<string> {
+  try {
+    const buf = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+    return demuxDockerLog(Buffer.from(buf)).trimEnd();
+  } catch {
+    return "";
+  }
+}
+
+/** Docker's multiplexed log frames (8-byte header + payload) → text; plain text passes through. */
+export function demuxDockerLog(buf: Buffer): string {
+  let out = "";
+  let i = 0;
+  while (i + 8 <= buf.length && (buf[i] === 1 || buf[i] === 2 || buf[i] === 0) && buf[i + 1] === 0 && buf[i + 2] === 0 && buf[i + 3] === 0) {
+    const len = buf.readUInt32BE(i + 4);
+    out += buf.subarray(i + 8, i + 8 + len).toString("utf8");
+    i += 8 + len;
+  }
+  return i === 0 ? buf.toString("utf8") : out;
+}

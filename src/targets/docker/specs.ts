@@ -1,0 +1,155 @@
+// Pure data: a release's replica → Docker container create options, a project → its network.
+// No I/O here; engine.ts executes these and the unit tests compare them with toEqual.
+
+export const POD_CLASSES = {
+  nano: { cpus: 0.25, memoryMiB: 256 },
+  small: { cpus: 0.5, memoryMiB: 512 },
+  medium: { cpus: 1, memoryMiB: 1024 },
+  large: { cpus: 2, memoryMiB: 2048 },
+} as const;
+export type PodClass = keyof typeof POD_CLASSES;
+export const DEFAULT_POD_CLASS: PodClass = "small";
+
+export const LABEL = {
+  managed: "dev.ancla.managed",
+  org: "dev.ancla.org",
+  project: "dev.ancla.project",
+  env: "dev.ancla.env",
+  service: "dev.ancla.service",
+  serviceId: "dev.ancla.service-id",
+  release: "dev.ancla.release",
+  version: "dev.ancla.version",
+  process: "dev.ancla.process",
+  replica: "dev.ancla.replica",
+  deployment: "dev.ancla.deployment",
+  podClass: "dev.ancla.pod-class",
+} as const;
+
+export type ReplicaSpecInput = {
+  org: string; // slugs: safe for names and DNS labels
+  project: string;
+  env: string;
+  service: string;
+  serviceId: string;
+  releaseId: string;
+  releaseVersion: number;
+  deploymentId: string;
+  process: string;
+  replica: number;
+  image: string;
+  /** Procfile command; null runs the image's CMD. */
+  command: string | null;
+  /** Resolved config, plaintext (secrets already opened): only ever placed in the container env. */
+  vars: Record<string, string>;
+  port: number;
+  podClass: string;
+  privileged: boolean;
+  network: string;
+  /** Extra labels (e.g. a test run id). */
+  labels?: Record<string, string>;
+};
+
+export type ContainerSpec = {
+  name: string;
+  Image: string;
+  Cmd?: string[];
+  Env: string[];
+  Labels: Record<string, string>;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  HostConfig: {
+    NanoCpus: number;
+    Memory: number;
+    RestartPolicy: { Name: "unless-stopped" };
+    NetworkMode: string;
+    Privileged: boolean;
+    PortBindings?: Record<string, { HostIp: string; HostPort: string }[]>;
+    LogConfig: { Type: "json-file"; Config: Record<string, string> };
+  };
+  NetworkingConfig: { EndpointsConfig: Record<string, { Aliases: string[] }> };
+};
+
+export const isWebProcess = (process: string): boolean => process === "web";
+
+export function podClassOf(name: string | undefined): PodClass {
+  return name && name in POD_CLASSES ? (name as PodClass) : DEFAULT_POD_CLASS;
+}
+
+/** Docker-name-safe form of a process type (Procfile keys are free text). */
+export const processSlug = (process: string): string => process.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 30) || "proc";
+
+/** `ancla-<org>-<project>`: one user-defined bridge network per project. */
+export const networkName = (org: string, project: string): string => `ancla-${org}-${project}`;
+
+export function networkSpec(org: string, project: string, labels: Record<string, string> = {}) {
+  return {
+    Name: networkName(org, project),
+    Driver: "bridge",
+    CheckDuplicate: true,
+    Labels: { [LABEL.managed]: "true", [LABEL.org]: org, [LABEL.project]: project, ...labels },
+  };
+}
+
+export const replicaName = (i: ReplicaSpecInput): string =>
+  `ancla-${i.org}-${i.project}-${i.env}-${i.service}-${processSlug(i.process)}-${i.replica}-${i.deploymentId.replace(/-/g, "").slice(-10)}`;
+
+export function replicaLabels(i: ReplicaSpecInput): Record<string, string> {
+  return {
+    ...(i.labels ?? {}),
+    [LABEL.managed]: "true",
+    [LABEL.org]: i.org,
+    [LABEL.project]: i.project,
+    [LABEL.env]: i.env,
+    [LABEL.service]: i.service,
+    [LABEL.serviceId]: i.serviceId,
+    [LABEL.release]: i.releaseId,
+    [LABEL.version]: String(i.releaseVersion),
+    [LABEL.process]: i.process,
+    [LABEL.replica]: String(i.replica),
+    [LABEL.deployment]: i.deploymentId,
+    [LABEL.podClass]: podClassOf(i.podClass),
+  };
+}
+
+/** Container create options for one replica of one process type. */
+export function replicaSpec(i: ReplicaSpecInput): ContainerSpec {
+  const pod = POD_CLASSES[podClassOf(i.podClass)];
+  const portKey = `${i.port}/tcp`;
+  const web = isWebProcess(i.process);
+  const env = { ...i.vars, PORT: String(i.port) };
+  const spec: ContainerSpec = {
+    name: replicaName(i),
+    Image: i.image,
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Labels: replicaLabels(i),
+    HostConfig: {
+      NanoCpus: Math.round(pod.cpus * 1e9),
+      Memory: pod.memoryMiB * 1024 * 1024,
+      RestartPolicy: { Name: "unless-stopped" },
+      NetworkMode: i.network,
+      Privileged: i.privileged,
+      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+    },
+    NetworkingConfig: { EndpointsConfig: { [i.network]: { Aliases: [`${i.service}.${i.env}`] } } },
+  };
+  // Procfile lines are shell command lines by definition (as on Heroku); they run inside the
+  // user's own container, never on the server.
+  if (i.command) spec.Cmd = ["/bin/sh", "-c", i.command];
+  if (web) {
+    spec.ExposedPorts = { [portKey]: {} };
+    // published on loopback only, on a port the engine picks; the router is the public door
+    spec.HostConfig.PortBindings = { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] };
+  }
+  return spec;
+}
+
+/** Replica numbers to run per process type: the release's processes × the wanted counts. */
+export function desiredReplicas(processes: Record<string, string | null>, counts: Record<string, number>): { process: string; replica: number }[] {
+  const out: { process: string; replica: number }[] = [];
+  const names = Object.keys(processes).sort();
+  const anyCount = Object.keys(counts).length > 0;
+  for (const process of names) {
+    const n = counts[process] ?? (!anyCount && isWebProcess(process) ? 1 : 0);
+    for (let r = 1; r <= n; r++) out.push({ process, replica: r });
+  }
+  return out;
+}
