@@ -7,6 +7,11 @@ import { authRoutes } from "./modules/auth";
 import { keyRoutes } from "./modules/keys";
 import { adminRoutes } from "./modules/admin";
 import { orgRoutes } from "./modules/orgs";
+import { teamRoutes } from "./modules/teams";
+import { projectRoutes } from "./modules/projects";
+import { envRoutes } from "./modules/envs";
+import { serviceRoutes } from "./modules/services";
+import { applicationRoutes } from "./modules/applications";
 import { configRoutes } from "./modules/config";
 import { integrationRoutes } from "./modules/integrations";
 import { docsRoutes } from "./modules/docs";
@@ -87,6 +92,11 @@ export function createApp(deps: Deps) {
     .use(keyRoutes(deps))
     .use(adminRoutes(deps))
     .use(orgRoutes(deps))
+    .use(teamRoutes(deps))
+    .use(projectRoutes(deps))
+    .use(envRoutes(deps))
+    .use(serviceRoutes(deps))
+    .use(applicationRoutes(deps))
     .use(configRoutes(deps));
 }
 

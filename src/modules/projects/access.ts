@@ -70,6 +70,41 @@ export function applicationAccess(deps: Deps, actor: Actor | null, ref: string):
   return { ...access, env, service };
 }
 
+/** A project by its id (CreateApplicationRequest.project_id); 404 unless the caller may see it. */
+export function projectAccessById(deps: Deps, actor: Actor | null, projectId: string): ProjectAccess {
+  const project = q.findProjectById(deps.db, projectId);
+  if (!project) {
+    requireUser(actor);
+    throw new NotFound("Project");
+  }
+  try {
+    return { ...orgAccess(deps, actor, project.orgId), project };
+  } catch (e) {
+    throw e instanceof NotFound ? new NotFound("Project") : e;
+  }
+}
+
+/** The project's default environment (where reference-family Applications live). */
+export function defaultEnvAccess(deps: Deps, actor: Actor | null, org: string, project: string): EnvAccess {
+  const access = projectAccess(deps, actor, org, project);
+  const env = q.findDefaultEnv(deps.db, access.project.id);
+  if (!env) throw new NotFound("Environment");
+  return { ...access, env };
+}
+
+/**
+ * Route naming for `{application_id}` routes. Elysia's router refuses two different parameter
+ * names at the same position of a path, and several modules mount routes below one prefix
+ * (/applications/, /configurations/, …). So every module names the segments after the prefix
+ * `:org/:project/:app`: the id form is `/:org/<suffix>` (`:org` holds the service id) and the
+ * path form `/:org/:project/:app/<suffix>`. A fixed suffix also shadows a project slug at that
+ * position (`POST /applications/acme/scale`): handlers of `/:org/<suffix>` see a non-UUID `:org`
+ * in that case and must answer for the `/:org/:project` route instead.
+ */
+export function applicationRef(params: { org: string; project?: string; app?: string }): string {
+  return params.project !== undefined && params.app !== undefined ? `${params.org}/${params.project}/${params.app}` : params.org;
+}
+
 /** Deploys, rollbacks, scaling and promotions into a protected environment need an org admin. */
 export function assertMayDeploy(access: EnvAccess): void {
   if (access.env.protected && !access.isAdmin) {

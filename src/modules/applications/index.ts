@@ -1,0 +1,70 @@
+// Routes: /api/v1/applications (reference family). `{application_id}` routes exist twice: id form
+// `/:org/<suffix>` and path form `/:org/:project/:app/<suffix>` (see applicationRef for naming).
+import { Elysia } from "elysia";
+import { z } from "zod";
+import type { Deps } from "../../deps";
+import { isUuid } from "../../lib/ids";
+import { withActor } from "../context";
+import { okResponse } from "../auth/model";
+import { requireUser } from "../auth/service";
+import { applicationRef } from "../projects/access";
+import { applicationSummary, patchServiceRequest, scaleRequest, serviceDetail, updateSettingsRequest } from "../services/model";
+import { appParams, createApplicationRequest, createInProjectRequest, idParams, projectParams } from "./model";
+import * as svc from "./service";
+
+export const applicationRoutes = (deps: Deps) =>
+  new Elysia({ prefix: "/api/v1/applications", detail: { tags: ["applications"] } })
+    .use(withActor(deps))
+    .post("/", ({ actor, body, set }) => ((set.status = 201), svc.createApplication(deps, actor, body)), {
+      body: createApplicationRequest,
+      response: { 201: serviceDetail },
+    })
+    .get("/:org/:project", ({ actor, params: p }) => svc.listApplications(deps, actor, p.org, p.project), {
+      params: projectParams,
+      response: { 200: z.array(applicationSummary) },
+    })
+    .post("/:org/:project", ({ actor, params: p, body, set }) => ((set.status = 201), svc.createInProject(deps, actor, p.org, p.project, body)), {
+      params: projectParams,
+      body: createInProjectRequest,
+      response: { 201: serviceDetail },
+    })
+    .get("/:org/:project/:app", ({ actor, params }) => svc.getApplication(deps, actor, applicationRef(params)), {
+      params: appParams,
+      response: { 200: serviceDetail },
+    })
+    .patch("/:org/:project/:app", ({ actor, params, body }) => svc.patchApplication(deps, actor, applicationRef(params), body), {
+      params: appParams,
+      body: patchServiceRequest,
+      response: { 200: serviceDetail },
+    })
+    .delete("/:org/:project/:app", ({ actor, params }) => svc.deleteApplication(deps, actor, applicationRef(params)), {
+      params: appParams,
+      response: { 200: okResponse },
+    })
+    .patch("/:org/settings", ({ actor, params, body }) => svc.patchApplication(deps, actor, applicationRef(params), body), {
+      params: idParams,
+      body: updateSettingsRequest,
+      response: { 200: serviceDetail },
+    })
+    .patch("/:org/:project/:app/settings", ({ actor, params, body }) => svc.patchApplication(deps, actor, applicationRef(params), body), {
+      params: appParams,
+      body: updateSettingsRequest,
+      response: { 200: serviceDetail },
+    })
+    // `/:org/scale` also shadows `POST /applications/{org}/scale` (create an app in project "scale"),
+    // so its body is validated here, by which of the two the path means.
+    .post(
+      "/:org/scale",
+      ({ actor, params, body, set }) => {
+        requireUser(actor); // 401 before the body is judged
+        set.status = 201;
+        if (isUuid(params.org)) return svc.scaleApplication(deps, actor, params.org, svc.parseBody(scaleRequest, body));
+        return svc.createInProject(deps, actor, params.org, "scale", svc.parseBody(createInProjectRequest, body));
+      },
+      { params: idParams, response: { 201: serviceDetail } },
+    )
+    .post(
+      "/:org/:project/:app/scale",
+      ({ actor, params, body, set }) => ((set.status = 201), svc.scaleApplication(deps, actor, applicationRef(params), body)),
+      { params: appParams, body: scaleRequest, response: { 201: serviceDetail } },
+    );

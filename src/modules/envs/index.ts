@@ -1,0 +1,31 @@
+// Routes: /api/v1/orgs/{org}/projects/{project}/envs (hierarchical family).
+import { Elysia } from "elysia";
+import { z } from "zod";
+import type { Deps } from "../../deps";
+import { withActor } from "../context";
+import { okResponse } from "../auth/model";
+import { createEnvRequest, envParams, envResponse, patchEnvRequest, projectParams } from "./model";
+import * as svc from "./service";
+
+export const envRoutes = (deps: Deps) =>
+  new Elysia({ prefix: "/api/v1/orgs/:org/projects/:project/envs", detail: { tags: ["environments"] } })
+    .use(withActor(deps))
+    .get("/", ({ actor, params: p }) => svc.listEnvs(deps, actor, p.org, p.project), {
+      params: projectParams,
+      response: { 200: z.array(envResponse) },
+    })
+    .post("/", ({ actor, params: p, body, set }) => ((set.status = 201), svc.createEnv(deps, actor, p.org, p.project, body)), {
+      params: projectParams,
+      body: createEnvRequest,
+      response: { 201: envResponse },
+    })
+    .get("/:env", ({ actor, params: p }) => svc.getEnv(deps, actor, p.org, p.project, p.env), { params: envParams, response: { 200: envResponse } })
+    .patch("/:env", ({ actor, params: p, body }) => svc.patchEnv(deps, actor, p.org, p.project, p.env, body), {
+      params: envParams,
+      body: patchEnvRequest,
+      response: { 200: envResponse },
+    })
+    .delete("/:env", ({ actor, params: p }) => svc.deleteEnv(deps, actor, p.org, p.project, p.env), {
+      params: envParams,
+      response: { 200: okResponse },
+    });

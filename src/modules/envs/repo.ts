@@ -1,0 +1,29 @@
+// Queries for environments.
+import { and, asc, desc, eq, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { environments } from "../../db/schema";
+
+export type EnvRow = typeof environments.$inferSelect;
+export type EnvInsert = typeof environments.$inferInsert;
+
+// the outer column is spelled out: drizzle renders ${table.column} unqualified in a one-table select
+const serviceCount = sql<number>`(select count(*) from services s where s.env_id = "environments"."id")`;
+
+export const listEnvs = (db: Db, projectId: string) =>
+  db
+    .select({ env: environments, serviceCount })
+    .from(environments)
+    .where(eq(environments.projectId, projectId))
+    .orderBy(desc(environments.isDefault), asc(environments.slug))
+    .all();
+
+export const countServicesIn = (db: Db, envId: string) =>
+  db.select({ n: serviceCount }).from(environments).where(eq(environments.id, envId)).get()?.n ?? 0;
+
+export const findEnvBySlug = (db: Db, projectId: string, slug: string) =>
+  db.select({ id: environments.id }).from(environments).where(and(eq(environments.projectId, projectId), eq(environments.slug, slug))).get();
+
+export const insertEnv = (db: Db, row: EnvInsert) => db.insert(environments).values(row).returning().get();
+export const updateEnv = (db: Db, id: string, patch: Partial<EnvInsert>) =>
+  db.update(environments).set(patch).where(eq(environments.id, id)).returning().get()!;
+export const deleteEnv = (db: Db, id: string) => db.delete(environments).where(eq(environments.id, id)).run();

@@ -1,0 +1,35 @@
+// Routes: /api/v1/orgs/{org}/projects/{project}/envs/{env}/services (hierarchical family).
+import { Elysia } from "elysia";
+import { z } from "zod";
+import type { Deps } from "../../deps";
+import { withActor } from "../context";
+import { okResponse } from "../auth/model";
+import { envAccess, serviceAccess } from "../projects/access";
+import { applicationSummary, createServiceRequest, envParams, patchServiceRequest, serviceDetail, serviceParams } from "./model";
+import * as svc from "./service";
+
+export const serviceRoutes = (deps: Deps) =>
+  new Elysia({ prefix: "/api/v1/orgs/:org/projects/:project/envs/:env/services", detail: { tags: ["services"] } })
+    .use(withActor(deps))
+    .get("/", ({ actor, params: p }) => svc.listSummaries(deps, envAccess(deps, actor, p.org, p.project, p.env).env.id), {
+      params: envParams,
+      response: { 200: z.array(applicationSummary) },
+    })
+    .post(
+      "/",
+      ({ actor, params: p, body, set }) => ((set.status = 201), svc.createService(deps, envAccess(deps, actor, p.org, p.project, p.env), body)),
+      { params: envParams, body: createServiceRequest, response: { 201: serviceDetail } },
+    )
+    .get("/:svc", ({ actor, params: p }) => svc.getService(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc)), {
+      params: serviceParams,
+      response: { 200: serviceDetail },
+    })
+    .patch("/:svc", ({ actor, params: p, body }) => svc.patchService(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), body), {
+      params: serviceParams,
+      body: patchServiceRequest,
+      response: { 200: serviceDetail },
+    })
+    .delete("/:svc", ({ actor, params: p }) => svc.deleteService(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc)), {
+      params: serviceParams,
+      response: { 200: okResponse },
+    });

@@ -1,0 +1,30 @@
+// The latest image / release / deployment of a service, as shown in ApplicationSummary and
+// ApplicationDetail. The images, releases and deployments tables are being added by the
+// pipeline work; until they exist every service has no activity, so these return nulls.
+// Fill both functions in when those tables land (keep latestVersions to one query per table:
+// the application list must not issue a query per service).
+import type { Deps } from "../../deps";
+
+export type LatestActivity = {
+  latest_image: Record<string, unknown> | null;
+  latest_release: Record<string, unknown> | null;
+  latest_deployment: Record<string, unknown> | null;
+};
+
+export type LatestVersions = {
+  latest_image_version: number | null;
+  latest_release_version: number | null;
+  latest_deployment_complete: boolean | null;
+};
+
+const NONE: LatestVersions = { latest_image_version: null, latest_release_version: null, latest_deployment_complete: null };
+
+/** Latest image, release and deployment objects of one service (detail views). */
+export function latestActivity(_deps: Deps, _serviceId: string): LatestActivity {
+  return { latest_image: null, latest_release: null, latest_deployment: null };
+}
+
+/** Latest versions for many services at once (list views), keyed by service id. */
+export function latestVersions(_deps: Deps, serviceIds: string[]): Map<string, LatestVersions> {
+  return new Map(serviceIds.map((id) => [id, NONE]));
+}

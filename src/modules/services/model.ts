@@ -1,0 +1,105 @@
+// Service shapes: ApplicationSummary / ApplicationDetail of the reference contract, plus the
+// service-only fields of SPEC §2 (image, git_url, build_ref, dockerfile_path, domains, port, …).
+import { z } from "zod";
+import { nameSchema, slugSchema } from "../../lib/slugs";
+import * as f from "./fields";
+
+const timestamp = z.string().nullable();
+const activity = z.record(z.string(), z.unknown()).nullable();
+
+export const applicationSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  slug: z.string(),
+  project_id: z.string(),
+  platform: z.string(),
+  created: timestamp,
+  latest_image_version: z.number().int().nullable(),
+  latest_release_version: z.number().int().nullable(),
+  latest_deployment_complete: z.boolean().nullable(),
+});
+export type ApplicationSummary = z.infer<typeof applicationSummary>;
+
+/** ApplicationDetail plus the service fields; one shape for both route families. */
+export const serviceDetail = z.object({
+  id: z.string(),
+  name: z.string(),
+  slug: z.string(),
+  project_id: z.string(),
+  project_slug: z.string(),
+  organization_slug: z.string(),
+  env_id: z.string(),
+  environment_slug: z.string(),
+  platform: z.string(),
+  process_counts: z.record(z.string(), z.number().int()),
+  process_pod_classes: z.record(z.string(), z.string()),
+  github_repository: z.string().nullable(),
+  github_repository_is_private: z.boolean(),
+  auto_deploy_branch: z.string().nullable(),
+  subdirectory: z.string().nullable(),
+  github_app_installation_id: z.number().int().nullable(),
+  github_environment_name: z.string().nullable(),
+  deployment_timeout: z.number().int().nullable(),
+  health_check_path: z.string(),
+  health_check_host: z.string().nullable(),
+  privileged: z.boolean(),
+  image: z.string().nullable(),
+  git_url: z.string().nullable(),
+  build_ref: z.string().nullable(),
+  dockerfile_path: z.string(),
+  domains: z.array(z.string()),
+  port: z.number().int(),
+  keep_images: z.number().int(),
+  created: timestamp,
+  updated: timestamp,
+  latest_image: activity,
+  latest_release: activity,
+  latest_deployment: activity,
+});
+export type ServiceDetail = z.infer<typeof serviceDetail>;
+
+/** UpdateApplicationSettingsRequest: null resets a field to its default. */
+export const settingsFields = {
+  github_repository: f.githubRepositorySchema.nullable().optional(),
+  github_repository_is_private: z.boolean().nullable().optional(),
+  auto_deploy_branch: f.gitRefSchema.nullable().optional(),
+  subdirectory: f.relativePathSchema.nullable().optional(),
+  github_app_installation_id: z.number().int().positive().max(2 ** 53 - 1).nullable().optional(),
+  github_environment_name: f.labelSchema.nullable().optional(),
+  deployment_timeout: z.number().int().min(10).max(3600).nullable().optional(),
+  health_check_path: f.healthPathSchema.nullable().optional(),
+  health_check_host: f.hostHeaderSchema.nullable().optional(),
+};
+export const updateSettingsRequest = z.object(settingsFields);
+
+const serviceFields = {
+  ...settingsFields,
+  platform: z.enum(f.platforms).optional(),
+  process_counts: f.processCountsSchema.optional(),
+  process_pod_classes: f.processPodClassesSchema.optional(),
+  privileged: z.boolean().optional(),
+  image: f.imageRefSchema.nullable().optional(),
+  git_url: f.gitUrlSchema.nullable().optional(),
+  build_ref: f.gitRefSchema.nullable().optional(),
+  dockerfile_path: f.relativePathSchema.nullable().optional(),
+  domains: z.array(f.domainSchema).max(20).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  keep_images: z.number().int().min(1).max(50).optional(),
+};
+
+export const createServiceRequest = z.object({ name: nameSchema, slug: slugSchema.optional(), ...serviceFields });
+export const patchServiceRequest = z.object({ name: nameSchema.optional(), slug: slugSchema.optional(), ...serviceFields });
+export type CreateServiceInput = z.infer<typeof createServiceRequest>;
+export type PatchServiceInput = z.infer<typeof patchServiceRequest>;
+
+export const scaleRequest = z
+  .object({ process_counts: f.processCountsSchema.optional(), process_pod_classes: f.processPodClassesSchema.optional() })
+  .refine((b) => b.process_counts !== undefined || b.process_pod_classes !== undefined, {
+    message: "give process_counts or process_pod_classes",
+    path: ["process_counts"],
+  });
+export type ScaleInput = z.infer<typeof scaleRequest>;
+
+const seg = z.string().max(255);
+export const envParams = z.object({ org: seg, project: seg, env: seg });
+export const serviceParams = z.object({ org: seg, project: seg, env: seg, svc: seg });

@@ -1,0 +1,174 @@
+// Services: create/get/patch/delete inside an environment, settings and scale (no containers
+// here — the deploy pipeline reads what is stored). Shared by the hierarchical routes and the
+// reference-family applications routes.
+import { Conflict, Forbidden } from "../../errors";
+import { isoNow, type Deps } from "../../deps";
+import { newId } from "../../lib/ids";
+import { slugOrDerived } from "../orgs/service";
+import { assertMayDeploy, type EnvAccess, type ServiceAccess } from "../projects/access";
+import { latestActivity, latestVersions } from "./latest";
+import type { ApplicationSummary, CreateServiceInput, PatchServiceInput, ScaleInput, ServiceDetail } from "./model";
+import * as repo from "./repo";
+
+export const DEFAULTS = {
+  platform: "wind",
+  processCounts: { web: 1 } as Record<string, number>,
+  processPodClasses: { web: "small" } as Record<string, string>,
+  deploymentTimeout: 180,
+  healthCheckPath: "/_health/",
+  dockerfilePath: "Dockerfile",
+  port: 8000,
+  keepImages: 5,
+};
+
+type Where = { org: { slug: string }; project: { slug: string }; env: { id: string; slug: string } };
+
+export function toServiceDetail(deps: Deps, row: repo.ServiceRow, at: Where): ServiceDetail {
+  return {
+    id: row.id,
+    name: row.name,
+    slug: row.slug,
+    project_id: row.projectId,
+    project_slug: at.project.slug,
+    organization_slug: at.org.slug,
+    env_id: row.envId,
+    environment_slug: at.env.slug,
+    platform: row.platform,
+    process_counts: row.processCounts,
+    process_pod_classes: row.processPodClasses,
+    github_repository: row.githubRepository,
+    github_repository_is_private: row.githubRepositoryIsPrivate,
+    auto_deploy_branch: row.autoDeployBranch,
+    subdirectory: row.subdirectory,
+    github_app_installation_id: row.githubAppInstallationId,
+    github_environment_name: row.githubEnvironmentName,
+    deployment_timeout: row.deploymentTimeout,
+    health_check_path: row.healthCheckPath,
+    health_check_host: row.healthCheckHost,
+    privileged: row.privileged,
+    image: row.image,
+    git_url: row.gitUrl,
+    build_ref: row.buildRef,
+    dockerfile_path: row.dockerfilePath,
+    domains: row.domains,
+    port: row.port,
+    keep_images: row.keepImages,
+    created: row.createdAt,
+    updated: row.updatedAt,
+    ...latestActivity(deps, row.id),
+  };
+}
+
+/** ApplicationSummary of every service in an environment: one query for the rows, one for activity. */
+export function listSummaries(deps: Deps, envId: string): ApplicationSummary[] {
+  const rows = repo.listSummaryRows(deps.db, envId);
+  const latest = latestVersions(deps, rows.map((r) => r.id));
+  return rows.map((r) => ({ ...r, ...latest.get(r.id)! }));
+}
+
+/** Request fields → columns; null resets a column to its default (or clears a nullable one). */
+function columnsOf(input: Omit<PatchServiceInput, "name" | "slug">): Partial<repo.ServiceInsert> {
+  const c: Partial<repo.ServiceInsert> = {};
+  const put = <K extends keyof repo.ServiceInsert>(key: K, value: unknown, fallback: unknown = null) => {
+    if (value !== undefined) c[key] = (value ?? fallback) as repo.ServiceInsert[K];
+  };
+  put("platform", input.platform);
+  put("processCounts", input.process_counts);
+  put("processPodClasses", input.process_pod_classes);
+  put("githubRepository", input.github_repository);
+  put("githubRepositoryIsPrivate", input.github_repository_is_private, false);
+  put("autoDeployBranch", input.auto_deploy_branch);
+  put("subdirectory", input.subdirectory);
+  put("githubAppInstallationId", input.github_app_installation_id);
+  put("githubEnvironmentName", input.github_environment_name);
+  put("deploymentTimeout", input.deployment_timeout, DEFAULTS.deploymentTimeout);
+  put("healthCheckPath", input.health_check_path, DEFAULTS.healthCheckPath);
+  put("healthCheckHost", input.health_check_host?.toLowerCase() ?? input.health_check_host);
+  put("privileged", input.privileged);
+  put("image", input.image);
+  put("gitUrl", input.git_url);
+  put("buildRef", input.build_ref);
+  put("dockerfilePath", input.dockerfile_path, DEFAULTS.dockerfilePath);
+  put("domains", input.domains && [...new Set(input.domains)]);
+  put("port", input.port);
+  put("keepImages", input.keep_images);
+  return c;
+}
+
+function assertPrivilegedChange(access: EnvAccess, wanted: boolean | undefined, current: boolean) {
+  if (wanted !== undefined && wanted !== current && !access.actor.user.isAdmin) {
+    throw new Forbidden("Only server administrators may change 'privileged'.");
+  }
+}
+
+function assertFree(deps: Deps, envId: string, slug: string, domains: string[] | undefined, exceptId?: string) {
+  const clash = repo.findServiceInEnvBySlug(deps.db, envId, slug);
+  if (clash && clash.id !== exceptId) throw new Conflict(`A service with slug '${slug}' already exists in this environment.`);
+  const taken = repo.findDomainOwners(deps.db, domains ?? [], exceptId)[0];
+  if (taken) throw new Conflict(`Domain '${taken.domain}' is already used by another service.`);
+}
+
+export function createService(deps: Deps, access: EnvAccess, input: CreateServiceInput): ServiceDetail {
+  const slug = slugOrDerived(input.slug, input.name);
+  assertPrivilegedChange(access, input.privileged, false);
+  const cols = columnsOf(input);
+  const now = isoNow(deps);
+  const row = deps.db.transaction((tx) => {
+    assertFree({ ...deps, db: tx as never }, access.env.id, slug, cols.domains);
+    return repo.insertService(tx as never, {
+      platform: DEFAULTS.platform,
+      processCounts: DEFAULTS.processCounts,
+      processPodClasses: DEFAULTS.processPodClasses,
+      domains: [],
+      ...cols,
+      id: newId(),
+      envId: access.env.id,
+      projectId: access.project.id,
+      name: input.name,
+      slug,
+      createdAt: now,
+      updatedAt: now,
+    });
+  });
+  return toServiceDetail(deps, row, access);
+}
+
+export function getService(deps: Deps, access: ServiceAccess): ServiceDetail {
+  return toServiceDetail(deps, access.service, access);
+}
+
+export function patchService(deps: Deps, access: ServiceAccess, input: PatchServiceInput): ServiceDetail {
+  assertPrivilegedChange(access, input.privileged, access.service.privileged);
+  const { name, slug, ...rest } = input;
+  const cols = columnsOf(rest);
+  const row = deps.db.transaction((tx) => {
+    assertFree({ ...deps, db: tx as never }, access.env.id, slug ?? access.service.slug, cols.domains, access.service.id);
+    return repo.updateService(tx as never, access.service.id, {
+      ...cols,
+      ...(name !== undefined ? { name } : {}),
+      ...(slug !== undefined ? { slug } : {}),
+      updatedAt: isoNow(deps),
+    });
+  });
+  return toServiceDetail(deps, row, access);
+}
+
+export function deleteService(deps: Deps, access: ServiceAccess) {
+  deps.db.transaction((tx) => {
+    repo.deleteConfigBelow(tx as never, "service", access.service.id);
+    repo.deleteService(tx as never, access.service.id);
+  });
+  return { ok: true };
+}
+
+/** Scale stores replica counts and pod classes merged over the current maps; containers follow later. */
+export function scaleService(deps: Deps, access: ServiceAccess, input: ScaleInput): ServiceDetail {
+  assertMayDeploy(access);
+  const s = access.service;
+  const row = repo.updateService(deps.db, s.id, {
+    processCounts: { ...s.processCounts, ...input.process_counts },
+    processPodClasses: { ...s.processPodClasses, ...input.process_pod_classes },
+    updatedAt: isoNow(deps),
+  });
+  return toServiceDetail(deps, row, access);
+}
