@@ -15,6 +15,8 @@ import { applicationRoutes } from "./modules/applications";
 import { configRoutes } from "./modules/config";
 import { integrationRoutes } from "./modules/integrations";
 import { docsRoutes } from "./modules/docs";
+import { cliAuthRoutes } from "./modules/cli-auth";
+import { dashboardRoutes } from "./modules/dashboard";
 
 export const JSON_LIMIT = 1024 * 1024;
 
@@ -89,6 +91,7 @@ export function createApp(deps: Deps) {
     .use(docsRoutes())
     .use(integrationRoutes(deps))
     .use(authRoutes(deps))
+    .use(cliAuthRoutes(deps))
     .use(keyRoutes(deps))
     .use(adminRoutes(deps))
     .use(orgRoutes(deps))
@@ -97,7 +100,8 @@ export function createApp(deps: Deps) {
     .use(envRoutes(deps))
     .use(serviceRoutes(deps))
     .use(applicationRoutes(deps))
-    .use(configRoutes(deps));
+    .use(configRoutes(deps))
+    .use(dashboardRoutes(deps)); // last: its catch-all serves the SPA for non-API paths
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,2 @@
+// Bun bundles imported stylesheets into a separate hashed file.
+declare module "*.css";

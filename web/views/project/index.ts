@@ -1,0 +1,105 @@
+// One project: environments (create, promote between them) and project-level config.
+import { api, itemsOf, paths } from "../../api";
+import { button, checkbox, empty, field, form, h, load, replace, section, select, table } from "../../dom";
+import { links, navigate, type View } from "../../router";
+import { configEditor } from "../config";
+
+type Env = { id: string; name: string; slug: string; env_type: string; protected: boolean; is_default?: boolean; target?: string; service_count?: number };
+type Preview = { source_release_version?: number | null; added?: string[]; removed?: string[]; changed?: string[]; [k: string]: unknown };
+
+const ENV_TYPES: [string, string][] = ["production", "staging", "development", "preview"].map((t) => [t, t]);
+
+export const projectView: View = async ({ params }) => {
+  const { org, project } = params as { org: string; project: string };
+  const detail = await api.get<{ name: string; organization_name?: string }>(paths.project(org, project));
+  const envBox = h("div");
+  const promoteBox = h("div");
+  void load(envBox, "Environments", async () => {
+    const envs = itemsOf<Env>(await api.get(`${paths.projectH(org, project)}/envs`));
+    void load(promoteBox, "Promotion", () => promotion(org, project, envs));
+    if (!envs.length) return empty("No environments.");
+    return table(
+      ["Environment", "Type", "Target", "Protected", "Services"],
+      envs.map((e) => [h("a", { href: links.env(org, project, e.slug) }, e.name), e.env_type + (e.is_default ? " (default)" : ""), e.target ?? "docker", e.protected ? "yes" : "no", e.service_count ?? "—"]),
+    );
+  });
+  return [
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "/" }, "Organizations"), " / ", h("a", { href: links.org(org) }, org), " / ", detail.name),
+    h("h1", null, detail.name),
+    section(
+      "Environments",
+      envBox,
+      h(
+        "details",
+        null,
+        h("summary", null, "Create an environment"),
+        form(
+          {
+            label: "Create an environment",
+            submit: "Create environment",
+            onSubmit: async (v) => {
+              const env = await api.post<Env>(`${paths.projectH(org, project)}/envs`, { name: v.name, slug: v.slug || undefined, env_type: v.env_type, protected: v.protected === true });
+              navigate(links.env(org, project, env.slug));
+            },
+          },
+          field("Name", "name", { required: true }),
+          field("Slug (optional)", "slug"),
+          select("Type", "env_type", ENV_TYPES, "staging"),
+          checkbox("Protected (only org admins deploy)", "protected"),
+        ),
+      ),
+    ),
+    section("Promote between environments", promoteBox),
+    section("Project config", configEditor({ base: `${paths.projectH(org, project)}/config`, scope: "project" })),
+  ];
+};
+
+async function promotion(org: string, project: string, envs: Env[]): Promise<HTMLElement> {
+  if (envs.length < 2) return empty("Create a second environment to promote releases between them.");
+  const services = new Set<string>();
+  for (const e of envs) {
+    try {
+      for (const s of itemsOf<{ slug: string }>(await api.get(`${paths.env(org, project, e.slug)}/services`))) services.add(s.slug);
+    } catch {
+      /* an environment whose services cannot be listed simply adds none */
+    }
+  }
+  if (!services.size) return empty("No services to promote yet.");
+  const base = `${paths.projectH(org, project)}/promote`;
+  const out = h("div", { "aria-live": "polite" });
+  const envOptions = envs.map((e) => [e.slug, e.name] as [string, string]);
+  return h(
+    "div",
+    null,
+    form(
+      {
+        label: "Preview a promotion",
+        submit: "Preview",
+        onSubmit: async (v) => {
+          const q = { service: String(v.service), source_env: String(v.source_env), target_env: String(v.target_env) };
+          const preview = await api.get<Preview>(`${base}/preview?${paths.qs(q)}`);
+          replace(out, previewDiff(preview), button("Promote", async () => {
+            const r = await api.post<{ status?: string }>(base, q);
+            replace(out, h("p", { class: "ok" }, `Promotion ${r.status ?? "started"}: ${q.source_env} → ${q.target_env}.`));
+          }, { class: "primary" }));
+        },
+      },
+      select("Service", "service", [...services].map((s) => [s, s])),
+      select("From", "source_env", envOptions, envs.find((e) => e.env_type === "staging")?.slug ?? envs[1]!.slug),
+      select("To", "target_env", envOptions, envs.find((e) => e.is_default)?.slug ?? envs[0]!.slug),
+    ),
+    out,
+  );
+}
+
+function previewDiff(p: Preview): HTMLElement {
+  const list = (label: string, names?: string[]) => (names?.length ? h("li", null, `${label}: `, names.map((n, i) => [i ? ", " : "", h("code", null, n)])) : null);
+  const config = (p.config_changes ?? p) as Preview;
+  return h(
+    "div",
+    { class: "preview" },
+    h("p", null, p.source_release_version ? `Source release v${p.source_release_version}, same image.` : "Source release: the latest successful one."),
+    h("ul", null, list("Added", config.added), list("Removed", config.removed), list("Changed", config.changed)),
+    !config.added?.length && !config.removed?.length && !config.changed?.length ? h("p", null, "No config differences.") : null,
+  );
+}

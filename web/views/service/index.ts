@@ -1,0 +1,59 @@
+// One service: URL, pipeline and logs, releases and rollback, scale, settings, config, metrics.
+import { api, paths } from "../../api";
+import { h, section } from "../../dom";
+import { links, refresh, type View } from "../../router";
+import { configEditor, resolvedConfig } from "../config";
+import { observabilityPanel } from "../observability";
+import { pipelinePanel } from "./pipeline";
+import { releasesPanel } from "./releases";
+import { scaleForm, settingsForm, type ServiceDetail } from "./settings";
+
+type Info = { domain: string; router_port: number | null };
+
+export const serviceView: View = async ({ params }) => {
+  const { org, project, env, service } = params as { org: string; project: string; env: string; service: string };
+  const base = paths.service(org, project, env, service);
+  const [svc, envDetail, info] = await Promise.all([
+    api.get<ServiceDetail & { url?: string }>(base),
+    api.get<{ is_default?: boolean }>(paths.env(org, project, env)).catch(() => ({ is_default: false })),
+    api.get<Info>("/api/v1/dashboard/info").catch(() => null),
+  ]);
+  const urls = appUrls(svc, { org, project, env, isDefault: Boolean(envDetail.is_default) }, info);
+  const releasesBox = h("div", null, releasesPanel(svc.id, () => refresh()));
+  // when a pipeline run settles, the release list gains its new release
+  const pipeline = pipelinePanel({ org, project, env, svc }, () => releasesBox.replaceChildren(releasesPanel(svc.id, () => refresh())));
+  return [
+    h(
+      "nav",
+      { class: "crumbs", "aria-label": "Breadcrumb" },
+      h("a", { href: "/" }, "Organizations"), " / ", h("a", { href: links.org(org) }, org), " / ",
+      h("a", { href: links.project(org, project) }, project), " / ", h("a", { href: links.env(org, project, env) }, env), " / ", svc.name,
+    ),
+    h("h1", null, svc.name),
+    h(
+      "p",
+      { class: "urls" },
+      "URL: ",
+      urls.length ? urls.map((u, i) => [i ? ", " : "", h("a", { href: u, target: "_blank", rel: "noopener noreferrer" }, u)]) : "shown once the server reports its router address.",
+    ),
+    section("Pipeline", pipeline),
+    section("Releases", releasesBox),
+    section("Scale", scaleForm(svc, () => refresh())),
+    section("Metrics", observabilityPanel(svc.id)),
+    section(
+      "Service config",
+      configEditor({ base: `${base}/config`, scope: "service", bulk: `/api/v1/configurations/${svc.id}/bulk`, deletePath: (v) => (v.id ? `/api/v1/configurations/${svc.id}/${v.id}` : `${base}/config/${encodeURIComponent(v.name)}`) }),
+      h("h3", null, "Resolved (what the next release gets)"),
+      resolvedConfig(`${base}/config/resolved`),
+    ),
+    section("Settings", settingsForm(svc, base, () => refresh())),
+  ];
+};
+
+function appUrls(svc: ServiceDetail & { url?: string }, c: { org: string; project: string; env: string; isDefault: boolean }, info: Info | null): string[] {
+  if (svc.url) return [svc.url];
+  if (!info) return [];
+  const port = info.router_port && info.router_port !== 80 ? `:${info.router_port}` : "";
+  const hosts = [c.isDefault ? `${svc.slug}.${c.project}.${c.org}.${info.domain}` : `${svc.slug}.${c.env}.${c.project}.${c.org}.${info.domain}`, ...svc.domains];
+  return hosts.map((host) => `http://${host}${port}/`);
+}
