@@ -5,11 +5,17 @@ import { createDeps, closeDeps, type Deps } from "./deps";
 import { createApp } from "./app";
 import { ensureInitialAdmin } from "./bootstrap";
 import { startWorker } from "./pipeline/worker";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PID_FILE } from "./modules/config/rotate";
 
 export type RunningServer = { deps: Deps; url: string; stop: () => Promise<void> };
 
 export async function startServer(config: ServeConfig, out: (line: string) => void = console.log): Promise<RunningServer> {
   const deps = createDeps(config);
+  // lets one-off commands that must not run beside a server (rotate-master-key) notice one
+  const pidFile = join(config.dataDir, PID_FILE);
+  writeFileSync(pidFile, String(process.pid));
   const admin = await ensureInitialAdmin(deps);
   const app = createApp(deps); // importing the modules registers their job handlers
   const worker = await startWorker(deps); // first finishes jobs a previous run left `running`
@@ -28,6 +34,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     await app.stop(false); // false: let in-flight requests finish
     await worker.stop(); // running jobs are aborted and recovered as interrupted on the next start
     closeDeps(deps);
+    rmSync(pidFile, { force: true });
   };
   return { deps, url, stop };
 }

@@ -8,6 +8,7 @@ import { randomBase62 } from "../../lib/ids";
 import { findUserByLogin, updateUser, deleteUserSessions } from "../../modules/auth/repo";
 import { createUser, hashPassword } from "../../modules/auth/service";
 import { createApiKey } from "../../modules/keys/service";
+import { rotateMasterKey } from "../../modules/config/rotate";
 import { serveUntilSignal } from "../../server";
 import { flagString, type Flags } from "../args";
 import type { CommandContext, CommandTable } from "../context";
@@ -109,6 +110,16 @@ export const serverCommands: CommandTable = {
         if (!user) throw new NotFound("User");
         const key = createApiKey(deps, user.id, { name: flagString(ctx.flags, "name") ?? "admin-cli" });
         return { kind: "text", text: `created key ${key.key_id} for ${user.username}\n${key.key}`, data: key };
+      }),
+  },
+  "admin rotate-master-key": {
+    summary: "Re-encrypt every secret under a new master key (stop the server first)",
+    usage: "admin rotate-master-key [--data-dir DIR]",
+    run: (ctx) =>
+      withDeps(ctx, (deps) => {
+        const r = rotateMasterKey(deps);
+        const text = `re-encrypted ${r.resealed} sealed value(s) under a new key in ${r.keyFile}\nthe previous key is kept in ${r.previousKeyFile} for older backups`;
+        return { kind: "text", text: r.unreadable ? `${text}\nwarning: ${r.unreadable} value(s) did not open with the old key and were left as they were` : text, data: r };
       }),
   },
 };
