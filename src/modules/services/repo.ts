@@ -1,5 +1,5 @@
 // Queries for services.
-import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
+import { and, eq, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { configVars, services } from "../../db/schema";
 
@@ -24,12 +24,10 @@ export const findServiceInEnvBySlug = (db: Db, envId: string, slug: string) =>
 /** Services (other than `exceptId`) that already claim one of these hostnames. */
 export function findDomainOwners(db: Db, domains: string[], exceptId?: string): { id: string; domain: string }[] {
   if (domains.length === 0) return [];
-  const rows = db
-    .select({ id: services.id, domain: sql<string>`d.value` })
-    .from(sql`${services}, json_each(${services.domains}) d`)
-    .where(and(inArray(sql`d.value`, domains), exceptId ? ne(services.id, exceptId) : undefined))
-    .all();
-  return rows;
+  const list = sql.join(domains.map((d) => sql`${d}`), sql`, `);
+  return db.all<{ id: string; domain: string }>(
+    sql`select s.id as id, d.value as domain from services s, json_each(s.domains) d where d.value in (${list}) and s.id != ${exceptId ?? ""}`,
+  );
 }
 
 export const insertService = (db: Db, row: ServiceInsert) => db.insert(services).values(row).returning().get();

@@ -154,6 +154,7 @@ export function patchService(deps: Deps, access: ServiceAccess, input: PatchServ
 }
 
 export function deleteService(deps: Deps, access: ServiceAccess) {
+  if (access.env.protected && !access.isAdmin) throw new Forbidden("Only organization admins may delete services of a protected environment.");
   deps.db.transaction((tx) => {
     repo.deleteConfigBelow(tx as never, "service", access.service.id);
     repo.deleteService(tx as never, access.service.id);
