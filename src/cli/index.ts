@@ -5,6 +5,7 @@ import type { Command, CommandContext, CommandTable, Io } from "./context";
 import { render } from "./render";
 import { serverCommands } from "./commands/server";
 import { sessionCommands } from "./commands/session";
+import { loginCommands } from "./commands/login";
 import { orgCommands } from "./commands/orgs";
 import { projectCommands } from "./commands/projects";
 import { envCommands } from "./commands/envs";
@@ -25,6 +26,7 @@ export const commands: CommandTable = {
   ...baseCommands,
   ...serverCommands,
   ...sessionCommands,
+  ...loginCommands,
   ...orgCommands,
   ...projectCommands,
   ...envCommands,
