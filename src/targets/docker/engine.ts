@@ -10,6 +10,7 @@ export type ReplicaState = {
   restarting: boolean;
   exitCode: number | null;
   oomKilled: boolean;
+  restartCount: number;
   /** Host port published on 127.0.0.1 for the container port, when any. */
   hostPort: number | null;
 };
@@ -48,6 +49,7 @@ export async function inspectReplica(docker: DockerClient, id: string, port: num
       restarting: info.State.Restarting === true,
       exitCode: info.State.Running ? null : info.State.ExitCode,
       oomKilled: info.State.OOMKilled === true,
+      restartCount: info.RestartCount ?? 0,
       hostPort: binding?.HostPort ? Number(binding.HostPort) : null,
     };
   } catch (e) {

@@ -1,0 +1,79 @@
+// Deployment and deployment log queries.
+import { and, asc, count, desc, eq, inArray } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { deploymentLogs, deployments, environments, organizations, projects, services } from "../../db/schema";
+
+export type DeploymentRow = typeof deployments.$inferSelect;
+
+export const findDeployment = (db: Db, id: string) => db.select().from(deployments).where(eq(deployments.id, id)).get();
+
+export const updateDeployment = (db: Db, id: string, patch: Partial<typeof deployments.$inferInsert>) =>
+  db.update(deployments).set(patch).where(eq(deployments.id, id)).run();
+
+export const nextDeploymentVersion = (db: Db, serviceId: string): number =>
+  (db.select({ v: deployments.version }).from(deployments).where(eq(deployments.serviceId, serviceId)).orderBy(desc(deployments.version)).limit(1).get()?.v ?? 0) + 1;
+
+/** The deployment whose replicas serve now: the latest complete one. */
+export const currentDeployment = (db: Db, serviceId: string) =>
+  db
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.serviceId, serviceId), eq(deployments.status, "complete")))
+    .orderBy(desc(deployments.version))
+    .limit(1)
+    .get();
+
+export const latestDeployment = (db: Db, serviceId: string) =>
+  db.select().from(deployments).where(eq(deployments.serviceId, serviceId)).orderBy(desc(deployments.version)).limit(1).get();
+
+export const listForService = (db: Db, serviceId: string, limit: number, offset = 0) =>
+  db.select().from(deployments).where(eq(deployments.serviceId, serviceId)).orderBy(desc(deployments.createdAt), desc(deployments.version)).limit(limit).offset(offset).all();
+
+export const countForService = (db: Db, serviceId: string): number =>
+  db.select({ n: count() }).from(deployments).where(eq(deployments.serviceId, serviceId)).get()?.n ?? 0;
+
+/** Latest deployments of every service in an environment. */
+export const listForEnv = (db: Db, envId: string, limit: number) =>
+  db
+    .select({ d: deployments })
+    .from(deployments)
+    .innerJoin(services, eq(services.id, deployments.serviceId))
+    .where(eq(services.envId, envId))
+    .orderBy(desc(deployments.createdAt))
+    .limit(limit)
+    .all()
+    .map((r) => r.d);
+
+export const unfinished = (db: Db, serviceIds?: string[]) =>
+  db
+    .select()
+    .from(deployments)
+    .where(and(inArray(deployments.status, ["queued", "running"]), serviceIds ? inArray(deployments.serviceId, serviceIds) : undefined))
+    .all();
+
+export const appendLog = (db: Db, deploymentId: string, line: string, createdAt: string) =>
+  db.insert(deploymentLogs).values({ deploymentId, line, createdAt }).run();
+
+export const logLines = (db: Db, deploymentId: string): string[] =>
+  db.select({ line: deploymentLogs.line }).from(deploymentLogs).where(eq(deploymentLogs.deploymentId, deploymentId)).orderBy(asc(deploymentLogs.id)).all().map((r) => r.line);
+
+/** Every service with the slugs that make up its hostnames. */
+export const routableServices = (db: Db) =>
+  db
+    .select({
+      id: services.id,
+      service: services.slug,
+      domains: services.domains,
+      env: environments.slug,
+      isDefaultEnv: environments.isDefault,
+      target: environments.target,
+      project: projects.slug,
+      org: organizations.slug,
+    })
+    .from(services)
+    .innerJoin(environments, eq(environments.id, services.envId))
+    .innerJoin(projects, eq(projects.id, services.projectId))
+    .innerJoin(organizations, eq(organizations.id, projects.orgId))
+    .all();
+
+export const insertDeployment = (db: Db, row: typeof deployments.$inferInsert) => db.insert(deployments).values(row).returning().get();

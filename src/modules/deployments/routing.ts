@@ -1,0 +1,81 @@
+// Keeps the router's table in step with the database and the engine: hostnames of every service,
+// the serving web replicas of each (the latest complete deployment), and on start the re-adoption
+// of running containers plus the removal of managed containers nothing serves any more.
+import type { Deps } from "../../deps";
+import { hostnamesFor } from "../../router/hosts";
+import { routeTableOf } from "../../router/table";
+import * as engine from "../../targets/docker/engine";
+import { removeReplicas } from "../../targets/docker/deploy";
+import { isWebProcess, LABEL } from "../../targets/docker/specs";
+import * as repo from "./repo";
+
+/** Rebuild the hostname → service map from the database (cheap: one joined query). */
+export function refreshHosts(deps: Deps): void {
+  const map = new Map<string, string>();
+  for (const s of repo.routableServices(deps.db)) {
+    for (const host of hostnamesFor({ ...s, domains: s.domains ?? [] }, deps.config.domain)) if (!map.has(host)) map.set(host, s.id);
+  }
+  routeTableOf(deps).setHosts(map);
+}
+
+/** Web replicas of the service's current deployment, as recorded when it completed. */
+export function servingWeb(deps: Deps, serviceId: string): { id: string; port: number }[] {
+  const current = repo.currentDeployment(deps.db, serviceId);
+  return (current?.metadata.replicas ?? []).filter((r) => isWebProcess(r.process) && r.hostPort).map((r) => ({ id: r.id, port: r.hostPort! }));
+}
+
+/**
+ * On start: the interrupted deployments were already finished (job recovery). Re-read each
+ * service's serving replicas from the engine (ports may change when the engine restarts), serve
+ * them again, and remove managed containers of this server's services that nothing serves.
+ */
+export async function adoptRunningApps(deps: Deps): Promise<{ adopted: number; removed: number }> {
+  refreshHosts(deps);
+  const table = routeTableOf(deps);
+  const services = repo.routableServices(deps.db).filter((s) => s.target === "docker");
+  const known = new Set(services.map((s) => s.id));
+  let containers: engine.ManagedContainer[];
+  try {
+    containers = await engine.listManaged(deps.docker);
+  } catch (e) {
+    deps.logger.warn("router: the Docker engine is not reachable; apps are not served until it is", { error: (e as Error).message });
+    return { adopted: 0, removed: 0 };
+  }
+  const busy = new Set(repo.unfinished(deps.db).map((d) => d.id));
+  const stale: string[] = [];
+  let adopted = 0;
+  const servingIds = new Set<string>();
+  for (const s of services) {
+    const current = repo.currentDeployment(deps.db, s.id);
+    const replicas = current?.metadata.replicas ?? [];
+    const release = current?.releaseId;
+    const web: { id: string; port: number }[] = [];
+    for (const r of replicas) {
+      servingIds.add(r.id);
+      if (!isWebProcess(r.process)) continue;
+      const state = await engine.inspectReplica(deps.docker, r.id, Number(current?.metadata.port ?? 0)).catch(() => null);
+      const port = state?.hostPort ?? r.hostPort;
+      if (state && port) web.push({ id: r.id, port });
+    }
+    // a deploy that started meanwhile owns the table for this service
+    if (release && repo.currentDeployment(deps.db, s.id)?.id === current?.id && !table.replicasOf(s.id).length) table.setReplicas(s.id, web);
+    adopted += web.length;
+  }
+  for (const c of containers) {
+    const serviceId = c.labels[LABEL.serviceId];
+    if (!serviceId || !known.has(serviceId)) continue; // another server's (or a deleted service's) container
+    if (servingIds.has(c.id) || busy.has(c.labels[LABEL.deployment] ?? "")) continue;
+    stale.push(c.id);
+  }
+  if (stale.length) await removeReplicas(deps.docker, stale, 2);
+  if (adopted || stale.length) deps.logger.info("router: adopted running apps", { replicas: adopted, removed: stale.length });
+  return { adopted, removed: stale.length };
+}
+
+/** Remove a service's containers and routes (service or environment deletion). */
+export async function teardownService(deps: Deps, serviceId: string): Promise<void> {
+  routeTableOf(deps).setReplicas(serviceId, []);
+  const containers = await engine.listManaged(deps.docker, [`${LABEL.serviceId}=${serviceId}`]);
+  await removeReplicas(deps.docker, containers.map((c) => c.id), 2);
+  refreshHosts(deps);
+}

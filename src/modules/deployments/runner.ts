@@ -1,0 +1,178 @@
+// The "deploy" job: runs one queued deployment on its environment's target, writes its steps
+// and (redacted) log lines as it goes, and on restart cleans up what an interrupted one started.
+import type { Deps } from "../../deps";
+import { isoNow } from "../../deps";
+import type { DeploymentMetadata } from "../../db/schema";
+import { createRedactor, type Redactor } from "../../lib/redact";
+import { INTERRUPTED, registerJobHandler, type JobContext, type JobRow } from "../../pipeline/queue";
+import { routeTableOf } from "../../router/table";
+import { DeployFailed, deployToDocker, removeReplicas } from "../../targets/docker/deploy";
+import * as engine from "../../targets/docker/engine";
+import { LABEL } from "../../targets/docker/specs";
+import { serviceRedactor } from "../config/redaction";
+import { findOrg } from "../orgs/repo";
+import { findEnvById, findProjectById, findServiceById } from "../projects/lookup";
+import { findRelease } from "../releases/repo";
+import * as repo from "./repo";
+import { DEPLOY_JOB, DEPLOY_STEPS } from "./service";
+import { refreshHosts, servingWeb } from "./routing";
+
+const DRAIN_MS = 30_000;
+// after in-flight requests finished: a moment for responses already on the wire
+const DRAIN_GRACE_MS = 300;
+
+/** Labels every container of this server carries besides dev.ancla.* (test runs tag theirs). */
+function extraLabels(): Record<string, string> {
+  const run = process.env.ANCLA_TEST_RUN_ID;
+  return run ? { "dev.ancla.test-run": run } : {};
+}
+
+function openConfig(deps: Deps, config: { name: string; value: string; secret: boolean }[]): { vars: Record<string, string>; secretValues: string[] } {
+  const vars: Record<string, string> = {};
+  const secretValues: string[] = [];
+  for (const v of config) {
+    const value = v.secret ? deps.secrets.open(v.value) : v.value;
+    vars[v.name] = value;
+    if (v.secret) secretValues.push(value);
+  }
+  return { vars, secretValues };
+}
+
+function redactorFor(deps: Deps, serviceId: string, secretValues: string[]): Redactor {
+  const own = createRedactor(secretValues);
+  let service: Redactor = (s) => s;
+  try {
+    service = serviceRedactor(deps, serviceId);
+  } catch {
+    // a config value that no longer opens: the release's own secrets are still hidden
+  }
+  return (text) => service(own(text));
+}
+
+async function runDeployment({ deps, job, signal }: JobContext): Promise<Record<string, unknown>> {
+  const id = String(job.payload.deploymentId ?? "");
+  const d = repo.findDeployment(deps.db, id);
+  if (!d) throw new Error("the deployment no longer exists");
+  if (d.status !== "queued") return { deployment_id: id, skipped: d.status };
+  const service = findServiceById(deps.db, d.serviceId);
+  const env = service && findEnvById(deps.db, service.envId);
+  const project = env && findProjectById(deps.db, env.projectId);
+  const org = project && findOrg(deps.db, project.orgId);
+  if (!service || !env || !project || !org) throw new Error("the service no longer exists");
+
+  let release = findRelease(deps.db, d.releaseId);
+  const current = repo.currentDeployment(deps.db, service.id);
+  // a scale applies to whatever release serves when it runs (a deploy may have finished meanwhile)
+  if (d.kind === "scale" && current && current.releaseId !== d.releaseId) release = findRelease(deps.db, current.releaseId);
+  if (!release) throw new Error("the release no longer exists");
+
+  let redact: Redactor = (s) => s;
+  const log = (line: string) => {
+    if (signal.aborted) return;
+    for (const l of redact(line).split("\n")) repo.appendLog(deps.db, id, l, isoNow(deps));
+  };
+  let metadata: DeploymentMetadata = {
+    ...d.metadata,
+    process_counts: service.processCounts,
+    process_pod_classes: service.processPodClasses,
+    port: release.port,
+    release_version: release.version,
+  };
+  const save = (patch: Partial<typeof d>) => {
+    if (!signal.aborted) repo.updateDeployment(deps.db, id, { ...patch, updatedAt: isoNow(deps) });
+  };
+  save({ status: "running", startedAt: isoNow(deps), releaseId: release.id, metadata });
+
+  const fail = (message: string): never => {
+    // traffic stays on (or goes back to) the replicas of the current deployment
+    routeTableOf(deps).setReplicas(service.id, servingWeb(deps, service.id));
+    log(`Deployment failed: ${message}`);
+    save({ status: "error", errorDetail: redact(message), finishedAt: isoNow(deps) });
+    throw new Error(redact(message.split("\n")[0]!));
+  };
+
+  if (env.target !== "docker") fail(`The ${env.target} target is not available on this server yet.`);
+  let opened: ReturnType<typeof openConfig>;
+  try {
+    opened = openConfig(deps, release.config);
+  } catch {
+    return fail("A secret of this release cannot be decrypted with the server's master key.");
+  }
+  redact = redactorFor(deps, service.id, opened.secretValues);
+  log(d.kind === "scale" ? `Scaling release v${release.version} of ${service.slug}` : `Deploying release v${release.version} of ${service.slug} to ${env.slug}`);
+
+  try {
+    await deployToDocker(
+      deps.docker,
+      {
+        org: org.slug,
+        project: project.slug,
+        env: env.slug,
+        service: service.slug,
+        serviceId: service.id,
+        releaseId: release.id,
+        releaseVersion: release.version,
+        deploymentId: id,
+        image: release.imageRef,
+        processes: release.processes,
+        vars: opened.vars,
+        port: release.port,
+        healthCheckPath: release.healthCheckPath,
+        healthCheckHost: release.healthCheckHost,
+        timeoutMs: service.deploymentTimeout * 1000,
+        counts: service.processCounts,
+        podClasses: service.processPodClasses,
+        privileged: service.privileged,
+        current: current?.metadata.replicas ?? [],
+        inPlace: d.kind === "scale",
+        labels: extraLabels(),
+      },
+      {
+        signal,
+        log,
+        step: (name, index) => {
+          save({ deployStep: { name, index, total: DEPLOY_STEPS.length } });
+          log(`==> ${name}`);
+        },
+        started: (ids) => {
+          metadata = { ...metadata, started: ids };
+          save({ metadata });
+        },
+        switchTraffic: async (web) => {
+          const table = routeTableOf(deps);
+          const replaced = table.setReplicas(service.id, web);
+          refreshHosts(deps);
+          const drained = await table.drain(replaced, DRAIN_MS);
+          if (!drained) log(`Some requests to the old replicas were still running after ${DRAIN_MS / 1000} s`);
+          if (replaced.length) await Bun.sleep(DRAIN_GRACE_MS);
+        },
+        commit: (serving) => {
+          if (signal.aborted) throw signal.reason ?? new Error("aborted");
+          metadata = { ...metadata, replicas: serving };
+          save({ status: "complete", metadata, finishedAt: isoNow(deps) });
+          log(`Deployment complete: release v${release!.version} is serving`);
+        },
+      },
+    );
+  } catch (e) {
+    if (signal.aborted) throw e; // stopping: the next start finishes this deployment as interrupted
+    if (repo.findDeployment(deps.db, id)?.status === "complete") return { deployment_id: id }; // only old-replica cleanup failed
+    fail(e instanceof DeployFailed ? e.message : `Deploy failed: ${(e as Error).message}`);
+  }
+  return { deployment_id: id };
+}
+
+/** After a crash: finish the deployment as error and remove the containers it started. */
+async function onInterrupted(deps: Deps, job: JobRow): Promise<void> {
+  const id = String(job.payload.deploymentId ?? "");
+  const d = repo.findDeployment(deps.db, id);
+  if (!d) return;
+  if (d.status === "complete") return; // it committed before the crash; the start-up adoption removes stale replicas
+  repo.appendLog(deps.db, id, `Deployment ${INTERRUPTED}; removing the replicas it started`, isoNow(deps));
+  repo.updateDeployment(deps.db, id, { status: "error", errorDetail: INTERRUPTED, finishedAt: isoNow(deps), updatedAt: isoNow(deps) });
+  const labelled = await engine.listManaged(deps.docker, [`${LABEL.deployment}=${id}`]);
+  const ids = new Set([...labelled.map((c) => c.id), ...(d.metadata.started ?? [])]);
+  await removeReplicas(deps.docker, [...ids], 1);
+}
+
+registerJobHandler(DEPLOY_JOB, { run: runDeployment, onInterrupted });

@@ -1,0 +1,19 @@
+// The router inside `ancla serve`: adopt running apps from the database and the engine, then
+// listen on --router with the host map refreshed from the database on unknown hosts.
+import { splitHostPort } from "../../config";
+import type { Deps } from "../../deps";
+import { startRouter, type RunningRouter } from "../../router/proxy";
+import { routeTableOf } from "../../router/table";
+import { adoptRunningApps, refreshHosts } from "./routing";
+
+export async function startAppRouter(deps: Deps): Promise<RunningRouter> {
+  await adoptRunningApps(deps);
+  const { hostname, port } = splitHostPort(deps.config.router);
+  return startRouter({
+    hostname,
+    port,
+    table: routeTableOf(deps),
+    refreshHosts: () => refreshHosts(deps),
+    onError: (message, fields) => deps.logger.warn(message, fields),
+  });
+}

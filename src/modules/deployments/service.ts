@@ -1,0 +1,136 @@
+// Deployments: queue a rollout (or an in-place scale) of a release, and the reference views.
+import type { Deps } from "../../deps";
+import { isoNow } from "../../deps";
+import { Conflict, NotFound } from "../../errors";
+import { newId } from "../../lib/ids";
+import { offsetOf, pageOf, type PageQuery } from "../../lib/pagination";
+import type { DeploymentKind } from "../../db/schema";
+import { enqueueJob } from "../../pipeline/queue";
+import type { Actor } from "../auth/service";
+import { assertMayDeploy, serviceAccessById, type EnvAccess, type ServiceAccess } from "../projects/access";
+import { findServiceById } from "../projects/lookup";
+import { findRelease, findReleaseByVersion, latestRelease } from "../releases/repo";
+import { toReleaseSummary } from "../releases/service";
+import * as repo from "./repo";
+import type { DeploymentRow } from "./repo";
+
+export const DEPLOY_JOB = "deploy";
+export const DEPLOY_STEPS = ["prepare", "start", "health", "switch", "cleanup"] as const;
+
+export type EnqueueDeployOptions = { kind?: DeploymentKind; actorId?: string | null };
+
+/**
+ * Queue a rollout of one release of the service (deploying an older release is a rollback).
+ * The deployment row and its job are written in one transaction, so a crash never leaves one
+ * without the other.
+ */
+export function enqueueDeploy(deps: Deps, access: ServiceAccess, releaseId: string, opts: EnqueueDeployOptions = {}): DeploymentRow {
+  assertMayDeploy(access);
+  const release = findRelease(deps.db, releaseId);
+  if (!release || release.serviceId !== access.service.id) throw new NotFound("Release");
+  if (release.status !== "complete") throw new Conflict(`Release v${release.version} is not deployable (status ${release.status}).`);
+  const now = isoNow(deps);
+  return deps.db.transaction((tx) => {
+    const id = newId();
+    const version = repo.nextDeploymentVersion(tx as never, access.service.id);
+    const job = enqueueJob(deps, { serviceId: access.service.id, kind: DEPLOY_JOB, payload: { deploymentId: id } }, tx as never);
+    return repo.insertDeployment(tx as never, {
+        id,
+        serviceId: access.service.id,
+        releaseId,
+        version,
+        kind: opts.kind ?? "deploy",
+        status: "queued",
+        metadata: { target: access.env.target, release_version: release.version, port: release.port },
+        jobId: job.id,
+        createdById: opts.actorId ?? access.actor.user.id,
+        createdAt: now,
+        updatedAt: now,
+      });
+  });
+}
+
+/** Deploy the latest release (or release `version`) of a service. */
+export function deployServiceVersion(deps: Deps, access: ServiceAccess, version?: number): DeploymentRow {
+  assertMayDeploy(access);
+  const release = version === undefined ? latestRelease(deps.db, access.service.id) : findReleaseByVersion(deps.db, access.service.id, version);
+  if (!release) throw version === undefined ? new Conflict("This service has no release yet; create one first.") : new NotFound("Release");
+  return enqueueDeploy(deps, access, release.id);
+}
+
+/**
+ * Make stored replica counts and pod classes real: an in-place scale of the serving release
+ * (no new release). Returns null when nothing is deployed yet (the counts apply at the next deploy).
+ * Counts are read from the service row when the job runs, so call this after storing them.
+ */
+export function scaleService(deps: Deps, access: ServiceAccess, _counts?: Record<string, number>, _podClasses?: Record<string, string>): DeploymentRow | null {
+  assertMayDeploy(access);
+  const current = repo.currentDeployment(deps.db, access.service.id);
+  if (!current) return null;
+  return enqueueDeploy(deps, access, current.releaseId, { kind: "scale" });
+}
+
+// ---- views ----
+
+export function deploymentAccess(deps: Deps, actor: Actor | null, id: string): { deployment: DeploymentRow; access: ServiceAccess } {
+  const d = repo.findDeployment(deps.db, id);
+  if (!d) {
+    if (!actor) serviceAccessById(deps, actor, "00000000-0000-0000-0000-000000000000"); // 401 first
+    throw new NotFound("Deployment");
+  }
+  try {
+    return { deployment: d, access: serviceAccessById(deps, actor, d.serviceId) };
+  } catch (e) {
+    throw e instanceof NotFound ? new NotFound("Deployment") : e;
+  }
+}
+
+export function toDeploymentDetail(deps: Deps, d: DeploymentRow, platform: string) {
+  const release = findRelease(deps.db, d.releaseId);
+  const { started: _started, ...meta } = d.metadata;
+  return {
+    id: d.id,
+    application_id: d.serviceId,
+    version: d.version,
+    kind: d.kind,
+    status: d.status,
+    release: release ? toReleaseSummary(release, platform) : {},
+    complete: d.status === "complete",
+    error: d.status === "error",
+    error_detail: d.errorDetail,
+    deploy_step: d.deployStep ?? null,
+    deploy_metadata: meta,
+    deploy_log: repo.logLines(deps.db, d.id).join("\n"),
+    job_id: d.jobId,
+    created: d.createdAt,
+    updated: d.updatedAt,
+  };
+}
+
+export function toDeploymentLog(deps: Deps, d: DeploymentRow) {
+  return { status: d.status, log_text: repo.logLines(deps.db, d.id).join("\n"), error: d.status === "error", error_detail: d.errorDetail, deploy_step: d.deployStep ?? null };
+}
+
+export function listDeploymentPage(deps: Deps, access: ServiceAccess, q: PageQuery) {
+  const rows = repo.listForService(deps.db, access.service.id, q.per_page, offsetOf(q));
+  return pageOf(rows.map((d) => toDeploymentDetail(deps, d, access.service.platform)), repo.countForService(deps.db, access.service.id), q);
+}
+
+export function listEnvDeployments(deps: Deps, access: EnvAccess) {
+  return repo.listForEnv(deps.db, access.env.id, 50).map((d) => toDeploymentDetail(deps, d, findServiceById(deps.db, d.serviceId)?.platform ?? "wind"));
+}
+
+export function envDeployment(deps: Deps, access: EnvAccess, id: string): DeploymentRow {
+  const d = repo.findDeployment(deps.db, id);
+  const svc = d && findServiceById(deps.db, d.serviceId);
+  if (!d || !svc || svc.envId !== access.env.id) throw new NotFound("Deployment");
+  return d;
+}
+
+/** Latest deployment's stage status for the pipeline views; null when the service has none. */
+export function deployStageStatus(deps: Deps, serviceId: string) {
+  const d = repo.latestDeployment(deps.db, serviceId);
+  if (!d) return null;
+  const release = findRelease(deps.db, d.releaseId);
+  return { status: d.status, version: release?.version ?? null, error_detail: d.errorDetail, step: d.deployStep ?? null };
+}

@@ -1,0 +1,193 @@
+// A rollout on the Docker target, in this order: start the new replicas → health gate (web answers
+// its health path on its 127.0.0.1 port, other processes stay up) → switch the router → drain →
+// commit (the caller marks the deployment complete) → remove replicas no longer serving.
+// Any failure before the switch removes what this rollout started and leaves traffic untouched.
+import type { DockerClient } from "./client";
+import * as engine from "./engine";
+import { desiredReplicas, isWebProcess, LABEL, networkName, networkSpec, podClassOf, replicaSpec } from "./specs";
+
+export type ServingReplica = { id: string; process: string; replica: number; hostPort: number | null; deploymentId: string; podClass: string; releaseId: string };
+
+export type DockerDeployPlan = {
+  org: string;
+  project: string;
+  env: string;
+  service: string;
+  serviceId: string;
+  releaseId: string;
+  releaseVersion: number;
+  deploymentId: string;
+  image: string;
+  processes: Record<string, string | null>;
+  /** plaintext env for the containers (never logged) */
+  vars: Record<string, string>;
+  port: number;
+  healthCheckPath: string;
+  healthCheckHost: string | null;
+  timeoutMs: number;
+  counts: Record<string, number>;
+  podClasses: Record<string, string>;
+  privileged: boolean;
+  /** replicas serving now (latest complete deployment) */
+  current: ServingReplica[];
+  /** scale: keep current replicas of the same release that are still wanted */
+  inPlace: boolean;
+  labels?: Record<string, string>;
+};
+
+export type DeployHooks = {
+  signal?: AbortSignal;
+  log: (line: string) => void;
+  step: (name: string, index: number) => void;
+  /** Record ids right after creation, so a failed or interrupted rollout can remove them. */
+  started: (ids: string[]) => void;
+  /** Point the router at these web replicas; returns a promise that resolves once the replaced ones drained. */
+  switchTraffic: (web: { id: string; port: number }[]) => Promise<void>;
+  /** Persist the new serving set (the deployment becomes complete). */
+  commit: (serving: ServingReplica[]) => void;
+};
+
+export class DeployFailed extends Error {}
+
+const STABLE_MS = 2000;
+const POLL_MS = 300;
+
+function checkAborted(signal?: AbortSignal) {
+  if (signal?.aborted) throw signal.reason ?? new Error("aborted");
+}
+
+async function probe(port: number, path: string, host: string | null): Promise<string | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      headers: host ? { host } : {},
+      redirect: "manual",
+      signal: AbortSignal.timeout(2000),
+    });
+    await res.arrayBuffer().catch(() => {});
+    return res.status >= 200 && res.status < 400 ? null : `GET ${path} answered ${res.status}`;
+  } catch (e) {
+    return `GET ${path} failed: ${(e as Error).message}`;
+  }
+}
+
+/** Waits until every new replica is healthy; throws DeployFailed with the reason otherwise. */
+async function healthGate(docker: DockerClient, plan: DockerDeployPlan, fresh: ServingReplica[], hooks: DeployHooks): Promise<void> {
+  const deadline = Date.now() + plan.timeoutMs;
+  const since = Date.now();
+  const healthy = new Set<string>();
+  const lastProblem = new Map<string, string>();
+  for (;;) {
+    checkAborted(hooks.signal);
+    for (const r of fresh) {
+      const state = await engine.inspectReplica(docker, r.id, plan.port);
+      const label = `${r.process} replica ${r.replica}`;
+      if (!state) throw new DeployFailed(`${label} disappeared before it became healthy.`);
+      if (!state.running || state.restarting || state.restartCount > 0) {
+        const tail = await engine.containerTail(docker, r.id, 15);
+        const why = state.oomKilled ? "was killed for exceeding its memory limit" : `exited with code ${state.exitCode ?? "?"}`;
+        throw new DeployFailed(`${label} ${why}.${tail ? `\nLast output:\n${tail}` : ""}`);
+      }
+      if (healthy.has(r.id)) continue;
+      if (isWebProcess(r.process)) {
+        r.hostPort = state.hostPort;
+        if (!state.hostPort) {
+          lastProblem.set(r.id, "no published port yet");
+          continue;
+        }
+        const problem = await probe(state.hostPort, plan.healthCheckPath, plan.healthCheckHost);
+        if (problem) lastProblem.set(r.id, problem);
+        else {
+          healthy.add(r.id);
+          hooks.log(`${label} is healthy (GET ${plan.healthCheckPath} on 127.0.0.1:${state.hostPort})`);
+        }
+      } else if (Date.now() - since >= STABLE_MS) {
+        healthy.add(r.id);
+        hooks.log(`${label} is running`);
+      }
+    }
+    if (healthy.size === fresh.length) return;
+    if (Date.now() > deadline) {
+      const pending = fresh.filter((r) => !healthy.has(r.id)).map((r) => `${r.process} replica ${r.replica}: ${lastProblem.get(r.id) ?? "not ready"}`);
+      throw new DeployFailed(`Health check timed out after ${Math.round(plan.timeoutMs / 1000)} s (${pending.join("; ")}).`);
+    }
+    await Bun.sleep(POLL_MS);
+  }
+}
+
+export async function removeReplicas(docker: DockerClient, ids: string[], graceSeconds = 5): Promise<void> {
+  await Promise.all(ids.map((id) => engine.removeContainer(docker, id, graceSeconds).catch(() => {})));
+}
+
+export async function deployToDocker(docker: DockerClient, plan: DockerDeployPlan, hooks: DeployHooks): Promise<ServingReplica[]> {
+  hooks.step("prepare", 1);
+  const network = networkName(plan.org, plan.project);
+  await engine.ensureNetwork(docker, networkSpec(plan.org, plan.project, plan.labels));
+  const wanted = desiredReplicas(plan.processes, plan.counts);
+  const keep = plan.inPlace
+    ? plan.current.filter(
+        (r) => r.releaseId === plan.releaseId && wanted.some((w) => w.process === r.process && w.replica === r.replica) && podClassOf(plan.podClasses[r.process]) === podClassOf(r.podClass),
+      )
+    : [];
+  const toStart = wanted.filter((w) => !keep.some((k) => k.process === w.process && k.replica === w.replica));
+  hooks.log(`Replicas wanted: ${summarize(wanted)}${keep.length ? `; keeping ${keep.length} running` : ""}`);
+
+  hooks.step("start", 2);
+  const fresh: ServingReplica[] = [];
+  try {
+    for (const w of toStart) {
+      checkAborted(hooks.signal);
+      const podClass = podClassOf(plan.podClasses[w.process]);
+      const spec = replicaSpec({
+        org: plan.org,
+        project: plan.project,
+        env: plan.env,
+        service: plan.service,
+        serviceId: plan.serviceId,
+        releaseId: plan.releaseId,
+        releaseVersion: plan.releaseVersion,
+        deploymentId: plan.deploymentId,
+        process: w.process,
+        replica: w.replica,
+        image: plan.image,
+        command: plan.processes[w.process] ?? null,
+        vars: plan.vars,
+        port: plan.port,
+        podClass,
+        privileged: plan.privileged,
+        network,
+        labels: plan.labels,
+      });
+      const id = await engine.startContainer(docker, spec);
+      fresh.push({ id, process: w.process, replica: w.replica, hostPort: null, deploymentId: plan.deploymentId, podClass, releaseId: plan.releaseId });
+      hooks.started(fresh.map((r) => r.id));
+      hooks.log(`Started ${w.process} replica ${w.replica} (${podClass}, container ${id.slice(0, 12)})`);
+    }
+    hooks.step("health", 3);
+    if (fresh.length) await healthGate(docker, plan, fresh, hooks);
+  } catch (e) {
+    if (hooks.signal?.aborted) throw e; // the next start cleans up by label
+    await removeReplicas(docker, fresh.map((r) => r.id), 1);
+    if (e instanceof DeployFailed) throw e;
+    throw new DeployFailed(`Could not start the new replicas: ${(e as Error).message}`);
+  }
+
+  hooks.step("switch", 4);
+  const serving = [...keep, ...fresh];
+  const web = serving.filter((r) => isWebProcess(r.process) && r.hostPort).map((r) => ({ id: r.id, port: r.hostPort! }));
+  await hooks.switchTraffic(web);
+  hooks.log(`Traffic switched to ${web.length} web replica(s)`);
+  hooks.commit(serving);
+
+  hooks.step("cleanup", 5);
+  const servingIds = new Set(serving.map((r) => r.id));
+  const stale = (await engine.listManaged(docker, [`${LABEL.serviceId}=${plan.serviceId}`])).filter((c) => !servingIds.has(c.id));
+  await removeReplicas(docker, stale.map((c) => c.id));
+  if (stale.length) hooks.log(`Removed ${stale.length} replica(s) no longer serving`);
+  return serving;
+}
+
+function summarize(wanted: { process: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const w of wanted) counts.set(w.process, (counts.get(w.process) ?? 0) + 1);
+  return [...counts].map(([p, n]) => `${p}=${n}`).join(", ") || "none";
+}
