@@ -11,6 +11,7 @@ import { projectCommands } from "./commands/projects";
 import { envCommands } from "./commands/envs";
 import { serviceCommands } from "./commands/services";
 import { appCommands } from "./commands/apps";
+import { configCommands } from "./commands/config";
 import pkg from "../../package.json" with { type: "json" };
 
 export const VERSION: string = pkg.version;
@@ -32,6 +33,7 @@ export const commands: CommandTable = {
   ...envCommands,
   ...serviceCommands,
   ...appCommands,
+  ...configCommands,
 };
 
 /** Longest run of leading positionals that names a command ("orgs members add" before "orgs"). */
