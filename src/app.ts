@@ -17,6 +17,9 @@ import { integrationRoutes } from "./modules/integrations";
 import { docsRoutes } from "./modules/docs";
 import { cliAuthRoutes } from "./modules/cli-auth";
 import { dashboardRoutes } from "./modules/dashboard";
+import { imageRoutes } from "./modules/images";
+import { releaseRoutes } from "./modules/releases";
+import { deploymentRoutes } from "./modules/deployments";
 
 export const JSON_LIMIT = 1024 * 1024;
 
@@ -101,6 +104,9 @@ export function createApp(deps: Deps) {
     .use(serviceRoutes(deps))
     .use(applicationRoutes(deps))
     .use(configRoutes(deps))
+    .use(imageRoutes(deps))
+    .use(releaseRoutes(deps))
+    .use(deploymentRoutes(deps))
     .use(dashboardRoutes(deps)); // last: its catch-all serves the SPA for non-API paths
 }
 

@@ -1,0 +1,185 @@
+// The `build` job: prepare the context (upload, git checkout or pre-built image), run the legacy
+// Docker build with a build slot held, stream redacted log lines into image_logs, record the
+// result, then apply retention. Registered with the queue when this module is imported.
+import { createReadStream, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { isoNow, type Deps } from "../../deps";
+import { contextStream } from "../../cli/context-tar";
+import { parseProcfile, ProcfileError } from "../../lib/procfile";
+import { contextPath } from "../../lib/tar-safety";
+import { buildArgs, imageLabels } from "../../pipeline/build-spec";
+import { withBuildSlot } from "../../pipeline/build-slots";
+import { checkout, maskUrl } from "../../pipeline/git";
+import { INTERRUPTED, registerJobHandler, type JobContext, type JobRow } from "../../pipeline/queue";
+import { dockerBuild, inspectImage, removeContainers, tagImage } from "../../targets/docker/build";
+import { resolveServiceConfig } from "../config/resolve";
+import { serviceRedactor } from "../config/redaction";
+import { findEnvById, findProjectById, findServiceById } from "../projects/lookup";
+import { findOrg } from "../orgs/repo";
+import { applyRetention } from "./retention";
+import * as repo from "./repo";
+import { BUILD_JOB, tidyContexts, type BuildPayload } from "./service";
+
+class BuildError extends Error {}
+
+const workDirOf = (deps: Deps, imageId: string) => join(deps.config.dataDir, "builds", imageId);
+
+function serviceChain(deps: Deps, serviceId: string) {
+  const service = findServiceById(deps.db, serviceId);
+  const env = service && findEnvById(deps.db, service.envId);
+  const project = env && findProjectById(deps.db, env.projectId);
+  const org = project && findOrg(deps.db, project.orgId);
+  if (!service || !env || !project || !org) throw new BuildError("The service of this build no longer exists.");
+  return { service, env, project, org };
+}
+
+function redactorFor(deps: Deps, serviceId: string): (s: string) => string {
+  try {
+    return serviceRedactor(deps, serviceId);
+  } catch {
+    return (s) => deps.redactor.redact(s);
+  }
+}
+
+/** A file inside `root` (symlinks resolved); null when missing, BuildError when it escapes. */
+function readInside(root: string, rel: string, what: string): string | null {
+  const path = join(root, rel);
+  if (!existsSync(path)) return null;
+  const real = realpathSync(path);
+  const r = relative(realpathSync(root), real);
+  if (r.startsWith("..") || r.startsWith("/")) throw new BuildError(`${what} '${rel}' points outside the build context.`);
+  if (!statSync(real).isFile()) throw new BuildError(`${what} '${rel}' is not a file.`);
+  return readFileSync(real, "utf8");
+}
+
+async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
+  const { deps, job, signal, saveResult } = ctx;
+  const p = job.payload as unknown as BuildPayload;
+  const image = repo.findImage(deps.db, p.imageId);
+  if (!image) throw new Error(`image ${p.imageId} no longer exists`);
+  const redact = redactorFor(deps, image.serviceId);
+  const update = (patch: Parameters<typeof repo.updateImage>[2]) => {
+    if (!signal.aborted) repo.updateImage(deps.db, image.id, { ...patch, updatedAt: isoNow(deps) });
+  };
+  const log = (line: string) => {
+    if (!signal.aborted) repo.appendLog(deps.db, image.id, redact(line), isoNow(deps));
+  };
+  const step = (name: string, extra: Record<string, unknown> = {}) => update({ buildStep: { name, ...extra } });
+  const containers: string[] = [];
+  const workDir = workDirOf(deps, image.id);
+  try {
+    return await withBuildSlot(
+      deps,
+      async () => {
+        update({ status: "running", startedAt: isoNow(deps) });
+        const chain = serviceChain(deps, image.serviceId);
+        const { service } = chain;
+        const names = { org: chain.org.slug, project: chain.project.slug, env: chain.env.slug, service: service.slug };
+        const ref = `${image.repositoryName}:${image.tag}`;
+
+        if (p.source === "image") {
+          step("tag");
+          const src = p.sourceImage!;
+          log(`using pre-built image ${src}; no build`);
+          const facts = await inspectImage(deps.docker, src);
+          if (!facts) throw new BuildError(`Image '${src}' does not exist on this Docker host; load or pull it there first (Ancla never pulls).`);
+          await tagImage(deps.docker, src, image.repositoryName, image.tag);
+          log(`tagged ${src} as ${ref}`);
+          update({ status: "complete", dockerImageId: facts.id, sizeBytes: facts.size, processes: { web: null }, imageMetadata: { ...facts.metadata, source_image: src }, buildStep: { name: "complete" }, finishedAt: isoNow(deps) });
+          return { imageId: image.id, dockerImageId: facts.id };
+        }
+
+        let context: NodeJS.ReadableStream;
+        let dockerfile: string | null;
+        let procfile: string | null;
+        const dockerfilePath = service.dockerfilePath || "Dockerfile";
+        if (p.source === "git") {
+          step("clone");
+          mkdirSync(workDir, { recursive: true, mode: 0o700 });
+          const src = join(workDir, "src");
+          log(`cloning ${maskUrl(p.gitUrl!)} at ${p.ref ?? "the default branch"}`);
+          const sha = await checkout(p.gitUrl!, p.ref ?? null, src, { signal, log });
+          update({ commitSha: sha });
+          log(`checked out commit ${sha}`);
+          const root = service.subdirectory ? join(src, service.subdirectory) : src;
+          if (!existsSync(root) || !statSync(root).isDirectory()) throw new BuildError(`Subdirectory '${service.subdirectory}' does not exist in the repository.`);
+          dockerfile = readInside(root, dockerfilePath, "Dockerfile");
+          procfile = readInside(root, "Procfile", "Procfile");
+          context = contextStream(root, { dockerfile: dockerfilePath }) as unknown as NodeJS.ReadableStream;
+        } else {
+          dockerfile = p.files?.[contextPath(dockerfilePath)] ?? null;
+          procfile = p.files?.Procfile ?? null;
+          if (!p.contextPath || !existsSync(p.contextPath)) throw new BuildError("The uploaded build context is no longer on disk.");
+          context = createReadStream(p.contextPath);
+        }
+        if (dockerfile === null) throw new BuildError(`No Dockerfile at '${dockerfilePath}' in the build context (set dockerfile_path if it lives elsewhere).`);
+        const processes = parseProcfile(procfile);
+        update({ dockerfile: redact(dockerfile), procfile: procfile === null ? null : redact(procfile), processes });
+        log(procfile === null ? "no Procfile: one 'web' process running the image's CMD" : `Procfile process types: ${Object.keys(processes).join(", ")}`);
+
+        const { args, withheld } = buildArgs(resolveServiceConfig(deps, service.id));
+        if (Object.keys(args).length) log(`build args: ${Object.keys(args).sort().join(", ")}`);
+        if (withheld.length) log(`withheld secret build-time variables (secrets are never passed to builds): ${withheld.join(", ")}`);
+
+        step("build");
+        const dockerImageId = await dockerBuild(deps.docker, {
+          context,
+          dockerfile: dockerfilePath,
+          tag: ref,
+          labels: imageLabels({ ...names, serviceId: service.id, imageId: image.id }, image.version),
+          buildargs: args,
+          signal,
+          onEvent: (e) => {
+            if (e.kind === "log") log(e.text);
+            else if (e.kind === "step") step("build", { index: e.index, total: e.total, instruction: redact(e.instruction) });
+            else if (e.kind === "container") {
+              containers.push(e.id);
+              saveResult({ containers: [...containers] }); // durable: an interrupted build's cleanup list
+            }
+          },
+        });
+        const facts = await inspectImage(deps.docker, dockerImageId);
+        update({
+          status: "complete",
+          dockerImageId,
+          sizeBytes: facts?.size ?? null,
+          imageMetadata: facts?.metadata ?? null,
+          buildStep: { name: "complete" },
+          finishedAt: isoNow(deps),
+        });
+        log(`built ${ref} (${dockerImageId})`);
+        await applyRetention(deps, service, log).catch((e) => log(`retention skipped: ${(e as Error).message}`));
+        return { imageId: image.id, dockerImageId };
+      },
+      signal,
+    );
+  } catch (e) {
+    if (signal.aborted) throw e; // the server is stopping: the next start finishes this build
+    const detail = redact(e instanceof BuildError || e instanceof ProcfileError ? e.message : `${(e as Error).message || "build failed"}`);
+    log(`error: ${detail}`);
+    update({ status: "error", errorDetail: detail, finishedAt: isoNow(deps) });
+    await removeContainers(deps.docker, containers).catch(() => {});
+    throw new Error(detail);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+    if (!signal.aborted) tidyContexts(deps, image.serviceId);
+  }
+}
+
+/** After a restart: finish the image as error and remove what the build left behind. */
+async function cleanupInterruptedBuild(deps: Deps, job: JobRow): Promise<void> {
+  const p = job.payload as unknown as BuildPayload;
+  const image = repo.findImage(deps.db, p.imageId);
+  const containers = Array.isArray(job.result?.containers) ? (job.result!.containers as string[]) : [];
+  if (containers.length) await removeContainers(deps.docker, containers);
+  rmSync(workDirOf(deps, p.imageId), { recursive: true, force: true });
+  if (!image) return;
+  if (image.status === "queued" || image.status === "running") {
+    const now = isoNow(deps);
+    repo.updateImage(deps.db, image.id, { status: "error", errorDetail: INTERRUPTED, finishedAt: now, updatedAt: now });
+    repo.appendLog(deps.db, image.id, `error: build ${INTERRUPTED}${containers.length ? `; removed ${containers.length} leftover build container(s)` : ""}`, now);
+  }
+  tidyContexts(deps, image.serviceId);
+}
+
+registerJobHandler(BUILD_JOB, { run: runBuild, onInterrupted: cleanupInterruptedBuild });

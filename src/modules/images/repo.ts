@@ -1,0 +1,44 @@
+// Queries for images and their log lines.
+import { and, asc, count, desc, eq, gt, inArray, max } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { imageLogs, images } from "../../db/schema";
+
+export type ImageRow = typeof images.$inferSelect;
+
+export const findImage = (db: Db, id: string) => db.select().from(images).where(eq(images.id, id)).get();
+export const findImageByVersion = (db: Db, serviceId: string, version: number) =>
+  db.select().from(images).where(and(eq(images.serviceId, serviceId), eq(images.version, version))).get();
+
+export const nextVersion = (db: Db, serviceId: string): number =>
+  (db.select({ v: max(images.version) }).from(images).where(eq(images.serviceId, serviceId)).get()?.v ?? 0) + 1;
+
+export const insertImage = (db: Db, row: typeof images.$inferInsert) => db.insert(images).values(row).returning().get();
+export const updateImage = (db: Db, id: string, patch: Partial<typeof images.$inferInsert>) =>
+  db.update(images).set(patch).where(eq(images.id, id)).run();
+
+export function pageImages(db: Db, serviceId: string, limit: number, offset: number) {
+  const rows = db.select().from(images).where(eq(images.serviceId, serviceId)).orderBy(desc(images.version)).limit(limit).offset(offset).all();
+  const total = db.select({ n: count() }).from(images).where(eq(images.serviceId, serviceId)).get()?.n ?? 0;
+  return { rows, total };
+}
+
+export const latestImage = (db: Db, serviceId: string) =>
+  db.select().from(images).where(eq(images.serviceId, serviceId)).orderBy(desc(images.version)).limit(1).get();
+
+export const latestCompleteImage = (db: Db, serviceId: string) =>
+  db.select().from(images).where(and(eq(images.serviceId, serviceId), eq(images.status, "complete"))).orderBy(desc(images.version)).limit(1).get();
+
+/** Latest image version per service, one query (for list views). */
+export const latestVersionsOf = (db: Db, serviceIds: string[]) =>
+  serviceIds.length === 0
+    ? []
+    : db.select({ serviceId: images.serviceId, version: max(images.version) }).from(images).where(inArray(images.serviceId, serviceIds)).groupBy(images.serviceId).all();
+
+export const completeImages = (db: Db, serviceId: string) =>
+  db.select().from(images).where(and(eq(images.serviceId, serviceId), eq(images.status, "complete"), eq(images.pruned, false))).orderBy(asc(images.version)).all();
+
+export const appendLog = (db: Db, imageId: string, line: string, createdAt: string) =>
+  db.insert(imageLogs).values({ imageId, line, createdAt }).run();
+
+export const readLog = (db: Db, imageId: string, after = 0) =>
+  db.select({ id: imageLogs.id, line: imageLogs.line }).from(imageLogs).where(and(eq(imageLogs.imageId, imageId), gt(imageLogs.id, after))).orderBy(asc(imageLogs.id)).all();

@@ -1,0 +1,43 @@
+// Shallow checkouts with the git binary (argument arrays, never a shell; `--` before URLs).
+import { rmSync } from "node:fs";
+import { gitCloneCommands, looksLikeCommit } from "./build-spec";
+
+export class GitFailed extends Error {}
+
+const GIT_ENV = {
+  ...process.env,
+  GIT_TERMINAL_PROMPT: "0", // never wait for a password on the server's terminal
+  GIT_ASKPASS: "/bin/false",
+  GIT_CONFIG_NOSYSTEM: "1",
+  LC_ALL: "C",
+};
+
+/** `https://user@host` → `https://***@host`: user parts of URLs may be tokens. */
+export const maskUrl = (url: string): string => url.replace(/\/\/[^/@\s]+@/g, "//***@");
+
+async function run(argv: string[], signal: AbortSignal | undefined, timeoutMs: number): Promise<string> {
+  const proc = Bun.spawn(argv, { env: GIT_ENV, stdin: "ignore", stdout: "pipe", stderr: "pipe", signal, timeout: timeoutMs });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) {
+    const msg = err.trim().split("\n").slice(-3).join(" ") || `exit code ${code}`;
+    throw new GitFailed(maskUrl(msg));
+  }
+  return out.trim();
+}
+
+/** Checks out `ref` (branch, tag or commit; default branch when null) into `dir`; returns the commit sha. */
+export async function checkout(url: string, ref: string | null, dir: string, opts: { signal?: AbortSignal; timeoutMs?: number; log?: (line: string) => void } = {}): Promise<string> {
+  const timeout = opts.timeoutMs ?? 600_000;
+  const log = opts.log ?? (() => {});
+  try {
+    for (const argv of gitCloneCommands(url, ref, dir)) await run(argv, opts.signal, timeout);
+  } catch (e) {
+    if (!(ref && looksLikeCommit(ref)) || opts.signal?.aborted) throw e;
+    // servers that refuse to serve a commit by id (or an abbreviated id): full clone, then check it out
+    log(`fetching commit ${ref} directly failed (${(e as Error).message}); cloning the full history`);
+    rmSync(dir, { recursive: true, force: true });
+    await run(["git", "clone", "-q", "--no-checkout", "--", url, dir], opts.signal, timeout);
+    await run(["git", "-C", dir, "checkout", "-q", "--detach", ref], opts.signal, timeout);
+  }
+  return run(["git", "-C", dir, "rev-parse", "HEAD"], opts.signal, 30_000);
+}

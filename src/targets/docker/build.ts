@@ -1,0 +1,126 @@
+// Docker calls for builds (legacy builder; progress JSON parsed here, never by dockerode's
+// BuildKit path), tagging, inspection and removal of the platform's own images.
+import type { Readable } from "node:stream";
+import type { DockerClient } from "./client";
+import { MANAGED_LABEL, LABEL, parseBuildLine, type BuildEvent } from "../../pipeline/build-spec";
+
+export type BuildRequest = {
+  context: NodeJS.ReadableStream | Readable;
+  dockerfile: string;
+  tag: string;
+  labels: Record<string, string>;
+  buildargs: Record<string, string>;
+  signal?: AbortSignal;
+  onEvent: (e: BuildEvent) => void;
+};
+
+export class BuildFailed extends Error {}
+
+/** Runs one build; resolves with the image id, rejects with BuildFailed carrying the daemon's message. */
+export async function dockerBuild(docker: DockerClient, req: BuildRequest): Promise<string> {
+  const stream = (await docker.buildImage(req.context as never, {
+    t: req.tag,
+    dockerfile: req.dockerfile,
+    labels: req.labels,
+    buildargs: req.buildargs,
+    rm: true,
+    forcerm: true, // remove intermediate containers even when a step fails
+    version: "1", // legacy builder
+    abortSignal: req.signal,
+  } as never)) as unknown as NodeJS.ReadableStream;
+  let imageId: string | null = null;
+  let failure: string | null = null;
+  let pending = "";
+  const handle = (line: string) => {
+    for (const e of parseBuildLine(line)) {
+      if (e.kind === "built") imageId = e.id;
+      if (e.kind === "error") failure = e.message;
+      req.onEvent(e);
+    }
+  };
+  await new Promise<void>((resolve, reject) => {
+    stream.on("data", (chunk: Buffer | string) => {
+      pending += chunk.toString();
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const l of lines) if (l.trim()) handle(l);
+    });
+    stream.on("end", () => {
+      if (pending.trim()) handle(pending);
+      resolve();
+    });
+    stream.on("error", reject);
+    req.signal?.addEventListener("abort", () => reject(req.signal!.reason ?? new Error("aborted")), { once: true });
+  });
+  if (failure) throw new BuildFailed(failure);
+  if (!imageId) throw new BuildFailed("The build ended without producing an image.");
+  return imageId;
+}
+
+export type ImageFacts = { id: string; size: number; metadata: Record<string, unknown> };
+
+export async function inspectImage(docker: DockerClient, ref: string): Promise<ImageFacts | null> {
+  try {
+    const i = await docker.getImage(ref).inspect();
+    return {
+      id: i.Id,
+      size: i.Size,
+      metadata: {
+        cmd: i.Config?.Cmd ?? null,
+        entrypoint: i.Config?.Entrypoint ?? null,
+        working_dir: i.Config?.WorkingDir || null,
+        exposed_ports: Object.keys(i.Config?.ExposedPorts ?? {}),
+        user: i.Config?.User || null,
+        architecture: i.Architecture,
+        os: i.Os,
+        created: i.Created,
+      },
+    };
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) return null;
+    throw e;
+  }
+}
+
+/** `docker tag <source> <repo>:<tag>` */
+export async function tagImage(docker: DockerClient, source: string, repo: string, tag: string): Promise<void> {
+  await docker.getImage(source).tag({ repo, tag });
+}
+
+/**
+ * Removes `<repo>:<tag>` only when it is the platform's image for this service (label check), or a
+ * pre-built image's extra tag in our repository (then only the tag goes; the image stays).
+ * Never forced: an image still used by a container stays. Returns whether it went.
+ */
+export async function removeServiceImage(docker: DockerClient, ref: string, serviceId: string): Promise<boolean> {
+  let info;
+  try {
+    info = await docker.getImage(ref).inspect();
+  } catch {
+    return true; // already gone
+  }
+  const labels = info.Config?.Labels ?? {};
+  const ours = labels[MANAGED_LABEL] === "true" && labels[LABEL.serviceId] === serviceId;
+  if (!ours && !(info.RepoTags ?? []).includes(ref)) return false;
+  try {
+    // by reference: with other tags present this only untags; pre-built images keep their own tags
+    await docker.getImage(ref).remove({ noprune: !ours });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Force-removes containers by id (intermediate build containers); missing ones are fine. */
+export async function removeContainers(docker: DockerClient, ids: string[]): Promise<number> {
+  let removed = 0;
+  for (const id of ids) {
+    try {
+      await docker.getContainer(id).remove({ force: true });
+      removed++;
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+    }
+  }
+  return removed;
+}
