@@ -202,3 +202,20 @@ describe("projects", () => {
     expect(emoji.body.slug).toBe("ship-it");
   });
 });
+
+describe("anonymous callers", () => {
+  test("get 401 before their body is judged", async () => {
+    const before = snapshotDb(t.deps);
+    for (const [m, p] of [
+      ["POST", "/api/v1/projects"],
+      ["POST", "/api/v1/orgs/acme/teams"],
+      ["POST", "/api/v1/orgs/acme/projects/web/envs"],
+      ["POST", "/api/v1/applications"],
+      ["POST", "/api/v1/applications/acme/web/x/scale"],
+    ] as const) {
+      const r = await t.req(m, p, { name: 5, process_counts: "x" });
+      expect([p, r.status, r.body]).toEqual([p, 401, { status: 401, message: "Authentication required." }]);
+    }
+    expect(snapshotDb(t.deps)).toBe(before);
+  });
+});

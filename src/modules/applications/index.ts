@@ -4,17 +4,16 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
 import { isUuid } from "../../lib/ids";
-import { withActor } from "../context";
 import { okResponse } from "../auth/model";
 import { requireUser } from "../auth/service";
-import { applicationRef } from "../projects/access";
+import { applicationRef, signedIn } from "../projects/access";
 import { applicationSummary, patchServiceRequest, scaleRequest, serviceDetail, updateSettingsRequest } from "../services/model";
 import { appParams, createApplicationRequest, createInProjectRequest, idParams, projectParams } from "./model";
 import * as svc from "./service";
 
 export const applicationRoutes = (deps: Deps) =>
   new Elysia({ prefix: "/api/v1/applications", detail: { tags: ["applications"] } })
-    .use(withActor(deps))
+    .use(signedIn(deps))
     .post("/", ({ actor, body, set }) => ((set.status = 201), svc.createApplication(deps, actor, body)), {
       body: createApplicationRequest,
       response: { 201: serviceDetail },
