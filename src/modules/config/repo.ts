@@ -1,7 +1,7 @@
 // Queries for config variables (drizzle only; values are stored as given — sealed when secret).
-import { and, asc, count, eq, inArray, or, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { configVars, teams, type ConfigScope } from "../../db/schema";
+import { configVars, environments, projects, services, teams, type ConfigScope } from "../../db/schema";
 
 export type ConfigVarRow = typeof configVars.$inferSelect;
 export type ScopeKey = { scope: ConfigScope; scopeId: string };
@@ -17,11 +17,51 @@ export const findByName = (db: Db, k: ScopeKey, name: string) =>
 
 export const findById = (db: Db, k: ScopeKey, id: string) => db.select().from(configVars).where(and(atScope(k), eq(configVars.id, id))).get();
 
-/** Every variable of several scopes in one query (the resolution chain). */
+/** Every variable of several scopes in one query. */
 export const listAtScopes = (db: Db, keys: ScopeKey[]) => {
   const conds = keys.map(atScope).filter((c): c is SQL => c !== undefined);
   return db.select().from(configVars).where(or(...conds)).all();
 };
+
+// Resolution runs on every build, release and `resolved` read: its two queries are prepared once
+// per connection and select only the columns resolution needs.
+const CHAIN = ["organization", "team", "project", "environment", "service"] as const;
+const slot = (i: number) => and(eq(configVars.scope, sql.placeholder(`s${i}`)), eq(configVars.scopeId, sql.placeholder(`i${i}`)));
+const prepareChainVars = (db: Db) =>
+  db
+    .select({ name: configVars.name, value: configVars.value, secret: configVars.secret, buildtime: configVars.buildtime, scope: configVars.scope, scopeId: configVars.scopeId })
+    .from(configVars)
+    .where(or(...CHAIN.map((_, i) => slot(i))))
+    .prepare();
+const prepareChainIds = (db: Db) =>
+  db
+    .select({ serviceId: services.id, envId: services.envId, projectId: projects.id, teamId: projects.teamId, orgId: projects.orgId })
+    .from(services)
+    .innerJoin(environments, eq(environments.id, services.envId))
+    .innerJoin(projects, eq(projects.id, environments.projectId))
+    .where(eq(services.id, sql.placeholder("id")))
+    .prepare();
+const prepared = new WeakMap<Db, { vars: ReturnType<typeof prepareChainVars>; ids: ReturnType<typeof prepareChainIds> }>();
+const statements = (db: Db) => {
+  let p = prepared.get(db);
+  if (!p) prepared.set(db, (p = { vars: prepareChainVars(db), ids: prepareChainIds(db) }));
+  return p;
+};
+
+export type ChainVarRow = ReturnType<ReturnType<typeof prepareChainVars>["all"]>[number];
+
+/** The ids of a service's scope chain (team null when the project has none). */
+export const findServiceChainIds = (db: Db, serviceId: string) => statements(db).ids.get({ id: serviceId });
+
+/** Variables of the given chain slots (at most five; a missing level matches nothing). */
+export function listChainVars(db: Db, keys: ScopeKey[]): ChainVarRow[] {
+  const params: Record<string, string> = {};
+  CHAIN.forEach((_, i) => {
+    params[`s${i}`] = keys[i]?.scope ?? "";
+    params[`i${i}`] = keys[i]?.scopeId ?? "";
+  });
+  return statements(db).vars.all(params);
+}
 
 export const namesAtScope = (db: Db, k: ScopeKey, names: string[]) =>
   names.length === 0 ? [] : db.select().from(configVars).where(and(atScope(k), inArray(configVars.name, names))).all();

@@ -2,9 +2,8 @@
 // environment < service; the most specific scope wins. Used by builds, releases and `resolved`.
 import type { Deps } from "../../deps";
 import type { ConfigScope } from "../../db/schema";
-import { findEnvById, findProjectById, findServiceById } from "../projects/lookup";
 import { NotFound } from "../../errors";
-import { listAtScopes, type ConfigVarRow, type ScopeKey } from "./repo";
+import { findServiceChainIds, listChainVars, type ChainVarRow, type ScopeKey } from "./repo";
 
 export type ResolvedVar = {
   name: string;
@@ -24,20 +23,18 @@ const PRECEDENCE: Record<ConfigScope, number> = { organization: 0, team: 1, proj
 
 /** The scope chain of a service, least specific first. */
 export function serviceScopeChain(deps: Deps, serviceId: string): ScopeKey[] {
-  const service = findServiceById(deps.db, serviceId);
-  const env = service && findEnvById(deps.db, service.envId);
-  const project = env && findProjectById(deps.db, env.projectId);
-  if (!service || !env || !project) throw new NotFound("Service");
-  const chain: ScopeKey[] = [{ scope: "organization", scopeId: project.orgId }];
-  if (project.teamId) chain.push({ scope: "team", scopeId: project.teamId });
-  chain.push({ scope: "project", scopeId: project.id }, { scope: "environment", scopeId: env.id }, { scope: "service", scopeId: service.id });
+  const ids = findServiceChainIds(deps.db, serviceId);
+  if (!ids) throw new NotFound("Service");
+  const chain: ScopeKey[] = [{ scope: "organization", scopeId: ids.orgId }];
+  if (ids.teamId) chain.push({ scope: "team", scopeId: ids.teamId });
+  chain.push({ scope: "project", scopeId: ids.projectId }, { scope: "environment", scopeId: ids.envId }, { scope: "service", scopeId: ids.serviceId });
   return chain;
 }
 
 /** The winning row per name, still sealed; sorted by name. */
-export function resolveServiceRows(deps: Deps, serviceId: string): ConfigVarRow[] {
-  const rows = listAtScopes(deps.db, serviceScopeChain(deps, serviceId));
-  const winners = new Map<string, ConfigVarRow>();
+export function resolveServiceRows(deps: Deps, serviceId: string): ChainVarRow[] {
+  const rows = listChainVars(deps.db, serviceScopeChain(deps, serviceId));
+  const winners = new Map<string, ChainVarRow>();
   for (const row of rows) {
     const held = winners.get(row.name);
     if (!held || PRECEDENCE[row.scope] > PRECEDENCE[held.scope]) winners.set(row.name, row);
