@@ -37,6 +37,10 @@ function validationBody(error: unknown) {
 }
 
 export function createApp(deps: Deps) {
+  const redactBody = (body: { status: number; message: string; errors?: { path: string; message: string }[] }) => {
+    const r = deps.redactor.redact;
+    return { ...body, message: r(body.message), ...(body.errors ? { errors: body.errors.map((e) => ({ path: e.path, message: r(e.message) })) } : {}) };
+  };
   return new Elysia()
     .onRequest(({ request, set }) => {
       const length = Number(request.headers.get("content-length") ?? 0);
@@ -61,13 +65,14 @@ export function createApp(deps: Deps) {
       const error = code === "PARSE" && (raw as Error).cause instanceof AppError ? ((raw as Error).cause as AppError) : raw;
       if (error instanceof AppError) {
         set.status = error.status;
-        return error.errors ? { status: error.status, message: error.message, errors: error.errors } : { status: error.status, message: error.message };
+        // error messages pass the same redactor as the server log: a stored secret never comes back in one
+        return redactBody(error.errors ? { status: error.status, message: error.message, errors: error.errors } : { status: error.status, message: error.message });
       }
       switch (code) {
         case "VALIDATION":
           if ((error as { type?: string }).type === "response") break;
           set.status = 422;
-          return validationBody(error);
+          return redactBody(validationBody(error));
         case "PARSE":
           set.status = 400;
           return { status: 400, message: "Malformed request body." };

@@ -125,6 +125,20 @@ describe("redaction", () => {
     for (const value of [early, late, tokenValue]) expect(log.includes(value)).toBe(false);
   });
 
+  test("error messages pass the redactor too (AppError and body validation)", async () => {
+    const key = { key: w.owner.key };
+    await t.req("POST", PATHS.org, { name: "SLUG_LIKE", value: "canary-slug-9f3k", secret: true }, key);
+    await t.req("POST", PATHS.org, { name: "NAME_LIKE", value: "not-a-name-canary-7q", secret: true }, key);
+    expect((await t.req("POST", "/api/v1/organizations", { name: "X", slug: "canary-slug-9f3k" }, key)).status).toBe(201);
+    const conflict = await t.req("POST", "/api/v1/organizations", { name: "Y", slug: "canary-slug-9f3k" }, key);
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.message).toBe("An organization with slug '[redacted]' already exists.");
+    const invalid = await t.req("POST", PATHS.service, { name: "not-a-name-canary-7q", value: "v" }, key);
+    expect(invalid.status).toBe(422);
+    expect(invalid.text).toContain('\\"[redacted]\\" is not a valid name');
+    expect(invalid.text).not.toContain("not-a-name-canary-7q");
+  });
+
   test("serviceRedactor covers the service's resolved secrets and secret-looking names, not plain values", async () => {
     const key = { key: w.owner.key };
     await t.req("POST", PATHS.org, { name: "DB_PASSWORD", value: "org-db-password" }, key);

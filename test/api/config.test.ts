@@ -262,5 +262,8 @@ describe("access", () => {
       }
     }
     expect((await t.req("GET", PATHS.org + "/X", undefined, { key: w.owner.key })).body.value).toBe("1");
+    // anonymous callers learn nothing from body validation either
+    expect((await t.req("POST", PATHS.service, { name: 5 })).status).toBe(401);
+    expect((await t.req("POST", PATHS.service + "/bulk", { variables: "x" })).status).toBe(401);
   });
 });
