@@ -50,6 +50,8 @@ export type DeployHooks = {
 export class DeployFailed extends Error {}
 
 const STABLE_MS = 2000;
+// replaced replicas get SIGTERM after their requests drained, SIGKILL after this many seconds
+const STOP_GRACE_S = 3;
 const POLL_MS = 300;
 
 function checkAborted(signal?: AbortSignal) {
@@ -181,7 +183,7 @@ export async function deployToDocker(docker: DockerClient, plan: DockerDeployPla
   hooks.step("cleanup", 5);
   const servingIds = new Set(serving.map((r) => r.id));
   const stale = (await engine.listManaged(docker, [`${LABEL.serviceId}=${plan.serviceId}`])).filter((c) => !servingIds.has(c.id));
-  await removeReplicas(docker, stale.map((c) => c.id));
+  await removeReplicas(docker, stale.map((c) => c.id), STOP_GRACE_S);
   if (stale.length) hooks.log(`Removed ${stale.length} replica(s) no longer serving`);
   return serving;
 }
