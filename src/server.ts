@@ -8,6 +8,7 @@ import { startWorker } from "./pipeline/worker";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PID_FILE } from "./modules/config/rotate";
+import { startAppRouter } from "./modules/deployments/serve";
 
 export type RunningServer = { deps: Deps; url: string; stop: () => Promise<void> };
 
@@ -19,10 +20,12 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
   const admin = await ensureInitialAdmin(deps);
   const app = createApp(deps); // importing the modules registers their job handlers
   const worker = await startWorker(deps); // first finishes jobs a previous run left `running`
+  const router = await startAppRouter(deps); // re-adopts running apps, then serves them on --router
   const { hostname, port } = splitHostPort(config.listen);
   app.listen({ hostname, port, maxRequestBodySize: config.maxContextSize + 1024 * 1024 });
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${app.server!.port}`;
   out(`ancla listening on ${url}`);
+  out(`ancla router listening on ${router.url}`);
   if (admin) {
     out(`created server admin 'admin' (${config.adminEmail}) with password: ${admin.password}`);
     out(`the credentials are saved in ${admin.file}`);
@@ -32,6 +35,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     if (stopped) return;
     stopped = true;
     await app.stop(false); // false: let in-flight requests finish
+    await router.stop(); // app containers keep running; the next start adopts them
     await worker.stop(); // running jobs are aborted and recovered as interrupted on the next start
     closeDeps(deps);
     rmSync(pidFile, { force: true });
