@@ -20,3 +20,17 @@ export function openDatabase(path: string): { sqlite: Database; db: Db } {
 export function countRows(db: Db, table: SQLiteTable, where?: SQL): number {
   return db.select({ n: count() }).from(table).where(where).get()?.n ?? 0;
 }
+
+/**
+ * A query built and prepared once per database instead of on every call: drizzle's query
+ * building costs ~30–40 µs per call, a prepared statement ~1–2 µs. Use for per-request lookups
+ * with `sql.placeholder(...)` parameters, e.g. `const q = preparedPerDb((db) => db.select()….prepare())`.
+ */
+export function preparedPerDb<Q>(build: (db: Db) => Q): (db: Db) => Q {
+  const cache = new WeakMap<Db, Q>();
+  return (db) => {
+    let q = cache.get(db);
+    if (!q) cache.set(db, (q = build(db)));
+    return q;
+  };
+}

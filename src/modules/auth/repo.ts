@@ -1,18 +1,13 @@
 // Queries for users and browser sessions.
 import { and, eq, gt, lt, or, sql } from "drizzle-orm";
-import { countRows, type Db } from "../../db/client";
+import { countRows, preparedPerDb, type Db } from "../../db/client";
 import { sessions, users } from "../../db/schema";
 
 export type UserRow = typeof users.$inferSelect;
 
-// every authenticated request: prepared once per database (drizzle's query building dominates otherwise)
-const byId = new WeakMap<Db, ReturnType<typeof prepareById>>();
-const prepareById = (db: Db) => db.select().from(users).where(eq(users.id, sql.placeholder("id"))).prepare();
-export const findUserById = (db: Db, id: string) => {
-  let q = byId.get(db);
-  if (!q) byId.set(db, (q = prepareById(db)));
-  return q.get({ id });
-};
+// every authenticated request: prepared once (see preparedPerDb)
+const byId = preparedPerDb((db) => db.select().from(users).where(eq(users.id, sql.placeholder("id"))).prepare());
+export const findUserById = (db: Db, id: string) => byId(db).get({ id });
 
 export const findUserByLogin = (db: Db, login: string) =>
   db.select().from(users).where(or(eq(users.email, login), eq(users.username, login))).get();

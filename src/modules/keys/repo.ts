@@ -1,20 +1,14 @@
 // Queries for API keys (only hashes are stored).
 import { and, desc, eq, sql } from "drizzle-orm";
-import { countRows, type Db } from "../../db/client";
+import { countRows, preparedPerDb, type Db } from "../../db/client";
 import { apiKeys } from "../../db/schema";
 
 export type KeyRow = typeof apiKeys.$inferSelect;
 
 export const insertKey = (db: Db, row: typeof apiKeys.$inferInsert) => db.insert(apiKeys).values(row).returning().get();
-// runs on every authenticated request: a prepared query per database skips drizzle's per-call
-// query building (~40 µs → ~2 µs, see scripts/bench/api-throughput.ts)
-const byHash = new WeakMap<Db, ReturnType<typeof prepareByHash>>();
-const prepareByHash = (db: Db) => db.select().from(apiKeys).where(eq(apiKeys.hash, sql.placeholder("hash"))).prepare();
-export const findKeyByHash = (db: Db, hash: string) => {
-  let q = byHash.get(db);
-  if (!q) byHash.set(db, (q = prepareByHash(db)));
-  return q.get({ hash });
-};
+// runs on every authenticated request: prepared once (see preparedPerDb)
+const byHash = preparedPerDb((db) => db.select().from(apiKeys).where(eq(apiKeys.hash, sql.placeholder("hash"))).prepare());
+export const findKeyByHash = (db: Db, hash: string) => byHash(db).get({ hash });
 export const findUserKey = (db: Db, userId: string, id: string) =>
   db.select().from(apiKeys).where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId))).get();
 export const listUserKeys = (db: Db, userId: string, limit: number, offset: number) =>

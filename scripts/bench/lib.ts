@@ -1,0 +1,126 @@
+// Shared benchmark helpers: seed a data dir through the real app, start `ancla serve` and a bare
+// Bun.serve as subprocesses, drive them with the loopback load generator (load.ts), read RSS.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { createApp } from "../../src/app";
+import { serveConfigSchema } from "../../src/config";
+import { closeDeps, createDeps } from "../../src/deps";
+import { silentLogger } from "../../src/lib/logger";
+import { createUser } from "../../src/modules/auth/service";
+import { createApiKey } from "../../src/modules/keys/service";
+
+const ROOT = resolve(import.meta.dir, "../..");
+export const BINARY = process.env.ANCLA_BIN ? resolve(process.env.ANCLA_BIN) : join(ROOT, "ancla");
+
+/** `ancla …` argv: the compiled binary when it exists (what users run), else the source. */
+export function anclaArgv(): { argv: string[]; label: string } {
+  if (existsSync(BINARY)) return { argv: [BINARY], label: `compiled ${BINARY}` };
+  return { argv: [process.execPath, join(ROOT, "src/main.ts")], label: "bun src/main.ts (no ./ancla: run `bun run build` first)" };
+}
+
+export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+
+export type Seeded = { dataDir: string; key: string };
+type Handle = (method: string, path: string, body?: unknown) => Promise<any>;
+
+/**
+ * A data dir holding org `acme`, project `web` with `services` applications, plus `fillerServices`
+ * more in other projects of another user's org (database size without changing what acme lists).
+ */
+export async function seed(opts: { services: number; fillerServices?: number; perProject?: number }): Promise<Seeded> {
+  const dataDir = tempDir("ancla-bench-");
+  const deps = createDeps(serveConfigSchema.parse({ dataDir }), { logger: silentLogger });
+  const app = createApp(deps);
+  const handleAs =
+    (key: string): Handle =>
+    async (method, path, body) => {
+      const init: RequestInit = { method, headers: { "x-api-key": key, "content-type": "application/json" } };
+      if (body !== undefined) init.body = JSON.stringify(body);
+      const res = await app.handle(new Request("http://localhost" + path, init));
+      const json = await res.json();
+      if (res.status >= 300) throw new Error(`seed ${method} ${path} → ${res.status}: ${JSON.stringify(json)}`);
+      return json;
+    };
+  try {
+    const bench = await createUser(deps, { username: "bench", email: "bench@example.test", password: "bench-password-1", admin: true });
+    const key = createApiKey(deps, bench.id, { name: "bench" }).key;
+    await fill(handleAs(key), "acme", "web", opts.services, 1);
+    if (opts.fillerServices) {
+      const filler = await createUser(deps, { username: "filler", email: "filler@example.test", password: "filler-password-1" });
+      const as = handleAs(createApiKey(deps, filler.id, { name: "filler" }).key);
+      const per = opts.perProject ?? 100;
+      for (let p = 0; p * per < opts.fillerServices; p++) {
+        await fill(as, "bulk", `p${p}`, Math.min(per, opts.fillerServices - p * per), p === 0 ? 1 : 0);
+      }
+    }
+    return { dataDir, key };
+  } finally {
+    closeDeps(deps);
+  }
+}
+
+async function fill(as: Handle, org: string, project: string, count: number, createOrg: number) {
+  if (createOrg) await as("POST", "/api/v1/organizations", { name: org, slug: org });
+  await as("POST", `/api/v1/projects/${org}`, { name: project, slug: project });
+  for (let i = 0; i < count; i++) await as("POST", `/api/v1/applications/${org}/${project}`, { name: `svc-${i}`, slug: `svc-${i}` });
+}
+
+export type Proc = { url: string; proc: Subprocess; stop: () => Promise<void> };
+
+/** Spawn argv and wait for its stdout to print an http URL; resolves with that URL. */
+export async function spawnServer(argv: string[], pattern = /(http:\/\/127\.0\.0\.1:\d+)/): Promise<Proc> {
+  const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "ignore", stdin: "ignore", env: { ...process.env, HOME: tmpdir() } });
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!pattern.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${argv.join(" ")} exited before listening:\n${text}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  void (async () => {
+    while (!(await reader.read()).done);
+  })();
+  const stop = async () => {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  };
+  return { url: pattern.exec(text)![1]!, proc, stop };
+}
+
+export const startAncla = (dataDir: string, listen = "127.0.0.1:0") =>
+  spawnServer([...anclaArgv().argv, "serve", "--data-dir", dataDir, "--listen", listen, "--router", "127.0.0.1:0"]);
+
+/** A bare Bun.serve answering each path with the given bytes. */
+export function startBare(bodies: Record<string, string>): Promise<Proc> {
+  const file = join(tempDir("ancla-bare-"), "bodies.json");
+  writeFileSync(file, JSON.stringify(bodies));
+  return spawnServer([process.execPath, join(import.meta.dir, "bare.ts"), file]);
+}
+
+export type LoadResult = { requests: number; errors: number; rps: number; p50: number; p99: number };
+
+/** Run load.ts in its own process (so the generator never shares a thread with the server). */
+export async function load(url: string, opts: { key?: string; concurrency: number; seconds: number; warmup?: number }): Promise<LoadResult> {
+  const spec = JSON.stringify({ url, key: opts.key, concurrency: opts.concurrency, seconds: opts.seconds, warmup: opts.warmup ?? 1 });
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "load.ts"), spec], { stdout: "pipe", stderr: "inherit" });
+  const out = await new Response(proc.stdout).text();
+  if ((await proc.exited) !== 0) throw new Error(`load generator failed: ${out}`);
+  return JSON.parse(out) as LoadResult;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Resident set size of a process in MiB, from /proc/<pid>/status. */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+export const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: true });
+export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
