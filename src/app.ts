@@ -1,6 +1,5 @@
 // createApp(deps): the HTTP application — error mapping, body rules, every module. No listen here.
 import { Elysia } from "elysia";
-import { openapi } from "@elysiajs/openapi";
 import { AppError, BadRequest, PayloadTooLarge } from "./errors";
 import type { Deps } from "./deps";
 import { authRoutes } from "./modules/auth";
@@ -14,7 +13,7 @@ import { serviceRoutes } from "./modules/services";
 import { applicationRoutes } from "./modules/applications";
 import { configRoutes } from "./modules/config";
 import { integrationRoutes } from "./modules/integrations";
-import { docsRoutes } from "./modules/docs";
+import { docsRoutes, openapiPlugin, type SpecSource } from "./modules/docs";
 import { cliAuthRoutes } from "./modules/cli-auth";
 import { dashboardRoutes } from "./modules/dashboard";
 import { imageRoutes } from "./modules/images";
@@ -37,11 +36,12 @@ function validationBody(error: unknown) {
 }
 
 export function createApp(deps: Deps) {
+  const self: { app?: SpecSource } = {}; // the spec route reads the finished app lazily
   const redactBody = (body: { status: number; message: string; errors?: { path: string; message: string }[] }) => {
     const r = deps.redactor.redact;
     return { ...body, message: r(body.message), ...(body.errors ? { errors: body.errors.map((e) => ({ path: e.path, message: r(e.message) })) } : {}) };
   };
-  return new Elysia()
+  const app = new Elysia()
     .onRequest(({ request, set }) => {
       const length = Number(request.headers.get("content-length") ?? 0);
       if (length > JSON_LIMIT && (request.headers.get("content-type") ?? "").includes("json")) {
@@ -84,19 +84,8 @@ export function createApp(deps: Deps) {
       set.status = 500;
       return { status: 500, message: "Internal server error." };
     })
-    .use(
-      openapi({
-        path: "/api/openapi-ui",
-        specPath: "/api/v1/openapi.json",
-        provider: null,
-        documentation: {
-          info: { title: "Ancla API", version: "1" },
-          components: { securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "X-API-Key" } } },
-          security: [{ apiKey: [] }],
-        },
-      }),
-    )
-    .use(docsRoutes())
+    .use(openapiPlugin())
+    .use(docsRoutes(() => self.app!))
     .use(integrationRoutes(deps))
     .use(authRoutes(deps))
     .use(cliAuthRoutes(deps))
@@ -113,6 +102,8 @@ export function createApp(deps: Deps) {
     .use(releaseRoutes(deps))
     .use(deploymentRoutes(deps))
     .use(dashboardRoutes(deps)); // last: its catch-all serves the SPA for non-API paths
+  self.app = app as unknown as SpecSource;
+  return app;
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -42,6 +42,21 @@ describe("organizations", () => {
     expect((await t.req("POST", "/api/v1/organizations/acme-inc/members", { username: "outsider" }, { key: member.key })).status).toBe(403);
   });
 
+  test("a server admin lists every organization with its real counts", async () => {
+    const admin = await t.user("root", { admin: true });
+    const p = await t.req("POST", "/api/v1/projects", { name: "Web", organization_id: "acme-inc" }, { key: owner.key });
+    expect(p.status).toBe(201);
+    const r = await t.req("GET", "/api/v1/organizations", undefined, { key: admin.key });
+    expect(r.body).toEqual([{ id: expect.any(String), name: "Acme Inc", slug: "acme-inc", member_count: 2, project_count: 1 }]);
+  });
+
+  test("anonymous requests get 401 before their body is judged", async () => {
+    for (const [method, path] of [["POST", "/api/v1/organizations"], ["POST", "/api/keys"], ["POST", "/api/v1/admin/users"], ["POST", "/api/v1/organizations/acme-inc/members"]]) {
+      const r = await t.req(method!, path!, { bogus: true });
+      expect([path, r.status]).toEqual([path, 401]);
+    }
+  });
+
   test("duplicate slug → 409", async () => {
     const r = await t.req("POST", "/api/v1/organizations", { name: "Acme", slug: "acme-inc" }, { key: outsider.key });
     expect(r.status).toBe(409);

@@ -1,7 +1,7 @@
 // Routes: /api/v1/auth/login|logout|session.
 import { Elysia } from "elysia";
 import type { Deps } from "../../deps";
-import { withActor } from "../context";
+import { optionalActor } from "../context";
 import { loginRequest, okResponse, sessionResponse } from "./model";
 import * as svc from "./service";
 
@@ -20,7 +20,7 @@ export const authRoutes = (deps: Deps) => {
       },
       { body: loginRequest, response: { 201: sessionResponse }, detail: { summary: "Log in", tags: ["auth"] } },
     )
-    .use(withActor(deps))
+    .use(optionalActor(deps))
     .post(
       "/logout",
       ({ request, set }) => {

@@ -4,7 +4,7 @@ import { Elysia } from "elysia";
 import type { Deps } from "../../deps";
 import { loadAssets } from "./assets";
 import { isValidCliAuthQuery } from "../cli-auth/model";
-import { withActor } from "../context";
+import { optionalActor } from "../context";
 import { requireUser } from "../auth/service";
 import { splitHostPort } from "../../config";
 import { z } from "zod";
@@ -66,7 +66,7 @@ const dashboardInfo = z.object({ domain: z.string(), router_port: z.number().int
 
 export const dashboardRoutes = (deps: Deps) =>
   new Elysia({ detail: { hide: true } })
-    .use(withActor(deps))
+    .use(optionalActor(deps))
     .get(
       "/api/v1/dashboard/info",
       ({ actor }) => {

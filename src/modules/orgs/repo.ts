@@ -5,8 +5,9 @@ import { organizations, orgMembers, projects, services, users } from "../../db/s
 
 export type OrgRow = typeof organizations.$inferSelect;
 
-const memberCount = sql<number>`(select count(*) from org_members m where m.org_id = ${organizations.id})`;
-const projectCount = sql<number>`(select count(*) from projects p where p.org_id = ${organizations.id})`;
+// spelled out: in a one-table select drizzle renders ${organizations.id} as a bare "id", which the subquery would bind to its own table
+const memberCount = sql<number>`(select count(*) from org_members m where m.org_id = "organizations"."id")`;
+const projectCount = sql<number>`(select count(*) from projects p where p.org_id = "organizations"."id")`;
 
 const summaryColumns = {
   id: organizations.id,

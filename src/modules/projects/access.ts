@@ -1,10 +1,9 @@
 // Access to resources below an organization. Every lookup first passes the organization rules
 // (non-member → 404, so nothing about other organizations leaks), then resolves the chain.
-import { Elysia } from "elysia";
 import { Forbidden, NotFound } from "../../errors";
 import type { Deps } from "../../deps";
 import { isUuid } from "../../lib/ids";
-import { requireUser, resolveActor, type Actor } from "../auth/service";
+import { requireUser, type Actor } from "../auth/service";
 import { orgAccess, type OrgAccess } from "../orgs/access";
 import * as q from "./lookup";
 
@@ -12,12 +11,8 @@ export type ProjectAccess = OrgAccess & { project: q.ProjectRow };
 export type EnvAccess = ProjectAccess & { env: q.EnvRow };
 export type ServiceAccess = EnvAccess & { service: q.ServiceRow };
 
-/**
- * The actor (as withActor derives it) for routes that never serve anonymous callers: answers 401 in the transform phase,
- * before the body is validated, so an anonymous request never learns what a valid body is.
- */
-export const signedIn = (deps: Deps) =>
-  new Elysia().derive({ as: "scoped" }, ({ request }) => ({ actor: requireUser(resolveActor(deps, request)) as Actor | null }));
+/** Kept for modules that import it from here; the plugin lives in ../context. */
+export { withActor as signedIn } from "../context";
 
 export function projectAccess(deps: Deps, actor: Actor | null, org: string, project: string): ProjectAccess {
   const access = orgAccess(deps, actor, org);
