@@ -8,9 +8,7 @@ export const LABEL = {
   project: "dev.ancla.project",
   env: "dev.ancla.env",
   service: "dev.ancla.service",
-  serviceId: "dev.ancla.service-id",
   version: "dev.ancla.version",
-  image: "dev.ancla.image-id", // our images row id
 } as const;
 
 /** `ancla/<org>-<project>-<env>-<service>` (slugs are DNS labels, so the name is a valid repository). */
@@ -18,16 +16,16 @@ export const repositoryName = (n: ServiceNames): string => `ancla/${n.org}-${n.p
 export const versionTag = (version: number): string => `v${version}`;
 export const imageReference = (n: ServiceNames, version: number): string => `${repositoryName(n)}:${versionTag(version)}`;
 
-export function imageLabels(n: ServiceNames & { serviceId: string; imageId: string }, version: number): Record<string, string> {
+// The legacy builder turns every label into its own LABEL step (a container and a commit each), so
+// images carry only these six; the service is identified by its org/project/env/service slugs.
+export function imageLabels(n: ServiceNames, version: number): Record<string, string> {
   return {
     [MANAGED_LABEL]: "true",
     [LABEL.org]: n.org,
     [LABEL.project]: n.project,
     [LABEL.env]: n.env,
     [LABEL.service]: n.service,
-    [LABEL.serviceId]: n.serviceId,
     [LABEL.version]: String(version),
-    [LABEL.image]: n.imageId,
   };
 }
 
@@ -105,6 +103,15 @@ export function parseBuildLine(line: string): BuildEvent[] {
   }
   return out;
 }
+
+/** Whether image labels say the platform built this image for this service. */
+export const isServiceImage = (labels: Record<string, string> | null | undefined, n: ServiceNames): boolean =>
+  !!labels &&
+  labels[MANAGED_LABEL] === "true" &&
+  labels[LABEL.org] === n.org &&
+  labels[LABEL.project] === n.project &&
+  labels[LABEL.env] === n.env &&
+  labels[LABEL.service] === n.service;
 
 /** Which images to remove: all but the newest `keep` (at least 1) complete versions, oldest first. */
 export function imagesToPrune<T extends { version: number }>(complete: T[], keep: number): T[] {

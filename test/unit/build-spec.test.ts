@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { buildArgs, gitCloneCommands, gitSourceUrl, imageLabels, imageReference, imagesToPrune, parseBuildLine, repositoryName } from "../../src/pipeline/build-spec";
+import { isServiceImage, buildArgs, gitCloneCommands, gitSourceUrl, imageLabels, imageReference, imagesToPrune, parseBuildLine, repositoryName } from "../../src/pipeline/build-spec";
 
 const names = { org: "acme", project: "web", env: "production", service: "api" };
 
@@ -9,16 +9,18 @@ describe("names and labels", () => {
     expect(imageReference(names, 7)).toBe("ancla/acme-web-production-api:v7");
   });
   test("labels carry the hierarchy, the version and the managed marker", () => {
-    expect(imageLabels({ ...names, serviceId: "s1", imageId: "i1" }, 3)).toEqual({
+    expect(imageLabels(names, 3)).toEqual({
       "dev.ancla.managed": "true",
       "dev.ancla.org": "acme",
       "dev.ancla.project": "web",
       "dev.ancla.env": "production",
       "dev.ancla.service": "api",
-      "dev.ancla.service-id": "s1",
       "dev.ancla.version": "3",
-      "dev.ancla.image-id": "i1",
     });
+    expect(isServiceImage(imageLabels(names, 3), names)).toBe(true);
+    expect(isServiceImage(imageLabels({ ...names, env: "staging" }, 3), names)).toBe(false);
+    expect(isServiceImage({ ...imageLabels(names, 3), "dev.ancla.managed": "false" }, names)).toBe(false);
+    expect(isServiceImage(null, names)).toBe(false);
   });
 });
 

@@ -126,7 +126,7 @@ async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
           context,
           dockerfile: dockerfilePath,
           tag: ref,
-          labels: imageLabels({ ...names, serviceId: service.id, imageId: image.id }, image.version),
+          labels: imageLabels(names, image.version),
           buildargs: args,
           signal,
           onEvent: (e) => {
@@ -141,15 +141,15 @@ async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
         const facts = await inspectImage(deps.docker, dockerImageId);
         update({
           status: "complete",
-          dockerImageId,
+          dockerImageId: facts?.id ?? dockerImageId,
           sizeBytes: facts?.size ?? null,
           imageMetadata: facts?.metadata ?? null,
           buildStep: { name: "complete" },
           finishedAt: isoNow(deps),
         });
-        log(`built ${ref} (${dockerImageId})`);
-        await applyRetention(deps, service, log).catch((e) => log(`retention skipped: ${(e as Error).message}`));
-        return { imageId: image.id, dockerImageId };
+        log(`built ${ref} (${facts?.id ?? dockerImageId})`);
+        await applyRetention(deps, service, names, log).catch((e) => log(`retention skipped: ${(e as Error).message}`));
+        return { imageId: image.id, dockerImageId: facts?.id ?? dockerImageId };
       },
       signal,
     );

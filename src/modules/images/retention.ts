@@ -1,15 +1,15 @@
 // Disk hygiene: keep the newest `keep_images` complete images of a service; remove older ones
 // the platform created (label-checked, never forced — an image a container still uses stays).
 import { isoNow, type Deps } from "../../deps";
-import { imagesToPrune } from "../../pipeline/build-spec";
+import { imagesToPrune, type ServiceNames } from "../../pipeline/build-spec";
 import { removeServiceImage } from "../../targets/docker/build";
 import * as repo from "./repo";
 
-export async function applyRetention(deps: Deps, service: { id: string; keepImages: number }, log: (line: string) => void = () => {}): Promise<number> {
+export async function applyRetention(deps: Deps, service: { id: string; keepImages: number }, names: ServiceNames, log: (line: string) => void = () => {}): Promise<number> {
   let removed = 0;
   for (const old of imagesToPrune(repo.completeImages(deps.db, service.id), service.keepImages)) {
     const ref = `${old.repositoryName}:${old.tag}`;
-    if (await removeServiceImage(deps.docker, ref, service.id)) {
+    if (await removeServiceImage(deps.docker, ref, names)) {
       repo.updateImage(deps.db, old.id, { pruned: true, updatedAt: isoNow(deps) });
       log(`removed old image ${ref} (keeping the newest ${service.keepImages})`);
       removed++;

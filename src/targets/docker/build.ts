@@ -2,7 +2,7 @@
 // BuildKit path), tagging, inspection and removal of the platform's own images.
 import type { Readable } from "node:stream";
 import type { DockerClient } from "./client";
-import { MANAGED_LABEL, LABEL, parseBuildLine, type BuildEvent } from "../../pipeline/build-spec";
+import { isServiceImage, parseBuildLine, type BuildEvent, type ServiceNames } from "../../pipeline/build-spec";
 
 export type BuildRequest = {
   context: NodeJS.ReadableStream | Readable;
@@ -33,7 +33,7 @@ export async function dockerBuild(docker: DockerClient, req: BuildRequest): Prom
   let pending = "";
   const handle = (line: string) => {
     for (const e of parseBuildLine(line)) {
-      if (e.kind === "built") imageId = e.id;
+      if (e.kind === "built" && (!imageId || e.id.startsWith("sha256:"))) imageId = e.id; // aux.ID (full) beats "Successfully built" (short)
       if (e.kind === "error") failure = e.message;
       req.onEvent(e);
     }
@@ -92,15 +92,14 @@ export async function tagImage(docker: DockerClient, source: string, repo: strin
  * pre-built image's extra tag in our repository (then only the tag goes; the image stays).
  * Never forced: an image still used by a container stays. Returns whether it went.
  */
-export async function removeServiceImage(docker: DockerClient, ref: string, serviceId: string): Promise<boolean> {
+export async function removeServiceImage(docker: DockerClient, ref: string, service: ServiceNames): Promise<boolean> {
   let info;
   try {
     info = await docker.getImage(ref).inspect();
   } catch {
     return true; // already gone
   }
-  const labels = info.Config?.Labels ?? {};
-  const ours = labels[MANAGED_LABEL] === "true" && labels[LABEL.serviceId] === serviceId;
+  const ours = isServiceImage(info.Config?.Labels, service);
   if (!ours && !(info.RepoTags ?? []).includes(ref)) return false;
   try {
     // by reference: with other tags present this only untags; pre-built images keep their own tags
