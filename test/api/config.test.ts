@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
 import { referenceProblems } from "../support/reference-schema";
 import { resolveServiceConfig } from "../../src/modules/config/resolve";
+import { eq } from "drizzle-orm";
+import { configVars, projects, teams } from "../../src/db/schema";
 import { configWorld, PATHS, type ConfigWorld } from "./config-fixture";
 
 let t: TestApp;
@@ -265,5 +267,17 @@ describe("access", () => {
     // anonymous callers learn nothing from body validation either
     expect((await t.req("POST", PATHS.service, { name: 5 })).status).toBe(401);
     expect((await t.req("POST", PATHS.service + "/bulk", { variables: "x" })).status).toBe(401);
+  });
+});
+
+describe("lifecycle", () => {
+  test("deleting a project removes its own, its environments' and its services' variables; a team's go with the team", async () => {
+    for (const path of Object.values(PATHS)) await set(path, "X", "1", { secret: true });
+    const scopes = () => t.deps.db.select({ scope: configVars.scope, id: configVars.scopeId }).from(configVars).all().map((r) => r.scope).sort();
+    expect(scopes()).toEqual(["environment", "environment", "organization", "project", "project", "service", "service", "service", "team"]);
+    t.deps.db.delete(projects).where(eq(projects.id, w.ids.web)).run(); // cascades to its environments and services
+    expect(scopes()).toEqual(["organization", "project", "service", "team"]); // solo's project + worker remain
+    t.deps.db.delete(teams).where(eq(teams.id, w.ids.team)).run();
+    expect(scopes()).toEqual(["organization", "project", "service"]);
   });
 });
