@@ -16,11 +16,11 @@ const bulk = { body: m.bulkConfigurationRequest, response: { 201: m.bulkConfigur
 const deleted = { response: { 200: okResponse } };
 
 /** list / set / bulk / get / patch / delete (by id or name) for one scope's config path. */
-function scopeRoutes<P extends z.ZodObject>(deps: Deps, path: string, params: P, toRef: (p: z.infer<P>) => svc.TargetRef, varKey = "config_id") {
+function scopeRoutes<P extends z.ZodObject>(deps: Deps, path: string, params: P, toRef: (p: z.infer<P>) => svc.TargetRef, varKey = "config_id", hide = false) {
   const withVar = params.extend({ [varKey]: m.varParam.shape.config_id });
   const ref = (p: unknown) => toRef(p as z.infer<P>);
   const id = (p: unknown) => (p as Record<string, string>)[varKey]!;
-  return new Elysia({ detail: { tags: ["config"] } })
+  return new Elysia({ detail: { tags: ["config"], hide } })
     .use(signedIn(deps))
     .get(path, ({ actor, params: p }) => svc.listVars(deps, actor, ref(p)), { params, ...list })
     .post(path, ({ actor, params: p, body, set }) => ((set.status = 201), svc.setVar(deps, actor, ref(p), body)), { params, ...created })
@@ -59,9 +59,10 @@ export const configRoutes = (deps: Deps) =>
     // {application_id} as a service id: /configurations/{id}[/{config_id}|/bulk]
     .use(scopeRoutes(deps, `${C}/:application_id`, appParams, (p) => ({ scope: "application", ref: p.application_id })))
     // {application_id} as org/project/app: the three segments take the next three path positions
+    // (hidden from the OpenAPI document, which describes the {application_id} form once)
     .use(
       scopeRoutes(deps, `${C}/:application_id/:config_id/:app`, pathAppParams, (p) => ({
         scope: "application",
         ref: `${p.application_id}/${p.config_id}/${p.app}`,
-      }), "var"),
+      }), "var", true),
     );
