@@ -111,6 +111,10 @@ describe("build from an upload", () => {
       expect(l.body.items).toEqual([expect.objectContaining({ id: res.image_id, version: 1, built: true, error: false, application_id: id })]);
       expect(l.body.pagination).toEqual({ page: 1, per_page: 20, total: 1, total_pages: 1 });
     }
+    // the service shows its latest image (detail) and latest image version (list)
+    expect((await t.req("GET", `${P}/front`, undefined, { key })).body.latest_image).toMatchObject({ id: res.image_id, version: 1, built: true });
+    const apps = await t.req("GET", `${P}`, undefined, { key });
+    expect(apps.body.find((a: { slug: string }) => a.slug === "front").latest_image_version).toBe(1);
     // a later log read with ?after= returns only newer lines (none)
     expect((await t.req("GET", `/api/v1/images/${res.image_id}/log?after=${log.last_line_id}`, undefined, { key })).body.log_text).toBe("");
   });

@@ -4,6 +4,7 @@
 // Fill both functions in when those tables land (keep latestVersions to one query per table:
 // the application list must not issue a query per service).
 import type { Deps } from "../../deps";
+import { latestImageDetail, latestImageVersions } from "../images/service";
 
 export type LatestActivity = {
   latest_image: Record<string, unknown> | null;
@@ -20,11 +21,12 @@ export type LatestVersions = {
 const NONE: LatestVersions = { latest_image_version: null, latest_release_version: null, latest_deployment_complete: null };
 
 /** Latest image, release and deployment objects of one service (detail views). */
-export function latestActivity(_deps: Deps, _serviceId: string): LatestActivity {
-  return { latest_image: null, latest_release: null, latest_deployment: null };
+export function latestActivity(deps: Deps, serviceId: string): LatestActivity {
+  return { latest_image: latestImageDetail(deps, serviceId), latest_release: null, latest_deployment: null };
 }
 
 /** Latest versions for many services at once (list views), keyed by service id. */
-export function latestVersions(_deps: Deps, serviceIds: string[]): Map<string, LatestVersions> {
-  return new Map(serviceIds.map((id) => [id, NONE]));
+export function latestVersions(deps: Deps, serviceIds: string[]): Map<string, LatestVersions> {
+  const images = latestImageVersions(deps, serviceIds);
+  return new Map(serviceIds.map((id) => [id, { ...NONE, latest_image_version: images.get(id) ?? null }]));
 }
