@@ -1,10 +1,13 @@
 // Resource commands against a live server, in table and --json form: orgs (and members),
 // projects, envs, services and apps; failures exit non-zero; linked defaults fill targets.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ancla, startLiveServer, type CliResult, type LiveServer } from "../support/server";
+
+// each test runs several CLI subprocesses against a live server; on a busy machine that can pass bun's default 5 s
+setDefaultTimeout(60_000);
 
 let s: LiveServer;
 let bob: string; // a plain user's key
@@ -63,9 +66,13 @@ describe("orgs", () => {
     expect((await ok(["orgs", "members", "toggle-admin", "acme", "bob"])).stdout).toContain("bob is no longer an admin of acme");
     const members = await ok(["orgs", "members", "list", "acme", "--json"]);
     expect(members.json().map((m: { username: string; admin: boolean }) => [m.username, m.admin])).toEqual([["admin", true], ["bob", false]]);
-    expect((await ok(["orgs", "members", "remove", "acme", "bob"])).stdout).toContain("removed bob from acme");
+    const removed = await ok(["orgs", "members", "remove", "acme", "bob", "--json"]);
+    expect(removed.json()).toMatchObject({ ok: true, org: "acme", username: "bob" });
     expect((await cli(["orgs", "get", "acme"], bob)).code).toBe(4); // no longer a member: not found
-    await ok(["orgs", "members", "add", "acme", "bob"]); // back for the tests below
+    const back = await ok(["orgs", "members", "add", "acme", "bob", "--json"]); // back for the tests below
+    expect(back.json().members.map((m: { username: string }) => m.username)).toEqual(["admin", "bob"]);
+    expect((await ok(["orgs", "members", "remove", "acme", "bob"])).stdout).toContain("removed bob from acme");
+    await ok(["orgs", "members", "add", "acme", "bob"]);
   });
 
   test("failures: unknown org 4, duplicate 5, bad slug 2 naming the field, last admin refused, unknown member 4", async () => {
@@ -154,6 +161,28 @@ describe("projects, envs, services, apps", () => {
     const missing = await cli(["services", "list"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("missing org");
+  });
+
+  test("--json prints exactly what the API answered; the table form shows the same resource", async () => {
+    const api = async (path: string) => (await fetch(s.url + path, { headers: { "x-api-key": s.adminKey } })).json();
+    const pairs: [string[], string, string][] = [
+      [["orgs", "list"], "/api/v1/organizations", "acme"],
+      [["orgs", "get", "acme"], "/api/v1/organizations/acme", "acme"],
+      [["projects", "list", "acme"], "/api/v1/projects?org=acme", "web"],
+      [["projects", "get", "acme/web"], "/api/v1/projects/acme/web", "web"],
+      [["envs", "list", "acme/web"], "/api/v1/orgs/acme/projects/web/envs", "staging"],
+      [["envs", "get", "acme/web/production"], "/api/v1/orgs/acme/projects/web/envs/production", "production"],
+      [["services", "list", "acme/web/staging"], "/api/v1/orgs/acme/projects/web/envs/staging/services", "backend"],
+      [["services", "get", "acme/web/staging/backend"], "/api/v1/orgs/acme/projects/web/envs/staging/services/backend", "backend"],
+      [["apps", "list", "acme/web"], "/api/v1/applications/acme/web", "worker"],
+      [["apps", "get", "acme/web/worker"], "/api/v1/applications/acme/web/worker", "worker"],
+    ];
+    for (const [args, path, slug] of pairs) {
+      const [json, table] = await Promise.all([ok([...args, "--json"]), ok(args)]);
+      expect(json.json()).toEqual(await api(path));
+      expect(table.stdout).toContain(slug);
+      expect(table.stdout.trimStart()).not.toMatch(/^[[{]/); // people get a table or key: value lines
+    }
   });
 
   test("no credentials fail with exit 3 for every remote command", async () => {

@@ -1,10 +1,13 @@
 // Server-side commands against a live `ancla serve`: first start, admin commands while serving,
 // online backup, restart persistence and a clean SIGTERM.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
+
+// each test runs several CLI subprocesses against a live server; on a busy machine that can pass bun's default 5 s
+setDefaultTimeout(60_000);
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {

@@ -1,11 +1,14 @@
 // CLI settings against a live server: flag > env > nearest .ancla/config.yaml > ~/.ancla/config.yaml,
 // whoami, logout, and clear failures without credentials or without a server.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
+
+// each test runs several CLI subprocesses against a live server; on a busy machine that can pass bun's default 5 s
+setDefaultTimeout(60_000);
 
 // a loopback port nothing listens on: "server unreachable" without leaving the machine
 const DEAD = "http://127.0.0.1:1";
