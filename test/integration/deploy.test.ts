@@ -160,7 +160,88 @@ describe("release and deploy", () => {
     expect(byPath.body.items.map((r: { version: number }) => r.version)).toEqual([2]);
   });
 
+  test("scale web to 3: three distinct replicas answer through the router; worker to 0 stops it; no new release", async () => {
+    const releasesBefore = (await h.t.req("GET", `${h.base()}/app/releases`, undefined, { key: h.key })).body.length;
+    const r = await h.t.req("POST", `/api/v1/applications/${apiId}/scale`, { process_counts: { web: 3, worker: 0 } }, { key: h.key });
+    expect(r.status).toBe(201);
+    expect(r.body.process_counts).toMatchObject({ web: 3, worker: 0 });
+    const list = await h.t.req("GET", `/api/v1/applications/${apiId}/deployments`, undefined, { key: h.key });
+    const scale = list.body.items[0];
+    expect(scale.kind).toBe("scale");
+    const done = await h.waitDeployment(scale.id);
+    expect(done.error_detail).toBeNull();
+    expect(done.status).toBe("complete");
+    const hostnames = new Set<string>();
+    for (let i = 0; i < 9; i++) {
+      const res = await h.get(h.host("app"), "/cgi-bin/env");
+      expect(res.status).toBe(200);
+      expect(envOf(res.text, "GREETING")).toBe("hello-two"); // same release as before
+      hostnames.add(envOf(res.text, "HOSTNAME")!);
+    }
+    expect(hostnames.size).toBe(3);
+    const running = await testDocker().listContainers({ filters: { label: [`dev.ancla.service-id=${apiId}`] } });
+    expect(running.map((c) => c.Labels["dev.ancla.process"]).sort()).toEqual(["web", "web", "web"]);
+    expect((await h.t.req("GET", `${h.base()}/app/releases`, undefined, { key: h.key })).body.length).toBe(releasesBefore);
+
+    // back to one web replica: the kept one is replica 1, the others are removed
+    const down = await h.t.req("POST", `/api/v1/applications/${apiId}/scale`, { process_counts: { web: 1 } }, { key: h.key });
+    expect(down.status).toBe(201);
+    const d2 = (await h.t.req("GET", `/api/v1/applications/${apiId}/deployments`, undefined, { key: h.key })).body.items[0];
+    expect((await h.waitDeployment(d2.id)).status).toBe("complete");
+    const after = await testDocker().listContainers({ all: true, filters: { label: [`dev.ancla.service-id=${apiId}`] } });
+    expect(after.length).toBe(1);
+    expect(running.map((c) => c.Id)).toContain(after[0]!.Id);
+    expect((await h.get(h.host("app"))).status).toBe(200);
+  });
+
+  test("scale with bad input → 422 and nothing changes", async () => {
+    const before = snapshotDb(h.t.deps);
+    expect((await h.t.req("POST", `/api/v1/applications/${apiId}/scale`, { process_counts: { web: -1 } }, { key: h.key })).status).toBe(422);
+    expect((await h.t.req("POST", `/api/v1/applications/${apiId}/scale`, { process_pod_classes: { web: "huge" } }, { key: h.key })).status).toBe(422);
+    expect(snapshotDb(h.t.deps)).toBe(before);
+  });
+
   test("no secret value in any response", () => {
     expect(h.t.bodies.some((b) => b.includes(SECRET))).toBe(false);
+  });
+});
+
+describe("protected environment", () => {
+  test("deploy, rollback and scale need an org admin (403 for a member, nothing changes); the admin may", async () => {
+    const env = await h.t.req("POST", `/api/v1/orgs/${h.org}/projects/web/envs`, { name: "Live", slug: "live", env_type: "production", protected: true }, { key: h.key });
+    expect(env.status).toBe(201);
+    const liveId = await h.service("site", {}, "live");
+    await h.build("site", undefined, "live");
+    const rel = await h.release(liveId);
+    const member = await h.t.user("depmember");
+    expect((await h.t.req("POST", `/api/v1/organizations/${h.org}/members`, { username: "depmember" }, { key: h.key })).status).toBe(201);
+
+    // a member may read (and this first use stamps the key, which is not what the snapshot is about)
+    expect((await h.t.req("GET", `/api/v1/releases/${rel.release_id}/detail`, undefined, { key: member.key })).status).toBe(200);
+    const before = snapshotDb(h.t.deps);
+    const a = await h.t.req("POST", `/api/v1/releases/${rel.release_id}/deploy`, undefined, { key: member.key });
+    expect(a.status).toBe(403);
+    expect(a.body.message).toContain("protected");
+    expect((await h.t.req("POST", `${h.base("live")}/site/deploy`, {}, { key: member.key })).status).toBe(403);
+    expect((await h.t.req("POST", `/api/v1/applications/${liveId}/scale`, { process_counts: { web: 2 } }, { key: member.key })).status).toBe(403);
+    expect(snapshotDb(h.t.deps)).toBe(before);
+
+    const d = await h.deploy(rel.release_id); // the owner is an org admin
+    expect(d.status).toBe("complete");
+    expect((await h.get(h.host("site", "live"))).status).toBe(200);
+    // not the default environment: no short hostname
+    expect((await h.get(`site.web.${h.org}.localhost`)).status).toBe(404);
+  });
+
+  test("a stranger sees 404 for releases and deployments; no key → 401", async () => {
+    const stranger = await h.t.user("depstranger");
+    const list = await h.t.req("GET", `/api/v1/applications/${apiId}/deployments`, undefined, { key: h.key });
+    const id = list.body.items[0].id;
+    expect((await h.t.req("GET", `/api/v1/deployments/${id}/detail`, undefined, { key: stranger.key })).status).toBe(404);
+    expect((await h.t.req("GET", `/api/v1/deployments/${id}/log`, undefined, { key: stranger.key })).status).toBe(404);
+    expect((await h.t.req("GET", `/api/v1/releases/${apiId}`, undefined, { key: stranger.key })).status).toBe(404);
+    expect((await h.t.req("POST", `/api/v1/releases/${apiId}/create`, undefined, { key: stranger.key })).status).toBe(404);
+    expect((await h.t.req("GET", `/api/v1/deployments/${id}/detail`)).status).toBe(401);
+    expect((await h.t.req("GET", `/api/v1/deployments/${crypto.randomUUID()}/detail`, undefined, { key: h.key })).status).toBe(404);
   });
 });

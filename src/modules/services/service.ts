@@ -9,6 +9,8 @@ import { assertMayDeploy, type EnvAccess, type ServiceAccess } from "../projects
 import { latestActivity, latestVersions } from "./latest";
 import type { ApplicationSummary, CreateServiceInput, PatchServiceInput, ScaleInput, ServiceDetail } from "./model";
 import * as repo from "./repo";
+import { scaleService as scaleReplicas } from "../deployments/service";
+import { teardownService } from "../deployments/routing";
 
 export const DEFAULTS = {
   platform: "wind",
@@ -159,6 +161,8 @@ export function deleteService(deps: Deps, access: ServiceAccess) {
     repo.deleteConfigBelow(tx as never, "service", access.service.id);
     repo.deleteService(tx as never, access.service.id);
   });
+  // its containers and routes go too (in the background: the row is already gone)
+  void teardownService(deps, access.service.id).catch((e) => deps.logger.warn("service teardown failed", { service: access.service.id, error: (e as Error).message }));
   return { ok: true };
 }
 
@@ -171,5 +175,7 @@ export function scaleService(deps: Deps, access: ServiceAccess, input: ScaleInpu
     processPodClasses: { ...s.processPodClasses, ...input.process_pod_classes },
     updatedAt: isoNow(deps),
   });
+  // running replicas follow in place (a scale deployment of the serving release), when any run
+  scaleReplicas(deps, { ...access, service: row });
   return toServiceDetail(deps, row, access);
 }
