@@ -12,6 +12,7 @@ import { envCommands } from "./commands/envs";
 import { serviceCommands } from "./commands/services";
 import { appCommands } from "./commands/apps";
 import { configCommands } from "./commands/config";
+import { imageCommands } from "./commands/images";
 import pkg from "../../package.json" with { type: "json" };
 
 export const VERSION: string = pkg.version;
@@ -34,6 +35,7 @@ export const commands: CommandTable = {
   ...serviceCommands,
   ...appCommands,
   ...configCommands,
+  ...imageCommands,
 };
 
 /** Longest run of leading positionals that names a command ("orgs members add" before "orgs"). */
