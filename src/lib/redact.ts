@@ -44,3 +44,11 @@ export function createServerRedactor(values: Iterable<string> = []): ServerRedac
 
 /** Names whose values are treated as secrets in logs even when not flagged secret. */
 export const looksSecretName = (name: string): boolean => /(_KEY|_TOKEN|_SECRET)$/i.test(name) || /PASSWORD/i.test(name);
+
+/**
+ * A value kept only because of its variable's name (not flagged secret) is redacted only when it
+ * could be a credential: short or boolean/numeric values ("true", "8080") would blank out
+ * ordinary log text everywhere.
+ */
+export const redactableByName = (value: string): boolean =>
+  value.length >= 8 && !/^(true|false|yes|no|on|off|null|none|enabled|disabled|[0-9.]+)$/i.test(value);

@@ -145,8 +145,11 @@ describe("redaction", () => {
     await t.req("POST", PATHS.service, { name: "STRIPE", value: "sk_live_service", secret: true }, key);
     await t.req("POST", PATHS.env, { name: "GREETING", value: "hello-world" }, key);
     await t.req("POST", PATHS.soloService, { name: "OTHER_SECRET", value: "other-service-secret", secret: true }, key);
+    await t.req("POST", PATHS.project, { name: "PASSWORD_RESET", value: "enabled" }, key);
     const redact = serviceRedactor(t.deps, w.ids.api);
     expect(redact("pw=org-db-password key=sk_live_service say hello-world")).toBe("pw=[redacted] key=[redacted] say hello-world");
+    // a flag-like value kept only for its name does not blank out ordinary words
+    expect(redact("feature enabled")).toBe("feature enabled");
     // another service's secret is still hidden (the server-wide set is applied too)
     expect(redact("x other-service-secret")).toBe("x [redacted]");
   });

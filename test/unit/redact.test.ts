@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createRedactor, createServerRedactor, looksSecretName } from "../../src/lib/redact";
+import { createRedactor, createServerRedactor, looksSecretName, redactableByName } from "../../src/lib/redact";
 
 describe("createRedactor", () => {
   test("replaces every occurrence, longest value first", () => {
@@ -37,4 +37,9 @@ describe("createRedactor", () => {
     for (const n of ["API_KEY", "GITHUB_TOKEN", "AWS_SECRET", "DB_PASSWORD", "PASSWORD_FILE", "password"]) expect(looksSecretName(n)).toBe(true);
     for (const n of ["KEYBOARD", "PORT", "TOKENIZER_PATH", "SECRETARY"]) expect(looksSecretName(n)).toBe(false);
   });
+});
+
+test("values kept only for their name must look like credentials", () => {
+  for (const v of ["true", "enabled", "8080", "1.5", "short"]) expect(redactableByName(v)).toBe(false);
+  for (const v of ["ghp_abcdef123456", "correct horse battery"]) expect(redactableByName(v)).toBe(true);
 });

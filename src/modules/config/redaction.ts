@@ -2,7 +2,7 @@
 import type { Db } from "../../db/client";
 import type { Deps } from "../../deps";
 import type { Secrets } from "../../lib/crypto";
-import { createRedactor, looksSecretName, type Redactor } from "../../lib/redact";
+import { createRedactor, looksSecretName, redactableByName, type Redactor } from "../../lib/redact";
 import { listAllVars } from "./repo";
 import { resolveServiceConfig } from "./resolve";
 
@@ -16,7 +16,7 @@ export function serverRedactionValues(db: Db, secrets: Secrets): string[] {
       } catch {
         // a value that does not open cannot be leaked by us either
       }
-    } else if (looksSecretName(row.name)) out.push(row.value);
+    } else if (looksSecretName(row.name) && redactableByName(row.value)) out.push(row.value);
   }
   return out;
 }
@@ -32,7 +32,7 @@ export function refreshServerRedactor(deps: Deps): void {
  */
 export function serviceRedactor(deps: Deps, serviceId: string): Redactor {
   const values = resolveServiceConfig(deps, serviceId)
-    .filter((v) => v.secret || looksSecretName(v.name))
+    .filter((v) => v.secret || (looksSecretName(v.name) && redactableByName(v.value)))
     .map((v) => v.value);
   const own = createRedactor(values);
   // the server-wide set as well: a build may print a secret of another scope (e.g. a shared token)
