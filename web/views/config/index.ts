@@ -9,7 +9,7 @@ type Resolved = { name: string; value: string | null; secret: boolean; scope?: s
 const MASK = "•••••• (secret)";
 const shown = (v: { secret: boolean; value: string | null }) => (v.secret ? h("span", { class: "masked" }, MASK) : h("code", null, v.value ?? ""));
 
-export function configEditor(opts: { base: string; scope: string; bulk?: string; deletePath?: (v: ConfigVar) => string }): HTMLElement {
+export function configEditor(opts: { base: string; scope: string; bulk?: string }): HTMLElement {
   const list = h("div");
   const refresh = () =>
     load(list, `${opts.scope} config`, async () => {
@@ -26,7 +26,7 @@ export function configEditor(opts: { base: string; scope: string; bulk?: string;
             "Delete",
             async () => {
               if (!confirm(`Delete ${v.name}?`)) return;
-              await api.del(opts.deletePath ? opts.deletePath(v) : `${opts.base}/${encodeURIComponent(v.name)}`);
+              await api.del(`${opts.base}/${encodeURIComponent(v.id ?? v.name)}`);
               await refresh();
             },
             { class: "danger small", "aria-label": `Delete ${v.name}` },
@@ -59,7 +59,7 @@ export function configEditor(opts: { base: string; scope: string; bulk?: string;
       label: `Import ${opts.scope} variables from .env`,
       submit: "Import",
       onSubmit: async (v, f) => {
-        const r = await api.post<{ created?: string[]; skipped?: string[]; errors?: { line?: number; message?: string; name?: string }[] }>(opts.bulk ?? `${opts.base}/bulk`, {
+        const r = await api.post<{ created?: string[]; updated?: string[]; skipped?: string[]; errors?: { line?: number; message?: string; name?: string }[] }>(opts.bulk ?? `${opts.base}/bulk`, {
           raw: v.raw,
           overwrite: v.overwrite === true,
           secret: v.secret === true,
@@ -67,7 +67,7 @@ export function configEditor(opts: { base: string; scope: string; bulk?: string;
         f.reset();
         replace(
           result,
-          h("p", null, `Imported ${r.created?.length ?? 0}`, r.skipped?.length ? `, skipped ${r.skipped.length} existing (${r.skipped.join(", ")})` : "", "."),
+          h("p", null, `Imported ${r.created?.length ?? 0}`, r.updated?.length ? `, replaced ${r.updated.length}` : "", r.skipped?.length ? `, skipped ${r.skipped.length} existing (${r.skipped.join(", ")})` : "", "."),
           r.errors?.length
             ? h("ul", { class: "line-errors" }, r.errors.map((e) => h("li", null, `Line ${e.line ?? "?"}: ${e.message ?? "invalid"}`)))
             : null,

@@ -42,7 +42,7 @@ export const serviceView: View = async ({ params }) => {
     section("Metrics", observabilityPanel(svc.id)),
     section(
       "Service config",
-      configEditor({ base: `${base}/config`, scope: "service", bulk: `/api/v1/configurations/${svc.id}/bulk`, deletePath: (v) => (v.id ? `/api/v1/configurations/${svc.id}/${v.id}` : `${base}/config/${encodeURIComponent(v.name)}`) }),
+      configEditor({ base: `${base}/config`, scope: "service" }),
       h("h3", null, "Resolved (what the next release gets)"),
       resolvedConfig(`${base}/config/resolved`),
     ),

@@ -1,0 +1,312 @@
+// The dashboard in real Chromium against a live `ancla serve`: sign in, create org/project/service
+// through the UI, secrets never shown, API keys usable with curl and revocable, deep links,
+// validation messages next to fields, keyboard and 375 px use, no console errors.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import type { Browser } from "playwright-core";
+import { startLiveServer, type LiveServer } from "../support/server";
+import { ensureDashboardBuilt, launchBrowser, openTab, realProblems, screenshot, step, type Tab } from "../support/browser";
+
+let server: LiveServer;
+let browser: Browser;
+let tab: Tab;
+let admin: { email: string; password: string };
+const SECRET = "s3cr3t-canary-" + crypto.randomUUID();
+
+function curl(args: string[]): { status: number; body: any } {
+  // argument array, no shell; -w appends the status after the body
+  const r = Bun.spawnSync(["curl", "-s", "-w", "\n%{http_code}", ...args], { stdout: "pipe", stderr: "pipe" });
+  const out = r.stdout.toString();
+  const i = out.lastIndexOf("\n");
+  return { status: Number(out.slice(i + 1)), body: JSON.parse(out.slice(0, i) || "null") };
+}
+
+beforeAll(async () => {
+  ensureDashboardBuilt();
+  server = await startLiveServer();
+  const text = readFileSync(join(server.dataDir, "initial-admin.txt"), "utf8");
+  admin = { email: /email: (\S+)/.exec(text)![1]!, password: /password: (\S+)/.exec(text)![1]! };
+  browser = await launchBrowser();
+  tab = await openTab(browser);
+});
+
+afterAll(async () => {
+  await tab?.close();
+  await browser?.close();
+  await server?.stop();
+});
+
+describe("dashboard", () => {
+  test("first page is interactive within 1 s; JS under 200 KB gzipped; long-cached hashed assets, CSP", async () => {
+    const { page } = tab;
+    await step(page, "first-load", async () => {
+      const started = performance.now();
+      const res = await page.goto(server.url + "/");
+      await page.getByLabel("Email or username").waitFor();
+      const elapsed = performance.now() - started;
+      console.log(`dashboard: sign-in form interactive after ${Math.round(elapsed)} ms`);
+      expect(elapsed).toBeLessThan(1000);
+      expect(res!.headers()["cache-control"]).toBe("no-store");
+      expect(res!.headers()["content-security-policy"]).toContain("script-src 'self'");
+      const html = await res!.text();
+      expect(html).not.toMatch(/<script>|<style|\son[a-z]+=/); // nothing inline for the CSP to block
+      const scripts = [...html.matchAll(/src="(\/assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+      expect(scripts.length).toBe(1);
+      const js = await fetch(server.url + scripts[0]);
+      expect(js.headers.get("cache-control")).toContain("immutable");
+      const gz = gzipSync(new Uint8Array(await js.arrayBuffer())).length;
+      console.log(`dashboard: JS ${(gz / 1024).toFixed(1)} KiB gzipped`);
+      expect(gz).toBeLessThan(200 * 1024);
+      await expect(page.getByText("initial-admin.txt").first().isVisible()).resolves.toBe(true);
+      await screenshot(page, "01-sign-in");
+    });
+  });
+
+  test("wrong password shows the API's message; sign in with the initial admin by keyboard", async () => {
+    const { page } = tab;
+    await step(page, "sign-in", async () => {
+      await page.getByLabel("Email or username").fill(admin.email);
+      await page.getByLabel("Password").fill("wrong-password");
+      await page.keyboard.press("Enter");
+      await page.getByRole("alert").filter({ hasText: "Invalid email or password." }).waitFor();
+      await page.getByLabel("Email or username").focus();
+      await page.keyboard.press("Control+A");
+      await page.keyboard.type(admin.email);
+      await page.keyboard.press("Tab");
+      await page.keyboard.type(admin.password);
+      await page.keyboard.press("Enter");
+      await page.getByRole("heading", { name: "Organizations" }).waitFor();
+      await screenshot(page, "02-organizations");
+    });
+  });
+
+  test("create form shows the API's 422 message next to the field, changes nothing, then creates org, project and service", async () => {
+    const { page } = tab;
+    await step(page, "create-hierarchy", async () => {
+      const orgForm = page.getByRole("form", { name: "Create an organization" });
+      await orgForm.getByLabel("Name").fill("Acme Corp");
+      await orgForm.getByLabel("Slug (optional)").fill("Not A Slug!");
+      await orgForm.getByRole("button", { name: "Create organization" }).click();
+      await orgForm.locator('[data-field="slug"] .field-error').filter({ hasText: /lowercase letters, digits and dashes/ }).waitFor();
+      await expect(orgForm.getByLabel("Slug (optional)").getAttribute("aria-invalid")).resolves.toBe("true");
+      expect((await curl(["-H", `X-API-Key: ${server.adminKey}`, server.url + "/api/v1/organizations"])).body).toEqual([]);
+      await screenshot(page, "03-validation-error");
+
+      await orgForm.getByLabel("Slug (optional)").fill("acme");
+      await orgForm.getByRole("button", { name: "Create organization" }).click();
+      await page.getByRole("heading", { name: "Acme Corp" }).waitFor();
+      expect(new URL(page.url()).pathname).toBe("/orgs/acme");
+      await page.getByText("Create a project").click();
+      const projectForm = page.getByRole("form", { name: "Create a project" });
+      await projectForm.getByLabel("Name").fill("Web Shop");
+      await projectForm.getByRole("button", { name: "Create project" }).click();
+      await page.getByRole("heading", { name: "Web Shop" }).waitFor();
+      await screenshot(page, "04-project");
+      // every project gets its default production environment
+      await page.getByRole("link", { name: "production" }).click();
+      await page.getByRole("heading", { name: /production/ }).waitFor();
+      await page.getByText("Create a service").click();
+      const svcForm = page.getByRole("form", { name: "Create a service" });
+      await svcForm.getByLabel("Name").fill("API");
+      await svcForm.getByLabel("Container port").fill("70000");
+      await svcForm.getByRole("button", { name: "Create service" }).click();
+      await svcForm.locator('[data-field="port"] .field-error').filter({ hasText: /65535/ }).waitFor();
+      // "api" is a reserved slug: the API says so and the form puts it next to the slug field
+      await svcForm.getByLabel("Container port").fill("8080");
+      await svcForm.getByRole("button", { name: "Create service" }).click();
+      await svcForm.locator('[data-field="slug"] .field-error').filter({ hasText: /.+/ }).waitFor();
+      await svcForm.getByLabel("Name").fill("Storefront");
+      await svcForm.getByLabel("Container port").fill("8080");
+      await svcForm.getByRole("button", { name: "Create service" }).click();
+      await page.getByRole("heading", { name: "Storefront", exact: true }).waitFor();
+      expect(new URL(page.url()).pathname).toBe("/orgs/acme/projects/web-shop/envs/production/services/storefront");
+      await page.getByRole("heading", { name: "Pipeline" }).waitFor();
+      await page.waitForLoadState("networkidle");
+      await screenshot(page, "05-service");
+      const svc = curl(["-H", `X-API-Key: ${server.adminKey}`, server.url + "/api/v1/orgs/acme/projects/web-shop/envs/production/services/storefront"]);
+      expect(svc.status).toBe(200);
+      expect(svc.body.port).toBe(8080);
+    });
+  });
+
+  test("a secret config value is saved but never shown on the page or in any API response", async () => {
+    const { page } = tab;
+    await step(page, "secret-config", async () => {
+      const section = page.getByRole("region", { name: "Service config" });
+      await section.getByText("Set a variable").click();
+      const f = section.getByRole("form", { name: "Set a service variable" });
+      await f.getByLabel("Name").fill("PAYMENT_TOKEN");
+      await f.getByLabel("Value").fill(SECRET);
+      await expect(f.getByLabel("Secret (encrypted, never displayed)").isChecked()).resolves.toBe(true);
+      await f.getByRole("button", { name: "Save variable" }).click();
+      await section.getByRole("cell", { name: "PAYMENT_TOKEN", exact: true }).waitFor();
+      await expect(f.getByLabel("Value").inputValue()).resolves.toBe("");
+      await page.waitForLoadState("networkidle");
+      await page.reload();
+      await page.getByRole("region", { name: "Service config" }).getByRole("cell", { name: "PAYMENT_TOKEN", exact: true }).first().waitFor();
+      await page.waitForLoadState("networkidle");
+      await screenshot(page, "06-service-config");
+      const html = await page.content();
+      expect(html).toContain("PAYMENT_TOKEN");
+      expect(html).not.toContain(SECRET);
+      expect(tab.apiBodies.join("\n")).not.toContain(SECRET);
+      expect(tab.apiBodies.some((b) => b.includes("PAYMENT_TOKEN"))).toBe(true);
+      // the value really was stored: the resolved view names it, masked, with its scope
+      const resolved = curl(["-H", `X-API-Key: ${server.adminKey}`, server.url + "/api/v1/orgs/acme/projects/web-shop/envs/production/services/storefront/config/resolved"]);
+      expect(resolved.body).toContainEqual(expect.objectContaining({ name: "PAYMENT_TOKEN", secret: true, scope: "service" }));
+      expect(JSON.stringify(resolved.body)).not.toContain(SECRET);
+    });
+  });
+
+  test(".env import reports bad lines by number and applies the rest", async () => {
+    const { page } = tab;
+    await step(page, "env-import", async () => {
+      await page.goto(server.url + "/orgs/acme/projects/web-shop/envs/production");
+      const section = page.getByRole("region", { name: "Environment config" });
+      await section.getByText("Import a .env file").click();
+      const f = section.getByRole("form", { name: "Import environment variables from .env" });
+      await f.getByLabel("Paste a .env file").fill("# settings\nGOOD_ONE=1\n1BAD=x\nexport ALSO_GOOD='two'\n");
+      await f.getByRole("button", { name: "Import" }).click();
+      await section.getByText(/Line 3:/).waitFor();
+      await section.getByRole("cell", { name: "ALSO_GOOD", exact: true }).waitFor();
+      await expect(section.getByRole("cell", { name: "GOOD_ONE", exact: true }).isVisible()).resolves.toBe(true);
+      await screenshot(page, "07-env-config-import");
+    });
+  });
+
+  test("a deep link survives a reload; signed out, it asks to sign in and then resumes", async () => {
+    await step(tab.page, "deep-link", async () => {
+      const deep = server.url + "/orgs/acme/projects/web-shop/envs/production/services/storefront";
+      const res = await tab.page.goto(deep);
+      expect(res!.status()).toBe(200);
+      await tab.page.getByRole("heading", { name: "Storefront", exact: true }).waitFor();
+      await tab.page.reload();
+      await tab.page.getByRole("heading", { name: "Storefront", exact: true }).waitFor();
+      const fresh = await openTab(browser);
+      try {
+        await fresh.page.goto(deep);
+        await fresh.page.getByLabel("Email or username").fill(admin.email);
+        await fresh.page.getByLabel("Password").fill(admin.password);
+        await fresh.page.getByRole("button", { name: "Sign in" }).click();
+        await fresh.page.getByRole("heading", { name: "Storefront", exact: true }).waitFor();
+        expect(fresh.page.url()).toBe(deep);
+        expect(realProblems(fresh.problems)).toEqual([]);
+      } finally {
+        await fresh.close();
+      }
+    });
+  });
+
+  test("unknown API routes stay JSON 404s; unknown assets are not index.html", async () => {
+    for (const path of ["/api/x", "/api/v1/nope/deeper", "/api/v1/orgs/acme/not-a-thing"]) {
+      const r = await fetch(server.url + path, { headers: { "x-api-key": server.adminKey } });
+      expect(r.status).toBe(404);
+      expect(r.headers.get("content-type")).toContain("application/json");
+      expect(await r.json()).toEqual({ status: 404, message: "Route not found." });
+    }
+    const asset = await fetch(server.url + "/assets/missing-abc.js");
+    expect(asset.status).toBe(404);
+  });
+
+  test("an API key created in the UI is shown once, works with curl, and returns 401 once revoked", async () => {
+    const { page } = tab;
+    await step(page, "api-keys", async () => {
+      await page.getByRole("link", { name: "API keys" }).click();
+      await page.getByRole("heading", { name: "API keys" }).waitFor();
+      await page.getByLabel("Key name").fill("curl from e2e");
+      await page.getByRole("button", { name: "Create key" }).click();
+      const keyBox = page.getByLabel("New API key curl from e2e");
+      await keyBox.waitFor();
+      const key = await keyBox.inputValue();
+      expect(key).toMatch(/^ancla_[0-9A-Za-z]{40}$/);
+      await expect(page.getByRole("button", { name: "Copy" }).isVisible()).resolves.toBe(true);
+      await screenshot(page, "08-api-key-created");
+
+      const ok = curl(["-H", `X-API-Key: ${key}`, server.url + "/api/v1/auth/session"]);
+      expect(ok.status).toBe(200);
+      expect(ok.body).toMatchObject({ authenticated: true, user: { username: "admin" } });
+      expect(curl(["-H", `X-API-Key: ${key}`, server.url + "/api/v1/organizations"]).body).toContainEqual(expect.objectContaining({ slug: "acme" }));
+
+      // shown once: after a reload the key is gone from the page
+      await page.reload();
+      await page.getByRole("cell", { name: "curl from e2e", exact: true }).waitFor();
+      expect(await page.content()).not.toContain(key);
+
+      page.once("dialog", (d) => void d.accept());
+      await page.getByRole("button", { name: "Revoke curl from e2e" }).click();
+      await page.getByRole("cell", { name: "revoked" }).waitFor();
+      const denied = curl(["-H", `X-API-Key: ${key}`, server.url + "/api/v1/organizations"]);
+      expect(denied.status).toBe(401);
+      await screenshot(page, "09-api-key-revoked");
+    });
+  });
+
+  test("members, teams and server users pages work for admins", async () => {
+    const { page } = tab;
+    await step(page, "admin-pages", async () => {
+      await page.getByRole("link", { name: "Users" }).click();
+      await page.getByText("Create a user").click();
+      const f = page.getByRole("form", { name: "Create a user" });
+      await f.getByLabel("Username").fill("dana");
+      await f.getByLabel("Email").fill("dana@example.test");
+      await f.getByLabel("Initial password").fill("short");
+      await f.getByRole("button", { name: "Create user" }).click();
+      await f.locator('[data-field="password"] .field-error').filter({ hasText: "at least 8" }).waitFor();
+      await f.getByLabel("Initial password").fill("long-enough-password");
+      await f.getByRole("button", { name: "Create user" }).click();
+      await page.getByRole("cell", { name: "dana", exact: true }).waitFor();
+      await screenshot(page, "10-users");
+
+      await page.goto(server.url + "/orgs/acme");
+      const add = page.getByRole("form", { name: "Add a member" });
+      await add.getByLabel("Username").fill("dana");
+      await add.getByRole("button", { name: "Add member" }).click();
+      await page.getByRole("cell", { name: "dana@example.test" }).waitFor();
+      const team = page.getByRole("form", { name: "Create a team" });
+      await team.getByLabel("Team name").fill("Platform");
+      await team.getByRole("button", { name: "Create team" }).click();
+      await page.getByText("Platform (platform)").waitFor();
+      await screenshot(page, "11-org-members-teams");
+    });
+  });
+
+  test("375 px wide: no horizontal scrolling, controls labelled", async () => {
+    const narrow = await openTab(browser, { width: 375, height: 740 });
+    try {
+      await step(narrow.page, "narrow", async () => {
+        await narrow.page.goto(server.url + "/login");
+        await narrow.page.getByLabel("Email or username").fill(admin.email);
+        await narrow.page.getByLabel("Password").fill(admin.password);
+        await narrow.page.getByRole("button", { name: "Sign in" }).click();
+        for (const path of ["/", "/orgs/acme", "/orgs/acme/projects/web-shop", "/orgs/acme/projects/web-shop/envs/production/services/storefront", "/keys"]) {
+          await narrow.page.goto(server.url + path);
+          await narrow.page.locator("main h1").first().waitFor();
+          await narrow.page.waitForLoadState("networkidle");
+          const overflow = await narrow.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+          expect({ path, overflow }).toEqual({ path, overflow: 0 });
+          const unlabelled = await narrow.page.$$eval("input, select, textarea", (els) =>
+            els.filter((e) => !(e as HTMLInputElement).labels?.length && !e.getAttribute("aria-label")).map((e) => (e as HTMLInputElement).name),
+          );
+          expect({ path, unlabelled }).toEqual({ path, unlabelled: [] });
+        }
+        await screenshot(narrow.page, "12-service-375px");
+        expect(realProblems(narrow.problems)).toEqual([]);
+      });
+    } finally {
+      await narrow.close();
+    }
+  });
+
+  test("sign out returns to the sign-in form; no console errors, no requests off 127.0.0.1", async () => {
+    const { page } = tab;
+    await page.goto(server.url + "/");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Email or username").waitFor();
+    const session = await page.evaluate(() => fetch("/api/v1/auth/session").then((r) => r.json()));
+    expect(session.authenticated).toBe(false);
+    expect(realProblems(tab.problems)).toEqual([]);
+    expect(tab.foreignRequests).toEqual([]);
+  });
+});
