@@ -201,6 +201,15 @@ describe("release and deploy", () => {
     expect(snapshotDb(h.t.deps)).toBe(before);
   });
 
+  test("application detail and list show the latest release and deployment", async () => {
+    const detail = await h.t.req("GET", `/api/v1/applications/${h.org}/web/app`, undefined, { key: h.key });
+    expect(detail.status).toBe(200);
+    expect(detail.body.latest_release).toMatchObject({ version: 3, application_id: apiId, configuration: { API_TOKEN: "**secret**" } });
+    expect(detail.body.latest_deployment).toMatchObject({ application_id: apiId, complete: true, kind: "scale" });
+    const list = await h.t.req("GET", `/api/v1/applications/${h.org}/web`, undefined, { key: h.key });
+    expect(list.body.find((a: { id: string }) => a.id === apiId)).toMatchObject({ latest_release_version: 3, latest_deployment_complete: true });
+  });
+
   test("no secret value in any response", () => {
     expect(h.t.bodies.some((b) => b.includes(SECRET))).toBe(false);
   });

@@ -1,5 +1,5 @@
 // Deployment and deployment log queries.
-import { and, asc, count, desc, eq, inArray } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { deploymentLogs, deployments, environments, organizations, projects, services } from "../../db/schema";
 
@@ -77,3 +77,18 @@ export const routableServices = (db: Db) =>
     .all();
 
 export const insertDeployment = (db: Db, row: typeof deployments.$inferInsert) => db.insert(deployments).values(row).returning().get();
+
+/** Status of each service's latest deployment, in one query (list views). */
+export const latestStatusesOf = (db: Db, serviceIds: string[]) =>
+  serviceIds.length === 0
+    ? []
+    : db
+        .select({ serviceId: deployments.serviceId, status: deployments.status })
+        .from(deployments)
+        .where(
+          and(
+            inArray(deployments.serviceId, serviceIds),
+            sql`${deployments.version} = (select max(d2.version) from deployments d2 where d2.service_id = ${deployments.serviceId})`,
+          ),
+        )
+        .all();

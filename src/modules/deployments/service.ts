@@ -134,3 +134,13 @@ export function deployStageStatus(deps: Deps, serviceId: string) {
   const release = findRelease(deps.db, d.releaseId);
   return { status: d.status, version: release?.version ?? null, error_detail: d.errorDetail, step: d.deployStep ?? null };
 }
+
+/** The latest deployment as DeploymentDetail (ApplicationDetail.latest_deployment). */
+export function latestDeploymentDetail(deps: Deps, serviceId: string, platform: string) {
+  const d = repo.latestDeployment(deps.db, serviceId);
+  return d ? toDeploymentDetail(deps, d, platform) : null;
+}
+
+/** Whether each service's latest deployment completed (absent: never deployed). */
+export const latestDeploymentComplete = (deps: Deps, serviceIds: string[]): Map<string, boolean> =>
+  new Map(repo.latestStatusesOf(deps.db, serviceIds).map((r) => [r.serviceId, r.status === "complete"]));

@@ -1,5 +1,5 @@
 // Release queries.
-import { and, desc, eq, count } from "drizzle-orm";
+import { and, desc, eq, count, inArray, max } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { images, releases } from "../../db/schema";
 
@@ -32,3 +32,9 @@ export const latestBuiltImage = (db: Db, serviceId: string) =>
 export const findImage = (db: Db, id: string) => db.select().from(images).where(eq(images.id, id)).get();
 
 export const insertRelease = (db: Db, row: typeof releases.$inferInsert) => db.insert(releases).values(row).returning().get();
+
+/** Highest release version per service, in one query (list views). */
+export const latestVersionsOf = (db: Db, serviceIds: string[]) =>
+  serviceIds.length === 0
+    ? []
+    : db.select({ serviceId: releases.serviceId, version: max(releases.version) }).from(releases).where(inArray(releases.serviceId, serviceIds)).groupBy(releases.serviceId).all();

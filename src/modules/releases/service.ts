@@ -226,3 +226,12 @@ export function releaseStageStatus(deps: Deps, serviceId: string) {
   if (!r) return null;
   return { status: r.status, version: r.version, error_detail: r.errorDetail, step: null };
 }
+
+/** The latest release of a service as ReleaseDetail (ApplicationDetail.latest_release). */
+export function latestReleaseDetail(deps: Deps, serviceId: string, platform: string) {
+  const r = repo.latestRelease(deps.db, serviceId);
+  return r ? toReleaseDetail(r, platform) : null;
+}
+
+export const latestReleaseVersions = (deps: Deps, serviceIds: string[]): Map<string, number> =>
+  new Map(repo.latestVersionsOf(deps.db, serviceIds).map((r) => [r.serviceId, r.version ?? 0]));

@@ -5,6 +5,9 @@
 // the application list must not issue a query per service).
 import type { Deps } from "../../deps";
 import { latestImageDetail, latestImageVersions } from "../images/service";
+import { latestReleaseDetail, latestReleaseVersions } from "../releases/service";
+import { latestDeploymentComplete, latestDeploymentDetail } from "../deployments/service";
+import { findServiceById } from "../projects/lookup";
 
 export type LatestActivity = {
   latest_image: Record<string, unknown> | null;
@@ -22,11 +25,23 @@ const NONE: LatestVersions = { latest_image_version: null, latest_release_versio
 
 /** Latest image, release and deployment objects of one service (detail views). */
 export function latestActivity(deps: Deps, serviceId: string): LatestActivity {
-  return { latest_image: latestImageDetail(deps, serviceId), latest_release: null, latest_deployment: null };
+  const platform = findServiceById(deps.db, serviceId)?.platform ?? "wind";
+  return {
+    latest_image: latestImageDetail(deps, serviceId),
+    latest_release: latestReleaseDetail(deps, serviceId, platform),
+    latest_deployment: latestDeploymentDetail(deps, serviceId, platform),
+  };
 }
 
 /** Latest versions for many services at once (list views), keyed by service id. */
 export function latestVersions(deps: Deps, serviceIds: string[]): Map<string, LatestVersions> {
   const images = latestImageVersions(deps, serviceIds);
-  return new Map(serviceIds.map((id) => [id, { ...NONE, latest_image_version: images.get(id) ?? null }]));
+  const releases = latestReleaseVersions(deps, serviceIds);
+  const deployed = latestDeploymentComplete(deps, serviceIds);
+  return new Map(
+    serviceIds.map((id) => [
+      id,
+      { ...NONE, latest_image_version: images.get(id) ?? null, latest_release_version: releases.get(id) ?? null, latest_deployment_complete: deployed.get(id) ?? null },
+    ]),
+  );
 }

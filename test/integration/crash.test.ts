@@ -1,0 +1,139 @@
+// kill -9 of a live `ancla serve` in the middle of a deploy, then a restart on the same data dir:
+// the deployment is error "interrupted by server restart", the replicas it started are gone, the
+// previous release is served again through the (new) router, and the next deploy works.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fixtureFiles } from "../fixtures/webapp/support";
+import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, testDocker } from "../support/docker";
+import { startLiveServer, type LiveServer } from "../support/server";
+
+const ORG = `crash${RUN_ID}`.toLowerCase();
+const SVC = `/api/v1/orgs/${ORG}/projects/web/envs/production/services`;
+const dataDir = mkdtempSync(join(tmpdir(), "ancla-crash-"));
+let server: LiveServer | undefined;
+
+async function boot(): Promise<{ s: LiveServer; api: (method: string, path: string, body?: unknown, raw?: BodyInit) => Promise<any>; routerUrl: string }> {
+  const s = await startLiveServer({ dataDir, env: { ANCLA_TEST_RUN_ID: RUN_ID } });
+  server = s;
+  let routerUrl = "";
+  for (let i = 0; i < 100 && !routerUrl; i++) {
+    routerUrl = /ancla router listening on (http:\/\/\S+)/.exec(s.output())?.[1] ?? "";
+    if (!routerUrl) await Bun.sleep(50);
+  }
+  expect(routerUrl).toStartWith("http://127.0.0.1:");
+  const api = async (method: string, path: string, body?: unknown, raw?: BodyInit) => {
+    const headers: Record<string, string> = { "x-api-key": s.adminKey };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (raw !== undefined) headers["content-type"] = "application/x-tar";
+    const res = await fetch(s.url + path, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  return { s, api, routerUrl };
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(150);
+  }
+}
+
+const greeting = async (routerUrl: string) => {
+  const res = await fetch(`${routerUrl}/cgi-bin/env`, { headers: { host: `app.web.${ORG}.localhost` } });
+  const text = await res.text();
+  return { status: res.status, greeting: /^GREETING=(.*)$/m.exec(text)?.[1] };
+};
+
+beforeAll(async () => {
+  await ensureBaseImage();
+});
+
+afterAll(async () => {
+  await server?.stop({ keep: true });
+  await removeLabelled(`dev.ancla.org=${ORG}`);
+  const docker = testDocker();
+  for (const i of await docker.listImages({ filters: { reference: [`ancla/${ORG}-*`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+  for (const n of await docker.listNetworks({ filters: { label: [`dev.ancla.org=${ORG}`] } })) await docker.getNetwork(n.Id).remove().catch(() => {});
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("kill -9 mid-deploy → restart: interrupted deployment is error, its replicas removed, the previous release serves", async () => {
+  let { s, api, routerUrl } = await boot();
+  expect((await api("POST", "/api/v1/organizations", { name: ORG, slug: ORG })).status).toBe(201);
+  expect((await api("POST", `/api/v1/orgs/${ORG}/projects`, { name: "Web", slug: "web" })).status).toBe(201);
+  const created = await api("POST", SVC, { name: "app", process_counts: { web: 2, worker: 1 }, deployment_timeout: 120 });
+  expect(created.status).toBe(201);
+  const appId = created.body.id;
+  expect((await api("POST", `${SVC}/app/config`, { name: "GREETING", value: "before-crash" })).status).toBe(201);
+
+  const build = await api("POST", `${SVC}/app/images/build`, undefined, (await contextTar(fixtureFiles())) as unknown as BodyInit);
+  expect(build.status).toBe(201);
+  await until("the build", async () => {
+    const d = await api("GET", `/api/v1/images/${build.body.image_id}/detail`);
+    if (d.body.status === "error") throw new Error(`build failed: ${d.body.error_detail}`);
+    return d.body.status === "complete" ? true : undefined;
+  });
+  const r1 = await api("POST", `/api/v1/releases/${appId}/create`);
+  expect(r1.status).toBe(201);
+  const d1 = await api("POST", `/api/v1/releases/${r1.body.release_id}/deploy`);
+  const first = await until("deploy v1", async () => {
+    const d = await api("GET", `/api/v1/deployments/${d1.body.deployment_id}/detail`);
+    return d.body.status === "complete" || d.body.status === "error" ? d.body : undefined;
+  });
+  expect(first.error_detail).toBeNull();
+  expect(await greeting(routerUrl)).toEqual({ status: 200, greeting: "before-crash" });
+  const servingV1 = (await testDocker().listContainers({ filters: { label: [`dev.ancla.service-id=${appId}`] } })).map((c) => c.Id).sort();
+  expect(servingV1.length).toBe(3);
+
+  // release 2 never becomes healthy (its health path does not exist): the deploy waits in the
+  // health step with its new replicas running — that is when the server dies
+  expect((await api("PATCH", `${SVC}/app`, { health_check_path: "/never/" })).status).toBe(200);
+  expect((await api("POST", `${SVC}/app/config`, { name: "GREETING", value: "after-crash" })).status).toBe(201);
+  const r2 = await api("POST", `/api/v1/releases/${appId}/create`);
+  const d2 = await api("POST", `/api/v1/releases/${r2.body.release_id}/deploy`);
+  const d2id = d2.body.deployment_id;
+  await until("the new replicas to start", async () => {
+    const d = await api("GET", `/api/v1/deployments/${d2id}/detail`);
+    const started = await testDocker().listContainers({ filters: { label: [`dev.ancla.deployment=${d2id}`] } });
+    return d.body.deploy_step?.name === "health" && started.length === 3 ? true : undefined;
+  });
+  expect(s.proc.pid).toBeGreaterThan(0);
+  await s.stop({ signal: "SIGKILL", keep: true });
+  // the app keeps running without the server
+  expect((await testDocker().listContainers({ filters: { label: [`dev.ancla.deployment=${d2id}`] } })).length).toBe(3);
+
+  ({ s, api, routerUrl } = await boot());
+  const after = await api("GET", `/api/v1/deployments/${d2id}/detail`);
+  expect(after.body).toMatchObject({ status: "error", error: true, error_detail: "interrupted by server restart" });
+  expect(after.body.deploy_log).toContain("interrupted by server restart");
+  expect((await testDocker().listContainers({ all: true, filters: { label: [`dev.ancla.deployment=${d2id}`] } })).length).toBe(0);
+  const running = (await testDocker().listContainers({ filters: { label: [`dev.ancla.service-id=${appId}`] } })).map((c) => c.Id).sort();
+  expect(running).toEqual(servingV1);
+  expect(await greeting(routerUrl)).toEqual({ status: 200, greeting: "before-crash" });
+  const v1 = await api("GET", `/api/v1/deployments/${d1.body.deployment_id}/detail`);
+  expect(v1.body.status).toBe("complete");
+
+  // and the next deploy works: fix the health path, release, deploy
+  expect((await api("PATCH", `${SVC}/app`, { health_check_path: "/_health/" })).status).toBe(200);
+  const r3 = await api("POST", `/api/v1/releases/${appId}/create`);
+  const d3 = await api("POST", `${SVC}/app/deploy`, {});
+  expect(d3.status).toBe(201);
+  const third = await until("deploy v3", async () => {
+    const d = await api("GET", `/api/v1/deployments/${d3.body.deployment_id}/detail`);
+    return d.body.status === "complete" || d.body.status === "error" ? d.body : undefined;
+  });
+  expect(third.error_detail).toBeNull();
+  expect(third.release.version).toBe(r3.body.version);
+  expect(await greeting(routerUrl)).toEqual({ status: 200, greeting: "after-crash" });
+  await s.stop({ keep: true });
+  server = undefined;
+  // a clean stop leaves the app running; a start adopts it again
+  ({ s, api, routerUrl } = await boot());
+  expect(await greeting(routerUrl)).toEqual({ status: 200, greeting: "after-crash" });
+});
