@@ -1,0 +1,66 @@
+// Zero failed requests through the router while the app is redeployed under continuous load,
+// plus the router's answers for hosts it does not know and services with nothing running.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { deployHarness, type DeployHarness } from "../fixtures/webapp/support";
+
+let h: DeployHarness;
+let appId: string;
+
+beforeAll(async () => {
+  h = await deployHarness("rr");
+  appId = await h.service("app", { process_counts: { web: 2 } });
+  await h.setVar("app", "GREETING", "v-1");
+  await h.build("app");
+  const d = await h.deploy((await h.release(appId)).release_id);
+  expect(d.status).toBe("complete");
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+test("unknown host → 404 page; a service with nothing deployed → 503 page", async () => {
+  const unknown = await h.get("nope.example.com");
+  expect(unknown.status).toBe(404);
+  expect(unknown.text).toContain("No application is served at this hostname");
+  await h.service("idle");
+  await Bun.sleep(1100); // unknown hosts reload the host map at most once a second
+  const idle = await h.get(h.host("idle"));
+  expect(idle.status).toBe(503);
+  expect(idle.text).toContain("No healthy replica");
+});
+
+test("zero failed requests through the router across two redeploys under continuous load", async () => {
+  let stop = false;
+  let ok = 0;
+  const failures: string[] = [];
+  const seen = new Set<string>();
+  const client = async () => {
+    // bounded: stops when the redeploys are done, or after 4000 requests per client
+    for (let i = 0; i < 4000 && !stop; i++) {
+      try {
+        const res = await fetch(`${h.router.url}/cgi-bin/env`, { headers: { host: h.host("app") } });
+        const text = await res.text();
+        if (res.status !== 200) failures.push(`${res.status} ${text.slice(0, 80)}`);
+        else {
+          ok++;
+          seen.add(/^GREETING=(.*)$/m.exec(text)?.[1] ?? "?");
+        }
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+  };
+  const clients = [client(), client(), client()];
+  for (const value of ["v-2", "v-3"]) {
+    await h.setVar("app", "GREETING", value);
+    const d = await h.deploy((await h.release(appId)).release_id);
+    expect(d.status).toBe("complete");
+  }
+  await Bun.sleep(300);
+  stop = true;
+  await Promise.all(clients);
+  expect(failures).toEqual([]);
+  expect(ok).toBeGreaterThan(50);
+  expect([...seen].sort()).toEqual(["v-1", "v-2", "v-3"]);
+});
