@@ -14,6 +14,8 @@ export type RunningServer = { deps: Deps; url: string; stop: () => Promise<void>
 
 export async function startServer(config: ServeConfig, out: (line: string) => void = console.log): Promise<RunningServer> {
   const deps = createDeps(config);
+  // the key now lives in deps.secrets; child processes (git, builds) must not inherit it
+  delete process.env.ANCLA_MASTER_KEY;
   // lets one-off commands that must not run beside a server (rotate-master-key) notice one
   const pidFile = join(config.dataDir, PID_FILE);
   writeFileSync(pidFile, String(process.pid));
