@@ -42,7 +42,7 @@ function tryOpen(url: string, env: Record<string, string | undefined>): boolean 
 }
 
 const page = (title: string, text: string) =>
-  new Response(`<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${text}</p>`, {
+  new Response(`<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>${title}</title><h1>${title}</h1><p>${text}</p>`, {
     headers: { "content-type": "text/html; charset=utf-8", "referrer-policy": "no-referrer" },
   });
 
@@ -88,8 +88,10 @@ async function browserLogin(ctx: CommandContext, server: string): Promise<string
     return await result;
   } finally {
     clearTimeout(timer);
-    // let the browser receive its "you can close this tab" page before the listener goes away
-    setTimeout(() => listener.stop(true), 200);
+    // let the browser receive its "you can close this tab" page before the listener (and, on
+    // failure, the process) goes away
+    await Bun.sleep(250);
+    listener.stop(true);
   }
 }
 

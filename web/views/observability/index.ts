@@ -5,13 +5,14 @@ import { empty, h, load, svg } from "../../dom";
 type Point = { timestamp: string | null; cpu_usage_m: number | null; memory_usage_bytes: number | null; pod_count: number | null };
 const RANGES = ["1h", "6h", "24h", "7d", "30d"] as const;
 
-export function observabilityPanel(serviceId: string): HTMLElement {
+/** `source` is the observability route for one service, without the range parameter. */
+export function observabilityPanel(source: string): HTMLElement {
   const charts = h("div", { class: "charts" });
   const buttons = RANGES.map((r) => h("button", { type: "button", class: "small", "aria-pressed": r === "24h" ? "true" : "false", onclick: () => pick(r) }, r));
   const pick = (range: string) => {
     buttons.forEach((b) => b.setAttribute("aria-pressed", String(b.textContent === range)));
     void load(charts, "Observability", async () => {
-      const r = await api.get<{ history: Point[] }>(`/api/v1/applications/${serviceId}/observability?range=${range}`);
+      const r = await api.get<{ history: Point[] }>(`${source}&range=${range}`);
       const pts = (r.history ?? []).filter((p) => p.timestamp);
       if (!pts.length) return empty(`No samples in the last ${range} yet.`);
       return [

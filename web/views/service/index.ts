@@ -19,9 +19,9 @@ export const serviceView: View = async ({ params }) => {
     api.get<Info>("/api/v1/dashboard/info").catch(() => null),
   ]);
   const urls = appUrls(svc, { org, project, env, isDefault: Boolean(envDetail.is_default) }, info);
-  const releasesBox = h("div", null, releasesPanel(svc.id, () => refresh()));
+  const releasesBox = h("div", null, releasesPanel(base, () => refresh()));
   // when a pipeline run settles, the release list gains its new release
-  const pipeline = pipelinePanel({ org, project, env, svc }, () => releasesBox.replaceChildren(releasesPanel(svc.id, () => refresh())));
+  const pipeline = pipelinePanel({ org, project, env, svc }, () => releasesBox.replaceChildren(releasesPanel(base, () => refresh())));
   return [
     h(
       "nav",
@@ -39,7 +39,7 @@ export const serviceView: View = async ({ params }) => {
     section("Pipeline", pipeline),
     section("Releases", releasesBox),
     section("Scale", scaleForm(svc, () => refresh())),
-    section("Metrics", observabilityPanel(svc.id)),
+    section("Metrics", observabilityPanel(`${paths.projectH(org, project)}/observability/?${paths.qs({ service, env })}`)),
     section(
       "Service config",
       configEditor({ base: `${base}/config`, scope: "service" }),

@@ -23,7 +23,7 @@ export function pipelinePanel(c: Ctx, onSettled: () => void): HTMLElement {
     if (!stages.isConnected && timer !== undefined) return; // the page changed: stop polling
     let status: Status;
     try {
-      status = await api.get<Status>(`/api/v1/applications/${c.svc.id}/pipeline-status`);
+      status = await api.get<Status>(`${paths.projectH(c.org, c.project)}/pipeline/status?${paths.qs({ service: c.svc.slug, env: c.env })}`);
     } catch (err) {
       replace(stages, err instanceof ApiError && err.unavailable ? unavailable("Pipeline status") : h("p", { class: "error" }, (err as Error).message));
       return;
@@ -41,7 +41,8 @@ export function pipelinePanel(c: Ctx, onSettled: () => void): HTMLElement {
     async () => {
       message.textContent = "";
       try {
-        await api.post(`/api/v1/applications/${c.svc.id}/deploy`);
+        const target = { service: c.svc.slug, env: c.env };
+        await api.post(`${paths.projectH(c.org, c.project)}/pipeline/deploy?${paths.qs(target)}`, target);
         clearTimeout(timer);
         wasActive = true;
         await poll();
@@ -86,9 +87,10 @@ async function showBuildLog(c: Ctx, build: Stage, pre: HTMLElement): Promise<voi
 
 async function showDeployLog(c: Ctx, pre: HTMLElement): Promise<void> {
   try {
-    const latest = itemsOf<{ id: string }>(await api.get(`/api/v1/applications/${c.svc.id}/deployments`))[0];
+    const envPath = paths.env(c.org, c.project, c.env);
+    const latest = itemsOf<{ id: string; application_id: string }>(await api.get(`${envPath}/deployments`)).find((d) => d.application_id === c.svc.id);
     if (!latest) return;
-    const log = await api.get<{ log_text: string | null }>(`/api/v1/deployments/${latest.id}/log`);
+    const log = await api.get<{ log_text: string | null }>(`${envPath}/deployments/${latest.id}/log`);
     setLog(pre, log.log_text || "(empty)");
   } catch (err) {
     setLog(pre, err instanceof ApiError && err.unavailable ? "Deploy logs are not available yet on this server." : (err as Error).message);

@@ -5,25 +5,25 @@ import { button, empty, h, load, table, when } from "../../dom";
 type Release = { id: string; version: number; built?: boolean; error?: boolean; created: string | null; current?: boolean };
 type Detail = { image?: Record<string, unknown>; image_changes?: Record<string, unknown>; configuration_changes?: Record<string, unknown>; commit_sha?: string | null };
 
-export function releasesPanel(serviceId: string, onRollback: () => void): HTMLElement {
+export function releasesPanel(base: string, onRollback: () => void): HTMLElement {
   const box = h("div");
   const show = () =>
     load(box, "Releases", async () => {
-      const releases = itemsOf<Release>(await api.get(`/api/v1/releases/${serviceId}`)).sort((a, b) => b.version - a.version);
+      const releases = itemsOf<Release>(await api.get(`${base}/releases`)).sort((a, b) => b.version - a.version);
       if (!releases.length) return empty("No releases yet. Deploy to create the first one.");
       return table(
         ["Release", "Created", "Changes", ""],
         releases.map((r, i) => [
           `v${r.version}${r.error ? " (failed)" : ""}`,
           when(r.created),
-          changes(r.id),
+          changes(`${base}/releases/${r.version}`),
           i === 0
             ? h("span", { class: "tag" }, "latest")
             : button(
                 `Roll back to v${r.version}`,
                 async () => {
                   if (!confirm(`Deploy release v${r.version} again?`)) return;
-                  await api.post(`/api/v1/releases/${r.id}/deploy`);
+                  await api.post(`${base}/deploy`, { version: r.version });
                   onRollback();
                 },
                 { class: "small" },
@@ -35,13 +35,13 @@ export function releasesPanel(serviceId: string, onRollback: () => void): HTMLEl
   return box;
 }
 
-function changes(releaseId: string): HTMLElement {
+function changes(detailPath: string): HTMLElement {
   const body = h("div");
   const d = h("details", null, h("summary", null, "Show changes"), body);
   d.addEventListener("toggle", () => {
     if (!d.open || body.childNodes.length) return;
     void load(body, "Release detail", async () => {
-      const r = await api.get<Detail>(`/api/v1/releases/${releaseId}/detail`);
+      const r = await api.get<Detail>(detailPath);
       return [
         h("p", null, h("strong", null, "Image: "), describe(r.image_changes)),
         h("p", null, h("strong", null, "Config: "), describe(r.configuration_changes)),
