@@ -21,12 +21,14 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
   writeFileSync(pidFile, String(process.pid));
   const admin = await ensureInitialAdmin(deps);
   const app = createApp(deps); // importing the modules registers their job handlers
-  const worker = await startWorker(deps); // first finishes jobs a previous run left `running`
-  const router = await startAppRouter(deps); // re-adopts running apps, then serves them on --router
+  // the API listens before the Docker round trips below (adoption takes 150–600 ms here); new jobs
+  // only queue until the worker starts, so nothing a request does depends on them having finished
   const { hostname, port } = splitHostPort(config.listen);
   app.listen({ hostname, port, maxRequestBodySize: config.maxContextSize + 1024 * 1024 });
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${app.server!.port}`;
   out(`ancla listening on ${url}`);
+  const worker = await startWorker(deps); // first finishes jobs a previous run left `running`
+  const router = await startAppRouter(deps); // re-adopts running apps, then serves them on --router
   out(`ancla router listening on ${router.url}`);
   if (admin) {
     out(`created server admin 'admin' (${config.adminEmail}) with password: ${admin.password}`);

@@ -89,7 +89,8 @@ export async function startLiveServer(opts: ServerOptions = {}): Promise<LiveSer
   const err = { text: "" };
   void watch(proc.stderr as ReadableStream<Uint8Array>, err, /$^/);
   const timeout = new Promise<null>((r) => setTimeout(() => r(null), 20_000));
-  const m = await Promise.race([watch(proc.stdout as ReadableStream<Uint8Array>, out, /ancla listening on (http:\/\/\S+)/), timeout]);
+  // ready = the API line and then the router line (printed once workers and app adoption are done)
+  const m = await Promise.race([watch(proc.stdout as ReadableStream<Uint8Array>, out, /ancla listening on (http:\/\/\S+)[^]*ancla router listening on/), timeout]);
   if (!m) {
     proc.kill("SIGKILL");
     throw new Error(`ancla serve did not start:\n${out.text}\n${err.text}`);
