@@ -19,7 +19,6 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
   // lets one-off commands that must not run beside a server (rotate-master-key) notice one
   const pidFile = join(config.dataDir, PID_FILE);
   writeFileSync(pidFile, String(process.pid));
-  const admin = await ensureInitialAdmin(deps);
   const app = createApp(deps); // importing the modules registers their job handlers
   // the API listens before the Docker round trips below (adoption takes 150–600 ms here); new jobs
   // only queue until the worker starts, so nothing a request does depends on them having finished
@@ -27,6 +26,8 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
   app.listen({ hostname, port, maxRequestBodySize: config.maxContextSize + 1024 * 1024 });
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${app.server!.port}`;
   out(`ancla listening on ${url}`);
+  // after listen: hashing the first admin's password (argon2id) takes ~150 ms on a first start
+  const admin = await ensureInitialAdmin(deps);
   const worker = await startWorker(deps); // first finishes jobs a previous run left `running`
   const router = await startAppRouter(deps); // re-adopts running apps, then serves them on --router
   out(`ancla router listening on ${router.url}`);
