@@ -1,6 +1,6 @@
 // `ancla login` for real: the CLI process runs, the test plays the browser (Chromium) on the
 // printed URL, signs in, compares the code and authorizes; the key lands in ~/.ancla/config.yaml.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,8 @@ import type { Browser } from "playwright-core";
 import { ancla, anclaCommand, cleanEnv, startLiveServer, type LiveServer } from "../support/server";
 import { ensureDashboardBuilt, launchBrowser, openTab, realProblems, screenshot, step, type Tab } from "../support/browser";
 
+// `.ci/run` calls plain `bun test` (5 s default); a browser flow needs more
+setDefaultTimeout(60_000);
 let server: LiveServer;
 let browser: Browser;
 let admin: { email: string; password: string };
@@ -65,13 +67,13 @@ beforeAll(async () => {
   const text = readFileSync(join(server.dataDir, "initial-admin.txt"), "utf8");
   admin = { email: /email: (\S+)/.exec(text)![1]!, password: /password: (\S+)/.exec(text)![1]! };
   browser = await launchBrowser();
-});
+}, 60_000);
 
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
   for (const h of homes) rmSync(h, { recursive: true, force: true });
-});
+}, 30_000);
 
 describe("ancla login (browser)", () => {
   test("sign in, compare the code, authorize: the CLI exits 0 and saves a working key (0600)", async () => {

@@ -1,7 +1,7 @@
 // The dashboard in real Chromium against a live `ancla serve`: sign in, create org/project/service
 // through the UI, secrets never shown, API keys usable with curl and revocable, deep links,
 // validation messages next to fields, keyboard and 375 px use, no console errors.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -9,6 +9,8 @@ import type { Browser } from "playwright-core";
 import { startLiveServer, type LiveServer } from "../support/server";
 import { ensureDashboardBuilt, launchBrowser, openTab, realProblems, screenshot, step, type Tab } from "../support/browser";
 
+// `.ci/run` calls plain `bun test` (5 s default); a browser flow needs more
+setDefaultTimeout(60_000);
 let server: LiveServer;
 let browser: Browser;
 let tab: Tab;
@@ -30,13 +32,13 @@ beforeAll(async () => {
   admin = { email: /email: (\S+)/.exec(text)![1]!, password: /password: (\S+)/.exec(text)![1]! };
   browser = await launchBrowser();
   tab = await openTab(browser);
-});
+}, 60_000);
 
 afterAll(async () => {
   await tab?.close();
   await browser?.close();
   await server?.stop();
-});
+}, 30_000);
 
 describe("dashboard", () => {
   test("first page is interactive within 1 s; JS under 200 KB gzipped; long-cached hashed assets, CSP", async () => {
