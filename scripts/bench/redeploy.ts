@@ -24,7 +24,7 @@ async function main() {
   const org = `bench${RUN_ID}`.toLowerCase();
   const worker = await startWorker(t.deps);
   const router = await startAppRouter(t.deps);
-  const check = (r: { status: number; text: string }, what: string) => {
+  const check = <R extends { status: number; text: string }>(r: R, what: string): R => {
     if (r.status >= 300) throw new Error(`${what}: ${r.status} ${r.text}`);
     return r;
   };

@@ -80,12 +80,14 @@ export const processSlug = (process: string): string => process.toLowerCase().re
 /** `ancla-<org>-<project>`: one user-defined bridge network per project. */
 export const networkName = (org: string, project: string): string => `ancla-${org}-${project}`;
 
-export function networkSpec(org: string, project: string, labels: Record<string, string> = {}) {
+export type NetworkSpec = { Name: string; Driver: "bridge"; CheckDuplicate: boolean; Labels: Record<string, string> };
+
+export function networkSpec(org: string, project: string, labels: Record<string, string> = {}): NetworkSpec {
   return {
     Name: networkName(org, project),
     Driver: "bridge",
     CheckDuplicate: true,
-    Labels: { [LABEL.managed]: "true", [LABEL.org]: org, [LABEL.project]: project, ...labels },
+    Labels: { ...labels, [LABEL.managed]: "true", [LABEL.org]: org, [LABEL.project]: project },
   };
 }
 
