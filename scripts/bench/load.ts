@@ -1,5 +1,6 @@
 // Loopback load generator: `concurrency` fetch loops against one URL for `seconds` after a warmup;
 // prints {requests, errors, rps, p50, p99} (latencies in ms) as JSON on stdout.
+export {}; // a module: top-level await below
 const spec = JSON.parse(process.argv[2]!) as { url: string; key?: string; concurrency: number; seconds: number; warmup: number };
 if (!spec.url.startsWith("http://127.0.0.1:")) throw new Error("benchmarks only send traffic to 127.0.0.1");
 const headers: Record<string, string> = spec.key ? { "x-api-key": spec.key } : {};
