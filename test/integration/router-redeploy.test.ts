@@ -64,3 +64,25 @@ test("zero failed requests through the router across two redeploys under continu
   expect(ok).toBeGreaterThan(50);
   expect([...seen].sort()).toEqual(["v-1", "v-2", "v-3"]);
 });
+
+test("a custom domain routes to the service; deleting the service removes its containers and its hostnames", async () => {
+  const domain = `shop-${h.org}.example.test`;
+  const patched = await h.t.req("PATCH", `${h.base()}/app`, { domains: [domain] }, { key: h.key });
+  expect(patched.status).toBe(200);
+  await Bun.sleep(1100); // unknown hosts reload the host map at most once a second
+  const viaDomain = await h.get(`${domain.toUpperCase()}:80`, "/cgi-bin/env");
+  expect(viaDomain.status).toBe(200);
+  expect(viaDomain.text).toContain("GREETING=v-3");
+
+  expect((await h.t.req("DELETE", `${h.base()}/app`, undefined, { key: h.key })).status).toBe(200);
+  const { testDocker } = await import("../support/docker");
+  for (let i = 0; i < 100; i++) {
+    const left = await testDocker().listContainers({ all: true, filters: { label: [`dev.ancla.service-id=${appId}`] } });
+    if (left.length === 0) break;
+    await Bun.sleep(100);
+  }
+  expect((await testDocker().listContainers({ all: true, filters: { label: [`dev.ancla.service-id=${appId}`] } })).length).toBe(0);
+  await Bun.sleep(1100);
+  expect((await h.get(domain)).status).toBe(404);
+  expect((await h.get(h.host("app"))).status).toBe(404);
+});

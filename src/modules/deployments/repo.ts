@@ -92,3 +92,6 @@ export const latestStatusesOf = (db: Db, serviceIds: string[]) =>
           ),
         )
         .all();
+
+export const serviceIdsOfEnv = (db: Db, envId: string): string[] =>
+  db.select({ id: services.id }).from(services).where(eq(services.envId, envId)).all().map((r) => r.id);

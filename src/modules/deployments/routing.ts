@@ -79,3 +79,11 @@ export async function teardownService(deps: Deps, serviceId: string): Promise<vo
   await removeReplicas(deps.docker, containers.map((c) => c.id), 2);
   refreshHosts(deps);
 }
+
+/** Ids of an environment's services (read before a cascade delete removes them). */
+export const serviceIdsOfEnv = (deps: Deps, envId: string): string[] => repo.serviceIdsOfEnv(deps.db, envId);
+
+/** teardownService for several services, in the background; failures are logged. */
+export function teardownInBackground(deps: Deps, serviceIds: string[]): void {
+  for (const id of serviceIds) void teardownService(deps, id).catch((e) => deps.logger.warn("service teardown failed", { service: id, error: (e as Error).message }));
+}

@@ -9,6 +9,7 @@ import { envAccess, projectAccess, type EnvAccess, type ProjectAccess } from "..
 import { deleteConfigBelow } from "../services/repo";
 import { envTypes, isKubeconfigPath, type CreateEnvInput, type EnvResponse, type PatchEnvInput } from "./model";
 import * as repo from "./repo";
+import { serviceIdsOfEnv, teardownInBackground } from "../deployments/routing";
 
 type Where = { org: { slug: string }; project: { slug: string } };
 
@@ -117,9 +118,11 @@ export function deleteEnv(deps: Deps, actor: Actor | null, org: string, project:
   const access: EnvAccess = envAccess(deps, actor, org, project, env);
   if (access.env.isDefault) throw new Conflict("The default environment cannot be deleted.");
   if (access.env.protected && !access.isAdmin) throw new Forbidden("Only organization admins may delete a protected environment.");
+  const serviceIds = serviceIdsOfEnv(deps, access.env.id); // before the cascade removes them
   deps.db.transaction((tx) => {
     deleteConfigBelow(tx as never, "environment", access.env.id);
     repo.deleteEnv(tx as never, access.env.id); // services go with it (ON DELETE CASCADE)
   });
+  teardownInBackground(deps, serviceIds); // their containers and routes
   return { ok: true };
 }
