@@ -72,7 +72,8 @@ export const dashboardRoutes = (deps: Deps) =>
       ({ actor }) => {
         requireUser(actor);
         const { port } = splitHostPort(deps.config.router);
-        return { domain: deps.config.domain, router_port: Number.isFinite(port) ? port : null, public_url: deps.config.publicUrl ?? null };
+        // port 0 means "any free port": the bound port is not known here, so say nothing rather than lie
+        return { domain: deps.config.domain, router_port: Number.isFinite(port) && port > 0 ? port : null, public_url: deps.config.publicUrl ?? null };
       },
       { response: { 200: dashboardInfo }, detail: { hide: false, tags: ["dashboard"], summary: "Router port and base domain for app URLs" } },
     )

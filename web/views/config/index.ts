@@ -9,10 +9,14 @@ type Resolved = { name: string; value: string | null; secret: boolean; scope?: s
 const MASK = "•••••• (secret)";
 const shown = (v: { secret: boolean; value: string | null }) => (v.secret ? h("span", { class: "masked" }, MASK) : h("code", null, v.value ?? ""));
 
-export function configEditor(opts: { base: string; scope: string; bulk?: string }): HTMLElement {
+/** `onChange` runs after any save, delete or import (e.g. to refresh a resolved view). */
+export function configEditor(opts: { base: string; scope: string; bulk?: string; onChange?: () => void }): HTMLElement {
   const list = h("div");
-  const refresh = () =>
-    load(list, `${opts.scope} config`, async () => {
+  let first = true;
+  const refresh = () => {
+    if (!first) opts.onChange?.();
+    first = false;
+    return load(list, `${opts.scope} config`, async () => {
       const vars = itemsOf<ConfigVar>(await api.get(opts.base));
       if (!vars.length) return empty(`No ${opts.scope}-level variables yet.`);
       return table(
@@ -34,6 +38,7 @@ export function configEditor(opts: { base: string; scope: string; bulk?: string 
         ]),
       );
     });
+  };
   void refresh();
 
   const setForm = form(
@@ -48,10 +53,16 @@ export function configEditor(opts: { base: string; scope: string; bulk?: string 
       },
     },
     field("Name", "name", { required: true, placeholder: "DATABASE_URL" }),
-    field("Value", "value", { type: "password", hint: "Hidden while typing; secret values are never shown again." }),
+    field("Value", "value", { type: "password", hint: "Secret values are hidden while typing and never shown again." }),
     checkbox("Secret (encrypted, never displayed)", "secret", true),
     checkbox("Available at build time", "buildtime"),
   );
+  // secret values are typed hidden; plain ones visibly
+  const valueInput = setForm.querySelector<HTMLInputElement>('input[name="value"]')!;
+  const secretBox = setForm.querySelector<HTMLInputElement>('input[name="secret"]')!;
+  const syncType = () => (valueInput.type = secretBox.checked ? "password" : "text");
+  secretBox.addEventListener("change", syncType);
+  setForm.addEventListener("reset", () => setTimeout(syncType));
 
   const result = h("div", { class: "import-result", "aria-live": "polite" });
   const importForm = form(
@@ -89,9 +100,9 @@ export function configEditor(opts: { base: string; scope: string; bulk?: string 
   );
 }
 
-export function resolvedConfig(path: string): HTMLElement {
-  const box = h("div");
-  void load(box, "Resolved config", async () => {
+export function resolvedConfig(path: string): HTMLElement & { reload: () => void } {
+  const box = Object.assign(h("div"), { reload: () => void show() });
+  const show = () => load(box, "Resolved config", async () => {
     const vars = itemsOf<Resolved>(await api.get(path));
     if (!vars.length) return empty("No variables apply to this service yet.");
     return table(
@@ -99,5 +110,6 @@ export function resolvedConfig(path: string): HTMLElement {
       vars.map((v) => [h("code", null, v.name), shown(v), v.scope ?? v.source_scope ?? v.source ?? "—"]),
     );
   });
+  void show();
   return box;
 }

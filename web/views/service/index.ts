@@ -19,6 +19,7 @@ export const serviceView: View = async ({ params }) => {
     api.get<Info>("/api/v1/dashboard/info").catch(() => null),
   ]);
   const urls = appUrls(svc, { org, project, env, isDefault: Boolean(envDetail.is_default) }, info);
+  const resolved = resolvedConfig(`${base}/config/resolved`);
   const releasesBox = h("div", null, releasesPanel(base, () => refresh()));
   // when a pipeline run settles, the release list gains its new release
   const pipeline = pipelinePanel({ org, project, env, svc }, () => releasesBox.replaceChildren(releasesPanel(base, () => refresh())));
@@ -30,30 +31,26 @@ export const serviceView: View = async ({ params }) => {
       h("a", { href: links.project(org, project) }, project), " / ", h("a", { href: links.env(org, project, env) }, env), " / ", svc.name,
     ),
     h("h1", null, svc.name),
-    h(
-      "p",
-      { class: "urls" },
-      "URL: ",
-      urls.length ? urls.map((u, i) => [i ? ", " : "", h("a", { href: u, target: "_blank", rel: "noopener noreferrer" }, u)]) : "shown once the server reports its router address.",
-    ),
+    h("p", { class: "urls" }, "URL: ", urls.links.length ? urls.links.map((u, i) => [i ? ", " : "", h("a", { href: u, target: "_blank", rel: "noopener noreferrer" }, u)]) : urls.hosts.length ? [urls.hosts.map((host, i) => [i ? ", " : "", h("code", null, host)]), " (on the router's port)"] : "unknown until the server reports its router address."),
     section("Pipeline", pipeline),
     section("Releases", releasesBox),
     section("Scale", scaleForm(svc, () => refresh())),
     section("Metrics", observabilityPanel(`${paths.projectH(org, project)}/observability/?${paths.qs({ service, env })}`)),
     section(
       "Service config",
-      configEditor({ base: `${base}/config`, scope: "service" }),
+      configEditor({ base: `${base}/config`, scope: "service", onChange: () => resolved.reload() }),
       h("h3", null, "Resolved (what the next release gets)"),
-      resolvedConfig(`${base}/config/resolved`),
+      resolved,
     ),
     section("Settings", settingsForm(svc, base, () => refresh())),
   ];
 };
 
-function appUrls(svc: ServiceDetail & { url?: string }, c: { org: string; project: string; env: string; isDefault: boolean }, info: Info | null): string[] {
-  if (svc.url) return [svc.url];
-  if (!info) return [];
-  const port = info.router_port && info.router_port !== 80 ? `:${info.router_port}` : "";
+function appUrls(svc: ServiceDetail & { url?: string }, c: { org: string; project: string; env: string; isDefault: boolean }, info: Info | null): { links: string[]; hosts: string[] } {
+  if (svc.url) return { links: [svc.url], hosts: [] };
+  if (!info) return { links: [], hosts: [] };
   const hosts = [c.isDefault ? `${svc.slug}.${c.project}.${c.org}.${info.domain}` : `${svc.slug}.${c.env}.${c.project}.${c.org}.${info.domain}`, ...svc.domains];
-  return hosts.map((host) => `http://${host}${port}/`);
+  if (info.router_port === null) return { links: [], hosts };
+  const port = info.router_port === 80 ? "" : `:${info.router_port}`;
+  return { links: hosts.map((host) => `http://${host}${port}/`), hosts };
 }

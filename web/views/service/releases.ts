@@ -18,7 +18,7 @@ export function releasesPanel(base: string, onRollback: () => void): HTMLElement
           when(r.created),
           changes(`${base}/releases/${r.version}`),
           i === 0
-            ? h("span", { class: "tag" }, "latest")
+            ? h("span", { class: "tag" }, "newest")
             : button(
                 `Roll back to v${r.version}`,
                 async () => {
@@ -43,8 +43,8 @@ function changes(detailPath: string): HTMLElement {
     void load(body, "Release detail", async () => {
       const r = await api.get<Detail>(detailPath);
       return [
-        h("p", null, h("strong", null, "Image: "), describe(r.image_changes)),
-        h("p", null, h("strong", null, "Config: "), describe(r.configuration_changes)),
+        h("p", null, h("strong", null, "Image: "), describeImage(r.image_changes as ImageChanges | undefined)),
+        h("p", null, h("strong", null, "Config: "), describeConfig(r.configuration_changes as ConfigChanges | undefined)),
         r.commit_sha ? h("p", null, h("strong", null, "Commit: "), h("code", null, r.commit_sha.slice(0, 12))) : null,
       ];
     });
@@ -52,12 +52,25 @@ function changes(detailPath: string): HTMLElement {
   return d;
 }
 
-/** Change maps come as {added:[..], removed:[..], changed:[..]} or {name: change}; names only. */
-function describe(c: Record<string, unknown> | undefined): string {
-  if (!c || !Object.keys(c).length) return "no changes";
-  return Object.entries(c)
-    .map(([k, v]) => (Array.isArray(v) ? (v.length ? `${k}: ${v.join(", ")}` : "") : typeof v === "object" && v ? `${k}: ${Object.keys(v).join(", ")}` : `${k}: ${String(v)}`))
-    .filter(Boolean)
-    .join("; ") || "no changes";
+type ConfigChanges = { added?: string[]; removed?: string[]; changed?: string[]; values?: Record<string, { from?: string; to?: string }> };
+type ImageChanges = { changed?: boolean; from?: { version?: number } | null; to?: { version?: number; ref?: string } | null; processes_added?: string[]; processes_removed?: string[] };
+
+/** Names added/changed/removed; values only where the server gives them (never for secrets). */
+function describeConfig(c: ConfigChanges | undefined): string {
+  if (!c) return "—";
+  const values = c.values ?? {};
+  const named = (n: string) => {
+    const v = values[n];
+    return v && (v.from !== undefined || v.to !== undefined) ? `${n} (${v.from ?? "unset"} → ${v.to ?? "unset"})` : n;
+  };
+  const parts = (["added", "changed", "removed"] as const).filter((k) => c[k]?.length).map((k) => `${k} ${c[k]!.map(named).join(", ")}`);
+  return parts.join("; ") || "no changes";
 }
 
+function describeImage(c: ImageChanges | undefined): string {
+  if (!c) return "—";
+  const parts = [c.changed ? `image ${c.from?.version ? `v${c.from.version}` : "none"} → v${c.to?.version ?? "?"}` : "same image"];
+  if (c.processes_added?.length) parts.push(`new processes ${c.processes_added.join(", ")}`);
+  if (c.processes_removed?.length) parts.push(`removed processes ${c.processes_removed.join(", ")}`);
+  return parts.join("; ");
+}
