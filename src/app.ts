@@ -19,6 +19,7 @@ import { dashboardRoutes } from "./modules/dashboard";
 import { imageRoutes } from "./modules/images";
 import { releaseRoutes } from "./modules/releases";
 import { deploymentRoutes } from "./modules/deployments";
+import { pipelineRoutes } from "./modules/pipeline";
 
 export const JSON_LIMIT = 1024 * 1024;
 
@@ -101,6 +102,7 @@ export function createApp(deps: Deps) {
     .use(imageRoutes(deps))
     .use(releaseRoutes(deps))
     .use(deploymentRoutes(deps))
+    .use(pipelineRoutes(deps))
     .use(dashboardRoutes(deps)); // last: its catch-all serves the SPA for non-API paths
   self.app = app as unknown as SpecSource;
   return app;
