@@ -7,3 +7,4 @@ export * from "./images";
 export * from "./jobs";
 export * from "./releases";
 export * from "./deployments";
+export * from "./promotions";

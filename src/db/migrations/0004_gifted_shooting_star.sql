@@ -1,0 +1,30 @@
+CREATE TABLE `promotions` (
+	`id` text PRIMARY KEY NOT NULL,
+	`project_id` text NOT NULL,
+	`service_slug` text NOT NULL,
+	`source_env_id` text NOT NULL,
+	`target_env_id` text NOT NULL,
+	`source_service_id` text,
+	`target_service_id` text,
+	`source_release_id` text,
+	`target_release_id` text,
+	`deployment_id` text,
+	`status` text DEFAULT 'pending' NOT NULL,
+	`config_changes` text NOT NULL,
+	`target_created` integer DEFAULT false NOT NULL,
+	`error_detail` text,
+	`created_by_id` text,
+	`created_at` text NOT NULL,
+	`updated_at` text NOT NULL,
+	`finished_at` text,
+	FOREIGN KEY (`project_id`) REFERENCES `projects`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`source_env_id`) REFERENCES `environments`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`target_env_id`) REFERENCES `environments`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`source_service_id`) REFERENCES `services`(`id`) ON UPDATE no action ON DELETE set null,
+	FOREIGN KEY (`target_service_id`) REFERENCES `services`(`id`) ON UPDATE no action ON DELETE set null,
+	FOREIGN KEY (`source_release_id`) REFERENCES `releases`(`id`) ON UPDATE no action ON DELETE set null,
+	FOREIGN KEY (`target_release_id`) REFERENCES `releases`(`id`) ON UPDATE no action ON DELETE set null,
+	FOREIGN KEY (`deployment_id`) REFERENCES `deployments`(`id`) ON UPDATE no action ON DELETE set null
+);
+--> statement-breakpoint
+CREATE INDEX `promotions_project_created_idx` ON `promotions` (`project_id`,`created_at`);
