@@ -20,6 +20,7 @@ import { imageRoutes } from "./modules/images";
 import { releaseRoutes } from "./modules/releases";
 import { deploymentRoutes } from "./modules/deployments";
 import { pipelineRoutes } from "./modules/pipeline";
+import { promotionRoutes } from "./modules/promotions";
 
 export const JSON_LIMIT = 1024 * 1024;
 
@@ -103,6 +104,7 @@ export function createApp(deps: Deps) {
     .use(releaseRoutes(deps))
     .use(deploymentRoutes(deps))
     .use(pipelineRoutes(deps))
+    .use(promotionRoutes(deps))
     .use(dashboardRoutes(deps)); // last: its catch-all serves the SPA for non-API paths
   self.app = app as unknown as SpecSource;
   return app;
