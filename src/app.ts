@@ -21,6 +21,7 @@ import { releaseRoutes } from "./modules/releases";
 import { deploymentRoutes } from "./modules/deployments";
 import { pipelineRoutes } from "./modules/pipeline";
 import { promotionRoutes } from "./modules/promotions";
+import { logRoutes } from "./modules/logs";
 
 export const JSON_LIMIT = 1024 * 1024;
 
@@ -105,6 +106,7 @@ export function createApp(deps: Deps) {
     .use(deploymentRoutes(deps))
     .use(pipelineRoutes(deps))
     .use(promotionRoutes(deps))
+    .use(logRoutes(deps))
     .use(dashboardRoutes(deps)); // last: its catch-all serves the SPA for non-API paths
   self.app = app as unknown as SpecSource;
   return app;
