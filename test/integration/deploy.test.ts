@@ -210,6 +210,35 @@ describe("release and deploy", () => {
     expect(list.body.find((a: { id: string }) => a.id === apiId)).toMatchObject({ latest_release_version: 3, latest_deployment_complete: true });
   });
 
+  test("changing a pod class through scale replaces those replicas with the new limits", async () => {
+    const r = await h.t.req("POST", `/api/v1/applications/${apiId}/scale`, { process_pod_classes: { web: "nano" } }, { key: h.key });
+    expect(r.status).toBe(201);
+    const d = (await h.t.req("GET", `/api/v1/applications/${apiId}/deployments`, undefined, { key: h.key })).body.items[0];
+    expect((await h.waitDeployment(d.id)).status).toBe("complete");
+    const [web] = await testDocker().listContainers({ filters: { label: [`dev.ancla.service-id=${apiId}`] } });
+    const info = await testDocker().getContainer(web!.Id).inspect();
+    expect(info.HostConfig.Memory).toBe(256 * 1024 * 1024);
+    expect(info.HostConfig.NanoCpus).toBe(0.25e9);
+    expect((await h.get(h.host("app"))).status).toBe(200);
+  });
+
+  test("a release whose web process crashes: error with its exit code and output, the secret it printed redacted", async () => {
+    const { fixtureFiles } = await import("../fixtures/webapp/support");
+    await h.build("app", fixtureFiles({ Procfile: 'web: echo "starting with token $API_TOKEN"; exit 3\n' }));
+    const rel = await h.release(apiId);
+    const d = await h.deploy(rel.release_id);
+    expect(d.status).toBe("error");
+    expect(d.error_detail).toContain("web replica 1 exited with code 3");
+    expect(d.error_detail).toContain("starting with token");
+    expect(d.error_detail).not.toContain(SECRET);
+    expect(d.deploy_log).toContain("starting with token");
+    expect(d.deploy_log).not.toContain(SECRET);
+    const log = await h.t.req("GET", `/api/v1/deployments/${d.id}/log`, undefined, { key: h.key });
+    expect(log.body.error_detail).not.toContain(SECRET);
+    // still serving the previous release
+    expect(envOf((await h.get(h.host("app"), "/cgi-bin/env")).text, "GREETING")).toBe("hello-two");
+  });
+
   test("no secret value in any response", () => {
     expect(h.t.bodies.some((b) => b.includes(SECRET))).toBe(false);
   });

@@ -47,7 +47,7 @@ export async function inspectReplica(docker: DockerClient, id: string, port: num
     return {
       running: info.State.Running === true,
       restarting: info.State.Restarting === true,
-      exitCode: info.State.Running ? null : info.State.ExitCode,
+      exitCode: typeof info.State.ExitCode === "number" ? info.State.ExitCode : null, // the last exit, also while restarting
       oomKilled: info.State.OOMKilled === true,
       restartCount: info.RestartCount ?? 0,
       hostPort: binding?.HostPort ? Number(binding.HostPort) : null,
