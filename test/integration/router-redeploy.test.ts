@@ -86,3 +86,18 @@ test("a custom domain routes to the service; deleting the service removes its co
   expect((await h.get(domain)).status).toBe(404);
   expect((await h.get(h.host("app"))).status).toBe(404);
 });
+
+test("the health gate sends health_check_host: a check that needs it passes with it and fails without it", async () => {
+  const id = await h.service("hc", { health_check_path: "/cgi-bin/health", health_check_host: "health.internal", deployment_timeout: 10 });
+  await h.build("hc");
+  const good = await h.deploy((await h.release(id)).release_id);
+  expect(good.error_detail).toBeNull();
+  expect(good.status).toBe("complete");
+  expect((await h.get(h.host("hc"))).status).toBe(200);
+
+  expect((await h.t.req("PATCH", `${h.base()}/hc`, { health_check_host: null }, { key: h.key })).status).toBe(200);
+  const bad = await h.deploy((await h.release(id)).release_id);
+  expect(bad.status).toBe("error");
+  expect(bad.error_detail).toContain("GET /cgi-bin/health answered 503");
+  expect((await h.get(h.host("hc"))).status).toBe(200); // the first release still serves
+});
