@@ -33,7 +33,7 @@ describe("ancla images", () => {
   test("build tars the directory honouring .dockerignore, shows progress, then list and log show it", async () => {
     const dir = join(work, "site");
     mkdirSync(join(dir, "node_modules"), { recursive: true });
-    writeFileSync(join(dir, "Dockerfile"), "FROM ancla-test/busybox\nCOPY . /app\nRUN test ! -e /app/local.env && test ! -e /app/node_modules/big.js && test -e /app/node_modules/keep.txt && echo context-ok\n");
+    writeFileSync(join(dir, "Dockerfile"), "FROM ancla-test/busybox\nCOPY . /app\nRUN test ! -e /app/local.env && test ! -e /app/node_modules/big.js && test -e /app/node_modules/keep.txt && test ! -e /app/.ancla.Dockerfile && echo context-ok\n");
     writeFileSync(join(dir, ".dockerignore"), "local.env\nnode_modules\n!node_modules/keep.txt\n");
     writeFileSync(join(dir, "local.env"), "SHOULD_NOT_BE_SENT=1\n");
     writeFileSync(join(dir, "node_modules/big.js"), "x");

@@ -123,7 +123,8 @@ describe("build from an upload", () => {
     await service("procs");
     const body = gzipSync(
       await contextTar({
-        Dockerfile: "FROM ancla-test/busybox\nCOPY . /app\n",
+        // the Dockerfile Ancla injects (for its labels) and its .dockerignore never reach COPY
+        Dockerfile: "FROM ancla-test/busybox\nCOPY . /app\nRUN test ! -e /app/.ancla.Dockerfile && test ! -e /app/.dockerignore && test -e /app/Procfile\n",
         Procfile: "# processes\nweb: httpd -f -p $PORT -h /app\nworker: sh -c 'while true; do sleep 5; done'\n",
       }),
     );

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { isServiceImage, buildArgs, gitCloneCommands, gitSourceUrl, imageLabels, imageReference, imagesToPrune, parseBuildLine, repositoryName } from "../../src/pipeline/build-spec";
+import { injectedDockerignore, labelledDockerfile, isServiceImage, buildArgs, gitCloneCommands, gitSourceUrl, imageLabels, imageReference, imagesToPrune, parseBuildLine, repositoryName } from "../../src/pipeline/build-spec";
 
 const names = { org: "acme", project: "web", env: "production", service: "api" };
 
@@ -74,5 +74,15 @@ describe("retention", () => {
     expect(imagesToPrune([v(3), v(1), v(2), v(5), v(4)], 2).map((x) => x.version)).toEqual([1, 2, 3]);
     expect(imagesToPrune([v(1), v(2)], 5)).toEqual([]);
     expect(imagesToPrune([v(1), v(2)], 0).map((x) => x.version)).toEqual([1]);
+  });
+});
+
+describe("labels as one LABEL line", () => {
+  test("appended after the user's Dockerfile, sorted and quoted", () => {
+    expect(labelledDockerfile("FROM x\nRUN a   \n\n", { b: "2", a: 'q"uote' })).toBe('FROM x\nRUN a\nLABEL "a"="q\\"uote" "b"="2"\n');
+  });
+  test(".dockerignore hides the injected files from COPY", () => {
+    expect(injectedDockerignore(null)).toBe(".ancla.Dockerfile\n.dockerignore\n");
+    expect(injectedDockerignore("node_modules\n*.log\n")).toBe("node_modules\n*.log\n.ancla.Dockerfile\n");
   });
 });

@@ -16,7 +16,7 @@ type ImageLog = { status: string; version: number; log_text: string | null; erro
 type BuildStarted = { ok: boolean; image_id: string; version: number };
 
 const LEVELS = ["org", "project", "env", "service"] as const;
-const POLL_MS = 400;
+const POLL_MS = 200;
 
 const columns: Column<ImageSummary>[] = [
   { header: "VERSION", get: (i) => `v${i.version}` },

@@ -3,11 +3,13 @@
 // result, then apply retention. Registered with the queue when this module is imported.
 import { createReadStream, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import type { Readable } from "node:stream";
 import { isoNow, type Deps } from "../../deps";
 import { contextStream } from "../../cli/context-tar";
 import { parseProcfile, ProcfileError } from "../../lib/procfile";
 import { contextPath } from "../../lib/tar-safety";
-import { buildArgs, imageLabels } from "../../pipeline/build-spec";
+import { buildArgs, imageLabels, INJECTED_DOCKERFILE, labelledDockerfile } from "../../pipeline/build-spec";
+import { withInjectedDockerfile } from "../../pipeline/context-rewrite";
 import { withBuildSlot } from "../../pipeline/build-slots";
 import { checkout, maskUrl } from "../../pipeline/git";
 import { INTERRUPTED, registerJobHandler, type JobContext, type JobRow } from "../../pipeline/queue";
@@ -123,10 +125,11 @@ async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
 
         step("build");
         const dockerImageId = await dockerBuild(deps.docker, {
-          context,
-          dockerfile: dockerfilePath,
+          // labels go in as one LABEL line of an injected Dockerfile (one build step, not six)
+          context: withInjectedDockerfile(context as Readable, labelledDockerfile(dockerfile, imageLabels(names, image.version))),
+          dockerfile: INJECTED_DOCKERFILE,
           tag: ref,
-          labels: imageLabels(names, image.version),
+          labels: {},
           buildargs: args,
           signal,
           onEvent: (e) => {

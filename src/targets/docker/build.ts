@@ -18,7 +18,10 @@ export class BuildFailed extends Error {}
 
 /** Runs one build; resolves with the image id, rejects with BuildFailed carrying the daemon's message. */
 export async function dockerBuild(docker: DockerClient, req: BuildRequest): Promise<string> {
-  const stream = (await docker.buildImage(req.context as never, {
+  // a context stream that fails (bad gzip, disk error) must fail the build, not stall the upload
+  const contextFailed = new Promise<never>((_, reject) => (req.context as NodeJS.EventEmitter).once("error", (e: Error) => reject(new BuildFailed(`The build context could not be read: ${e.message}`))));
+  contextFailed.catch(() => {});
+  const stream = (await Promise.race([contextFailed, docker.buildImage(req.context as never, {
     t: req.tag,
     dockerfile: req.dockerfile,
     labels: req.labels,
@@ -27,7 +30,7 @@ export async function dockerBuild(docker: DockerClient, req: BuildRequest): Prom
     forcerm: true, // remove intermediate containers even when a step fails
     version: "1", // legacy builder
     abortSignal: req.signal,
-  } as never)) as unknown as NodeJS.ReadableStream;
+  } as never)])) as unknown as NodeJS.ReadableStream;
   let imageId: string | null = null;
   let failure: string | null = null;
   let pending = "";
@@ -50,6 +53,7 @@ export async function dockerBuild(docker: DockerClient, req: BuildRequest): Prom
       resolve();
     });
     stream.on("error", reject);
+    contextFailed.catch(reject);
     req.signal?.addEventListener("abort", () => reject(req.signal!.reason ?? new Error("aborted")), { once: true });
   });
   if (failure) throw new BuildFailed(failure);

@@ -1,0 +1,52 @@
+import { describe, expect, test } from "bun:test";
+import { Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
+import * as tar from "tar-stream";
+import { withInjectedDockerfile } from "../../src/pipeline/context-rewrite";
+
+async function makeTar(files: Record<string, string>): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on("data", (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((r) => pack.on("end", () => r()));
+  for (const [name, body] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, body);
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+async function entries(stream: Readable): Promise<Record<string, string>> {
+  const extract = tar.extract();
+  stream.on("error", (e) => extract.destroy(e));
+  stream.pipe(extract);
+  const out: Record<string, string> = {};
+  for await (const e of extract) {
+    const chunks: Buffer[] = [];
+    for await (const c of e) chunks.push(c as Buffer);
+    out[e.header.name] = Buffer.concat(chunks).toString();
+  }
+  return out;
+}
+
+describe("withInjectedDockerfile", () => {
+  test("keeps every entry, adds the labelled Dockerfile and extends .dockerignore (plain and gzip)", async () => {
+    const src = await makeTar({ Dockerfile: "FROM x\n", "app/main.sh": "echo hi", ".dockerignore": "*.log\n" });
+    for (const input of [src, gzipSync(src)]) {
+      const out = await entries(withInjectedDockerfile(Readable.from([input]), "FROM x\nLABEL a=b\n"));
+      expect(out).toEqual({
+        Dockerfile: "FROM x\n",
+        "app/main.sh": "echo hi",
+        ".ancla.Dockerfile": "FROM x\nLABEL a=b\n",
+        ".dockerignore": "*.log\n.ancla.Dockerfile\n",
+      });
+    }
+  });
+  test("without a .dockerignore one is added that hides both injected files", async () => {
+    const out = await entries(withInjectedDockerfile(Readable.from([await makeTar({ Dockerfile: "FROM x\n" })]), "D"));
+    expect(out[".dockerignore"]).toBe(".ancla.Dockerfile\n.dockerignore\n");
+  });
+  test("a broken input fails the output stream", async () => {
+    const out = withInjectedDockerfile(Readable.from([gzipSync(Buffer.from("garbage".repeat(200)))]), "D");
+    await expect(entries(out)).rejects.toThrow();
+  });
+});
