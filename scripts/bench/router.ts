@@ -1,6 +1,8 @@
 // Requests per second through the ancla router vs straight to the container's published port vs
 // Debian's nginx as a reverse proxy to the same container, measured side by side in one run.
-//   bun scripts/bench/router.ts [--seconds 8] [--concurrency 32] [--path /index.html]
+//   bun scripts/bench/router.ts [--seconds 8] [--concurrency 32] [--path /index.html] [--backend bun]
+// `--backend bun` replaces the container with a keep-alive Bun server (its own process) to
+// measure the proxies' own cost; nginx then keeps upstream connections alive as well.
 // Each proxy and the load generator run in their own process (one core each at most: the
 // router is one Bun process, nginx runs `worker_processes 1`). Traffic stays on 127.0.0.1.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -17,6 +19,13 @@ async function childRouter(backendPort: number): Promise<void> {
   table.setReplicas("svc", [{ id: "c1", port: backendPort }]);
   const r = startRouter({ hostname: "127.0.0.1", port: 0, table });
   console.log(`PORT ${r.port}`);
+  await new Promise(() => {});
+}
+
+async function childBackend(): Promise<void> {
+  const page = await Bun.file(`${import.meta.dir}/../../test/fixtures/webapp/www/index.html`).text();
+  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(page, { headers: { "content-type": "text/html" } }) });
+  console.log(`PORT ${s.port}`);
   await new Promise(() => {});
 }
 
@@ -88,6 +97,7 @@ async function main() {
   const tag = `ancla-bench/webapp:${runId}`;
   const stream = await docker.buildImage((await contextTar(fixtureFiles())) as never, { t: tag, labels: { "dev.ancla.bench": runId } });
   await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+  const bunBackend = arg("--backend", "container") === "bun";
   const container = await docker.createContainer({
     Image: tag,
     Cmd: ["httpd", "-f", "-p", "8000", "-h", "/www"],
@@ -98,10 +108,15 @@ async function main() {
   const nginxDir = mkdtempSync(join(tmpdir(), "ancla-bench-nginx-"));
   let router: ReturnType<typeof Bun.spawn> | undefined;
   let nginx: ReturnType<typeof Bun.spawn> | undefined;
+  let backendProc: ReturnType<typeof Bun.spawn> | undefined;
   try {
     await container.start();
     const info = await container.inspect();
-    const backend = Number(info.NetworkSettings.Ports["8000/tcp"]![0]!.HostPort);
+    let backend = Number(info.NetworkSettings.Ports["8000/tcp"]![0]!.HostPort);
+    if (bunBackend) {
+      backendProc = Bun.spawn([process.execPath, import.meta.path, "--child-backend"], { stdout: "pipe", stderr: "inherit" });
+      backend = await readPort(backendProc);
+    }
     for (let i = 0; i < 50; i++) {
       if ((await fetch(`http://127.0.0.1:${backend}/_health/`).catch(() => null))?.ok) break;
       await Bun.sleep(100);
@@ -123,11 +138,11 @@ http {
   fastcgi_temp_path ${nginxDir}/fastcgi;
   uwsgi_temp_path ${nginxDir}/uwsgi;
   scgi_temp_path ${nginxDir}/scgi;
-  upstream app { server 127.0.0.1:${backend}; }
+  upstream app { server 127.0.0.1:${backend};${bunBackend ? " keepalive 64;" : ""} }
   server {
     listen 127.0.0.1:${nginxPort};
     location / {
-      proxy_pass http://app;
+      proxy_pass http://app;${bunBackend ? '\n      proxy_http_version 1.1;\n      proxy_set_header Connection "";' : ""}
       proxy_set_header Host $host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
@@ -161,7 +176,7 @@ http {
           : res;
       }
     }
-    console.log(`\nrouter benchmark: GET ${path} on the busybox fixture container, ${concurrency} concurrent clients, ${seconds} s per target\n`);
+    console.log(`\nrouter benchmark: GET ${path} on ${bunBackend ? "a keep-alive Bun backend" : "the busybox fixture container"}, ${concurrency} concurrent clients, ${seconds} s per target\n`);
     console.log("target   req/s     failed  p50 ms  p99 ms");
     for (const [name, r] of Object.entries(results)) {
       console.log(`${name.padEnd(8)} ${r.rps.toFixed(0).padStart(7)}  ${String(r.failed).padStart(6)}  ${r.p50.toFixed(2).padStart(6)}  ${r.p99.toFixed(2).padStart(6)}`);
@@ -170,6 +185,7 @@ http {
     console.log(`\nrouter / nginx = ${(ratio * 100).toFixed(0)}% (target ≥ 80%)   router / direct = ${((results.router!.rps / results.direct!.rps) * 100).toFixed(0)}%`);
   } finally {
     router?.kill();
+    backendProc?.kill();
     nginx?.kill("SIGQUIT");
     await nginx?.exited;
     await container.remove({ force: true }).catch(() => {});
@@ -178,6 +194,7 @@ http {
   }
 }
 
-if (process.argv[2] === "--child-router") await childRouter(Number(process.argv[3]));
+if (process.argv[2] === "--child-backend") await childBackend();
+else if (process.argv[2] === "--child-router") await childRouter(Number(process.argv[3]));
 else if (process.argv[2] === "--child-load") await childLoad(process.argv[3]!, process.argv[4]!, Number(process.argv[5]), Number(process.argv[6]));
 else await main();
