@@ -57,6 +57,20 @@ export async function adoptRunningApps(deps: Deps): Promise<{ adopted: number; r
       const port = state?.hostPort ?? r.hostPort;
       if (state && port) web.push({ id: r.id, port });
     }
+    if (release && replicas.length && web.length === 0) {
+      // the recorded web containers are gone (recreated outside ancla?): adopt running web
+      // containers of the serving release by their labels
+      for (const c of containers) {
+        const l = c.labels;
+        if (l[LABEL.serviceId] !== s.id || l[LABEL.release] !== release || l[LABEL.process] !== "web" || c.state !== "running") continue;
+        if (busy.has(l[LABEL.deployment] ?? "")) continue;
+        const state = await engine.inspectReplica(deps.docker, c.id, Number(current?.metadata.port ?? 0)).catch(() => null);
+        if (state?.hostPort) {
+          web.push({ id: c.id, port: state.hostPort });
+          servingIds.add(c.id);
+        }
+      }
+    }
     // a deploy that started meanwhile owns the table for this service
     if (release && repo.currentDeployment(deps.db, s.id)?.id === current?.id && !table.replicasOf(s.id).length) table.setReplicas(s.id, web);
     adopted += web.length;
