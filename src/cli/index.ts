@@ -13,6 +13,14 @@ import { serviceCommands } from "./commands/services";
 import { appCommands } from "./commands/apps";
 import { configCommands } from "./commands/config";
 import { imageCommands } from "./commands/images";
+import { deployCommands } from "./commands/deploy";
+import { linkCommands } from "./commands/link";
+import { runCommands } from "./commands/run";
+import { pipelineCommands } from "./commands/pipeline";
+import { releaseCommands } from "./commands/releases";
+import { deploymentCommands } from "./commands/deployments";
+import { promoteCommands } from "./commands/promote";
+import { logCommands } from "./commands/logs";
 import pkg from "../../package.json" with { type: "json" };
 
 export const VERSION: string = pkg.version;
@@ -36,6 +44,14 @@ export const commands: CommandTable = {
   ...appCommands,
   ...configCommands,
   ...imageCommands,
+  ...deployCommands,
+  ...linkCommands,
+  ...runCommands,
+  ...pipelineCommands,
+  ...releaseCommands,
+  ...deploymentCommands,
+  ...promoteCommands,
+  ...logCommands,
 };
 
 /** Longest run of leading positionals that names a command ("orgs members add" before "orgs"). */

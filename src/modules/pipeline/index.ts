@@ -27,6 +27,7 @@ import {
   pipelineStatusResponse,
   projectParams,
   rollbackResponse,
+  runParams,
 } from "./model";
 import * as svc from "./service";
 import "./runner"; // registers the pipeline job handler
@@ -120,7 +121,11 @@ const hierarchicalRoutes = (deps: Deps) =>
       "/pipeline/history",
       ({ actor, params: p, query }) => svc.pipelineHistory(deps, svc.queryAccess(deps, actor, p.org, p.project, query).service.id, query.limit),
       { params: projectParams, query: pipelineQuery, response: { 200: z.array(historyItem) } },
-    );
+    )
+    .get("/pipeline/runs/:id", ({ actor, params: p }) => svc.pipelineRun(deps, actor, p.org, p.project, p.id), {
+      params: runParams,
+      response: { 200: historyItem },
+    });
 
 export const pipelineRoutes = (deps: Deps) => new Elysia().use(referenceRoutes(deps)).use(hierarchicalRoutes(deps));
 export { pipelineStatus, startPipeline, rollback, PIPELINE_JOB } from "./service";

@@ -56,6 +56,7 @@ const seg = z.string().min(1).max(255);
 export const projectParams = z.object({ org: seg, project: seg });
 export const envParams = z.object({ org: seg, project: seg, env: seg });
 export const idParams = z.object({ org: seg });
+export const runParams = z.object({ org: seg, project: seg, id: seg });
 export const appParams = z.object({ org: seg, project: seg, app: seg });
 
 /** ?service=&env=&limit= of the hierarchical pipeline routes; env defaults to the project's default. */

@@ -4,7 +4,7 @@
 // The pipeline job (runner.ts) then creates the release and runs the deploy inline.
 import type { Deps } from "../../deps";
 import { Conflict, NotFound, AppError, PayloadTooLarge } from "../../errors";
-import { enqueueJob, type JobRow } from "../../pipeline/queue";
+import { enqueueJob, getJob, type JobRow } from "../../pipeline/queue";
 import type { Actor } from "../auth/service";
 import { buildStageStatus, enqueueBuild, receiveContext, type BuildSource } from "../images";
 import * as imageRepo from "../images/repo";
@@ -12,7 +12,7 @@ import { deployStageStatus, enqueueDeploy } from "../deployments/service";
 import { findRelease } from "../releases/repo";
 import { releaseStageStatus } from "../releases/service";
 import { assertMayDeploy, envAccess, projectAccess, serviceAccess, type ServiceAccess } from "../projects/access";
-import { findDefaultEnv } from "../projects/lookup";
+import { findDefaultEnv, findServiceById } from "../projects/lookup";
 import { findDeployment } from "../deployments/repo";
 import type { HistoryItem, PipelineStatus } from "./model";
 import * as repo from "./repo";
@@ -99,6 +99,15 @@ export function toHistoryItem(deps: Deps, job: JobRow): HistoryItem {
     finished: job.finishedAt,
     duration_seconds: seconds(started ?? null, job.finishedAt),
   };
+}
+
+/** One pipeline run of a project's services (for `ancla deploy` to follow). */
+export function pipelineRun(deps: Deps, actor: Actor | null, org: string, project: string, id: string): HistoryItem {
+  const p = projectAccess(deps, actor, org, project);
+  const job = getJob(deps, id);
+  const service = job && findServiceById(deps.db, job.serviceId);
+  if (!job || job.kind !== PIPELINE_JOB || !service || service.projectId !== p.project.id) throw new NotFound("Pipeline run");
+  return toHistoryItem(deps, job);
 }
 
 export const pipelineHistory = (deps: Deps, serviceId: string, limit: number): HistoryItem[] =>

@@ -1,0 +1,176 @@
+// `ancla deploy [path]`: tar the directory (honouring .dockerignore), upload it as the build
+// context of a pipeline run (build → release → deploy), show progress, print the app's URL.
+// Also the helpers the other pipeline commands share: service targets, following a pipeline run
+// or a deployment until it ends (progress on stderr, the result on stdout), the app's URL.
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { AppError } from "../../errors";
+import { flagString, noExtraArgs } from "../args";
+import { clientFor, errorFromResponse, NETWORK_EXIT, seg, type ApiClient } from "../client";
+import type { CommandContext, CommandTable } from "../context";
+import { writeContextFile } from "../context-tar";
+import { resolveSettings, resolveTarget } from "../settings";
+
+export type ServiceTarget = { org: string; project: string; env: string; service: string };
+export const SERVICE_LEVELS = ["org", "project", "env", "service"] as const;
+
+/** `[org/project/env/]service` from an argument (or --target), the rest from `ancla link`. */
+export function serviceTarget(ctx: CommandContext, arg?: string): ServiceTarget {
+  return resolveTarget(arg ?? flagString(ctx.flags, "target"), SERVICE_LEVELS, resolveSettings(ctx).link);
+}
+
+export const projectPath = (t: { org: string; project: string }) => `/api/v1/orgs/${seg(t.org)}/projects/${seg(t.project)}`;
+export const servicePath = (t: ServiceTarget) => `${projectPath(t)}/envs/${seg(t.env)}/services/${seg(t.service)}`;
+export const pipelineQuery = (t: ServiceTarget) => `service=${encodeURIComponent(t.service)}&env=${encodeURIComponent(t.env)}`;
+
+const POLL_MS = 500;
+const quiet = (ctx: CommandContext) => ctx.flags.quiet === true;
+const progress = (ctx: CommandContext, text: string) => {
+  if (!quiet(ctx)) ctx.io.err(text);
+};
+
+export type PipelineRun = {
+  id: string;
+  status: "queued" | "running" | "complete" | "error";
+  stage: "build" | "release" | "deploy" | null;
+  error_detail: string | null;
+  image: { id: string; version: number; status: string } | null;
+  release: { id: string; version: number } | null;
+  deployment: { id: string; version: number; status: string } | null;
+  duration_seconds: number | null;
+};
+
+type DeploymentLog = { status: string; log_text: string | null; error_detail: string | null; deploy_step: { name?: string } | null };
+
+/** Prints a deployment log's lines not printed yet (with --follow). */
+function deployLogPrinter(ctx: CommandContext, client: ApiClient) {
+  let printed = 0;
+  let step = "";
+  return async (deploymentId: string, stream: boolean): Promise<DeploymentLog> => {
+    const log = await client.get<DeploymentLog>(`/api/v1/deployments/${seg(deploymentId)}/log`);
+    const lines = (log.log_text ?? "").split("\n").filter(Boolean);
+    if (stream) for (const l of lines.slice(printed)) progress(ctx, `  ${l}`);
+    printed = Math.max(printed, lines.length);
+    const name = log.deploy_step?.name ?? "";
+    if (!stream && name && name !== step && log.status === "running") progress(ctx, `  deploy step: ${name}`);
+    step = name;
+    return log;
+  };
+}
+
+/** Follow a pipeline run to its end; returns the final run (the caller decides the exit code). */
+export async function followPipeline(ctx: CommandContext, client: ApiClient, t: ServiceTarget, runId: string): Promise<PipelineRun> {
+  const stream = ctx.flags.follow === true;
+  let buildAfter = 0;
+  let last = "";
+  const deployLog = deployLogPrinter(ctx, client);
+  for (;;) {
+    const run = await client.get<PipelineRun>(`${projectPath(t)}/pipeline/runs/${seg(runId)}`);
+    const where = run.status === "complete" || run.status === "error" ? run.status : `${run.stage ?? "queued"}`;
+    const label = `${where}:${run.image?.status}:${run.release?.version}:${run.deployment?.status}`;
+    if (label !== last) {
+      if (run.image && run.image.status !== "queued" && !last.includes(`:${run.image.status}:`)) progress(ctx, `Build v${run.image.version}: ${run.image.status}`);
+      if (run.release && !last.includes(`:${run.release.version}:`)) progress(ctx, `Release v${run.release.version} created`);
+      if (run.deployment && !last.endsWith(`:${run.deployment.status}`)) progress(ctx, `Deploy v${run.deployment.version}: ${run.deployment.status}`);
+      last = label;
+    }
+    if (stream && run.image) {
+      const log = await client.get<{ log_text: string | null; last_line_id: number }>(`/api/v1/images/${seg(run.image.id)}/log`, { after: buildAfter });
+      for (const l of (log.log_text ?? "").split("\n").filter(Boolean)) progress(ctx, `  ${l}`);
+      buildAfter = log.last_line_id;
+    }
+    if (run.deployment) await deployLog(run.deployment.id, stream);
+    if (run.status === "complete" || run.status === "error") return run;
+    await Bun.sleep(POLL_MS);
+  }
+}
+
+/** Follow one deployment (rollback, redeploy, scale, promotion) until it ends. */
+export async function followDeployment(ctx: CommandContext, client: ApiClient, deploymentId: string): Promise<DeploymentLog> {
+  const print = deployLogPrinter(ctx, client);
+  for (;;) {
+    const log = await print(deploymentId, ctx.flags.follow === true);
+    if (log.status === "complete" || log.status === "error") return log;
+    await Bun.sleep(POLL_MS);
+  }
+}
+
+/** `http://<svc>[.<env>].<project>.<org>.<domain>:<router port>` (the env part only outside the default environment). */
+export async function appUrl(client: ApiClient, t: ServiceTarget): Promise<string> {
+  const [info, env] = await Promise.all([
+    client.get<{ domain: string; router_port: number | null }>("/api/v1/dashboard/info"),
+    client.get<{ is_default: boolean }>(`${projectPath(t)}/envs/${seg(t.env)}`),
+  ]);
+  const host = [t.service, ...(env.is_default ? [] : [t.env]), t.project, t.org, info.domain].join(".");
+  const port = info.router_port && info.router_port !== 80 ? `:${info.router_port}` : "";
+  return `http://${host}${port}`;
+}
+
+/** POST a file as the request body (the JSON client does not stream files). */
+async function uploadFile(ctx: CommandContext, client: ApiClient, path: string, file: string, contentType: string): Promise<any> {
+  const { server, apiKey } = client.settings;
+  if (!apiKey) throw new AppError(401, "not logged in: run `ancla login`, pass --api-key or set ANCLA_API_KEY", "unauthorized", 3);
+  let res: Response;
+  try {
+    res = await fetch(server + path, {
+      method: "POST",
+      headers: { "x-api-key": apiKey, "content-type": contentType, accept: "application/json", "user-agent": "ancla-cli" },
+      body: Bun.file(file),
+      redirect: "manual",
+    });
+  } catch (e) {
+    throw new AppError(0, `cannot reach the Ancla server at ${server}: ${(e as Error).message}`, "network", NETWORK_EXIT);
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  if (!res.ok) throw errorFromResponse(res.status, body);
+  return body;
+}
+
+const kib = (n: number) => (n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`);
+
+/** Ends a followed pipeline run: the URL and data on success, a non-zero exit otherwise. */
+export async function finishRun(ctx: CommandContext, client: ApiClient, t: ServiceTarget, run: PipelineRun) {
+  if (run.status !== "complete") {
+    throw new AppError(1, `deploy failed${run.stage ? ` at the ${run.stage} stage` : ""}: ${run.error_detail ?? "unknown reason"}`, "deploy_failed", 1);
+  }
+  const url = await appUrl(client, t);
+  const data = { ok: true, url, pipeline_id: run.id, image_version: run.image?.version ?? null, release_version: run.release?.version ?? null, deployment_version: run.deployment?.version ?? null };
+  return { kind: "text" as const, text: `Deployed ${t.org}/${t.project}/${t.env}/${t.service} (release v${data.release_version}): ${url}`, data };
+}
+
+export const deployCommands: CommandTable = {
+  deploy: {
+    summary: "Upload a directory, build, release and deploy it; prints the app's URL",
+    usage: "deploy [path] [--target org/project/env/service] [--follow] [-q]",
+    run: async (ctx) => {
+      noExtraArgs(ctx.args, 1);
+      const dir = resolve(ctx.cwd, ctx.args[0] ?? ".");
+      let isDir = false;
+      try {
+        isDir = statSync(dir).isDirectory();
+      } catch {}
+      if (!isDir) throw new AppError(2, `${dir} is not a directory`, "usage", 2);
+      const t = serviceTarget(ctx);
+      const client = clientFor(ctx);
+      const tmp = mkdtempSync(join(tmpdir(), "ancla-deploy-"));
+      let started: { image_id: string; image_version: number; pipeline_id: string };
+      try {
+        const file = join(tmp, "context.tar.gz");
+        const size = await writeContextFile(dir, file);
+        progress(ctx, `Uploading ${dir} (${kib(size)}) to ${t.org}/${t.project}/${t.env}/${t.service}`);
+        started = await uploadFile(ctx, client, `${projectPath(t)}/pipeline/deploy?${pipelineQuery(t)}`, file, "application/gzip");
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+      progress(ctx, `Pipeline ${started.pipeline_id} queued (image v${started.image_version})`);
+      return finishRun(ctx, client, t, await followPipeline(ctx, client, t, started.pipeline_id));
+    },
+  },
+};

@@ -1,0 +1,46 @@
+// `ancla logs [org/project/env/service] [--tail N] [--follow]`: the service's container output,
+// each line prefixed with process.replica; --follow keeps streaming until interrupted.
+import { AppError } from "../../errors";
+import { flagString, noExtraArgs } from "../args";
+import { clientFor, errorFromResponse, NETWORK_EXIT } from "../client";
+import type { CommandTable } from "../context";
+import { servicePath, serviceTarget } from "./deploy";
+
+export const logCommands: CommandTable = {
+  logs: {
+    summary: "Show a service's container output (--follow to stream)",
+    usage: "logs [org/project/env/service] [--tail N] [--follow]",
+    run: async (ctx) => {
+      noExtraArgs(ctx.args, 1);
+      const t = serviceTarget(ctx, ctx.args[0]);
+      const tail = flagString(ctx.flags, "tail") ?? "100";
+      if (!/^\d{1,5}$/.test(tail)) throw new AppError(2, "--tail must be a whole number", "usage", 2);
+      const { settings } = clientFor(ctx);
+      if (!settings.apiKey) throw new AppError(401, "not logged in: run `ancla login`, pass --api-key or set ANCLA_API_KEY", "unauthorized", 3);
+      const url = `${settings.server}${servicePath(t)}/logs?tail=${tail}${ctx.flags.follow === true ? "&follow=true" : ""}`;
+      let res: Response;
+      try {
+        res = await fetch(url, { headers: { "x-api-key": settings.apiKey, "user-agent": "ancla-cli" } });
+      } catch (e) {
+        throw new AppError(0, `cannot reach the Ancla server at ${settings.server}: ${(e as Error).message}`, "network", NETWORK_EXIT);
+      }
+      if (!res.ok) {
+        const text = await res.text();
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {}
+        throw errorFromResponse(res.status, body);
+      }
+      const decoder = new TextDecoder();
+      let partial = "";
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        const parts = (partial + decoder.decode(chunk, { stream: true })).split("\n");
+        partial = parts.pop() ?? "";
+        for (const line of parts) ctx.io.out(line);
+      }
+      if (partial) ctx.io.out(partial);
+      return { kind: "none" };
+    },
+  },
+};

@@ -1,0 +1,169 @@
+// `ancla status`, `rollback [--to N]`, `down [--yes]`, `apps deploy|scale|status` and
+// `services scale`: the pipeline and replica commands of a linked (or named) service.
+import { AppError } from "../../errors";
+import { flagString, noExtraArgs, requireArg } from "../args";
+import { clientFor, seg, type ApiClient } from "../client";
+import type { CommandContext, CommandTable } from "../context";
+import { resolveSettings, resolveTarget } from "../settings";
+import type { ServiceView } from "./services";
+import { appUrl, finishRun, followDeployment, followPipeline, pipelineQuery, projectPath, servicePath, serviceTarget, type ServiceTarget } from "./deploy";
+
+type Stage = { status: string; version: number | null; error_detail: string | null; step?: { name?: string } | null } | null;
+type Status = { build: Stage; release: Stage; deploy: Stage };
+type Deployment = { id: string; kind: string; status: string; error_detail: string | null; release?: { version?: number } };
+
+const stageText = (s: Stage) => (s ? `${s.status}${s.version ? ` (v${s.version})` : ""}${s.error_detail ? `: ${s.error_detail}` : ""}` : null);
+
+/** Reference-family app target `[org/project/]app`, the link giving the leading parts. */
+function appTarget(ctx: CommandContext, arg?: string) {
+  const link = resolveSettings(ctx).link;
+  return resolveTarget(arg, ["org", "project", "app"] as const, { org: link.org, project: link.project, app: link.service });
+}
+const appPath = (t: { org: string; project: string; app: string }) => `/api/v1/applications/${seg(t.org)}/${seg(t.project)}/${seg(t.app)}`;
+
+/** `web=2 worker=0` → process counts (a usage error for anything else). */
+export function parseCounts(args: string[]): Record<string, number> {
+  if (!args.length) throw new AppError(2, "missing process counts, e.g. web=2 worker=0", "usage", 2);
+  const counts: Record<string, number> = {};
+  for (const a of args) {
+    const m = /^([a-z][a-z0-9_-]{0,62})=(\d{1,3})$/.exec(a);
+    if (!m) throw new AppError(2, `"${a}" is not a process count; expected <process>=<replicas>, e.g. web=2`, "usage", 2);
+    counts[m[1]!] = Number(m[2]);
+  }
+  return counts;
+}
+
+/** Yes from --yes or an interactive confirmation; never without a terminal. */
+export function confirm(ctx: CommandContext, question: string): void {
+  if (ctx.flags.yes === true) return;
+  if (!ctx.io.stdinIsTty) throw new AppError(2, `${question} Refusing without --yes (no terminal to confirm on).`, "usage", 2);
+  const answer = prompt(`${question} Type "yes" to continue:`);
+  if (answer?.trim().toLowerCase() !== "yes") throw new AppError(1, "aborted", "aborted", 1);
+}
+
+const latestDeployment = async (client: ApiClient, serviceId: string) =>
+  (await client.get<{ items: Deployment[] }>(`/api/v1/applications/${seg(serviceId)}/deployments`, { per_page: 1 })).items[0] ?? null;
+
+/** Scale a service by id and follow the in-place scale deployment it started, if any. */
+async function scaleAndFollow(ctx: CommandContext, client: ApiClient, serviceId: string, counts: Record<string, number>) {
+  const before = await latestDeployment(client, serviceId);
+  const svc = await client.post<ServiceView>(`/api/v1/applications/${seg(serviceId)}/scale`, { process_counts: counts });
+  const after = await latestDeployment(client, serviceId);
+  const desc = Object.entries(svc.process_counts ?? {}).map(([p, n]) => `${p}=${n}`).join(" ");
+  if (!after || after.id === before?.id) return { kind: "text" as const, text: `Scale stored (${desc}); it applies at the next deploy`, data: svc };
+  if (ctx.flags.quiet !== true) ctx.io.err(`Scaling (${desc})…`);
+  const log = await followDeployment(ctx, client, after.id);
+  if (log.status !== "complete") throw new AppError(1, `scale failed: ${log.error_detail ?? "unknown reason"}`, "scale_failed", 1);
+  return { kind: "text" as const, text: `Scaled: ${desc}`, data: svc };
+}
+
+async function statusOf(ctx: CommandContext, t: ServiceTarget) {
+  const client = clientFor(ctx);
+  const [svc, status] = await Promise.all([
+    client.get<ServiceView>(servicePath(t)),
+    client.get<Status>(`${projectPath(t)}/pipeline/status?${pipelineQuery(t)}`),
+  ]);
+  const url = status.deploy?.status === "complete" || svc.latest_deployment_complete ? await appUrl(client, t) : null;
+  return {
+    kind: "object" as const,
+    value: {
+      service: `${t.org}/${t.project}/${t.env}/${t.service}`,
+      url,
+      processes: Object.entries(svc.process_counts ?? {}).map(([p, n]) => `${p}=${n}`).join(", "),
+      build: stageText(status.build),
+      release: stageText(status.release),
+      deploy: stageText(status.deploy),
+    },
+    data: { service: svc, status, url },
+  };
+}
+
+export const pipelineCommands: CommandTable = {
+  status: {
+    summary: "Show a service's pipeline stages, processes and URL",
+    usage: "status [org/project/env/service]",
+    run: async (ctx) => {
+      noExtraArgs(ctx.args, 1);
+      return statusOf(ctx, serviceTarget(ctx, ctx.args[0]));
+    },
+  },
+  rollback: {
+    summary: "Redeploy the previous successful release (or release N with --to N)",
+    usage: "rollback [org/project/env/service] [--to VERSION] [--follow]",
+    run: async (ctx) => {
+      noExtraArgs(ctx.args, 1);
+      const t = serviceTarget(ctx, ctx.args[0]);
+      const client = clientFor(ctx);
+      const to = flagString(ctx.flags, "to");
+      if (ctx.flags.to !== undefined && !/^[1-9]\d{0,9}$/.test(to ?? "")) throw new AppError(2, "--to must be a release version (a positive whole number)", "usage", 2);
+      const started = to
+        ? await client.post<{ deployment_id: string; release_version?: number }>(`${servicePath(t)}/deploy`, { version: Number(to) })
+        : await client.post<{ deployment_id: string; release_version?: number }>(`${projectPath(t)}/pipeline/rollback?${pipelineQuery(t)}`);
+      const version = to ? Number(to) : started.release_version;
+      if (ctx.flags.quiet !== true) ctx.io.err(`Rolling back ${t.service} to release v${version}…`);
+      const log = await followDeployment(ctx, client, started.deployment_id);
+      if (log.status !== "complete") throw new AppError(1, `rollback failed: ${log.error_detail ?? "unknown reason"}`, "deploy_failed", 1);
+      return { kind: "text", text: `Rolled back ${t.org}/${t.project}/${t.env}/${t.service} to release v${version}`, data: { ok: true, release_version: version, deployment_id: started.deployment_id } };
+    },
+  },
+  down: {
+    summary: "Scale every process of a service to 0 (asks first; --yes to skip)",
+    usage: "down [org/project/env/service] [--yes]",
+    run: async (ctx) => {
+      noExtraArgs(ctx.args, 1);
+      const t = serviceTarget(ctx, ctx.args[0]);
+      const client = clientFor(ctx);
+      const svc = await client.get<ServiceView>(servicePath(t));
+      const counts = Object.fromEntries(Object.keys({ web: 0, ...(svc.process_counts ?? {}) }).map((p) => [p, 0]));
+      confirm(ctx, `Stop every replica of ${t.org}/${t.project}/${t.env}/${t.service}?`);
+      return scaleAndFollow(ctx, client, svc.id, counts);
+    },
+  },
+  "services scale": {
+    summary: "Set replica counts of a service's processes (in place, no new release)",
+    usage: "services scale [org/project/env/]<service> <process>=<n>…",
+    run: async (ctx) => {
+      const t = serviceTarget(ctx, requireArg(ctx.args, 0, "<service>"));
+      const counts = parseCounts(ctx.args.slice(1));
+      const client = clientFor(ctx);
+      const svc = await client.get<ServiceView>(servicePath(t));
+      return scaleAndFollow(ctx, client, svc.id, counts);
+    },
+  },
+  "apps scale": {
+    summary: "Set replica counts of an application's processes",
+    usage: "apps scale [org/project/]<app> <process>=<n>…",
+    run: async (ctx) => {
+      const t = appTarget(ctx, requireArg(ctx.args, 0, "<app>"));
+      const counts = parseCounts(ctx.args.slice(1));
+      const client = clientFor(ctx);
+      const svc = await client.get<ServiceView>(appPath(t));
+      return scaleAndFollow(ctx, client, svc.id, counts);
+    },
+  },
+  "apps status": {
+    summary: "Show an application's pipeline stages",
+    usage: "apps status [org/project/]<app>",
+    run: async (ctx) => {
+      noExtraArgs(ctx.args, 1);
+      const t = appTarget(ctx, ctx.args[0]);
+      const client = clientFor(ctx);
+      const svc = await client.get<ServiceView>(appPath(t));
+      return statusOf(ctx, { org: t.org, project: t.project, env: svc.environment_slug ?? "production", service: t.app });
+    },
+  },
+  "apps deploy": {
+    summary: "Build (git/image source or the last upload), release and deploy an application",
+    usage: "apps deploy [org/project/]<app> [--follow]",
+    run: async (ctx) => {
+      noExtraArgs(ctx.args, 1);
+      const a = appTarget(ctx, ctx.args[0]);
+      const client = clientFor(ctx);
+      const svc = await client.get<ServiceView>(appPath(a));
+      const started = await client.post<{ pipeline_id: string; image_version: number }>(`${appPath(a)}/deploy`);
+      if (ctx.flags.quiet !== true) ctx.io.err(`Pipeline ${started.pipeline_id} queued (image v${started.image_version})`);
+      const t = { org: a.org, project: a.project, env: svc.environment_slug ?? "production", service: a.app };
+      return finishRun(ctx, client, t, await followPipeline(ctx, client, t, started.pipeline_id));
+    },
+  },
+};
