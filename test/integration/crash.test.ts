@@ -137,3 +137,31 @@ test("kill -9 mid-deploy → restart: interrupted deployment is error, its repli
   ({ s, api, routerUrl } = await boot());
   expect(await greeting(routerUrl)).toEqual({ status: 200, greeting: "after-crash" });
 });
+
+test("kill -9 after the switch, while old replicas are being removed → restart: the new release serves, the old replicas are gone", async () => {
+  await server?.stop({ keep: true });
+  const { api, routerUrl: _ } = await boot();
+  const app = await api("GET", `/api/v1/applications/${ORG}/web/app`);
+  expect(app.status).toBe(200);
+  const appId = app.body.id;
+  expect((await api("POST", `${SVC}/app/config`, { name: "GREETING", value: "during-cleanup" })).status).toBe(201);
+  const rel = await api("POST", `/api/v1/releases/${appId}/create`);
+  const dep = await api("POST", `/api/v1/releases/${rel.body.release_id}/deploy`);
+  const id = dep.body.deployment_id;
+  // old replicas get SIGTERM and up to 3 s before SIGKILL (busybox httpd as PID 1 ignores SIGTERM)
+  await until("the cleanup step", async () => {
+    const d = await api("GET", `/api/v1/deployments/${id}/detail`);
+    return d.body.deploy_step?.name === "cleanup" ? true : undefined;
+  });
+  await server!.stop({ signal: "SIGKILL", keep: true });
+  // the old replicas were still there when the server died: the restart has to remove them
+  expect((await testDocker().listContainers({ all: true, filters: { label: [`dev.ancla.service-id=${appId}`] } })).length).toBeGreaterThan(3);
+
+  const again = await boot();
+  const d = await again.api("GET", `/api/v1/deployments/${id}/detail`);
+  expect(d.body.status).toBe("complete");
+  const left = await testDocker().listContainers({ all: true, filters: { label: [`dev.ancla.service-id=${appId}`] } });
+  expect(left.length).toBe(3);
+  expect(left.every((c) => c.Labels["dev.ancla.deployment"] === id)).toBe(true);
+  expect(await greeting(again.routerUrl)).toEqual({ status: 200, greeting: "during-cleanup" });
+});
