@@ -9,6 +9,8 @@ const GIT_ENV = {
   GIT_TERMINAL_PROMPT: "0", // never wait for a password on the server's terminal
   GIT_ASKPASS: "/bin/false",
   GIT_CONFIG_NOSYSTEM: "1",
+  // ssh remotes: fail instead of prompting for a password or an unknown host key
+  GIT_SSH_COMMAND: "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
   LC_ALL: "C",
 };
 

@@ -24,6 +24,8 @@ import { BUILD_JOB, tidyContexts, type BuildPayload } from "./service";
 
 class BuildError extends Error {}
 
+const MAX_LINE = 16 * 1024;
+
 const workDirOf = (deps: Deps, imageId: string) => join(deps.config.dataDir, "builds", imageId);
 
 function serviceChain(deps: Deps, serviceId: string) {
@@ -64,7 +66,9 @@ async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
     if (!signal.aborted) repo.updateImage(deps.db, image.id, { ...patch, updatedAt: isoNow(deps) });
   };
   const log = (line: string) => {
-    if (!signal.aborted) repo.appendLog(deps.db, image.id, redact(line), isoNow(deps));
+    // redact first, then cap: a cut must never split a secret into an unredacted prefix
+    const safe = redact(line);
+    if (!signal.aborted) repo.appendLog(deps.db, image.id, safe.length > MAX_LINE ? safe.slice(0, MAX_LINE) + " …[line truncated]" : safe, isoNow(deps));
   };
   const step = (name: string, extra: Record<string, unknown> = {}) => update({ buildStep: { name, ...extra } });
   const containers: string[] = [];
