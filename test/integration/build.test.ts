@@ -56,6 +56,8 @@ afterAll(async () => {
   await removeLabelled(`dev.ancla.org=${ORG}`);
   for (const i of await testDocker().listImages({ filters: { reference: [`ancla/${ORG}-*`] } })) await testDocker().getImage(i.Id).remove({ force: true }).catch(() => {});
   await removeLabelled(`${TEST_RUN_LABEL}=${RUN_ID}`);
+  // extra tags of the base image this run made (untag only: the base image stays)
+  for (const ref of [`ancla-test/foreign-${RUN_ID}:keep`, `ancla-test/prebuilt-${RUN_ID}:1`]) await testDocker().getImage(ref).remove({ noprune: true }).catch(() => {});
   t?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
