@@ -1,7 +1,7 @@
 // Builds against the real Docker engine: upload, git (branch and commit), pre-built image,
 // failures, Procfile, queue order, context safety, secrets and retention.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -10,6 +10,9 @@ import { snapshotDb, testApp, type TestApp } from "../support/app";
 import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker } from "../support/docker";
 import { startWorker, type Worker } from "../../src/pipeline/worker";
 import { getJob, waitForJob } from "../../src/pipeline/queue";
+import { enqueueBuild } from "../../src/modules/images";
+import { serviceAccessById } from "../../src/modules/projects/access";
+import { findUserByLogin } from "../../src/modules/auth/repo";
 
 let t: TestApp;
 let worker: Worker;
@@ -337,6 +340,17 @@ describe("queue, secrets and retention", () => {
     const first = getJob(t.deps, a.body.job_id)!;
     expect([first.status, second.status]).toEqual(["complete", "complete"]);
     expect(second.startedAt! >= first.finishedAt!).toBe(true);
+
+    // only the newest uploaded context stays on disk, and a pipeline deploy can rebuild from it
+    expect(readdirSync(join(t.dataDir, "contexts", ids.twice!))).toEqual([`${b.body.image_id}.tar`]);
+    const user = findUserByLogin(t.deps.db, "builder")!;
+    const access = serviceAccessById(t.deps, { user, via: "key" } as never, ids.twice!);
+    expect(() => enqueueBuild(t.deps, access, { kind: "auto" })).toThrow(/Nothing to build/);
+    const again = enqueueBuild(t.deps, access, { kind: "auto", reuseLastUpload: true });
+    expect(again.image.version).toBe(3);
+    expect((await waitForJob(t.deps, again.job.id)).status).toBe("complete");
+    const d = (await t.req("GET", `/api/v1/images/${again.image.id}/detail`, undefined, { key })).body;
+    expect(d).toMatchObject({ built: true, source: "upload", dockerfile: files.Dockerfile });
   });
 
   test("secret build-time values never reach the build log or the image history; non-secret ones are build args", async () => {

@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import { isoNow, type Deps } from "../../deps";
 import { contextStream } from "../../cli/context-tar";
 import { parseProcfile, ProcfileError } from "../../lib/procfile";
-import { contextPath } from "../../lib/tar-safety";
+import { contextPath, inspectContext } from "../../lib/tar-safety";
 import { buildArgs, imageLabels, INJECTED_DOCKERFILE, labelledDockerfile } from "../../pipeline/build-spec";
 import { withInjectedDockerfile } from "../../pipeline/context-rewrite";
 import { withBuildSlot } from "../../pipeline/build-slots";
@@ -113,9 +113,11 @@ async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
           procfile = readInside(root, "Procfile", "Procfile");
           context = contextStream(root, { dockerfile: dockerfilePath }) as unknown as NodeJS.ReadableStream;
         } else {
-          dockerfile = p.files?.[contextPath(dockerfilePath)] ?? null;
-          procfile = p.files?.Procfile ?? null;
           if (!p.contextPath || !existsSync(p.contextPath)) throw new BuildError("The uploaded build context is no longer on disk.");
+          // read Dockerfile and Procfile from the stored context itself (dockerfile_path may have changed since upload)
+          const { files } = await inspectContext(createReadStream(p.contextPath), { limit: deps.config.maxContextSize, capture: [dockerfilePath, "Procfile"] });
+          dockerfile = files[contextPath(dockerfilePath)] ?? null;
+          procfile = files.Procfile ?? null;
           context = createReadStream(p.contextPath);
         }
         if (dockerfile === null) throw new BuildError(`No Dockerfile at '${dockerfilePath}' in the build context (set dockerfile_path if it lives elsewhere).`);
