@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { deployHarness, type DeployHarness } from "../fixtures/webapp/support";
 import { snapshotDb } from "../support/app";
 import { testDocker } from "../support/docker";
+import { referenceProblems } from "../support/reference-schema";
 
 let h: DeployHarness;
 let apiId: string;
@@ -237,6 +238,25 @@ describe("release and deploy", () => {
     expect(log.body.error_detail).not.toContain(SECRET);
     // still serving the previous release
     expect(envOf((await h.get(h.host("app"), "/cgi-bin/env")).text, "GREETING")).toBe("hello-two");
+  });
+
+  test("responses match the reference contract shapes", async () => {
+    const get = async (path: string) => (await h.t.req("GET", path, undefined, { key: h.key })).body;
+    const releases = await get(`/api/v1/releases/${apiId}`);
+    expect(referenceProblems("ReleaseListResponse", releases)).toEqual([]);
+    for (const r of releases.items) expect(referenceProblems("ReleaseSummary", r)).toEqual([]);
+    expect(referenceProblems("ReleaseDetail", await get(`/api/v1/releases/${r1.release_id}/detail`))).toEqual([]);
+    expect(referenceProblems("ReleaseLogResponse", await get(`/api/v1/releases/${r1.release_id}/log`))).toEqual([]);
+    const deployments = await get(`/api/v1/applications/${apiId}/deployments`);
+    expect(referenceProblems("DeploymentListResponse", deployments)).toEqual([]);
+    const id = deployments.items[0].id;
+    expect(referenceProblems("DeploymentDetail", await get(`/api/v1/deployments/${id}/detail`))).toEqual([]);
+    expect(referenceProblems("DeploymentLogResponse", await get(`/api/v1/deployments/${id}/log`))).toEqual([]);
+    const created = await h.t.req("POST", `/api/v1/releases/${apiId}/create`, undefined, { key: h.key });
+    expect(referenceProblems("ReleaseCreateResponse", created.body)).toEqual([]);
+    const dep = await h.t.req("POST", `/api/v1/releases/${r2.release_id}/deploy`, undefined, { key: h.key });
+    expect(referenceProblems("ReleaseDeployResponse", dep.body)).toEqual([]);
+    expect((await h.waitDeployment(dep.body.deployment_id)).status).toBe("complete");
   });
 
   test("no secret value in any response", () => {
