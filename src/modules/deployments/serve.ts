@@ -6,14 +6,31 @@ import { startRouter, type RunningRouter } from "../../router/proxy";
 import { routeTableOf } from "../../router/table";
 import { adoptRunningApps, refreshHosts } from "./routing";
 
+// renamed or removed hostnames (domains, slugs) stop routing within this long
+const HOST_REFRESH_MS = 5000;
+
 export async function startAppRouter(deps: Deps): Promise<RunningRouter> {
   await adoptRunningApps(deps);
   const { hostname, port } = splitHostPort(deps.config.router);
-  return startRouter({
+  const router = startRouter({
     hostname,
     port,
     table: routeTableOf(deps),
     refreshHosts: () => refreshHosts(deps),
     onError: (message, fields) => deps.logger.warn(message, fields),
   });
+  const timer = setInterval(() => {
+    try {
+      refreshHosts(deps);
+    } catch (e) {
+      deps.logger.warn("router host refresh failed", { error: (e as Error).message });
+    }
+  }, HOST_REFRESH_MS);
+  return {
+    ...router,
+    async stop() {
+      clearInterval(timer);
+      await router.stop();
+    },
+  };
 }
