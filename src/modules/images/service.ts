@@ -19,7 +19,6 @@ export type BuildPayload = {
   imageId: string;
   source: "upload" | "git" | "image";
   contextPath?: string;
-  files?: Record<string, string>;
   gitUrl?: string;
   ref?: string | null;
   sourceImage?: string;
@@ -46,7 +45,7 @@ export function enqueueBuild(deps: Deps, access: ServiceAccess, source: BuildSou
   let buildRef: string | null = null;
   const lastUpload = () => deps.db.select().from(images).where(and(eq(images.serviceId, svc.id), eq(images.source, "upload"))).orderBy(desc(images.version)).limit(1).get();
   if (source.kind === "upload") {
-    payload = { imageId, source: "upload", contextPath: adoptContext(deps, svc.id, source.context.path, imageId), files: source.context.files };
+    payload = { imageId, source: "upload", contextPath: adoptContext(deps, svc.id, source.context.path, imageId) };
   } else if (svc.image) {
     payload = { imageId, source: "image", sourceImage: svc.image };
     buildRef = svc.image;
@@ -57,7 +56,7 @@ export function enqueueBuild(deps: Deps, access: ServiceAccess, source: BuildSou
     const last = source.reuseLastUpload ? lastUpload() : undefined;
     const path = last && reuseContext(deps, svc.id, last.id, imageId);
     if (!last || !path) throw new Unprocessable(NOTHING_TO_BUILD);
-    payload = { imageId, source: "upload", contextPath: path, files: { Dockerfile: last.dockerfile ?? "", ...(last.procfile !== null ? { Procfile: last.procfile } : {}) } };
+    payload = { imageId, source: "upload", contextPath: path };
   }
   const now = isoNow(deps);
   return deps.db.transaction((tx) => {
