@@ -17,6 +17,8 @@ import { buildFromRequest } from "./upload";
 const keepStream = () => "stream";
 
 const seg = z.string().min(1).max(255);
+// One param name per position: Elysia's router rejects `/:application_id` next to `/:image_id/…`,
+// so `{application_id}` and `{image_id}` of the reference contract are both `:id` here.
 const idParams = z.object({ id: seg });
 const pathFormParams = z.object({ id: seg, project: seg, app: seg });
 const serviceParams = z.object({ org: seg, project: seg, env: seg, svc: seg });
