@@ -244,6 +244,20 @@ describe("bad build requests change nothing", () => {
     expect((await t.req("GET", `/api/v1/images/not-a-uuid/log`, undefined, { key })).status).toBe(404);
     expect((await t.req("GET", `${P}/front/images/999`, undefined, { key })).status).toBe(404);
     expect((await t.req("GET", `${P}/front/images/abc`, undefined, { key })).status).toBe(422);
+    // someone outside the organization sees nothing and can build nothing (404, existence not leaked)
+    const outsider = (await t.user("outsider")).key;
+    const image = (await t.req("GET", `${P}/front/images`, undefined, { key })).body.items[0].id;
+    for (const path of [`/api/v1/images/${image}/detail`, `/api/v1/images/${image}/log`, `/api/v1/images/${ids.front}`, `/api/v1/images/${ORG}/web/front`, `${P}/front/images`]) {
+      const r = await t.req("GET", path, undefined, { key: outsider });
+      expect([path, r.status]).toEqual([path, 404]);
+    }
+    const before = snapshotDb(t.deps);
+    const tarBody = (await contextTar({ Dockerfile: "FROM ancla-test/busybox\n" })) as unknown as BodyInit;
+    for (const path of [`/api/v1/images/${ids.front}/build`, `${P}/front/images/build`]) {
+      const r = await t.req("POST", path, undefined, { key: outsider, raw: tarBody, headers: { "content-type": "application/x-tar" } });
+      expect([path, r.status]).toEqual([path, 404]);
+    }
+    expect(snapshotDb(t.deps)).toBe(before);
   });
 });
 
