@@ -85,7 +85,8 @@ export function deploymentAccess(deps: Deps, actor: Actor | null, id: string): {
   }
 }
 
-export function toDeploymentDetail(deps: Deps, d: DeploymentRow, platform: string) {
+/** DeploymentDetail; lists leave the log out (`withLog: false`): it is one request away. */
+export function toDeploymentDetail(deps: Deps, d: DeploymentRow, platform: string, withLog = true) {
   const release = findRelease(deps.db, d.releaseId);
   const { started: _started, ...meta } = d.metadata;
   return {
@@ -100,7 +101,7 @@ export function toDeploymentDetail(deps: Deps, d: DeploymentRow, platform: strin
     error_detail: d.errorDetail,
     deploy_step: d.deployStep ?? null,
     deploy_metadata: meta,
-    deploy_log: repo.logLines(deps.db, d.id).join("\n"),
+    deploy_log: withLog ? repo.logLines(deps.db, d.id).join("\n") : null,
     job_id: d.jobId,
     created: d.createdAt,
     updated: d.updatedAt,
@@ -113,11 +114,11 @@ export function toDeploymentLog(deps: Deps, d: DeploymentRow) {
 
 export function listDeploymentPage(deps: Deps, access: ServiceAccess, q: PageQuery) {
   const rows = repo.listForService(deps.db, access.service.id, q.per_page, offsetOf(q));
-  return pageOf(rows.map((d) => toDeploymentDetail(deps, d, access.service.platform)), repo.countForService(deps.db, access.service.id), q);
+  return pageOf(rows.map((d) => toDeploymentDetail(deps, d, access.service.platform, false)), repo.countForService(deps.db, access.service.id), q);
 }
 
 export function listEnvDeployments(deps: Deps, access: EnvAccess) {
-  return repo.listForEnv(deps.db, access.env.id, 50).map((d) => toDeploymentDetail(deps, d, findServiceById(deps.db, d.serviceId)?.platform ?? "wind"));
+  return repo.listForEnv(deps.db, access.env.id, 50).map((d) => toDeploymentDetail(deps, d, findServiceById(deps.db, d.serviceId)?.platform ?? "wind", false));
 }
 
 export function envDeployment(deps: Deps, access: EnvAccess, id: string): DeploymentRow {
