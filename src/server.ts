@@ -31,6 +31,8 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
   const worker = await startWorker(deps); // first finishes jobs a previous run left `running`
   const router = await startAppRouter(deps); // re-adopts running apps, then serves them on --router
   out(`ancla router listening on ${router.url}`);
+  // --router 127.0.0.1:0 binds any free port: app URLs (dashboard info, `ancla deploy`) need the real one
+  if (splitHostPort(config.router).port === 0) config.router = new URL(router.url).host;
   if (admin) {
     out(`created server admin 'admin' (${config.adminEmail}) with password: ${admin.password}`);
     out(`the credentials are saved in ${admin.file}`);

@@ -1,0 +1,190 @@
+// `ancla deploy` end to end against a live `ancla serve` and the real Docker engine: a fixture
+// directory (with a .dockerignore) is uploaded, built, released and deployed, and the printed URL
+// answers through the router on 127.0.0.1 by Host header. Then status, logs, redeploy, rollback,
+// promote (preview, refusal without --yes), failure exit codes and `down`.
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { ancla, startLiveServer, type LiveServer } from "../support/server";
+import { ensureBaseImage, removeLabelled, RUN_ID, testDocker } from "../support/docker";
+
+setDefaultTimeout(240_000);
+
+let s: LiveServer;
+let dir: string;
+const ORG = `cli${RUN_ID}`.toLowerCase();
+const SECRET = "cli-deploy-secret-" + crypto.randomUUID();
+const FIXTURE = resolve(import.meta.dir, "../fixtures/webapp");
+
+const cli = (args: string[], cwd = dir) => ancla(args, { home: s.home, cwd, env: { ANCLA_SERVER: s.url, ANCLA_API_KEY: s.adminKey } });
+const api = async (method: string, path: string, body?: unknown) => {
+  const r = await fetch(s.url + path, { method, headers: { "x-api-key": s.adminKey, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  expect(r.status).toBeLessThan(300);
+  return r.json() as Promise<any>;
+};
+const svcPath = (env = "production", svc = "app") => `/api/v1/orgs/${ORG}/projects/web/envs/${env}/services/${svc}`;
+/** GET through the router: the URL's host goes in the Host header, the request to 127.0.0.1. */
+async function viaRouter(url: string, path = "/") {
+  const u = new URL(url);
+  const res = await fetch(`http://127.0.0.1:${u.port}${path}`, { headers: { host: u.host } });
+  return { status: res.status, text: await res.text() };
+}
+const envOf = (text: string, name: string) => new RegExp(`^${name}=(.*)$`, "m").exec(text)?.[1];
+const urlIn = (stdout: string) => /http:\/\/\S+/.exec(stdout)?.[0] ?? "";
+
+function fixtureDir(extra: Record<string, string> = {}): string {
+  const d = mkdtempSync(join(tmpdir(), "ancla-deploy-fixture-"));
+  cpSync(FIXTURE, d, { recursive: true, filter: (src) => !src.endsWith("support.ts") });
+  writeFileSync(join(d, "www", "ignored.html"), "must not be deployed\n");
+  mkdirSync(join(d, "node_modules"), { recursive: true });
+  writeFileSync(join(d, "node_modules", "big.bin"), "x".repeat(4096));
+  writeFileSync(join(d, ".dockerignore"), "www/ignored.html\nnode_modules\n");
+  for (const [k, v] of Object.entries(extra)) writeFileSync(join(d, k), v);
+  return d;
+}
+
+beforeAll(async () => {
+  await ensureBaseImage();
+  s = await startLiveServer({ env: { ANCLA_TEST_RUN_ID: RUN_ID } });
+  await api("POST", "/api/v1/organizations", { name: ORG, slug: ORG });
+  await api("POST", `/api/v1/orgs/${ORG}/projects`, { name: "Web", slug: "web" });
+  await api("POST", `/api/v1/orgs/${ORG}/projects/web/envs/production/services`, { name: "app", process_counts: { web: 1, worker: 1 }, deployment_timeout: 40 });
+  await api("POST", `${svcPath()}/config`, { name: "GREETING", value: "hello-cli" });
+  await api("POST", `${svcPath()}/config`, { name: "API_TOKEN", value: SECRET, secret: true });
+  // a worker that says something, so `ancla logs` has output from both processes
+  dir = fixtureDir({ Procfile: `web: exec httpd -f -p "$PORT" -h /www\nworker: exec sh -c 'echo "worker started"; while true; do sleep 1; done'\n` });
+});
+afterAll(async () => {
+  await s?.stop();
+  await removeLabelled(`dev.ancla.org=${ORG}`);
+  const docker = testDocker();
+  for (const i of await docker.listImages({ filters: { reference: [`ancla/${ORG}-*`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+  for (const n of await docker.listNetworks({ filters: { label: [`dev.ancla.org=${ORG}`] } })) await docker.getNetwork(n.Id).remove().catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let url = "";
+
+describe("ancla deploy", () => {
+  test("without a link or target: usage error (exit 2), nothing uploaded", async () => {
+    const r = await cli(["deploy"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("missing org");
+    expect((await cli(["deploy", join(dir, "nope")])).code).toBe(2);
+  });
+
+  test("link + deploy: progress on stderr, the URL on stdout; the app answers through the router by Host header", async () => {
+    expect((await cli(["link", `${ORG}/web/production/app`])).code).toBe(0);
+    const r = await cli(["deploy"]);
+    if (r.code !== 0) throw new Error(`deploy failed: ${r.stderr}`);
+    expect(r.stderr).toContain("Uploading");
+    expect(r.stderr).toMatch(/Build v1: (running|complete)/);
+    expect(r.stderr).toContain("Deploy v1: complete");
+    url = urlIn(r.stdout);
+    expect(url).toMatch(new RegExp(`^http://app\\.web\\.${ORG}\\.localhost:\\d+$`));
+    const page = await viaRouter(url);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("hello from the webapp");
+    const env = await viaRouter(url, "/cgi-bin/env");
+    expect(envOf(env.text, "GREETING")).toBe("hello-cli");
+    expect(envOf(env.text, "API_TOKEN")).toBe(SECRET);
+    // .dockerignore was honoured: the ignored page is not in the image
+    expect((await viaRouter(url, "/ignored.html")).status).toBe(404);
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+  });
+
+  test("status and logs of the linked service", async () => {
+    const st = await cli(["status"]);
+    expect(st.code).toBe(0);
+    expect(st.stdout).toMatch(/^deploy:\s+complete \(v1\)$/m);
+    expect(st.stdout).toContain(url);
+    const logs = await cli(["logs", "--tail", "20"]);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/^worker\.1 \| worker started$/m);
+  });
+
+  test("--follow streams the build and deploy logs; a config change is served after redeploy; rollback serves the old value", async () => {
+    await api("POST", `${svcPath()}/config`, { name: "GREETING", value: "hello-again" });
+    const r = await cli(["deploy", ".", "--follow"]);
+    if (r.code !== 0) throw new Error(`deploy failed: ${r.stderr}`);
+    expect(r.stderr).toContain("Step 1/"); // docker build output
+    expect(r.stderr).toContain("==> health"); // deploy log
+    expect(r.stderr).not.toContain(SECRET);
+    expect(envOf((await viaRouter(url, "/cgi-bin/env")).text, "GREETING")).toBe("hello-again");
+
+    const rb = await cli(["rollback"]);
+    expect(rb.code).toBe(0);
+    expect(rb.stdout).toContain("release v1");
+    expect(envOf((await viaRouter(url, "/cgi-bin/env")).text, "GREETING")).toBe("hello-cli");
+    const to = await cli(["rollback", "--to", "2"]);
+    expect(to.code).toBe(0);
+    expect(envOf((await viaRouter(url, "/cgi-bin/env")).text, "GREETING")).toBe("hello-again");
+    expect((await cli(["rollback", "--to", "zero"])).code).toBe(2);
+    expect((await cli(["rollback", "--to", "99"])).code).toBe(4);
+  });
+
+  test("a failing build: exit 1 naming the build stage; the previous release keeps serving", async () => {
+    const bad = fixtureDir({ Dockerfile: "FROM ancla-test/busybox\nRUN exit 3\n" });
+    try {
+      const r = await cli(["deploy", bad]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("deploy failed at the build stage");
+      expect(r.stdout).toBe("");
+    } finally {
+      rmSync(bad, { recursive: true, force: true });
+    }
+    expect((await viaRouter(url)).status).toBe(200);
+  });
+
+  test("a failing health check: exit 1 naming the deploy stage", async () => {
+    await api("PATCH", svcPath(), { health_check_path: "/missing/", deployment_timeout: 10 });
+    try {
+      const r = await cli(["deploy"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("deploy failed at the deploy stage");
+    } finally {
+      await api("PATCH", svcPath(), { health_check_path: "/_health/", deployment_timeout: 40 });
+    }
+    expect(envOf((await viaRouter(url, "/cgi-bin/env")).text, "GREETING")).toBe("hello-again");
+  });
+
+  test("promote: shows the preview and refuses without --yes (no terminal); with --yes staging gets the same image", async () => {
+    await api("POST", `/api/v1/orgs/${ORG}/projects/web/envs`, { name: "Staging", slug: "staging", env_type: "staging" });
+    await api("POST", `/api/v1/orgs/${ORG}/projects/web/envs/staging/config`, { name: "GREETING", value: "hello-staging" });
+    const refused = await cli(["promote", "app", "--from", "production", "--to", "staging"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("production release v");
+    expect(refused.stderr).toContain("config that differs: GREETING");
+    expect(refused.stderr).toContain("--yes");
+    expect((await fetch(`${s.url}${svcPath("staging")}`, { headers: { "x-api-key": s.adminKey } })).status).toBe(404);
+
+    const r = await cli(["promote", "app", "--from", "production", "--to", "staging", "--yes"]);
+    if (r.code !== 0) throw new Error(`promote failed: ${r.stderr}`);
+    const stagingUrl = urlIn(r.stdout);
+    expect(stagingUrl).toContain(`app.staging.web.${ORG}.localhost:`);
+    expect(envOf((await viaRouter(stagingUrl, "/cgi-bin/env")).text, "GREETING")).toBe("hello-staging");
+  });
+
+  test("down: refuses without --yes; with --yes every process is scaled to 0 and the router has no backend", async () => {
+    const refused = await cli(["down"]);
+    expect(refused.code).toBe(2);
+    expect((await viaRouter(url)).status).toBe(200);
+    const r = await cli(["down", "--yes"]);
+    expect(r.code).toBe(0);
+    const svc = await api("GET", svcPath());
+    expect(svc.process_counts).toEqual({ web: 0, worker: 0 });
+    // traffic is off at once; the old replicas are removed right after the switch
+    expect([502, 503]).toContain((await viaRouter(url)).status);
+    let running = await testDocker().listContainers({ filters: { label: [`dev.ancla.service-id=${svc.id}`] } });
+    for (let i = 0; i < 60 && running.length; i++) {
+      await Bun.sleep(250);
+      running = await testDocker().listContainers({ filters: { label: [`dev.ancla.service-id=${svc.id}`] } });
+    }
+    expect(running.map((c) => c.Labels["dev.ancla.process"])).toEqual([]);
+  });
+
+  test("no secret in the server's output", () => {
+    expect(s.output()).not.toContain(SECRET);
+  });
+});
