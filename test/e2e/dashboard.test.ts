@@ -143,7 +143,9 @@ describe("dashboard", () => {
       await f.getByLabel("Value").fill(SECRET);
       await expect(f.getByLabel("Secret (encrypted, never displayed)").isChecked()).resolves.toBe(true);
       await f.getByRole("button", { name: "Save variable" }).click();
-      await section.getByRole("cell", { name: "PAYMENT_TOKEN", exact: true }).waitFor();
+      await section.getByRole("cell", { name: "PAYMENT_TOKEN", exact: true }).first().waitFor();
+      // the resolved view lists it masked, with the scope it comes from
+      await section.locator("table").last().getByRole("row").filter({ hasText: "PAYMENT_TOKEN" }).filter({ hasText: "(secret)" }).filter({ hasText: "service" }).waitFor();
       await expect(f.getByLabel("Value").inputValue()).resolves.toBe("");
       await page.waitForLoadState("networkidle");
       await page.reload();
@@ -282,9 +284,11 @@ describe("dashboard", () => {
         await narrow.page.getByLabel("Email or username").fill(admin.email);
         await narrow.page.getByLabel("Password").fill(admin.password);
         await narrow.page.getByRole("button", { name: "Sign in" }).click();
+        await narrow.page.getByRole("heading", { name: "Organizations" }).waitFor();
         for (const path of ["/", "/orgs/acme", "/orgs/acme/projects/web-shop", "/orgs/acme/projects/web-shop/envs/production/services/storefront", "/keys"]) {
           await narrow.page.goto(server.url + path);
           await narrow.page.locator("main h1").first().waitFor();
+          expect(await narrow.page.locator("main h1").first().textContent()).not.toContain("Sign in");
           await narrow.page.waitForLoadState("networkidle");
           const overflow = await narrow.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
           expect({ path, overflow }).toEqual({ path, overflow: 0 });
@@ -293,6 +297,10 @@ describe("dashboard", () => {
           );
           expect({ path, unlabelled }).toEqual({ path, unlabelled: [] });
         }
+        await screenshot(narrow.page, "12-keys-375px");
+        await narrow.page.goto(server.url + "/orgs/acme/projects/web-shop/envs/production/services/storefront");
+        await narrow.page.getByRole("heading", { name: "Storefront", exact: true }).waitFor();
+        await narrow.page.waitForLoadState("networkidle");
         await screenshot(narrow.page, "12-service-375px");
         expect(realProblems(narrow.problems)).toEqual([]);
       });
