@@ -171,4 +171,36 @@ describe("service page (Docker)", () => {
       expect(realProblems(tab.problems)).toEqual([]);
     });
   });
+
+  test("promotion: create staging on the project page, preview the diff, promote, follow it to complete", async () => {
+    const { page } = tab;
+    await step(page, "promotion", async () => {
+      await page.goto(server.url + `/orgs/${org}/projects/web`);
+      await page.getByText("Create an environment").click();
+      const envForm = page.getByRole("form", { name: "Create an environment" });
+      await envForm.getByLabel("Name").fill("Staging");
+      await envForm.getByLabel("Type").selectOption("staging");
+      await envForm.getByRole("button", { name: "Create environment" }).click();
+      await page.getByRole("heading", { name: /Staging/ }).waitFor();
+      expect((await api("POST", `/api/v1/orgs/${org}/projects/web/envs/staging/config`, { name: "ONLY_STAGING", value: "yes" })).status).toBe(201);
+      await page.goto(server.url + `/orgs/${org}/projects/web`);
+      const promote = page.getByRole("form", { name: "Preview a promotion" });
+      await promote.getByLabel("Service").selectOption("app");
+      await promote.getByLabel("From").selectOption("production");
+      await promote.getByLabel("To").selectOption("staging");
+      await promote.getByRole("button", { name: "Preview" }).click();
+      const preview = page.locator(".preview");
+      await preview.getByText(/Release v\d+ of production/).waitFor();
+      await preview.getByText("ONLY_STAGING").waitFor(); // the target's own config shows as a difference
+      await preview.getByText(/does not exist there yet/).waitFor();
+      await screenshot(page, "18-promotion-preview");
+      await page.getByRole("button", { name: "Promote to staging" }).click();
+      await page.getByText(/Promotion complete/).waitFor({ timeout: 180_000 });
+      const staged = await api("GET", `/api/v1/orgs/${org}/projects/web/envs/staging/services/app`);
+      expect(staged.status).toBe(200);
+      expect(staged.body.latest_deployment).not.toBeNull();
+      await screenshot(page, "19-promotion-complete");
+      expect(realProblems(tab.problems)).toEqual([]);
+    });
+  });
 });

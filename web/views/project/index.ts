@@ -5,7 +5,16 @@ import { links, navigate, type View } from "../../router";
 import { configEditor } from "../config";
 
 type Env = { id: string; name: string; slug: string; env_type: string; protected: boolean; is_default?: boolean; target?: string; service_count?: number };
-type Preview = { source_release_version?: number | null; added?: string[]; removed?: string[]; changed?: string[]; [k: string]: unknown };
+type Preview = {
+  source_release_version?: number | null;
+  added?: string[];
+  removed?: string[];
+  changed?: string[];
+  unchanged?: number;
+  target_exists?: boolean;
+  image?: { ref?: string; version?: number | null };
+};
+type Promotion = { id: string; status: "pending" | "deploying" | "complete" | "error"; error_detail?: string | null; target_release_version?: number | null };
 
 const ENV_TYPES: [string, string][] = ["production", "staging", "development", "preview"].map((t) => [t, t]);
 
@@ -78,10 +87,14 @@ async function promotion(org: string, project: string, envs: Env[]): Promise<HTM
         onSubmit: async (v) => {
           const q = { service: String(v.service), source_env: String(v.source_env), target_env: String(v.target_env) };
           const preview = await api.get<Preview>(`${base}/preview?${paths.qs(q)}`);
-          replace(out, previewDiff(preview), button("Promote", async () => {
-            const r = await api.post<{ status?: string }>(base, q);
-            replace(out, h("p", { class: "ok" }, `Promotion ${r.status ?? "started"}: ${q.source_env} → ${q.target_env}.`));
-          }, { class: "primary" }));
+          replace(
+            out,
+            previewDiff(preview, q),
+            button(`Promote to ${q.target_env}`, async () => {
+              const started = await api.post<Promotion>(base, q);
+              await followPromotion(`${paths.projectH(org, project)}/promotions/${started.id}`, started, out);
+            }, { class: "primary" }),
+          );
         },
       },
       select("Service", "service", [...services].map((s) => [s, s])),
@@ -92,14 +105,36 @@ async function promotion(org: string, project: string, envs: Env[]): Promise<HTM
   );
 }
 
-function previewDiff(p: Preview): HTMLElement {
+function previewDiff(p: Preview, q: { source_env: string; target_env: string }): HTMLElement {
   const list = (label: string, names?: string[]) => (names?.length ? h("li", null, `${label}: `, names.map((n, i) => [i ? ", " : "", h("code", null, n)])) : null);
-  const config = (p.config_changes ?? p) as Preview;
+  const none = !p.added?.length && !p.removed?.length && !p.changed?.length;
   return h(
     "div",
-    { class: "preview" },
-    h("p", null, p.source_release_version ? `Source release v${p.source_release_version}, same image.` : "Source release: the latest successful one."),
-    h("ul", null, list("Added", config.added), list("Removed", config.removed), list("Changed", config.changed)),
-    !config.added?.length && !config.removed?.length && !config.changed?.length ? h("p", null, "No config differences.") : null,
+    { class: "preview", "aria-live": "polite" },
+    h(
+      "p",
+      null,
+      `Release v${p.source_release_version ?? "?"} of ${q.source_env}`,
+      p.image?.version ? ` (image v${p.image.version})` : "",
+      ` goes to ${q.target_env} with the same image and ${q.target_env}'s config.`,
+      p.target_exists === false ? " The service does not exist there yet; it will be created with the same settings." : "",
+    ),
+    h("p", null, h("strong", null, "Config differences (names only):")),
+    none ? h("p", null, "None.") : h("ul", null, list("Added", p.added), list("Removed", p.removed), list("Changed", p.changed)),
+    typeof p.unchanged === "number" ? h("p", { class: "hint" }, `${p.unchanged} unchanged.`) : null,
   );
+}
+
+/** Poll a promotion until it completes or fails, showing its status. */
+async function followPromotion(path: string, first: Promotion, out: HTMLElement): Promise<void> {
+  const status = h("p", { role: "status" });
+  replace(out, status);
+  let p = first;
+  for (let i = 0; i < 400 && status.isConnected; i++) {
+    status.textContent = p.status === "complete" ? `Promotion complete${p.target_release_version ? `: release v${p.target_release_version} is live` : ""}.` : p.status === "error" ? `Promotion failed: ${p.error_detail ?? "see the deploy log"}` : `Promotion ${p.status}…`;
+    status.className = p.status === "error" ? "error" : p.status === "complete" ? "ok" : "";
+    if (p.status === "complete" || p.status === "error") return;
+    await new Promise((r) => setTimeout(r, 1500));
+    p = await api.get<Promotion>(path);
+  }
 }
