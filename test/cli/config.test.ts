@@ -127,6 +127,16 @@ describe("config commands", () => {
     expect((await ok(["config", "list", "acme", "--json"])).json()).toEqual(before);
   });
 
+  test("admin rotate-master-key refuses while this server runs and leaves the key alone", async () => {
+    const keyBefore = await Bun.file(join(s.dataDir, "master.key")).bytes();
+    const r = await ancla(["admin", "rotate-master-key", "--data-dir", s.dataDir], { home: s.home });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("ancla serve is running on this data dir");
+    expect(await Bun.file(join(s.dataDir, "master.key")).bytes()).toEqual(keyBefore);
+    // and the server still reads its secrets
+    expect((await ok(["config", "list", "acme/web", "--json"])).json().find((v: any) => v.name === "API_TOKEN").secret).toBe(true);
+  });
+
   test("the server log never contained a secret value", () => {
     const log = s.output();
     expect(log).toContain("info config imported"); // writes are logged, by name only
