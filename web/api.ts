@@ -18,7 +18,7 @@ export class ApiError extends Error {
 let onUnauthorized: () => void = () => {};
 export const setUnauthorizedHandler = (fn: () => void) => (onUnauthorized = fn);
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function request<T>(method: string, path: string, body?: unknown, as: "json" | "text" = "json"): Promise<T> {
   const init: RequestInit = { method, credentials: "same-origin", headers: { accept: "application/json" } };
   if (body !== undefined) {
     init.headers = { ...init.headers, "content-type": "application/json" };
@@ -31,6 +31,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     throw new ApiError(0, "The server could not be reached.");
   }
   const text = res.status === 204 ? "" : await res.text();
+  if (res.ok && as === "text") return text as T;
   let data: any = null;
   try {
     data = text ? JSON.parse(text) : null;
@@ -46,6 +47,8 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 
 export const api = {
   get: <T = any>(path: string) => request<T>("GET", path),
+  /** A text/plain route (container logs). */
+  text: (path: string) => request<string>("GET", path, undefined, "text"),
   post: <T = any>(path: string, body?: unknown) => request<T>("POST", path, body ?? {}),
   patch: <T = any>(path: string, body: unknown) => request<T>("PATCH", path, body),
   put: <T = any>(path: string, body: unknown) => request<T>("PUT", path, body),

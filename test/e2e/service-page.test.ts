@@ -88,6 +88,9 @@ describe("service page (Docker)", () => {
       await until("deploy log", async () => ((await page.getByLabel("Deploy log").textContent()) ?? "").length > 20 || undefined, 15_000);
       await page.getByRole("region", { name: "Releases" }).getByRole("cell", { name: "v1", exact: true }).waitFor();
       expect((await viaRouter("/cgi-bin/env")).text).toContain("GREETING=one");
+      await page.getByRole("button", { name: "Show latest output" }).click();
+      await page.getByLabel("App output").waitFor();
+      expect(await page.getByRole("region", { name: "App output" }).textContent()).not.toContain("not available");
       await screenshot(page, "15-service-deployed");
     });
   });

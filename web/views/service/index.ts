@@ -1,6 +1,6 @@
 // One service: URL, pipeline and logs, releases and rollback, scale, settings, config, metrics.
 import { api, paths } from "../../api";
-import { h, section } from "../../dom";
+import { button, h, load, section } from "../../dom";
 import { links, refresh, type View } from "../../router";
 import { configEditor, resolvedConfig } from "../config";
 import { observabilityPanel } from "../observability";
@@ -34,6 +34,7 @@ export const serviceView: View = async ({ params }) => {
     h("p", { class: "urls" }, "URL: ", urls.links.length ? urls.links.map((u, i) => [i ? ", " : "", h("a", { href: u, target: "_blank", rel: "noopener noreferrer" }, u)]) : urls.hosts.length ? [urls.hosts.map((host, i) => [i ? ", " : "", h("code", null, host)]), " (on the router's port)"] : "unknown until the server reports its router address."),
     section("Pipeline", pipeline),
     section("Releases", releasesBox),
+    section("App output", appLogs(`${base}/logs?tail=200`)),
     section("Scale", scaleForm(svc, () => refresh())),
     section("Metrics", observabilityPanel(`${paths.projectH(org, project)}/observability/?${paths.qs({ service, env })}`)),
     section(
@@ -53,4 +54,16 @@ function appUrls(svc: ServiceDetail & { url?: string }, c: { org: string; projec
   if (info.router_port === null) return { links: [], hosts };
   const port = info.router_port === 80 ? "" : `:${info.router_port}`;
   return { links: hosts.map((host) => `http://${host}${port}/`), hosts };
+}
+
+/** The last lines the service's containers printed, on demand (not polled: it can be large). */
+function appLogs(path: string): HTMLElement {
+  const pre = h("pre", { class: "log", tabindex: "0", "aria-label": "App output" });
+  const box = h("div");
+  const show = () => load(box, "App output", async () => {
+    const text = await api.text(path);
+    pre.textContent = text || "(no output yet)";
+    return pre;
+  });
+  return h("div", null, h("div", { class: "actions" }, button("Show latest output", show, { class: "small" })), box);
 }
