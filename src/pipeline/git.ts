@@ -4,21 +4,22 @@ import { gitCloneCommands, looksLikeCommit } from "./build-spec";
 
 export class GitFailed extends Error {}
 
-const GIT_ENV = {
-  ...process.env,
+/** The server's environment minus its own settings (ANCLA_MASTER_KEY among them): git needs PATH/HOME, never our secrets. */
+const gitEnv = () => ({
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ANCLA_"))),
   GIT_TERMINAL_PROMPT: "0", // never wait for a password on the server's terminal
   GIT_ASKPASS: "/bin/false",
   GIT_CONFIG_NOSYSTEM: "1",
   // ssh remotes: fail instead of prompting for a password or an unknown host key
   GIT_SSH_COMMAND: "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
   LC_ALL: "C",
-};
+});
 
 /** `https://user@host` → `https://***@host`: user parts of URLs may be tokens. */
 export const maskUrl = (url: string): string => url.replace(/\/\/[^/@\s]+@/g, "//***@");
 
 async function run(argv: string[], signal: AbortSignal | undefined, timeoutMs: number): Promise<string> {
-  const proc = Bun.spawn(argv, { env: GIT_ENV, stdin: "ignore", stdout: "pipe", stderr: "pipe", signal, timeout: timeoutMs });
+  const proc = Bun.spawn(argv, { env: gitEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe", signal, timeout: timeoutMs });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) {
     const msg = err.trim().split("\n").slice(-3).join(" ") || `exit code ${code}`;
