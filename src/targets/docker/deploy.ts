@@ -86,7 +86,12 @@ async function healthGate(docker: DockerClient, plan: DockerDeployPlan, fresh: S
       if (!state) throw new DeployFailed(`${label} disappeared before it became healthy.`);
       if (!state.running || state.restarting || state.restartCount > 0) {
         const tail = await engine.containerTail(docker, r.id, 15);
-        const why = state.oomKilled ? "was killed for exceeding its memory limit" : `exited with code ${state.exitCode ?? "?"}`;
+        // a restart policy brings it back at once: while running again the exit code is reset
+        const why = state.oomKilled
+          ? "was killed for exceeding its memory limit"
+          : !state.running || state.restarting
+            ? `exited with code ${state.exitCode ?? "?"}`
+            : `exited and was restarted ${state.restartCount} time(s)`;
         throw new DeployFailed(`${label} ${why}.${tail ? `\nLast output:\n${tail}` : ""}`);
       }
       if (healthy.has(r.id)) continue;
