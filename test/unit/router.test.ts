@@ -183,6 +183,36 @@ describe("proxy", () => {
     for (const r of table.replicasOf("svc-1")) expect(r.inflight).toBe(0);
   });
 
+  test("malformed and odd requests get an answer and never take the router down", async () => {
+    const raw = async (text: string) => {
+      const chunks: string[] = [];
+      await new Promise<void>((resolve) => {
+        Bun.connect({
+          hostname: "127.0.0.1",
+          port: router.port,
+          socket: {
+            open: (s) => void s.write(text),
+            data: (_s, d) => void chunks.push(new TextDecoder().decode(d)),
+            close: () => resolve(),
+            error: () => resolve(),
+          },
+        });
+        setTimeout(resolve, 2000);
+      });
+      return chunks.join("");
+    };
+    expect(await raw("GET / HTTP/1.0\r\n\r\n")).toStartWith("HTTP/1.1 404");
+    expect(await raw("GET / HTTP/1.1\r\nHost: \r\nConnection: close\r\n\r\n")).toStartWith("HTTP/1.1 404");
+    // a path that looks like an authority stays a path on the same loopback backend
+    const odd = await raw("GET //evil.example/x HTTP/1.1\r\nHost: api.shop.acme.localhost\r\nConnection: close\r\n\r\n");
+    expect(odd).toStartWith("HTTP/1.1 200");
+    expect(odd).toMatch(/"backend":"[ab]"/);
+    expect(odd).toContain('evil.example/x"');
+    expect(await raw("BLAH\r\n\r\n")).toStartWith("HTTP/1.1 400");
+    const res = await get("api.shop.acme.localhost", "/still-up");
+    expect(res.status).toBe(200);
+  });
+
   test("WebSocket upgrade is bridged to the backend (echo)", async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${router.port}/ws`, { headers: { host: "api.shop.acme.localhost" } } as never);
     const got: string[] = [];
