@@ -12,6 +12,7 @@ import { findServiceById } from "../projects/lookup";
 import { findRelease, findReleaseByVersion, latestRelease } from "../releases/repo";
 import { toReleaseSummary } from "../releases/service";
 import * as repo from "./repo";
+import type { PipelineStageStatus } from "../images/model";
 import type { DeploymentRow } from "./repo";
 
 export const DEPLOY_JOB = "deploy";
@@ -129,7 +130,7 @@ export function envDeployment(deps: Deps, access: EnvAccess, id: string): Deploy
 }
 
 /** Latest deployment's stage status for the pipeline views; null when the service has none. */
-export function deployStageStatus(deps: Deps, serviceId: string) {
+export function deployStageStatus(deps: Deps, serviceId: string): PipelineStageStatus | null {
   const d = repo.latestDeployment(deps.db, serviceId);
   if (!d) return null;
   const release = findRelease(deps.db, d.releaseId);

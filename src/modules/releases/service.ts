@@ -10,6 +10,7 @@ import { resolveServiceRows } from "../config/resolve";
 import { SECRET_MASK } from "../config/resolve";
 import type { ServiceAccess } from "../projects/access";
 import * as repo from "./repo";
+import type { PipelineStageStatus } from "../images/model";
 import type { ImageRow, ReleaseRow } from "./repo";
 
 export type { ReleaseRow };
@@ -221,7 +222,7 @@ export function releaseByVersion(deps: Deps, access: ServiceAccess, version: num
 }
 
 /** Latest release's stage status for the pipeline views; null when the service has none. */
-export function releaseStageStatus(deps: Deps, serviceId: string) {
+export function releaseStageStatus(deps: Deps, serviceId: string): PipelineStageStatus | null {
   const r = repo.latestRelease(deps.db, serviceId);
   if (!r) return null;
   return { status: r.status, version: r.version, error_detail: r.errorDetail, step: null };
