@@ -48,7 +48,7 @@ const imageExists = async (ref: string) => testDocker().getImage(ref).inspect().
 beforeAll(async () => {
   await ensureBaseImage();
   t = await testApp();
-  key = (await t.user("builder")).key;
+  key = (await t.user("builder", { admin: true })).key; // admin: file:// repositories are server-admin only
   expect((await t.req("POST", "/api/v1/organizations", { name: "Build Org", slug: ORG }, { key })).status).toBe(201);
   expect((await t.req("POST", `/api/v1/orgs/${ORG}/projects`, { name: "Web", slug: "web" }, { key })).status).toBe(201);
   worker = await startWorker(t.deps);

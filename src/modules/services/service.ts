@@ -103,6 +103,13 @@ function assertPrivilegedChange(access: EnvAccess, wanted: boolean | undefined, 
   }
 }
 
+/** A file:// repository reads the server's own disk: only server administrators may point a service at one. */
+function assertGitSourceAllowed(access: EnvAccess, gitUrl: string | null | undefined) {
+  if (gitUrl && /^file:/i.test(gitUrl) && !access.actor.user.isAdmin) {
+    throw new Forbidden("Only server administrators may build from a file:// repository on the server.");
+  }
+}
+
 function assertFree(deps: Deps, envId: string, slug: string, domains: string[] | undefined, exceptId?: string) {
   const clash = repo.findServiceInEnvBySlug(deps.db, envId, slug);
   if (clash && clash.id !== exceptId) throw new Conflict(`A service with slug '${slug}' already exists in this environment.`);
@@ -113,6 +120,7 @@ function assertFree(deps: Deps, envId: string, slug: string, domains: string[] |
 export function createService(deps: Deps, access: EnvAccess, input: CreateServiceInput): ServiceDetail {
   const slug = slugOrDerived(input.slug, input.name);
   assertPrivilegedChange(access, input.privileged, false);
+  assertGitSourceAllowed(access, input.git_url);
   const cols = columnsOf(input);
   const now = isoNow(deps);
   const row = deps.db.transaction((tx) => {
@@ -141,6 +149,7 @@ export function getService(deps: Deps, access: ServiceAccess): ServiceDetail {
 
 export function patchService(deps: Deps, access: ServiceAccess, input: PatchServiceInput): ServiceDetail {
   assertPrivilegedChange(access, input.privileged, access.service.privileged);
+  assertGitSourceAllowed(access, input.git_url);
   const { name, slug, ...rest } = input;
   const cols = columnsOf(rest);
   const row = deps.db.transaction((tx) => {
