@@ -24,7 +24,7 @@ export const projectPath = (t: { org: string; project: string }) => `/api/v1/org
 export const servicePath = (t: ServiceTarget) => `${projectPath(t)}/envs/${seg(t.env)}/services/${seg(t.service)}`;
 export const pipelineQuery = (t: ServiceTarget) => `service=${encodeURIComponent(t.service)}&env=${encodeURIComponent(t.env)}`;
 
-const POLL_MS = 500;
+const POLL_MS = 200;
 const quiet = (ctx: CommandContext) => ctx.flags.quiet === true;
 const progress = (ctx: CommandContext, text: string) => {
   if (!quiet(ctx)) ctx.io.err(text);
@@ -82,6 +82,9 @@ export async function followPipeline(ctx: CommandContext, client: ApiClient, t: 
     }
     if (run.deployment) await deployLog(run.deployment.id, stream);
     if (run.status === "complete" || run.status === "error") return run;
+    // the new release serves once its deployment is complete; removing the replaced replicas
+    // (a graceful stop) still belongs to the run but is no reason to keep the user waiting
+    if (run.deployment?.status === "complete") return { ...run, status: "complete" };
     await Bun.sleep(POLL_MS);
   }
 }
