@@ -59,7 +59,8 @@ export async function openTab(browser: Browser, opts: { width?: number; height?:
     apiBodies,
     foreignRequests,
     close: async () => {
-      await Promise.allSettled(pending);
+      // a body whose request was cut off by a navigation may never settle: do not wait forever
+      await Promise.race([Promise.allSettled(pending), Bun.sleep(2000)]);
       await context.close();
     },
   };
