@@ -1,6 +1,6 @@
 // Queries for organizations and memberships.
 import { and, count, eq, or, sql } from "drizzle-orm";
-import { countRows, type Db } from "../../db/client";
+import { countRows, preparedPerDb, type Db } from "../../db/client";
 import { organizations, orgMembers, projects, services, users } from "../../db/schema";
 
 export type OrgRow = typeof organizations.$inferSelect;
@@ -17,24 +17,27 @@ const summaryColumns = {
   project_count: projectCount,
 };
 
-export const listOrgSummariesForUser = (db: Db, userId: string) =>
+const forUserQ = preparedPerDb((db) =>
   db
     .select(summaryColumns)
     .from(orgMembers)
     .innerJoin(organizations, eq(organizations.id, orgMembers.orgId))
-    .where(eq(orgMembers.userId, userId))
+    .where(eq(orgMembers.userId, sql.placeholder("userId")))
     .orderBy(organizations.slug)
-    .all();
+    .prepare(),
+);
+export const listOrgSummariesForUser = (db: Db, userId: string) => forUserQ(db).all({ userId });
 
-export const listAllOrgSummaries = (db: Db) => db.select(summaryColumns).from(organizations).orderBy(organizations.slug).all();
+const allQ = preparedPerDb((db) => db.select(summaryColumns).from(organizations).orderBy(organizations.slug).prepare());
+export const listAllOrgSummaries = (db: Db) => allQ(db).all();
 
-export const findOrg = (db: Db, slugOrId: string) =>
-  db.select().from(organizations).where(or(eq(organizations.slug, slugOrId), eq(organizations.id, slugOrId))).get();
+const findOrgQ = preparedPerDb((db) => db.select().from(organizations).where(or(eq(organizations.slug, sql.placeholder("r")), eq(organizations.id, sql.placeholder("r")))).prepare());
+export const findOrg = (db: Db, slugOrId: string) => findOrgQ(db).get({ r: slugOrId });
 
 export const findOrgBySlug = (db: Db, slug: string) => db.select().from(organizations).where(eq(organizations.slug, slug)).get();
 
-export const findMembership = (db: Db, orgId: string, userId: string) =>
-  db.select().from(orgMembers).where(and(eq(orgMembers.orgId, orgId), eq(orgMembers.userId, userId))).get();
+const memQ = preparedPerDb((db) => db.select().from(orgMembers).where(and(eq(orgMembers.orgId, sql.placeholder("o")), eq(orgMembers.userId, sql.placeholder("u")))).prepare());
+export const findMembership = (db: Db, orgId: string, userId: string) => memQ(db).get({ o: orgId, u: userId });
 
 export const listMembers = (db: Db, orgId: string) =>
   db
