@@ -115,7 +115,9 @@ async function healthGate(docker: DockerClient, plan: DockerDeployPlan, fresh: S
     if (healthy.size === fresh.length) return;
     if (Date.now() > deadline) {
       const pending = fresh.filter((r) => !healthy.has(r.id)).map((r) => `${r.process} replica ${r.replica}: ${lastProblem.get(r.id) ?? "not ready"}`);
-      throw new DeployFailed(`Health check timed out after ${Math.round(plan.timeoutMs / 1000)} s (${pending.join("; ")}).`);
+      const refused = pending.some((p) => p.includes("failed:"));
+      const hint = refused ? ` Is the web process listening on 0.0.0.0:$PORT (${plan.port})?` : "";
+      throw new DeployFailed(`Health check timed out after ${Math.round(plan.timeoutMs / 1000)} s (${pending.join("; ")}).${hint}`);
     }
     await Bun.sleep(POLL_MS);
   }
