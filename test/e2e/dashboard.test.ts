@@ -280,6 +280,29 @@ describe("dashboard", () => {
     });
   });
 
+  test("a plain member sees no admin controls; the users page refuses them", async () => {
+    const member = await openTab(browser);
+    try {
+      await step(member.page, "member-view", async () => {
+        await member.page.goto(server.url + "/orgs/acme");
+        await member.page.getByLabel("Email or username").fill("dana");
+        await member.page.getByLabel("Password").fill("long-enough-password");
+        await member.page.getByRole("button", { name: "Sign in" }).click();
+        await member.page.getByRole("heading", { name: "Acme Corp" }).waitFor();
+        await member.page.getByText("Only organization admins can change members.").waitFor();
+        expect(await member.page.getByRole("form", { name: "Add a member" }).count()).toBe(0);
+        expect(await member.page.getByRole("button", { name: /Remove/ }).count()).toBe(0);
+        expect(await member.page.getByRole("link", { name: "Users" }).count()).toBe(0);
+        await member.page.goto(server.url + "/admin/users");
+        await member.page.getByText("Only server administrators can manage users.").waitFor();
+        await screenshot(member.page, "11b-member-org");
+        expect(realProblems(member.problems)).toEqual([]);
+      });
+    } finally {
+      await member.close();
+    }
+  });
+
   test("375 px wide: no horizontal scrolling, controls labelled", async () => {
     const narrow = await openTab(browser, { width: 375, height: 740 });
     try {
