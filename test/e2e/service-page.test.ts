@@ -135,6 +135,15 @@ describe("service page (Docker)", () => {
       expect(deployed.error).toBe(false);
       expect((await viaRouter("/cgi-bin/env")).text).toContain("GREETING=one");
       await page.getByRole("heading", { name: "app", exact: true }).waitFor();
+      // the environment page lists the three deployments, newest (the rollback to v1) first
+      await page.goto(server.url + `/orgs/${org}/projects/web/envs/production`);
+      const rows = page.getByRole("region", { name: "Recent deployments" }).getByRole("row");
+      await rows.nth(3).waitFor();
+      expect(await rows.nth(1).textContent()).toContain("v1");
+      expect(await rows.nth(2).textContent()).toContain("v2");
+      await screenshot(page, "16b-env-deployments");
+      await page.goBack();
+      await page.getByRole("heading", { name: "app", exact: true }).waitFor();
     });
   });
 

@@ -1,9 +1,10 @@
 // One environment: its services (create) and environment-level config with .env import.
 import { api, itemsOf, paths } from "../../api";
-import { empty, field, form, h, load, section, table } from "../../dom";
+import { empty, field, form, h, load, section, table, when } from "../../dom";
 import { links, navigate, type View } from "../../router";
 import { configEditor } from "../config";
 
+type Deployment = { id: string; application_id: string; version: number; kind: string; status: string; release: { version?: number }; error_detail: string | null; created: string | null };
 type Summary = { id: string; name: string; slug: string; latest_release_version: number | null; latest_deployment_complete: boolean | null };
 
 export const envView: View = async ({ params }) => {
@@ -11,8 +12,10 @@ export const envView: View = async ({ params }) => {
   const base = paths.env(org, project, env);
   const detail = await api.get<{ name: string; env_type: string; protected: boolean }>(base);
   const list = h("div");
+  const deployments = h("div");
   void load(list, "Services", async () => {
     const services = itemsOf<Summary>(await api.get(`${base}/services`));
+    void load(deployments, "Deployments", () => recentDeployments(base, services));
     if (!services.length) return empty("No services in this environment yet. Create one below.");
     return table(
       ["Service", "Slug", "Release", "Deployed"],
@@ -56,6 +59,17 @@ export const envView: View = async ({ params }) => {
         ),
       ),
     ),
+    section("Recent deployments", deployments),
     section("Environment config", configEditor({ base: `${base}/config`, scope: "environment", bulk: `${base}/config/bulk` })),
   ];
 };
+
+async function recentDeployments(base: string, services: Summary[]): Promise<HTMLElement> {
+  const list = itemsOf<Deployment>(await api.get(`${base}/deployments`)).slice(0, 20);
+  if (!list.length) return empty("Nothing deployed to this environment yet.");
+  const name = new Map(services.map((s) => [s.id, s.name]));
+  return table(
+    ["Service", "Deployment", "Release", "Kind", "Status", "Started"],
+    list.map((d) => [name.get(d.application_id) ?? "—", `#${d.version}`, d.release?.version ? `v${d.release.version}` : "—", d.kind, d.error_detail ? `${d.status}: ${d.error_detail}` : d.status, when(d.created)]),
+  );
+}
