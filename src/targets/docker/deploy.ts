@@ -52,7 +52,7 @@ export class DeployFailed extends Error {}
 const STABLE_MS = 2000;
 // replaced replicas get SIGTERM after their requests drained, SIGKILL after this many seconds
 const STOP_GRACE_S = 3;
-const POLL_MS = 300;
+const POLL_MS = 200;
 
 function checkAborted(signal?: AbortSignal) {
   if (signal?.aborted) throw signal.reason ?? new Error("aborted");
@@ -143,7 +143,8 @@ export async function deployToDocker(docker: DockerClient, plan: DockerDeployPla
   hooks.step("start", 2);
   const fresh: ServingReplica[] = [];
   try {
-    for (const w of toStart) {
+    // all replicas start at once; each is recorded as soon as it exists
+    const startOne = async (w: { process: string; replica: number }) => {
       checkAborted(hooks.signal);
       const podClass = podClassOf(plan.podClasses[w.process]);
       const spec = replicaSpec({
@@ -170,7 +171,11 @@ export async function deployToDocker(docker: DockerClient, plan: DockerDeployPla
       fresh.push({ id, process: w.process, replica: w.replica, hostPort: null, deploymentId: plan.deploymentId, podClass, releaseId: plan.releaseId });
       hooks.started(fresh.map((r) => r.id));
       hooks.log(`Started ${w.process} replica ${w.replica} (${podClass}, container ${id.slice(0, 12)})`);
-    }
+    };
+    const results = await Promise.allSettled(toStart.map(startOne));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+    fresh.sort((a, b) => (a.process < b.process ? -1 : a.process > b.process ? 1 : a.replica - b.replica));
     hooks.step("health", 3);
     if (fresh.length) await healthGate(docker, plan, fresh, hooks);
   } catch (e) {
