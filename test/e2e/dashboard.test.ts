@@ -214,8 +214,19 @@ describe("dashboard", () => {
       expect(r.headers.get("content-type")).toContain("application/json");
       expect(await r.json()).toEqual({ status: 404, message: "Route not found." });
     }
-    const asset = await fetch(server.url + "/assets/missing-abc.js");
-    expect(asset.status).toBe(404);
+    for (const path of ["/assets/missing-abc.js", "/assets/..%2f..%2fpackage.json"]) {
+      const asset = await fetch(server.url + path);
+      expect({ path, status: asset.status }).toEqual({ path, status: 404 });
+    }
+    // dot segments are resolved before routing: this is the client route /etc/passwd, i.e. the app
+    const dotted = await fetch(server.url + "/assets/%2e%2e/%2e%2e/etc/passwd");
+    expect(await dotted.text()).not.toContain("root:");
+    // HTML pages carry the strict CSP and are never cached; deep links answer the app, not a 404
+    const deep = await fetch(server.url + "/orgs/x/projects/y?tab=1");
+    expect(deep.status).toBe(200);
+    expect(deep.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(deep.headers.get("x-frame-options")).toBe("DENY");
+    expect(deep.headers.get("cache-control")).toBe("no-store");
   });
 
   test("an API key created in the UI is shown once, works with curl, and returns 401 once revoked", async () => {
