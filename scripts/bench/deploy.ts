@@ -91,7 +91,12 @@ async function breakdown(s: LiveServer, runId: string, t0: number) {
   const origin = performance.timeOrigin + t0;
   const rel = (iso: string | null) => (iso ? `${((Date.parse(iso) - origin) / 1000).toFixed(2)}s` : "-");
   console.log(`  created ${rel(jobs[0].created)} build ${rel(img.started_at)}→${rel(img.finished_at)} deploy ${rel(dep.created)}… updated ${rel(dep.updated)} finished ${rel(jobs[0].finished)}`);
-  console.log(`  deploy log:\n${dep.deploy_log.split("\n").map((l: string) => "    " + l).join("\n")}`);
+  const { Database } = await import("bun:sqlite");
+  const db = new Database(join(s.dataDir, "ancla.db"), { readonly: true });
+  const lines = db.query("select line, created_at from deployment_logs where deployment_id = ? order by id").all(run.deployment.id) as { line: string; created_at: string }[];
+  const build = db.query("select line, created_at from image_logs where image_id = ? order by id").all(run.image.id) as { line: string; created_at: string }[];
+  db.close();
+  for (const l of [...build.filter((b) => /^Step|built|---> Running|Successfully/.test(b.line)), ...lines]) console.log(`    ${rel(l.created_at)} ${l.line.slice(0, 90)}`);
 }
 
 async function main() {

@@ -24,7 +24,7 @@ export const projectPath = (t: { org: string; project: string }) => `/api/v1/org
 export const servicePath = (t: ServiceTarget) => `${projectPath(t)}/envs/${seg(t.env)}/services/${seg(t.service)}`;
 export const pipelineQuery = (t: ServiceTarget) => `service=${encodeURIComponent(t.service)}&env=${encodeURIComponent(t.env)}`;
 
-const POLL_MS = 200;
+const POLL_MS = 100;
 const quiet = (ctx: CommandContext) => ctx.flags.quiet === true;
 const progress = (ctx: CommandContext, text: string) => {
   if (!quiet(ctx)) ctx.io.err(text);
