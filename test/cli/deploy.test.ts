@@ -124,6 +124,48 @@ describe("ancla deploy", () => {
     expect((await cli(["rollback", "--to", "99"])).code).toBe(4);
   });
 
+  test("releases list|create|deploy, deployments list|get|log, apps status|scale|deploy, services scale", async () => {
+    const list = await cli(["releases", "list", "--json"]);
+    expect(list.code).toBe(0);
+    expect(list.json().map((r: { version: number }) => r.version)).toEqual([2, 1]);
+    const created = await cli(["releases", "create", "--json"]);
+    expect(created.code).toBe(0);
+    expect(created.json().version).toBe(3);
+    const dep = await cli(["releases", "deploy", "v3"]);
+    if (dep.code !== 0) throw new Error(dep.stderr);
+    expect(dep.stdout).toContain("Release v3 is serving");
+    expect((await cli(["releases", "deploy", "nine"])).code).toBe(2);
+
+    const deployments = (await cli(["deployments", "list", "--json"])).json();
+    expect(deployments[0]).toMatchObject({ status: "complete", release: { version: 3 } });
+    const one = await cli(["deployments", "get", deployments[0].id]);
+    expect(one.stdout).toMatch(/^status:\s+complete$/m);
+    const log = await cli(["deployments", "log", deployments[0].id, "--follow"]);
+    expect(log.code).toBe(0);
+    expect(log.stdout).toContain("Deployment complete: release v3 is serving");
+    expect((await cli(["deployments", "get", "01900000-0000-7000-8000-000000000000"])).code).toBe(4);
+
+    const st = await cli(["apps", "status", "--json"]);
+    expect(st.code).toBe(0);
+    expect(st.json().status.deploy).toMatchObject({ status: "complete", version: 3 });
+    const scaled = await cli(["apps", "scale", "app", "web=2"]);
+    if (scaled.code !== 0) throw new Error(scaled.stderr);
+    expect(scaled.stdout).toContain("web=2");
+    const hosts = new Set<string>();
+    for (let i = 0; i < 6; i++) hosts.add(envOf((await viaRouter(url, "/cgi-bin/env")).text, "HOSTNAME")!);
+    expect(hosts.size).toBe(2);
+    expect((await cli(["services", "scale", "app", "web=1"])).code).toBe(0);
+    expect((await api("GET", svcPath())).process_counts).toMatchObject({ web: 1, worker: 1 });
+    expect((await cli(["apps", "scale", "app", "web=lots"])).code).toBe(2);
+    expect((await cli(["services", "scale", "app"])).code).toBe(2);
+
+    // a pipeline from the last uploaded context, without uploading again
+    const again = await cli(["apps", "deploy"]);
+    if (again.code !== 0) throw new Error(again.stderr);
+    expect(again.stdout).toContain("(release v4)");
+    expect(envOf((await viaRouter(url, "/cgi-bin/env")).text, "GREETING")).toBe("hello-again");
+  });
+
   test("a failing build: exit 1 naming the build stage; the previous release keeps serving", async () => {
     const bad = fixtureDir({ Dockerfile: "FROM ancla-test/busybox\nRUN exit 3\n" });
     try {
