@@ -4,6 +4,7 @@
 import type { Server, ServerWebSocket } from "bun";
 import { normalizeHost } from "./hosts";
 import type { Replica, RouteTable } from "./table";
+import { UpstreamConnectError, UpstreamPool } from "./upstream";
 
 export type RouterOptions = {
   hostname: string;
@@ -18,6 +19,8 @@ export type RunningRouter = { port: number; url: string; stop: () => Promise<voi
 
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection"];
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
+// bodyless requests of these methods go through the pooled HTTP/1.1 client; the rest use fetch()
+const POOLED = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
 // bodies up to this size are read whole before answering, so a replica is "done" precisely
 const BUFFER_LIMIT = 256 * 1024;
 const REFRESH_MS = 1000;
@@ -37,6 +40,23 @@ function forwardHeaders(req: Request, host: string, clientIp: string | undefined
   h.set("x-forwarded-proto", "http");
   h.set("x-forwarded-host", req.headers.get("host") ?? host);
   return h;
+}
+
+const HOP = new Set([...HOP_BY_HOP, "x-forwarded-proto", "x-forwarded-host", "x-forwarded-for", "content-length"]);
+
+/** The upstream request head for a bodyless request, built straight from the incoming headers. */
+function pooledHead(req: Request, path: string, host: string, clientIp: string | undefined): string {
+  let head = `${req.method} ${path} HTTP/1.1\r\n`;
+  let prior: string | null = null;
+  req.headers.forEach((value, name) => {
+    if (name === "x-forwarded-for") prior = value;
+    if (HOP.has(name)) return;
+    head += `${name}: ${value.replace(/[\r\n]/g, " ")}\r\n`;
+  });
+  const xff = clientIp ? (prior ? `${prior}, ${clientIp}` : clientIp) : prior;
+  if (xff) head += `x-forwarded-for: ${String(xff).replace(/[\r\n]/g, " ")}\r\n`;
+  head += `x-forwarded-proto: http\r\nx-forwarded-host: ${(req.headers.get("host") ?? host).replace(/[\r\n]/g, " ")}\r\nconnection: keep-alive\r\n\r\n`;
+  return head;
 }
 
 /** Wraps a streamed body so `done` runs once it ends, fails or the client goes away. */
@@ -68,6 +88,7 @@ function trackedBody(body: ReadableStream<Uint8Array>, done: () => void): Readab
 
 export function startRouter(opts: RouterOptions): RunningRouter {
   const { table } = opts;
+  const pool = new UpstreamPool();
   let lastRefresh = 0;
   const lookup = (host: string): string | undefined => {
     let id = table.serviceFor(host);
@@ -85,7 +106,10 @@ export function startRouter(opts: RouterOptions): RunningRouter {
 
   async function proxyHttp(req: Request, serviceId: string, host: string, server: Server<WsData>): Promise<Response> {
     const path = pathOf(req.url);
-    const headers = forwardHeaders(req, host, server.requestIP(req)?.address);
+    const clientIp = server.requestIP(req)?.address;
+    const pooled = req.body === null && POOLED.has(req.method);
+    const headers = pooled ? null : forwardHeaders(req, host, clientIp);
+    const head = pooled ? pooledHead(req, path, host, clientIp) : "";
     const retryable = IDEMPOTENT.has(req.method) && req.body === null;
     const tried = new Set<string>();
     for (;;) {
@@ -97,11 +121,28 @@ export function startRouter(opts: RouterOptions): RunningRouter {
       }
       tried.add(r.id);
       table.begin(r);
+      if (pooled) {
+        let streamed = false;
+        try {
+          const up = await pool.request(r.port, head, req.method === "HEAD", BUFFER_LIMIT, () => table.end(r));
+          streamed = up.body instanceof ReadableStream;
+          return new Response(up.body as BodyInit | null, { status: up.status, statusText: up.statusText, headers: up.headers });
+        } catch (e) {
+          if (e instanceof UpstreamConnectError) {
+            table.markDown(r);
+            continue;
+          }
+          opts.onError?.("router backend failed", { port: r.port, error: (e as Error).message });
+          return errorPage(502, "Bad Gateway", "The application did not answer.");
+        } finally {
+          if (!streamed) table.end(r);
+        }
+      }
       let res: Response;
       try {
         res = await fetch(`http://127.0.0.1:${r.port}${path}`, {
           method: req.method,
-          headers,
+          headers: headers!,
           body: req.body,
           redirect: "manual",
           decompress: false,
@@ -181,7 +222,7 @@ export function startRouter(opts: RouterOptions): RunningRouter {
     port: opts.port,
     idleTimeout: 120,
     async fetch(req, srv) {
-      const host = normalizeHost(req.headers.get("host"));
+      const host = cachedHost(req.headers.get("host"));
       const serviceId = host ? lookup(host) : undefined;
       if (!host || !serviceId) return errorPage(404, "Not Found", "No application is served at this hostname.");
       try {
@@ -221,8 +262,22 @@ export function startRouter(opts: RouterOptions): RunningRouter {
     url,
     async stop() {
       await server.stop(false);
+      pool.close();
     },
   };
+}
+
+const hostCache = new Map<string, string | null>();
+/** normalizeHost with a small cache: the same few Host headers arrive over and over. */
+function cachedHost(raw: string | null): string | null {
+  if (raw === null) return null;
+  let h = hostCache.get(raw);
+  if (h === undefined) {
+    h = normalizeHost(raw);
+    if (hostCache.size > 1000) hostCache.clear();
+    hostCache.set(raw, h);
+  }
+  return h;
 }
 
 /** Path and query of an absolute request URL, without allocating a URL object. */

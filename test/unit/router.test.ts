@@ -183,6 +183,58 @@ describe("proxy", () => {
     for (const r of table.replicasOf("svc-1")) expect(r.inflight).toBe(0);
   });
 
+  test("HEAD keeps the length without a body; 204 and 304 pass through; bodies of other methods use the streaming path", async () => {
+    const head = await get("api.shop.acme.localhost", "/big", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+    const del = await get("api.shop.acme.localhost", "/echo", { method: "DELETE" });
+    expect(del.status).toBe(200);
+    const put = await get("api.shop.acme.localhost", "/echo", { method: "PUT", body: "put-body" });
+    expect(await put.text()).toBe("put-body");
+  });
+
+  test("raw backends: close-delimited bodies, a backend that drops idle keep-alive connections, garbage answers → 502", async () => {
+    // a hand-written HTTP/1.1 server: /close answers without a length and closes; /ka answers with
+    // a length and keep-alive, then silently closes the idle connection; /junk answers nonsense
+    const server = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(sock, d) {
+          const line = new TextDecoder().decode(d).split("\r\n")[0] ?? "";
+          if (line.includes("/close")) {
+            sock.write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil-close");
+            sock.end();
+          } else if (line.includes("/junk")) {
+            sock.write("NOT HTTP AT ALL\r\n\r\n");
+            sock.end();
+          } else {
+            sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nka");
+            setTimeout(() => sock.end(), 20);
+          }
+        },
+      },
+    });
+    table.setHosts(new Map([...["api.shop.acme.localhost"].map((h) => [h, "svc-1"] as [string, string]), ["raw.shop.acme.localhost", "svc-raw"]]));
+    table.setReplicas("svc-raw", [{ id: "raw", port: server.port }]);
+    try {
+      const closed = await get("raw.shop.acme.localhost", "/close");
+      expect(closed.status).toBe(200);
+      expect(await closed.text()).toBe("until-close");
+      for (let i = 0; i < 5; i++) {
+        const ka = await get("raw.shop.acme.localhost", "/ka");
+        expect(ka.status).toBe(200);
+        expect(await ka.text()).toBe("ka");
+        await Bun.sleep(40); // the backend has dropped the pooled connection by now
+      }
+      const junk = await get("raw.shop.acme.localhost", "/junk");
+      expect(junk.status).toBe(502);
+      expect(table.replicasOf("svc-raw")[0]!.inflight).toBe(0);
+    } finally {
+      server.stop(true);
+    }
+  });
+
   test("malformed and odd requests get an answer and never take the router down", async () => {
     const raw = async (text: string) => {
       const chunks: string[] = [];
