@@ -204,6 +204,19 @@ describe("ancla login (browser)", () => {
     expect(result.stderr).toContain("ancla login --manual");
     expect(existsSync(join(home, ".ancla", "config.yaml"))).toBe(false);
   });
+
+  test("an unreachable server fails fast, before any browser is involved", async () => {
+    const home = newHome();
+    const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("x") });
+    const deadPort = probe.port;
+    probe.stop(true);
+    const started = Date.now();
+    const r = await ancla(["login", "--no-browser", "--server", `http://127.0.0.1:${deadPort}`], { home });
+    expect(r.code).toBe(7);
+    expect(r.stderr).toContain("cannot reach the Ancla server");
+    expect(r.stderr).not.toContain("/cli-auth?");
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
 });
 
 describe("ancla login --manual", () => {
@@ -224,4 +237,5 @@ describe("ancla login --manual", () => {
     expect(unknown.stderr).not.toContain("x".repeat(40));
     expect(existsSync(join(home, ".ancla", "config.yaml"))).toBe(false);
   });
+
 });

@@ -3,7 +3,7 @@
 import { hostname } from "node:os";
 import { AppError, Unauthorized } from "../../errors";
 import { noExtraArgs } from "../args";
-import { createClient } from "../client";
+import { createClient, NETWORK_EXIT } from "../client";
 import type { CommandContext, CommandTable } from "../context";
 import { resolveSettings, writeCliFile, type Settings } from "../settings";
 
@@ -46,8 +46,21 @@ const page = (title: string, text: string) =>
     headers: { "content-type": "text/html; charset=utf-8", "referrer-policy": "no-referrer" },
   });
 
+/** Fail before opening a browser when the server is not there (or is not an Ancla server). */
+async function assertServerReachable(server: string): Promise<void> {
+  let ok = false;
+  try {
+    const res = await fetch(`${server}/api/v1/integrations/health`, { signal: AbortSignal.timeout(10_000), redirect: "manual" });
+    ok = res.ok && ((await res.json().catch(() => null)) as { status?: string } | null)?.status === "ok";
+  } catch (e) {
+    throw new AppError(0, `cannot reach the Ancla server at ${server}: ${(e as Error).message}`, "network", NETWORK_EXIT);
+  }
+  if (!ok) throw new AppError(0, `${server} does not answer like an Ancla server (GET /api/v1/integrations/health); check --server`, "network", NETWORK_EXIT);
+}
+
 /** Wait for the browser to hand back a key on http://127.0.0.1:<random port>/callback. */
 async function browserLogin(ctx: CommandContext, server: string): Promise<string> {
+  await assertServerReachable(server);
   const code = confirmationCode();
   const timeoutS = Number(ctx.env.ANCLA_LOGIN_TIMEOUT) > 0 ? Number(ctx.env.ANCLA_LOGIN_TIMEOUT) : DEFAULT_TIMEOUT_S;
   let settle!: { resolve: (key: string) => void; reject: (e: Error) => void };
