@@ -1,10 +1,13 @@
 // Runtime logs on the real Docker engine over real HTTP on 127.0.0.1: every line prefixed with
 // process.replica, stdout and stderr both, secrets redacted, follow streams new lines until the
 // client disconnects; access rules and bad input.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import type { Server } from "bun";
 import { deployHarness, fixtureFiles, type DeployHarness } from "../fixtures/webapp/support";
 import { createApp } from "../../src/app";
+
+// Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout
+setDefaultTimeout(120_000);
 
 let h: DeployHarness;
 let server: Server<unknown>;
@@ -75,6 +78,30 @@ describe("service logs", () => {
     await reader.read().catch(() => ({ done: true }));
     // the server is still fine afterwards
     expect((await fetch(logsUrl("?tail=1"), { headers: { "x-api-key": h.key } })).status).toBe(200);
+  });
+
+  test("follow picks up replicas started after it began (a redeploy): their output arrives in the same stream", async () => {
+    const controller = new AbortController();
+    const res = await fetch(logsUrl("?tail=0&follow=1"), { headers: { "x-api-key": h.key }, signal: controller.signal });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) return;
+        text += decoder.decode(value, { stream: true });
+      }
+    })();
+    const rel = (await h.t.req("GET", `${h.base()}/app/releases`, undefined, { key: h.key })).body[0];
+    expect((await h.deploy(rel.id)).status).toBe("complete"); // new web and worker containers
+    const deadline = Date.now() + 10_000;
+    while (!text.includes("worker.1 | worker up token=[redacted]") && Date.now() < deadline) await Bun.sleep(200);
+    controller.abort();
+    await reading;
+    expect(text).toContain("worker.1 | worker up token=[redacted]"); // printed by the new worker only (tail=0)
+    expect(text).not.toContain(SECRET);
   });
 
   test("access and bad input: 401 without a key, 404 for a stranger, 422 for a bad tail or follow", async () => {

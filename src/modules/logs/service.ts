@@ -60,17 +60,24 @@ export async function recentLogs(deps: Deps, access: ServiceAccess, tail: number
   return lines.map((l) => l.text + "\n").join("");
 }
 
-/** A text stream of every replica's output from the last `tail` lines on, until cancelled. */
+const RESCAN_MS = 2000;
+
+/**
+ * A text stream of every replica's output from the last `tail` lines on, until cancelled. Replicas
+ * that start later (a redeploy, a scale) are picked up every RESCAN_MS with all their output.
+ */
 export async function followLogs(deps: Deps, access: ServiceAccess, tail: number, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
   const redact = serviceRedactor(deps, access.service.id);
-  const sources = await sourcesOf(deps, access.service.id);
+  const first = await sourcesOf(deps, access.service.id);
   const encoder = new TextEncoder();
-  const open: Readable[] = [];
+  const open = new Map<string, Readable>();
+  let timer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
   const close = () => {
     if (closed) return;
     closed = true;
-    for (const s of open) s.destroy();
+    clearInterval(timer);
+    for (const s of open.values()) s.destroy();
   };
   return new ReadableStream<Uint8Array>({
     async start(controller) {
@@ -83,19 +90,16 @@ export async function followLogs(deps: Deps, access: ServiceAccess, tail: number
           controller.close();
         } catch {}
       });
-      if (!sources.length) emit("(no running replicas; waiting for output is pointless until the service is deployed)\n");
-      for (const s of sources) {
+      const attach = async (s: Source, lines: number | "all") => {
+        if (closed || open.has(s.id)) return;
         let stream: Readable;
         try {
-          stream = (await deps.docker.getContainer(s.id).logs({ stdout: true, stderr: true, follow: true, tail })) as unknown as Readable;
+          stream = (await deps.docker.getContainer(s.id).logs({ stdout: true, stderr: true, follow: true, tail: lines as number })) as unknown as Readable;
         } catch {
-          continue;
+          return; // gone meanwhile
         }
-        if (closed) {
-          stream.destroy();
-          return;
-        }
-        open.push(stream);
+        if (closed || open.has(s.id)) return void stream.destroy();
+        open.set(s.id, stream);
         const sink = new PassThrough();
         let partial = "";
         sink.on("data", (chunk: Buffer) => {
@@ -104,12 +108,28 @@ export async function followLogs(deps: Deps, access: ServiceAccess, tail: number
           for (const line of parts) emit(`${s.prefix} | ${redact(line)}\n`);
         });
         deps.docker.modem.demuxStream(stream, sink, sink);
-        stream.on("end", () => {
+        const done = () => {
           if (partial) emit(`${s.prefix} | ${redact(partial)}\n`);
           partial = "";
-        });
-        stream.on("error", () => {});
-      }
+          open.delete(s.id);
+        };
+        stream.on("end", done);
+        stream.on("error", done);
+      };
+      if (!first.length) emit("(no running replicas yet; waiting for some to start)\n");
+      for (const s of first) await attach(s, tail);
+      const known = new Set(first.map((s) => s.id));
+      timer = setInterval(() => {
+        sourcesOf(deps, access.service.id)
+          .then((now) => {
+            for (const s of now) {
+              if (known.has(s.id)) continue;
+              known.add(s.id);
+              void attach(s, "all"); // started after we began: everything it printed is new
+            }
+          })
+          .catch(() => {});
+      }, RESCAN_MS);
     },
     cancel() {
       close();
