@@ -63,17 +63,22 @@ function deployLogPrinter(ctx: CommandContext, client: ApiClient) {
 export async function followPipeline(ctx: CommandContext, client: ApiClient, t: ServiceTarget, runId: string): Promise<PipelineRun> {
   const stream = ctx.flags.follow === true;
   let buildAfter = 0;
-  let last = "";
+  const shown = { image: "", release: 0, deploy: "" };
   const deployLog = deployLogPrinter(ctx, client);
   for (;;) {
     const run = await client.get<PipelineRun>(`${projectPath(t)}/pipeline/runs/${seg(runId)}`);
-    const where = run.status === "complete" || run.status === "error" ? run.status : `${run.stage ?? "queued"}`;
-    const label = `${where}:${run.image?.status}:${run.release?.version}:${run.deployment?.status}`;
-    if (label !== last) {
-      if (run.image && run.image.status !== "queued" && !last.includes(`:${run.image.status}:`)) progress(ctx, `Build v${run.image.version}: ${run.image.status}`);
-      if (run.release && !last.includes(`:${run.release.version}:`)) progress(ctx, `Release v${run.release.version} created`);
-      if (run.deployment && !last.endsWith(`:${run.deployment.status}`)) progress(ctx, `Deploy v${run.deployment.version}: ${run.deployment.status}`);
-      last = label;
+    // one line per stage change
+    if (run.image && run.image.status !== "queued" && run.image.status !== shown.image) {
+      shown.image = run.image.status;
+      progress(ctx, `Build v${run.image.version}: ${run.image.status}`);
+    }
+    if (run.release && run.release.version !== shown.release) {
+      shown.release = run.release.version;
+      progress(ctx, `Release v${run.release.version} created`);
+    }
+    if (run.deployment && run.deployment.status !== shown.deploy) {
+      shown.deploy = run.deployment.status;
+      progress(ctx, `Deploy v${run.deployment.version}: ${run.deployment.status}`);
     }
     if (stream && run.image) {
       const log = await client.get<{ log_text: string | null; last_line_id: number }>(`/api/v1/images/${seg(run.image.id)}/log`, { after: buildAfter });
