@@ -2,13 +2,16 @@
 // in its health step, start again on the same data dir: the run and its deployment are error
 // "interrupted by server restart", the half-started containers are gone, the previous release
 // still serves through the (new) router, and a new pipeline runs normally afterwards.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixtureFiles } from "../fixtures/webapp/support";
 import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, testDocker } from "../support/docker";
 import { startLiveServer, type LiveServer } from "../support/server";
+
+// Docker builds and rollouts outlast bun's 5 s default; plain `bun test` passes no --timeout
+setDefaultTimeout(180_000);
 
 const ORG = `rst${RUN_ID}`.toLowerCase();
 const dataDir = mkdtempSync(join(tmpdir(), "ancla-restart-"));

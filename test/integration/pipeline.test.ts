@@ -2,12 +2,15 @@
 // request, reached through the router; status/history/metrics; rollback to the previous
 // successful release; a failing build leaves the previous release serving; a stop mid-deploy is
 // finished as "interrupted by server restart" on the next start.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { deployHarness, fixtureFiles, type DeployHarness } from "../fixtures/webapp/support";
 import { snapshotDb } from "../support/app";
 import { contextTar, testDocker } from "../support/docker";
 import { getJob, INTERRUPTED, waitForJob } from "../../src/pipeline/queue";
 import { recoverInterruptedJobs, startWorker } from "../../src/pipeline/worker";
+
+// Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout
+setDefaultTimeout(120_000);
 
 let h: DeployHarness;
 let appId: string;

@@ -1,11 +1,14 @@
 // Promotion staging → production on the real Docker engine: the preview lists config names only,
 // the promoted release runs the same image with production's config, the production service is
 // created from staging's settings, a protected target refuses a member, bad input changes nothing.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { deployHarness, fixtureFiles, type DeployHarness } from "../fixtures/webapp/support";
 import { snapshotDb } from "../support/app";
 import { contextTar, testDocker } from "../support/docker";
 import { waitForJob } from "../../src/pipeline/queue";
+
+// Docker builds and rollouts outlast bun's 5 s default; plain `bun test` passes no --timeout
+setDefaultTimeout(180_000);
 
 let h: DeployHarness;
 const PROD_SECRET = "prod-token-" + crypto.randomUUID();
