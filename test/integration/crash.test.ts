@@ -1,13 +1,16 @@
 // kill -9 of a live `ancla serve` in the middle of a deploy, then a restart on the same data dir:
 // the deployment is error "interrupted by server restart", the replicas it started are gone, the
 // previous release is served again through the (new) router, and the next deploy works.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixtureFiles } from "../fixtures/webapp/support";
 import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, testDocker } from "../support/docker";
 import { startLiveServer, type LiveServer } from "../support/server";
+
+// Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout
+setDefaultTimeout(120_000);
 
 const ORG = `crash${RUN_ID}`.toLowerCase();
 const SVC = `/api/v1/orgs/${ORG}/projects/web/envs/production/services`;

@@ -1,10 +1,13 @@
 // Releases and deploys on the real Docker engine, reached through the router on 127.0.0.1:
 // config in the container env, redeploy, rollback, failed health check, scale, protected envs.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { deployHarness, type DeployHarness } from "../fixtures/webapp/support";
 import { snapshotDb } from "../support/app";
 import { testDocker } from "../support/docker";
 import { referenceProblems } from "../support/reference-schema";
+
+// Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout
+setDefaultTimeout(120_000);
 
 let h: DeployHarness;
 let apiId: string;

@@ -1,7 +1,10 @@
 // Zero failed requests through the router while the app is redeployed under continuous load,
 // plus the router's answers for hosts it does not know and services with nothing running.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
 import { deployHarness, type DeployHarness } from "../fixtures/webapp/support";
+
+// Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout
+setDefaultTimeout(120_000);
 
 let h: DeployHarness;
 let appId: string;
