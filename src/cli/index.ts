@@ -90,9 +90,16 @@ export async function runCli(argv: string[], io: Io = processIo(), env = process
   const found = findCommand(parsed.positionals);
   if (!found || parsed.flags.help) {
     const prefix = parsed.positionals[0];
+    const unknown = !found && !parsed.flags.help && parsed.positionals.length > 0 && !commands[parsed.positionals[0]!] && !Object.keys(commands).some((n) => n.startsWith(parsed.positionals[0] + " "));
+    if (unknown) io.err(`error: unknown command "${parsed.positionals.join(" ")}"`);
     if (found) io.out(`Usage: ancla ${found.command.usage ?? found.name}\n\n${found.command.summary}`);
     else io.out(help(prefix && Object.keys(commands).some((n) => n.startsWith(prefix + " ")) ? prefix : undefined));
     return found || parsed.flags.help || parsed.positionals.length === 0 ? 0 : 2;
+  }
+  const format = parsed.flags.output;
+  if (format !== undefined && format !== "table" && format !== "json") {
+    io.err("error: -o/--output must be table or json");
+    return 2;
   }
   const ctx: CommandContext = { args: found.args, flags: parsed.flags, rest: parsed.rest, io, env, cwd };
   const json = parsed.flags.json === true || parsed.flags.output === "json" || env.ANCLA_OUTPUT === "json";

@@ -111,6 +111,19 @@ describe("credentials and server precedence", () => {
   });
 });
 
+describe("usage errors", () => {
+  test("an unknown command or output format exits 2 and says why on stderr", async () => {
+    const unknown = await ancla(["frobnicate"], { home: root });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    const format = await ancla(["orgs", "list", "-o", "yaml"], { home: root, env: { ANCLA_SERVER: s.url, ANCLA_API_KEY: s.adminKey } });
+    expect(format.code).toBe(2);
+    expect(format.stderr).toContain("table or json");
+    expect(format.stdout).toBe("");
+    expect((await ancla(["orgs", "get", "a", "b"], { home: root, env: { ANCLA_SERVER: s.url, ANCLA_API_KEY: s.adminKey } })).code).toBe(2);
+  });
+});
+
 describe("whoami and logout", () => {
   test("whoami table form shows the user, the server and where the key came from", async () => {
     writeYaml(userFile(), { server: s.url, api_key: s.adminKey, org: "kept" });
