@@ -8,6 +8,7 @@ import { snapshotDb } from "../support/app";
 import { contextTar, testDocker } from "../support/docker";
 import { getJob, INTERRUPTED, waitForJob } from "../../src/pipeline/queue";
 import { recoverInterruptedJobs, startWorker } from "../../src/pipeline/worker";
+import { startSystemPipeline } from "../../src/modules/pipeline";
 
 // Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout
 setDefaultTimeout(120_000);
@@ -131,6 +132,22 @@ describe("pipeline deploy", () => {
     expect(m.build).toMatchObject({ success: 3, error: 1, success_rate: 0.75 });
   });
 
+  test("a pipeline started by the server itself (webhook path): no user recorded, same build → release → deploy", async () => {
+    const started = startSystemPipeline(h.t.deps, appId, { kind: "auto", reuseLastUpload: true });
+    // the last upload is the failing one of the previous test: upload the good context again first
+    expect((await finish(started.job.id)).status).toBe("error");
+    const good = await h.t.req("POST", pipelinePath("deploy"), undefined, { key: h.key, raw: await tarBody(), headers: { "content-type": "application/x-tar" } });
+    expect((await finish(good.body.pipeline_id)).status).toBe("complete");
+    const sys = startSystemPipeline(h.t.deps, appId, { kind: "auto", reuseLastUpload: true });
+    const job = await finish(sys.job.id);
+    expect(job.error).toBeNull();
+    const run = (await h.t.req("GET", `/api/v1/orgs/${h.org}/projects/web/pipeline/runs/${sys.job.id}`, undefined, { key: h.key })).body;
+    expect(run).toMatchObject({ status: "complete", image: { version: sys.imageVersion } });
+    const row = h.t.deps.sqlite.query("select created_by_id from deployments where id = ?").get(run.deployment.id) as { created_by_id: string | null };
+    expect(row.created_by_id).toBeNull();
+    expect(envOf((await h.get(h.host("app"), "/cgi-bin/env")).text, "GREETING")).toBe("two");
+  });
+
   test("nothing to build (no upload, git or image) → 422 and nothing is written", async () => {
     await h.service("empty");
     const before = snapshotDb(h.t.deps);
@@ -147,6 +164,8 @@ describe("pipeline deploy", () => {
 
 describe("interrupted pipeline", () => {
   test("stopped mid-deploy: on the next start the pipeline and deployment are error 'interrupted by server restart', its containers are gone, the previous release serves", async () => {
+    const serving = envOf((await h.get(h.host("app"), "/cgi-bin/env")).text, "GREETING");
+    expect(serving).toBeDefined();
     // a health path that never answers keeps the deploy in its health step long enough to stop it
     expect((await h.t.req("PATCH", `${h.base()}/app`, { health_check_path: "/never/", deployment_timeout: 60 }, { key: h.key })).status).toBe(200);
     const r = await h.t.req("POST", pipelinePath("deploy"), undefined, { key: h.key, raw: await tarBody(), headers: { "content-type": "application/x-tar" } });
@@ -178,7 +197,7 @@ describe("interrupted pipeline", () => {
     const d = (await h.t.req("GET", `/api/v1/deployments/${deploymentId}/detail`, undefined, { key: h.key })).body;
     expect(d).toMatchObject({ status: "error", error_detail: INTERRUPTED });
     expect(await testDocker().listContainers({ all: true, filters: { label: [`dev.ancla.deployment=${deploymentId}`] } })).toEqual([]);
-    expect(envOf((await h.get(h.host("app"), "/cgi-bin/env")).text, "GREETING")).toBe("one");
+    expect(envOf((await h.get(h.host("app"), "/cgi-bin/env")).text, "GREETING")).toBe(serving!);
     const hist = (await h.t.req("GET", pipelinePath("history"), undefined, { key: h.key })).body;
     expect(hist[0]).toMatchObject({ id: r.body.pipeline_id, status: "error", stage: "deploy", error_detail: INTERRUPTED });
     // a fresh worker takes over afterwards

@@ -129,4 +129,4 @@ const hierarchicalRoutes = (deps: Deps) =>
     });
 
 export const pipelineRoutes = (deps: Deps) => new Elysia().use(referenceRoutes(deps)).use(hierarchicalRoutes(deps));
-export { pipelineStatus, startPipeline, rollback, PIPELINE_JOB } from "./service";
+export { pipelineStatus, startPipeline, startSystemPipeline, rollback, PIPELINE_JOB } from "./service";

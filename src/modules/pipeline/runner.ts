@@ -14,10 +14,11 @@ import * as imageRepo from "../images/repo";
 import { serviceAccessById, type ServiceAccess } from "../projects/access";
 import { createRelease } from "../releases/service";
 import { PIPELINE_JOB, queuedDeploymentsOf } from "./repo";
-import type { PipelinePayload } from "./service";
+import { systemAccess, type PipelinePayload } from "./service";
 
 /** The access of the user who started the pipeline, checked again now (membership may have ended). */
-function accessOf(deps: Deps, serviceId: string, actorId: string): ServiceAccess {
+function accessOf(deps: Deps, serviceId: string, actorId: string | null): ServiceAccess {
+  if (actorId === null) return systemAccess(deps, serviceId);
   const user = findUserById(deps.db, actorId);
   if (!user) throw new Error("the user who started this pipeline no longer exists");
   return serviceAccessById(deps, { user, via: "key" }, serviceId);

@@ -12,14 +12,17 @@ import { deployStageStatus, enqueueDeploy } from "../deployments/service";
 import { findRelease } from "../releases/repo";
 import { releaseStageStatus } from "../releases/service";
 import { assertMayDeploy, envAccess, projectAccess, serviceAccess, type ServiceAccess } from "../projects/access";
-import { findDefaultEnv, findServiceById } from "../projects/lookup";
+import { findDefaultEnv, findEnvById, findProjectById, findServiceById } from "../projects/lookup";
+import { findOrg } from "../orgs/repo";
+import type { UserRow } from "../auth/repo";
 import { findDeployment } from "../deployments/repo";
 import type { HistoryItem, PipelineStatus } from "./model";
 import * as repo from "./repo";
 import { PIPELINE_JOB } from "./repo";
 
 export { PIPELINE_JOB };
-export type PipelinePayload = { imageId: string; actorId: string };
+/** actorId null: started by the server itself (a verified webhook push), not by a user. */
+export type PipelinePayload = { imageId: string; actorId: string | null };
 
 const TAR_TYPES = ["application/x-tar", "application/tar", "application/gzip", "application/x-gzip", "application/octet-stream"];
 
@@ -48,6 +51,29 @@ export function startPipeline(deps: Deps, access: ServiceAccess, source: BuildSo
   const payload: PipelinePayload = { imageId: image.id, actorId: access.actor.user.id };
   const job = enqueueJob(deps, { serviceId: access.service.id, kind: PIPELINE_JOB, payload });
   return { imageId: image.id, imageVersion: image.version, job };
+}
+
+/**
+ * A pipeline no user asked for through the API (e.g. a verified GitHub push to the service's
+ * auto_deploy_branch): it acts as the server, so no membership or protection check applies.
+ */
+export function startSystemPipeline(deps: Deps, serviceId: string, source: BuildSource): { imageId: string; imageVersion: number; job: JobRow } {
+  const access = systemAccess(deps, serviceId);
+  const { image } = enqueueBuild(deps, access, source);
+  const payload: PipelinePayload = { imageId: image.id, actorId: null };
+  const job = enqueueJob(deps, { serviceId, kind: PIPELINE_JOB, payload });
+  return { imageId: image.id, imageVersion: image.version, job };
+}
+
+/** The service's chain with the server as the actor (no user id is recorded). */
+export function systemAccess(deps: Deps, serviceId: string): ServiceAccess {
+  const service = findServiceById(deps.db, serviceId);
+  const env = service && findEnvById(deps.db, service.envId);
+  const project = env && findProjectById(deps.db, env.projectId);
+  const org = project && findOrg(deps.db, project.orgId);
+  if (!service || !env || !project || !org) throw new NotFound("Service");
+  const server = { user: { id: null, username: "ancla", isAdmin: true } as unknown as UserRow, via: "key" as const };
+  return { actor: server, org, project, env, service, isAdmin: true };
 }
 
 export async function deployFromRequest(deps: Deps, access: ServiceAccess, request: Request) {
