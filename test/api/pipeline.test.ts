@@ -9,6 +9,8 @@ import { insertImage } from "../../src/modules/images/repo";
 import { insertRelease } from "../../src/modules/releases/repo";
 import { insertDeployment } from "../../src/modules/deployments/repo";
 import { newId } from "../../src/lib/ids";
+import { INTERRUPTED, markJob, waitForJob } from "../../src/pipeline/queue";
+import { startWorker } from "../../src/pipeline/worker";
 
 let t: TestApp;
 let owner: string;
@@ -99,6 +101,38 @@ describe("pipeline status, metrics and history", () => {
     expect(again.status).toBe(201);
     expect(again.body.image_version).toBe(2);
     expect((await t.req("GET", `${P}/pipeline/history?service=prebuilt`, undefined, { key: owner })).body.length).toBe(2);
+  });
+});
+
+describe("interrupted while building", () => {
+  test("a build cut off by a restart ends its pipeline as error 'interrupted by server restart'; no release, no deployment", async () => {
+    // its own app: the worker started here must find no other queued work (that would reach Docker)
+    const t2 = await testApp();
+    try {
+      const key = (await t2.user("solo")).key;
+      expect((await t2.req("POST", "/api/v1/organizations", { name: "solo", slug: "solo" }, { key })).status).toBe(201);
+      expect((await t2.req("POST", "/api/v1/orgs/solo/projects", { name: "Web", slug: "web" }, { key })).status).toBe(201);
+      const svc = await t2.req("POST", "/api/v1/orgs/solo/projects/web/envs/production/services", { name: "cutoff", image: "ancla-test/busybox:latest" }, { key });
+      const r = await t2.req("POST", `/api/v1/applications/${svc.body.id}/deploy`, undefined, { key });
+      expect(r.status).toBe(201);
+      // the previous process had started the build when it died: its job is left `running`
+      const build = t2.deps.sqlite.query("select id from jobs where service_id = ? and kind = 'build'").get(svc.body.id) as { id: string };
+      markJob(t2.deps, build.id, { status: "running", startedAt: new Date().toISOString() });
+      const worker = await startWorker(t2.deps); // recovery first, then the queued pipeline job runs
+      try {
+        const job = await waitForJob(t2.deps, r.body.pipeline_id, 10_000);
+        expect(job).toMatchObject({ status: "error", error: INTERRUPTED });
+      } finally {
+        await worker.stop();
+      }
+      const status = (await t2.req("GET", `/api/v1/applications/${svc.body.id}/pipeline-status`, undefined, { key })).body;
+      expect(status).toEqual({ build: { status: "error", version: 1, error_detail: INTERRUPTED, step: null }, release: null, deploy: null });
+      const hist = (await t2.req("GET", "/api/v1/orgs/solo/projects/web/pipeline/history?service=cutoff", undefined, { key })).body;
+      expect(hist[0]).toMatchObject({ status: "error", stage: "build", error_detail: INTERRUPTED, release: null, deployment: null });
+      expect(t2.deps.sqlite.query("select count(*) as n from jobs where status in ('queued', 'running')").get()).toEqual({ n: 0 });
+    } finally {
+      t2.close();
+    }
   });
 });
 
