@@ -59,6 +59,38 @@ describe("ancla serve", () => {
     expect(await t.stop({ signal: "SIGINT" })).toBe(0);
   });
 
+  test("SIGTERM during a request whose body is still arriving: the request completes and is kept", async () => {
+    const dataDir = tempDir("ancla-drain-");
+    const s = await startLiveServer({ dataDir });
+    const encoder = new TextEncoder();
+    let sendRest!: () => void;
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(encoder.encode('{"name": "Drained'));
+        await new Promise<void>((r) => (sendRest = r));
+        controller.enqueue(encoder.encode(' Co", "slug": "drained"}'));
+        controller.close();
+      },
+    });
+    const pending = fetch(`${s.url}/api/v1/organizations`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": s.adminKey },
+      body,
+    });
+    await Bun.sleep(200); // the request is in flight, half its body received
+    s.proc.kill("SIGTERM");
+    await Bun.sleep(200);
+    sendRest();
+    const res = await pending;
+    expect(res.status).toBe(201);
+    expect(await s.proc.exited).toBe(0);
+    await s.stop({ keep: true });
+    const t = await live({ dataDir, createKey: false });
+    const got = await ancla(["orgs", "get", "drained", "--json"], as(t, s.adminKey));
+    expect(got.code).toBe(0);
+    expect(got.json().name).toBe("Drained Co");
+  });
+
   test("an invalid setting is a usage error (exit 2) naming it, and nothing listens", async () => {
     const home = tempDir("ancla-home-");
     const r = await ancla(["serve", "--data-dir", join(home, "d"), "--listen", "nonsense"], { home });
