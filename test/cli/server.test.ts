@@ -160,14 +160,21 @@ describe("data survives", () => {
     expect(orgs.json().map((o: { slug: string }) => o.slug)).toEqual(["backup-co"]);
   });
 
-  test("a restarted server keeps users, keys and organizations", async () => {
+  test("a restarted server keeps users, keys, organizations, projects, environments and services", async () => {
     const dataDir = tempDir("ancla-restart-");
     const s = await startLiveServer({ dataDir });
     expect((await ancla(["orgs", "create", "Persist", "--slug", "persist"], as(s, s.adminKey))).code).toBe(0);
+    expect((await ancla(["projects", "create", "persist/Shop", "--slug", "shop"], as(s, s.adminKey))).code).toBe(0);
+    expect((await ancla(["envs", "create", "persist/shop/qa", "--type", "staging"], as(s, s.adminKey))).code).toBe(0);
+    expect((await ancla(["services", "create", "persist/shop/production/Web", "--slug", "web", "--port", "9000"], as(s, s.adminKey))).code).toBe(0);
     expect(await s.stop({ keep: true })).toBe(0);
     const t = await live({ dataDir, createKey: false });
     const orgs = await ancla(["orgs", "get", "persist", "--json"], as(t, s.adminKey));
     expect(orgs.code).toBe(0);
-    expect(orgs.json()).toMatchObject({ slug: "persist", members: [{ username: "admin", admin: true }] });
+    expect(orgs.json()).toMatchObject({ slug: "persist", project_count: 1, members: [{ username: "admin", admin: true }] });
+    const envs = await ancla(["envs", "list", "persist/shop", "--json"], as(t, s.adminKey));
+    expect(envs.json().map((e: { slug: string; env_type: string }) => [e.slug, e.env_type]).sort()).toEqual([["production", "production"], ["qa", "staging"]]);
+    const app = await ancla(["apps", "get", "persist/shop/web", "--json"], as(t, s.adminKey));
+    expect(app.json()).toMatchObject({ slug: "web", port: 9000 });
   });
 });
