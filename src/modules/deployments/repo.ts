@@ -1,6 +1,6 @@
 // Deployment and deployment log queries.
 import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import { preparedPerDb, type Db } from "../../db/client";
 import { deploymentLogs, deployments, environments, organizations, projects, services } from "../../db/schema";
 
 export type DeploymentRow = typeof deployments.$inferSelect;
@@ -79,19 +79,22 @@ export const routableServices = (db: Db) =>
 export const insertDeployment = (db: Db, row: typeof deployments.$inferInsert) => db.insert(deployments).values(row).returning().get();
 
 /** Status of each service's latest deployment, in one query (list views). */
+// the list views pass every service of an environment: one prepared statement taking the ids as a
+// JSON array, instead of drizzle building `in (?, ?, …)` anew per call (~110 µs for 100 ids)
+const latestStatusesQ = preparedPerDb((db) =>
+  db
+    .select({ serviceId: deployments.serviceId, status: deployments.status })
+    .from(deployments)
+    .where(
+      and(
+        sql`${deployments.serviceId} in (select value from json_each(${sql.placeholder("ids")}))`,
+        sql`${deployments.version} = (select max(d2.version) from deployments d2 where d2.service_id = ${deployments.serviceId})`,
+      ),
+    )
+    .prepare(),
+);
 export const latestStatusesOf = (db: Db, serviceIds: string[]) =>
-  serviceIds.length === 0
-    ? []
-    : db
-        .select({ serviceId: deployments.serviceId, status: deployments.status })
-        .from(deployments)
-        .where(
-          and(
-            inArray(deployments.serviceId, serviceIds),
-            sql`${deployments.version} = (select max(d2.version) from deployments d2 where d2.service_id = ${deployments.serviceId})`,
-          ),
-        )
-        .all();
+  serviceIds.length === 0 ? [] : latestStatusesQ(db).all({ ids: JSON.stringify(serviceIds) });
 
 export const serviceIdsOfEnv = (db: Db, envId: string): string[] =>
   db.select({ id: services.id }).from(services).where(eq(services.envId, envId)).all().map((r) => r.id);

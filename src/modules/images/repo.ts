@@ -1,6 +1,6 @@
 // Queries for images and their log lines.
-import { and, asc, count, desc, eq, gt, inArray, max } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import { and, asc, count, desc, eq, gt, max, sql } from "drizzle-orm";
+import { preparedPerDb, type Db } from "../../db/client";
 import { imageLogs, images } from "../../db/schema";
 
 export type ImageRow = typeof images.$inferSelect;
@@ -29,10 +29,18 @@ export const latestCompleteImage = (db: Db, serviceId: string) =>
   db.select().from(images).where(and(eq(images.serviceId, serviceId), eq(images.status, "complete"))).orderBy(desc(images.version)).limit(1).get();
 
 /** Latest image version per service, one query (for list views). */
+// the list views pass every service of an environment: one prepared statement taking the ids as a
+// JSON array, instead of drizzle building `in (?, ?, …)` anew per call (~110 µs for 100 ids)
+const latestVersionsQ = preparedPerDb((db) =>
+  db
+    .select({ serviceId: images.serviceId, version: max(images.version) })
+    .from(images)
+    .where(sql`${images.serviceId} in (select value from json_each(${sql.placeholder("ids")}))`)
+    .groupBy(images.serviceId)
+    .prepare(),
+);
 export const latestVersionsOf = (db: Db, serviceIds: string[]) =>
-  serviceIds.length === 0
-    ? []
-    : db.select({ serviceId: images.serviceId, version: max(images.version) }).from(images).where(inArray(images.serviceId, serviceIds)).groupBy(images.serviceId).all();
+  serviceIds.length === 0 ? [] : latestVersionsQ(db).all({ ids: JSON.stringify(serviceIds) });
 
 export const completeImages = (db: Db, serviceId: string) =>
   db.select().from(images).where(and(eq(images.serviceId, serviceId), eq(images.status, "complete"), eq(images.pruned, false))).orderBy(asc(images.version)).all();
