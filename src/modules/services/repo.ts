@@ -1,6 +1,6 @@
 // Queries for services.
 import { and, eq, or, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import { preparedPerDb, type Db } from "../../db/client";
 import { configVars, services } from "../../db/schema";
 
 export type ServiceRow = typeof services.$inferSelect;
@@ -9,14 +9,16 @@ export type ServiceInsert = typeof services.$inferInsert;
 export const listServicesInEnv = (db: Db, envId: string) =>
   db.select().from(services).where(eq(services.envId, envId)).orderBy(services.slug).all();
 
-/** The columns ApplicationSummary needs, in one indexed query (services_env_slug_idx). */
-export const listSummaryRows = (db: Db, envId: string) =>
+/** The columns ApplicationSummary needs, in one indexed query (services_env_slug_idx), prepared once per database. */
+const summaryRowsQ = preparedPerDb((db) =>
   db
     .select({ id: services.id, name: services.name, slug: services.slug, project_id: services.projectId, platform: services.platform, created: services.createdAt })
     .from(services)
-    .where(eq(services.envId, envId))
+    .where(eq(services.envId, sql.placeholder("envId")))
     .orderBy(services.slug)
-    .all();
+    .prepare(),
+);
+export const listSummaryRows = (db: Db, envId: string) => summaryRowsQ(db).all({ envId });
 
 export const findServiceInEnvBySlug = (db: Db, envId: string, slug: string) =>
   db.select({ id: services.id }).from(services).where(and(eq(services.envId, envId), eq(services.slug, slug))).get();
