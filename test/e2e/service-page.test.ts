@@ -89,7 +89,7 @@ describe("service page (Docker)", () => {
       await page.getByRole("region", { name: "Releases" }).getByRole("cell", { name: "v1", exact: true }).waitFor();
       expect((await viaRouter("/cgi-bin/env")).text).toContain("GREETING=one");
       await page.getByRole("button", { name: "Show latest output" }).click();
-      await page.getByLabel("App output").waitFor();
+      await page.getByLabel("Container output").waitFor();
       expect(await page.getByRole("region", { name: "App output" }).textContent()).not.toContain("not available");
       await screenshot(page, "15-service-deployed");
     });

@@ -58,7 +58,7 @@ function appUrls(svc: ServiceDetail & { url?: string }, c: { org: string; projec
 
 /** The last lines the service's containers printed, on demand (not polled: it can be large). */
 function appLogs(path: string): HTMLElement {
-  const pre = h("pre", { class: "log", tabindex: "0", "aria-label": "App output" });
+  const pre = h("pre", { class: "log", tabindex: "0", "aria-label": "Container output" });
   const box = h("div");
   const show = () => load(box, "App output", async () => {
     const text = await api.text(path);
