@@ -107,9 +107,9 @@ export function startRouter(opts: RouterOptions): RunningRouter {
   async function proxyHttp(req: Request, serviceId: string, host: string, server: Server<WsData>): Promise<Response> {
     const path = pathOf(req.url);
     const clientIp = server.requestIP(req)?.address;
-    const pooled = req.body === null && POOLED.has(req.method);
-    const headers = pooled ? null : forwardHeaders(req, host, clientIp);
-    const head = pooled ? pooledHead(req, path, host, clientIp) : "";
+    const poolable = req.body === null && POOLED.has(req.method);
+    let headers: Headers | undefined;
+    let head: string | undefined;
     const retryable = IDEMPOTENT.has(req.method) && req.body === null;
     const tried = new Set<string>();
     for (;;) {
@@ -121,9 +121,10 @@ export function startRouter(opts: RouterOptions): RunningRouter {
       }
       tried.add(r.id);
       table.begin(r);
-      if (pooled) {
+      if (poolable && pool.prefers(r.port)) {
         let streamed = false;
         try {
+          head ??= pooledHead(req, path, host, clientIp);
           const up = await pool.request(r.port, head, req.method === "HEAD", BUFFER_LIMIT, () => table.end(r));
           streamed = up.body instanceof ReadableStream;
           return new Response(up.body as BodyInit | null, { status: up.status, statusText: up.statusText, headers: up.headers });
@@ -142,7 +143,7 @@ export function startRouter(opts: RouterOptions): RunningRouter {
       try {
         res = await fetch(`http://127.0.0.1:${r.port}${path}`, {
           method: req.method,
-          headers: headers!,
+          headers: (headers ??= forwardHeaders(req, host, clientIp)),
           body: req.body,
           redirect: "manual",
           decompress: false,

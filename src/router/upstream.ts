@@ -44,8 +44,21 @@ type BodyState = {
   finish: (() => void) | null;
 };
 
+// a backend that closes every connection is re-probed for keep-alive this often
+const REPROBE_MS = 10_000;
+
 export class UpstreamPool {
   private idle = new Map<number, Conn[]>();
+  private closesConnections = new Map<number, number>();
+
+  /**
+   * Whether this client is the better path to the port: it is for keep-alive backends; for one
+   * that closes every connection (e.g. busybox httpd) fetch() connects more cheaply.
+   */
+  prefers(port: number): boolean {
+    const since = this.closesConnections.get(port);
+    return since === undefined || Date.now() - since > REPROBE_MS;
+  }
 
   /**
    * Send a bodyless request. Resolves at the response head for streamed bodies (`onStreamDone`
@@ -103,6 +116,8 @@ export class UpstreamPool {
   private release(conn: Conn): void {
     conn.waiter = null;
     conn.body = null;
+    if (conn.reusable && !conn.closed) this.closesConnections.delete(conn.port);
+    else this.closesConnections.set(conn.port, Date.now());
     if (!conn.reusable || conn.closed) {
       conn.socket.end();
       return;

@@ -218,14 +218,18 @@ describe("proxy", () => {
     table.setHosts(new Map([...["api.shop.acme.localhost"].map((h) => [h, "svc-1"] as [string, string]), ["raw.shop.acme.localhost", "svc-raw"]]));
     table.setReplicas("svc-raw", [{ id: "raw", port: server.port }]);
     try {
-      const closed = await get("raw.shop.acme.localhost", "/close");
-      expect(closed.status).toBe(200);
-      expect(await closed.text()).toBe("until-close");
       for (let i = 0; i < 5; i++) {
         const ka = await get("raw.shop.acme.localhost", "/ka");
         expect(ka.status).toBe(200);
         expect(await ka.text()).toBe("ka");
         await Bun.sleep(40); // the backend has dropped the pooled connection by now
+      }
+      // the pooled client noticed nothing; a backend that closes every connection is then served
+      // through fetch() (cheaper to connect), which must read the close-delimited body as well
+      for (let i = 0; i < 2; i++) {
+        const closed = await get("raw.shop.acme.localhost", "/close");
+        expect(closed.status).toBe(200);
+        expect(await closed.text()).toBe("until-close");
       }
       const junk = await get("raw.shop.acme.localhost", "/junk");
       expect(junk.status).toBe(502);
