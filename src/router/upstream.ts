@@ -31,6 +31,7 @@ type Conn = {
   reusable: boolean;
   closed: boolean;
   paused: boolean;
+  unsent: Buffer | null;
   body: BodyState | null;
 };
 
@@ -83,8 +84,14 @@ export class UpstreamPool {
       conn.seen = 0;
       conn.buf = Buffer.alloc(0);
       if (conn.closed) return this.onClose(conn, true);
-      conn.socket.write(head);
+      this.write(conn, Buffer.from(head, "latin1"));
     });
+  }
+
+  /** Write all of `bytes`, the rest when the socket drains (large heads, e.g. big cookies). */
+  private write(conn: Conn, bytes: Buffer): void {
+    const n = conn.socket.write(bytes);
+    conn.unsent = n >= 0 && n < bytes.length ? bytes.subarray(n) : null;
   }
 
   /** Close every pooled connection (router stop). */
@@ -94,7 +101,7 @@ export class UpstreamPool {
   }
 
   private async connect(port: number): Promise<Conn> {
-    const conn = { port, buf: Buffer.alloc(0), waiter: null, seen: 0, reusable: true, closed: false, paused: false, body: null } as unknown as Conn;
+    const conn = { port, buf: Buffer.alloc(0), waiter: null, seen: 0, reusable: true, closed: false, paused: false, unsent: null, body: null } as unknown as Conn;
     try {
       conn.socket = await Bun.connect<Conn>({
         hostname: "127.0.0.1",
@@ -104,7 +111,10 @@ export class UpstreamPool {
           data: (s, d) => this.onData(s.data, Buffer.from(d)),
           close: (s) => this.onClose(s.data),
           error: (s) => this.onClose(s.data),
-          drain: () => {},
+          drain: (sock) => {
+            const c = sock.data;
+            if (c.unsent) this.write(c, c.unsent);
+          },
         },
       });
     } catch (e) {

@@ -83,6 +83,7 @@ describe("proxy", () => {
           return new Response(stream);
         }
         if (url.pathname === "/big") return new Response("x".repeat(1024 * 1024));
+        if (url.pathname === "/echo-cookie") return Response.json({ cookieLength: req.headers.get("cookie")?.length ?? 0 });
         return Response.json({
           backend: name,
           host: req.headers.get("host"),
@@ -181,6 +182,13 @@ describe("proxy", () => {
     const big = await get("api.shop.acme.localhost", "/big");
     expect((await big.text()).length).toBe(1024 * 1024);
     for (const r of table.replicasOf("svc-1")) expect(r.inflight).toBe(0);
+  });
+
+  test("a request with a 12 KB cookie header reaches the backend whole", async () => {
+    const cookie = "c=" + "x".repeat(12_000); // Bun.serve refuses heads over 16 KB (431)
+    const res = await get("api.shop.acme.localhost", "/echo-cookie", { headers: { cookie } });
+    expect(res.status).toBe(200);
+    expect((await res.json()).cookieLength).toBe(cookie.length);
   });
 
   test("HEAD keeps the length without a body; 204 and 304 pass through; bodies of other methods use the streaming path", async () => {
