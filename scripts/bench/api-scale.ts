@@ -29,7 +29,10 @@ const routes = [
 ];
 
 const a = await startAncla(small.dataDir);
-const b = await startAncla(large.dataDir);
+const b = await startAncla(large.dataDir).catch(async (e) => {
+  await a.stop();
+  throw e;
+});
 const rows: { route: string; small: LoadResult; large: LoadResult }[] = [];
 try {
   for (const route of routes) {

@@ -15,22 +15,22 @@ const { dataDir, key } = await seed({ services: 100 });
 const ancla = await startAncla(dataDir);
 const paths = ["/api/v1/organizations", "/api/v1/applications/acme/web"];
 const bodies: Record<string, string> = {};
-for (const path of paths) {
-  const res = await fetch(ancla.url + path, { headers: { "x-api-key": key } });
-  if (res.status !== 200) throw new Error(`${path} → ${res.status}`);
-  bodies[path] = await res.text();
-}
-const bare = await startBare(bodies);
-
 type Row = { path: string; bytes: number; ancla: LoadResult; bare: LoadResult };
 const rows: Row[] = [];
+let bare: Awaited<ReturnType<typeof startBare>> | undefined;
 try {
+  for (const path of paths) {
+    const res = await fetch(ancla.url + path, { headers: { "x-api-key": key } });
+    if (res.status !== 200) throw new Error(`${path} → ${res.status}`);
+    bodies[path] = await res.text();
+  }
+  bare = await startBare(bodies);
   for (const path of paths) {
     // alternate the two servers so drift on a shared machine hits both alike
     const a1 = await load(ancla.url + path, { key, concurrency, seconds: seconds / 2 });
-    const b1 = await load(bare.url + path, { concurrency, seconds: seconds / 2 });
+    const b1 = await load(bare!.url + path, { concurrency, seconds: seconds / 2 });
     const a2 = await load(ancla.url + path, { key, concurrency, seconds: seconds / 2 });
-    const b2 = await load(bare.url + path, { concurrency, seconds: seconds / 2 });
+    const b2 = await load(bare!.url + path, { concurrency, seconds: seconds / 2 });
     const merge = (x: LoadResult, y: LoadResult): LoadResult => ({
       requests: x.requests + y.requests,
       errors: x.errors + y.errors,
@@ -42,7 +42,7 @@ try {
   }
 } finally {
   await ancla.stop();
-  await bare.stop();
+  await bare?.stop();
   removeDir(dataDir);
 }
 

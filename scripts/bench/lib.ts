@@ -94,10 +94,11 @@ export const startAncla = (dataDir: string, listen = "127.0.0.1:0") =>
   spawnServer([...anclaArgv().argv, "serve", "--data-dir", dataDir, "--listen", listen, "--router", "127.0.0.1:0"]);
 
 /** A bare Bun.serve answering each path with the given bytes. */
-export function startBare(bodies: Record<string, string>): Promise<Proc> {
-  const file = join(tempDir("ancla-bare-"), "bodies.json");
-  writeFileSync(file, JSON.stringify(bodies));
-  return spawnServer([process.execPath, join(import.meta.dir, "bare.ts"), file]);
+export async function startBare(bodies: Record<string, string>): Promise<Proc> {
+  const dir = tempDir("ancla-bare-");
+  writeFileSync(join(dir, "bodies.json"), JSON.stringify(bodies));
+  const bare = await spawnServer([process.execPath, join(import.meta.dir, "bare.ts"), join(dir, "bodies.json")]);
+  return { ...bare, stop: () => bare.stop().finally(() => removeDir(dir)) };
 }
 
 export type LoadResult = { requests: number; errors: number; rps: number; p50: number; p99: number };

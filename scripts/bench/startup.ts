@@ -21,13 +21,14 @@ function freePort(): number {
 }
 
 type Started = { ms: number; proc: ReturnType<typeof Bun.spawn>; url: string };
+const home = tempDir("ancla-bench-home-"); // one empty HOME for every start, removed at the end
 
 /** Spawn, then poll `path` every 2 ms until it answers 200; time from spawn to that answer. */
 async function startTimed(argv: (port: number) => string[], path: string): Promise<Started> {
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const proc = Bun.spawn(argv(port), { stdout: "ignore", stderr: "ignore", stdin: "ignore", env: { ...process.env, HOME: tempDir("ancla-bench-home-") } });
+  const proc = Bun.spawn(argv(port), { stdout: "ignore", stderr: "ignore", stdin: "ignore", env: { ...process.env, HOME: home } });
   for (;;) {
     try {
       const res = await fetch(url + path);
@@ -97,6 +98,7 @@ const bareRss = rssMiB(bare.proc.pid);
 await stop(bare);
 removeDir(seeded.dataDir);
 removeDir(bareDir);
+removeDir(home);
 
 console.log(`\nstart → first 200 on ${HEALTH}, ${RUNS} runs each`);
 for (const [label, xs] of Object.entries(results)) {
