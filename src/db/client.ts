@@ -46,3 +46,32 @@ export function preparedPerDb<Q>(build: (db: Db) => Q): (db: Db) => Q {
     return q;
   };
 }
+
+/**
+ * A fingerprint of the database's contents that moves on every committed write: total_changes()
+ * counts rows written through this connection (the server's only one), PRAGMA data_version moves
+ * when another process (an `ancla admin …` command) commits. Two cheap reads, no table scans.
+ */
+export function changeKey(sqlite: Database): string {
+  const t = sqlite.query("select total_changes() as n").get() as { n: number };
+  const v = sqlite.query("pragma data_version").get() as { data_version: number };
+  return `${v.data_version}:${t.n}`;
+}
+
+/**
+ * Memoizes a read per key until the database changes (see changeKey). For hot list routes whose
+ * answer is a pure function of the database; the cached value is shared, so callers must not
+ * mutate it.
+ */
+export function cachedUntilWrite<T>(compute: (key: string) => T, maxEntries = 1000): (sqlite: Database, key: string) => T {
+  const entries = new Map<string, { version: string; value: T }>();
+  return (sqlite, key) => {
+    const version = changeKey(sqlite);
+    const hit = entries.get(key);
+    if (hit && hit.version === version) return hit.value;
+    if (entries.size >= maxEntries) entries.clear();
+    const value = compute(key);
+    entries.set(key, { version, value });
+    return value;
+  };
+}

@@ -2,7 +2,9 @@
 import { z } from "zod";
 
 export const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const RESERVED = new Set(["api", "admin", "new", "settings", "www", "static", "assets", "cli-auth", "login", "logout"]);
+// Names of the dashboard's and server's own pages. "api" stays allowed: it is the most common
+// service name (SPEC's own example is /applications/acme/web/api).
+const RESERVED = new Set(["admin", "new", "settings", "www", "static", "assets", "cli-auth", "login", "logout"]);
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const slugSchema = z

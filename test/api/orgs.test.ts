@@ -70,7 +70,7 @@ describe("organizations", () => {
       [{ name: 42 }, 422],
       [{ name: "" }, 422],
       [{ name: "ok", slug: "Bad Slug" }, 422],
-      [{ name: "ok", slug: "api" }, 422],
+      [{ name: "ok", slug: "admin" }, 422],
       [{ name: "ok", slug: "0190a0b0-0000-7000-8000-000000000000" }, 422],
       [{ name: "bad\u0007name" }, 422],
       [{ name: "x".repeat(5000) }, 422],

@@ -18,7 +18,7 @@ export const applicationRoutes = (deps: Deps) =>
       body: createApplicationRequest,
       response: { 201: serviceDetail },
     })
-    .get("/:org/:project", ({ actor, params: p }) => svc.listApplications(deps, actor, p.org, p.project), {
+    .get("/:org/:project", ({ actor, params: p }) => svc.listApplicationsResponse(deps, actor, p.org, p.project), {
       params: projectParams,
       response: { 200: z.array(applicationSummary) },
     })

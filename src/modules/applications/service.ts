@@ -23,6 +23,9 @@ export const createInProject = (deps: Deps, actor: Actor | null, org: string, pr
 export const listApplications = (deps: Deps, actor: Actor | null, org: string, project: string) =>
   services.listSummaries(deps, defaultEnvAccess(deps, actor, org, project).env.id);
 
+export const listApplicationsResponse = (deps: Deps, actor: Actor | null, org: string, project: string) =>
+  services.summariesResponse(deps, defaultEnvAccess(deps, actor, org, project).env.id);
+
 export const getApplication = (deps: Deps, actor: Actor | null, ref: string) => services.getService(deps, applicationAccess(deps, actor, ref));
 
 export const patchApplication = (deps: Deps, actor: Actor | null, ref: string, input: PatchServiceInput) =>

@@ -10,7 +10,7 @@ import * as svc from "./service";
 export const serviceRoutes = (deps: Deps) =>
   new Elysia({ prefix: "/api/v1/orgs/:org/projects/:project/envs/:env/services", detail: { tags: ["services"] } })
     .use(signedIn(deps))
-    .get("/", ({ actor, params: p }) => svc.listSummaries(deps, envAccess(deps, actor, p.org, p.project, p.env).env.id), {
+    .get("/", ({ actor, params: p }) => svc.summariesResponse(deps, envAccess(deps, actor, p.org, p.project, p.env).env.id), {
       params: envParams,
       response: { 200: z.array(applicationSummary) },
     })

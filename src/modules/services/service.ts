@@ -7,8 +7,10 @@ import { newId } from "../../lib/ids";
 import { slugOrDerived } from "../orgs/service";
 import { assertMayDeploy, type EnvAccess, type ServiceAccess } from "../projects/access";
 import { latestActivity, latestVersions } from "./latest";
-import type { ApplicationSummary, CreateServiceInput, PatchServiceInput, ScaleInput, ServiceDetail } from "./model";
+import { applicationSummary, type ApplicationSummary, type CreateServiceInput, type PatchServiceInput, type ScaleInput, type ServiceDetail } from "./model";
+import { z } from "zod";
 import * as repo from "./repo";
+import { cachedUntilWrite } from "../../db/client";
 import { scaleService as scaleReplicas } from "../deployments/service";
 import { teardownService } from "../deployments/routing";
 
@@ -62,11 +64,37 @@ export function toServiceDetail(deps: Deps, row: repo.ServiceRow, at: Where): Se
 }
 
 /** ApplicationSummary of every service in an environment: one query for the rows, one for activity. */
-export function listSummaries(deps: Deps, envId: string): ApplicationSummary[] {
+function computeSummaries(deps: Deps, envId: string): ApplicationSummary[] {
   const rows = repo.listSummaryRows(deps.db, envId);
   const latest = latestVersions(deps, rows.map((r) => r.id));
   return rows.map((r) => ({ ...r, ...latest.get(r.id)! }));
 }
+
+// The list is read far more often than anything in the database changes (dashboards, CLIs and
+// scripts polling), so it is kept per environment until the next write, together with its JSON
+// text — checked against the response schema once, when the cache is filled. One cache per Deps.
+type CachedList = { value: ApplicationSummary[]; json: string };
+const summaryCaches = new WeakMap<Deps, (sqlite: Deps["sqlite"], envId: string) => CachedList>();
+const summaryListSchema = z.array(applicationSummary);
+
+function cachedSummaries(deps: Deps, envId: string): CachedList {
+  let cached = summaryCaches.get(deps);
+  if (!cached) {
+    cached = cachedUntilWrite((id) => {
+      const value = computeSummaries(deps, id);
+      return { value, json: JSON.stringify(summaryListSchema.parse(value)) };
+    });
+    summaryCaches.set(deps, cached);
+  }
+  return cached(deps.sqlite, envId);
+}
+
+/** ApplicationSummary rows of an environment (shared, read-only array). */
+export const listSummaries = (deps: Deps, envId: string): ApplicationSummary[] => cachedSummaries(deps, envId).value;
+
+/** The same list as a ready JSON response, for the hot list routes. */
+export const summariesResponse = (deps: Deps, envId: string): Response =>
+  new Response(cachedSummaries(deps, envId).json, { headers: { "content-type": "application/json" } });
 
 /** Request fields → columns; null resets a column to its default (or clears a nullable one). */
 function columnsOf(input: Omit<PatchServiceInput, "name" | "slug">): Partial<repo.ServiceInsert> {
