@@ -3,7 +3,7 @@ import { timingSafeEqual } from "node:crypto";
 import { newId, randomBase62, sha256Hex } from "../../lib/ids";
 import { NotFound, Unprocessable } from "../../errors";
 import { isoNow, type Deps } from "../../deps";
-import { findUserById, type UserRow } from "../auth/repo";
+import type { UserRow } from "../auth/repo";
 import * as repo from "./repo";
 import type { CreateKeyRequest } from "./model";
 
@@ -48,13 +48,13 @@ export function createApiKey(deps: Deps, userId: string, input: CreateKeyRequest
 export function verifyApiKey(deps: Deps, key: string): { user: UserRow; keyId: string } | null {
   if (!KEY_RE.test(key)) return null;
   const hash = sha256Hex(key);
-  const row = repo.findKeyByHash(deps.db, hash);
+  const found = repo.findKeyWithOwner(deps.db, hash);
   // the lookup is by hash; compare again in constant time so equality never short-circuits
-  if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))) return null;
+  if (!found || !timingSafeEqual(Buffer.from(found.key.hash), Buffer.from(hash))) return null;
+  const { key: row, user } = found;
   const now = deps.clock.now();
   if (!row.isActive || (row.expiresAt && new Date(row.expiresAt) <= now)) return null;
-  const user = findUserById(deps.db, row.userId);
-  if (!user || !user.active) return null;
+  if (!user.active) return null;
   if (!row.lastUsedAt || now.getTime() - new Date(row.lastUsedAt).getTime() > LAST_USED_EVERY_MS) {
     repo.updateKey(deps.db, row.id, { lastUsedAt: now.toISOString() });
   }
