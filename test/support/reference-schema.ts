@@ -1,7 +1,8 @@
-// Checks a response object against a schema of the reference wire contract
-// (/work/shared/reference/ancla-openapi.json, or ANCLA_REFERENCE_OPENAPI): every required field
+// Checks a response object against a schema of the reference wire contract (a copy of the
+// shared ancla-openapi.json kept in test/fixtures/reference, or ANCLA_REFERENCE_OPENAPI): every required field
 // present, and every field the schema describes has its type.
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 
 type JsonSchema = {
   type?: string;
@@ -15,7 +16,7 @@ type JsonSchema = {
   $ref?: string;
 };
 
-const path = process.env.ANCLA_REFERENCE_OPENAPI ?? "/work/shared/reference/ancla-openapi.json";
+const path = process.env.ANCLA_REFERENCE_OPENAPI ?? join(import.meta.dir, "../fixtures/reference/ancla-openapi.json");
 const schemas: Record<string, JsonSchema> = JSON.parse(readFileSync(path, "utf8")).components.schemas;
 
 function problems(value: unknown, schema: JsonSchema, at: string): string[] {
