@@ -115,16 +115,17 @@ describe("dashboard", () => {
       await page.getByRole("heading", { name: /production/ }).waitFor();
       await page.getByText("Create a service").click();
       const svcForm = page.getByRole("form", { name: "Create a service" });
-      await svcForm.getByLabel("Name").fill("API");
+      await svcForm.getByLabel("Name").fill("Storefront");
       await svcForm.getByLabel("Container port").fill("70000");
       await svcForm.getByRole("button", { name: "Create service" }).click();
       await svcForm.locator('[data-field="port"] .field-error').filter({ hasText: /65535/ }).waitFor();
-      // "api" is a reserved slug: the API says so and the form puts it next to the slug field
+      // a shell-ish image reference: the API names the field and the form shows it there
       await svcForm.getByLabel("Container port").fill("8080");
+      await svcForm.getByLabel("Image (optional, deploy a pre-built image)").fill("evil; rm -rf /");
       await svcForm.getByRole("button", { name: "Create service" }).click();
-      await svcForm.locator('[data-field="slug"] .field-error').filter({ hasText: /.+/ }).waitFor();
-      await svcForm.getByLabel("Name").fill("Storefront");
-      await svcForm.getByLabel("Container port").fill("8080");
+      await svcForm.locator('[data-field="image"] .field-error').filter({ hasText: /image reference/ }).waitFor();
+      expect((await curl(["-H", `X-API-Key: ${server.adminKey}`, server.url + "/api/v1/orgs/acme/projects/web-shop/envs/production/services"])).body).toEqual([]);
+      await svcForm.getByLabel("Image (optional, deploy a pre-built image)").fill("");
       await svcForm.getByRole("button", { name: "Create service" }).click();
       await page.getByRole("heading", { name: "Storefront", exact: true }).waitFor();
       expect(new URL(page.url()).pathname).toBe("/orgs/acme/projects/web-shop/envs/production/services/storefront");
