@@ -5,6 +5,7 @@ import { NotFound, Unprocessable } from "../../errors";
 import { isoNow, type Deps } from "../../deps";
 import type { UserRow } from "../auth/repo";
 import * as repo from "./repo";
+import { cachedUntilWrite } from "../../db/client";
 import type { CreateKeyRequest } from "./model";
 
 const KEY_RE = /^ancla_[0-9A-Za-z]{40}$/;
@@ -44,11 +45,20 @@ export function createApiKey(deps: Deps, userId: string, input: CreateKeyRequest
   return { key_id: row.id, key, name: row.name, scopes: row.scopes, created_at: row.createdAt, expires_at: row.expiresAt };
 }
 
+// Every request made with a key looks it up; the row pair only changes with a database write
+// (revoke, delete, deactivation, last_used_at), which ends the cached entry. One cache per Deps.
+const ownerCaches = new WeakMap<Deps, (sqlite: Deps["sqlite"], hash: string) => ReturnType<typeof repo.findKeyWithOwner>>();
+function keyOwner(deps: Deps, hash: string) {
+  let cached = ownerCaches.get(deps);
+  if (!cached) ownerCaches.set(deps, (cached = cachedUntilWrite((h) => repo.findKeyWithOwner(deps.db, h))));
+  return cached(deps.sqlite, hash);
+}
+
 /** The key's owner when the key is valid, active, unexpired and the user active; else null. */
 export function verifyApiKey(deps: Deps, key: string): { user: UserRow; keyId: string } | null {
   if (!KEY_RE.test(key)) return null;
   const hash = sha256Hex(key);
-  const found = repo.findKeyWithOwner(deps.db, hash);
+  const found = keyOwner(deps, hash);
   // the lookup is by hash; compare again in constant time so equality never short-circuits
   if (!found || !timingSafeEqual(Buffer.from(found.key.hash), Buffer.from(hash))) return null;
   const { key: row, user } = found;
