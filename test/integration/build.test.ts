@@ -415,6 +415,19 @@ describe("queue, secrets and retention", () => {
     await testDocker().getImage(foreign).remove({ noprune: true });
   });
 
+  test("retention keeps the images of recent releases so they stay rollback targets", async () => {
+    const id = await service("released", { keep_images: 2 });
+    const refs = (v: number) => `ancla/${ORG}-web-production-released:v${v}`;
+    await buildAndWait("released", { Dockerfile: "FROM ancla-test/busybox\nRUN echo released-1\n" });
+    const rel = await t.req("POST", `/api/v1/releases/${id}/create`, undefined, { key });
+    expect(rel.status).toBe(201);
+    for (let i = 2; i <= 4; i++) await buildAndWait("released", { Dockerfile: `FROM ancla-test/busybox\nRUN echo released-${i}\n` });
+    expect(await imageExists(refs(1))).toBe(true); // v1 is release 1's image
+    expect(await imageExists(refs(2))).toBe(false);
+    expect(await imageExists(refs(3))).toBe(true);
+    expect(await imageExists(refs(4))).toBe(true);
+  });
+
   test("build stage status follows the latest image", async () => {
     const { buildStageStatus } = await import("../../src/modules/images");
     expect(buildStageStatus(t.deps, ids.retained!)).toEqual({ status: "complete", version: 4, error_detail: null, step: { name: "complete" } });

@@ -1,7 +1,7 @@
 // Queries for images and their log lines.
 import { and, asc, count, desc, eq, gt, max, sql } from "drizzle-orm";
 import { preparedPerDb, type Db } from "../../db/client";
-import { imageLogs, images } from "../../db/schema";
+import { imageLogs, images, releases } from "../../db/schema";
 
 export type ImageRow = typeof images.$inferSelect;
 
@@ -50,3 +50,14 @@ export const appendLog = (db: Db, imageId: string, line: string, createdAt: stri
 
 export const readLog = (db: Db, imageId: string, after = 0) =>
   db.select({ id: imageLogs.id, line: imageLogs.line }).from(imageLogs).where(and(eq(imageLogs.imageId, imageId), gt(imageLogs.id, after))).orderBy(asc(imageLogs.id)).all();
+
+/** Image ids referenced by a service's newest releases (rollback targets retention must keep). */
+export const imageIdsOfRecentReleases = (db: Db, serviceId: string, count: number): string[] =>
+  db
+    .select({ imageId: releases.imageId })
+    .from(releases)
+    .where(eq(releases.serviceId, serviceId))
+    .orderBy(desc(releases.version))
+    .limit(count)
+    .all()
+    .flatMap((r) => (r.imageId ? [r.imageId] : []));

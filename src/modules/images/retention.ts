@@ -1,5 +1,6 @@
-// Disk hygiene: keep the newest `keep_images` complete images of a service; remove older ones
-// the platform created (label-checked, never forced — an image a container still uses stays).
+// Disk hygiene: keep the newest `keep_images` complete images of a service, and the images of its
+// newest `keep_images` releases (so those stay valid rollback targets); remove older ones the
+// platform created (label-checked, never forced — an image a container still uses stays).
 import { isoNow, type Deps } from "../../deps";
 import { imagesToPrune, type ServiceNames } from "../../pipeline/build-spec";
 import { removeServiceImage } from "../../targets/docker/build";
@@ -7,7 +8,9 @@ import * as repo from "./repo";
 
 export async function applyRetention(deps: Deps, service: { id: string; keepImages: number }, names: ServiceNames, log: (line: string) => void = () => {}): Promise<number> {
   let removed = 0;
+  const releasedIds = new Set(repo.imageIdsOfRecentReleases(deps.db, service.id, service.keepImages));
   for (const old of imagesToPrune(repo.completeImages(deps.db, service.id), service.keepImages)) {
+    if (releasedIds.has(old.id)) continue;
     const ref = `${old.repositoryName}:${old.tag}`;
     if (await removeServiceImage(deps.docker, ref, names)) {
       repo.updateImage(deps.db, old.id, { pruned: true, updatedAt: isoNow(deps) });
