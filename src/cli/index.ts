@@ -106,7 +106,9 @@ export async function runCli(argv: string[], io: Io = processIo(), env = process
   try {
     const output = await found.command.run(ctx);
     const text = render(output, json);
-    if (text !== null && !(parsed.flags.quiet && output.kind === "text")) io.out(text);
+    // -q silences progress (each command's stderr), never the result: `ancla deploy -q` still
+    // prints the URL and `admin create-key -q` the key, for scripts
+    if (text !== null) io.out(text);
     return 0;
   } catch (e) {
     if (e instanceof AppError) {

@@ -114,6 +114,9 @@ describe("admin commands while the server runs", () => {
     const who = await ancla(["whoami", "--json"], as(s, last));
     expect(who.code).toBe(0);
     expect(who.json().user).toMatchObject({ username: "carol", admin: false });
+    // -q silences progress, never the result a script asked for
+    const quiet = await ancla(["admin", "create-key", "carol", "-q", "--data-dir", s.dataDir], { home: s.home });
+    expect(quiet.stdout.trimEnd().split("\n").pop()).toMatch(/^ancla_[A-Za-z0-9]{40}$/);
 
     const reset = await ancla(["admin", "reset-password", "carol", "--password", "second-password-2", "--data-dir", s.dataDir], { home: s.home });
     expect(reset.code).toBe(0);
