@@ -3,7 +3,7 @@
 import { AppError } from "../../errors";
 import { flagString, noExtraArgs, requireArg } from "../args";
 import { clientFor, seg, type ApiClient } from "../client";
-import type { CommandContext, CommandTable } from "../context";
+import type { Command, CommandContext, CommandTable } from "../context";
 import { resolveSettings, resolveTarget } from "../settings";
 import type { ServiceView } from "./services";
 import { appUrl, finishRun, followDeployment, followPipeline, pipelineQuery, projectPath, servicePath, serviceTarget, type ServiceTarget } from "./deploy";
@@ -55,6 +55,21 @@ async function scaleAndFollow(ctx: CommandContext, client: ApiClient, serviceId:
   const log = await followDeployment(ctx, client, after.id);
   if (log.status !== "complete") throw new AppError(1, `scale failed: ${log.error_detail ?? "unknown reason"}`, "scale_failed", 1);
   return { kind: "text" as const, text: `Scaled: ${desc}`, data: svc };
+}
+
+/** `… scale <target> web=2 …`: the two command families differ only in how the target is named. */
+function scaleCommand(summary: string, usage: string, pathOf: (ctx: CommandContext) => string): Command {
+  return {
+    summary,
+    usage,
+    run: async (ctx) => {
+      const path = pathOf(ctx);
+      const counts = parseCounts(ctx.args.slice(1));
+      const client = clientFor(ctx);
+      const svc = await client.get<ServiceView>(path);
+      return scaleAndFollow(ctx, client, svc.id, counts);
+    },
+  };
 }
 
 async function statusOf(ctx: CommandContext, t: ServiceTarget) {
@@ -119,28 +134,16 @@ export const pipelineCommands: CommandTable = {
       return scaleAndFollow(ctx, client, svc.id, counts);
     },
   },
-  "services scale": {
-    summary: "Set replica counts of a service's processes (in place, no new release)",
-    usage: "services scale [org/project/env/]<service> <process>=<n>…",
-    run: async (ctx) => {
-      const t = serviceTarget(ctx, requireArg(ctx.args, 0, "<service>"));
-      const counts = parseCounts(ctx.args.slice(1));
-      const client = clientFor(ctx);
-      const svc = await client.get<ServiceView>(servicePath(t));
-      return scaleAndFollow(ctx, client, svc.id, counts);
-    },
-  },
-  "apps scale": {
-    summary: "Set replica counts of an application's processes",
-    usage: "apps scale [org/project/]<app> <process>=<n>…",
-    run: async (ctx) => {
-      const t = appTarget(ctx, requireArg(ctx.args, 0, "<app>"));
-      const counts = parseCounts(ctx.args.slice(1));
-      const client = clientFor(ctx);
-      const svc = await client.get<ServiceView>(appPath(t));
-      return scaleAndFollow(ctx, client, svc.id, counts);
-    },
-  },
+  "services scale": scaleCommand(
+    "Set replica counts of a service's processes (in place, no new release)",
+    "services scale [org/project/env/]<service> <process>=<n>…",
+    (ctx) => servicePath(serviceTarget(ctx, requireArg(ctx.args, 0, "<service>"))),
+  ),
+  "apps scale": scaleCommand(
+    "Set replica counts of an application's processes",
+    "apps scale [org/project/]<app> <process>=<n>…",
+    (ctx) => appPath(appTarget(ctx, requireArg(ctx.args, 0, "<app>"))),
+  ),
   "apps status": {
     summary: "Show an application's pipeline stages",
     usage: "apps status [org/project/]<app>",
