@@ -6,14 +6,15 @@ import type { Deps } from "../../deps";
 import { isUuid } from "../../lib/ids";
 import { okResponse } from "../auth/model";
 import { requireUser } from "../auth/service";
-import { applicationRef, signedIn } from "../projects/access";
+import { applicationRef } from "../projects/access";
+import { withActor } from "../context";
 import { applicationSummary, patchServiceRequest, scaleRequest, serviceDetail, updateSettingsRequest } from "../services/model";
 import { appParams, createApplicationRequest, createInProjectRequest, idParams, projectParams } from "./model";
 import * as svc from "./service";
 
 export const applicationRoutes = (deps: Deps) =>
   new Elysia({ prefix: "/api/v1/applications", detail: { tags: ["applications"] } })
-    .use(signedIn(deps))
+    .use(withActor(deps))
     .post("/", ({ actor, body, set }) => ((set.status = 201), svc.createApplication(deps, actor, body)), {
       body: createApplicationRequest,
       response: { 201: serviceDetail },

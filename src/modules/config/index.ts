@@ -3,7 +3,7 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
-import { signedIn } from "../projects/access";
+import { withActor } from "../context";
 import { okResponse } from "../auth/model";
 import * as m from "./model";
 import * as svc from "./service";
@@ -21,7 +21,7 @@ function scopeRoutes<P extends z.ZodObject>(deps: Deps, path: string, params: P,
   const ref = (p: unknown) => toRef(p as z.infer<P>);
   const id = (p: unknown) => (p as Record<string, string>)[varKey]!;
   return new Elysia({ detail: { tags: ["config"], hide } })
-    .use(signedIn(deps))
+    .use(withActor(deps))
     .get(path, ({ actor, params: p }) => svc.listVars(deps, actor, ref(p)), { params, ...list })
     .post(path, ({ actor, params: p, body, set }) => ((set.status = 201), svc.setVar(deps, actor, ref(p), body)), { params, ...created })
     .post(`${path}/bulk`, ({ actor, params: p, body, set }) => ((set.status = 201), svc.bulkSet(deps, actor, ref(p), body)), { params, ...bulk })
@@ -49,7 +49,7 @@ export const configRoutes = (deps: Deps) =>
     .use(scopeRoutes(deps, `${S}/config`, m.serviceParams, (p) => ({ scope: "service", org: p.org, project: p.project, env: p.env, svc: p.svc })))
     .use(
       new Elysia({ detail: { tags: ["config"] } })
-        .use(signedIn(deps))
+        .use(withActor(deps))
         .get(`${S}/config/resolved`, ({ actor, params: p }) => svc.resolvedVars(deps, actor, { scope: "service", ...p }), {
           params: m.serviceParams,
           response: { 200: z.array(m.resolvedVar) },

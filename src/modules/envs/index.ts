@@ -4,12 +4,12 @@ import { z } from "zod";
 import type { Deps } from "../../deps";
 import { okResponse } from "../auth/model";
 import { createEnvRequest, envParams, envResponse, patchEnvRequest, projectParams } from "./model";
-import { signedIn } from "../projects/access";
+import { withActor } from "../context";
 import * as svc from "./service";
 
 export const envRoutes = (deps: Deps) =>
   new Elysia({ prefix: "/api/v1/orgs/:org/projects/:project/envs", detail: { tags: ["environments"] } })
-    .use(signedIn(deps))
+    .use(withActor(deps))
     .get("/", ({ actor, params: p }) => svc.listEnvs(deps, actor, p.org, p.project), {
       params: projectParams,
       response: { 200: z.array(envResponse) },

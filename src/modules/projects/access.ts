@@ -11,9 +11,6 @@ export type ProjectAccess = OrgAccess & { project: q.ProjectRow };
 export type EnvAccess = ProjectAccess & { env: q.EnvRow };
 export type ServiceAccess = EnvAccess & { service: q.ServiceRow };
 
-/** Kept for modules that import it from here; the plugin lives in ../context. */
-export { withActor as signedIn } from "../context";
-
 export function projectAccess(deps: Deps, actor: Actor | null, org: string, project: string): ProjectAccess {
   const access = orgAccess(deps, actor, org);
   const row = q.findProject(deps.db, access.org.id, project);

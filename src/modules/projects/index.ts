@@ -5,13 +5,13 @@ import { z } from "zod";
 import type { Deps } from "../../deps";
 import { okResponse } from "../auth/model";
 import { createProjectInOrgRequest, createProjectRequest, listProjectsQuery, orgParams, patchProjectRequest, projectDetail, projectParams, projectSummary } from "./model";
-import { signedIn } from "./access";
+import { withActor } from "../context";
 import * as svc from "./service";
 
 /** Routes below one organization, mounted at /projects/{org} and /orgs/{org}/projects. */
 const inOrg = (deps: Deps, prefix: string) =>
   new Elysia({ prefix, detail: { tags: ["projects"] } })
-    .use(signedIn(deps))
+    .use(withActor(deps))
     .get("/", ({ actor, params }) => svc.listProjects(deps, actor, params.org), { params: orgParams, response: { 200: z.array(projectSummary) } })
     .post("/", ({ actor, params, body, set }) => ((set.status = 201), svc.createProject(deps, actor, params.org, body)), {
       params: orgParams,
@@ -31,7 +31,7 @@ const inOrg = (deps: Deps, prefix: string) =>
 
 const topLevel = (deps: Deps) =>
   new Elysia({ prefix: "/api/v1/projects", detail: { tags: ["projects"] } })
-    .use(signedIn(deps))
+    .use(withActor(deps))
     .get("/", ({ actor, query }) => svc.listProjects(deps, actor, query.org), { query: listProjectsQuery, response: { 200: z.array(projectSummary) } })
     .post("/", ({ actor, body, set }) => ((set.status = 201), svc.createProject(deps, actor, body.organization_id, body)), {
       body: createProjectRequest,

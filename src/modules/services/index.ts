@@ -3,13 +3,14 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
 import { okResponse } from "../auth/model";
-import { envAccess, serviceAccess, signedIn } from "../projects/access";
+import { envAccess, serviceAccess } from "../projects/access";
+import { withActor } from "../context";
 import { applicationSummary, createServiceRequest, envParams, patchServiceRequest, serviceDetail, serviceParams } from "./model";
 import * as svc from "./service";
 
 export const serviceRoutes = (deps: Deps) =>
   new Elysia({ prefix: "/api/v1/orgs/:org/projects/:project/envs/:env/services", detail: { tags: ["services"] } })
-    .use(signedIn(deps))
+    .use(withActor(deps))
     .get("/", ({ actor, params: p }) => svc.summariesResponse(deps, envAccess(deps, actor, p.org, p.project, p.env).env.id), {
       params: envParams,
       response: { 200: z.array(applicationSummary) },
