@@ -21,6 +21,14 @@ function appTarget(ctx: CommandContext, arg?: string) {
 }
 const appPath = (t: { org: string; project: string; app: string }) => `/api/v1/applications/${seg(t.org)}/${seg(t.project)}/${seg(t.app)}`;
 
+/** The app named by the first argument (or the link), as a service target in its environment. */
+async function locateApp(ctx: CommandContext, client: ApiClient): Promise<{ path: string; target: ServiceTarget }> {
+  const a = appTarget(ctx, ctx.args[0]);
+  const path = appPath(a);
+  const svc = await client.get<ServiceView>(path);
+  return { path, target: { org: a.org, project: a.project, env: svc.environment_slug ?? "production", service: a.app } };
+}
+
 /** `web=2 worker=0` → process counts (a usage error for anything else). */
 export function parseCounts(args: string[]): Record<string, number> {
   if (!args.length) throw new AppError(2, "missing process counts, e.g. web=2 worker=0", "usage", 2);
@@ -149,10 +157,7 @@ export const pipelineCommands: CommandTable = {
     usage: "apps status [org/project/]<app>",
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
-      const t = appTarget(ctx, ctx.args[0]);
-      const client = clientFor(ctx);
-      const svc = await client.get<ServiceView>(appPath(t));
-      return statusOf(ctx, { org: t.org, project: t.project, env: svc.environment_slug ?? "production", service: t.app });
+      return statusOf(ctx, (await locateApp(ctx, clientFor(ctx))).target);
     },
   },
   "apps deploy": {
@@ -160,12 +165,10 @@ export const pipelineCommands: CommandTable = {
     usage: "apps deploy [org/project/]<app> [--follow]",
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
-      const a = appTarget(ctx, ctx.args[0]);
       const client = clientFor(ctx);
-      const svc = await client.get<ServiceView>(appPath(a));
-      const started = await client.post<{ pipeline_id: string; image_version: number }>(`${appPath(a)}/deploy`);
+      const { path, target: t } = await locateApp(ctx, client);
+      const started = await client.post<{ pipeline_id: string; image_version: number }>(`${path}/deploy`);
       if (ctx.flags.quiet !== true) ctx.io.err(`Pipeline ${started.pipeline_id} queued (image v${started.image_version})`);
-      const t = { org: a.org, project: a.project, env: svc.environment_slug ?? "production", service: a.app };
       return finishRun(ctx, client, t, await followPipeline(ctx, client, t, started.pipeline_id));
     },
   },
