@@ -1,6 +1,6 @@
 // The master key: created once, verified on every start, never replaced while secrets exist;
 // rotation re-seals everything. Uses the real composition root, CLI and `ancla serve`.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,9 @@ import { settings, configVars } from "../../src/db/schema";
 import { runCli } from "../../src/cli";
 import { ancla } from "../support/server";
 import { sha256Hex } from "../../src/lib/ids";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(60_000);
 
 const dirs: string[] = [];
 afterEach(() => {

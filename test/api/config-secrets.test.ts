@@ -1,6 +1,6 @@
 // Secret values never leave the server: not in any response, not in the server log, not as
 // plaintext bytes in the database or its WAL. Redactors hide them from every log writer.
-import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, spyOn, test, setDefaultTimeout } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { testApp, type TestApp } from "../support/app";
@@ -10,6 +10,9 @@ import { serveConfigSchema } from "../../src/config";
 import { resolveServiceConfig } from "../../src/modules/config/resolve";
 import { serviceRedactor } from "../../src/modules/config/redaction";
 import { configWorld, PATHS, type ConfigWorld } from "./config-fixture";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(60_000);
 
 let t: TestApp;
 let w: ConfigWorld;

@@ -1,10 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
 import { referenceProblems } from "../support/reference-schema";
 import { resolveServiceConfig } from "../../src/modules/config/resolve";
 import { eq } from "drizzle-orm";
 import { configVars, projects, teams } from "../../src/db/schema";
 import { configWorld, PATHS, type ConfigWorld } from "./config-fixture";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(60_000);
 
 let t: TestApp;
 let w: ConfigWorld;

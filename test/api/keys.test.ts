@@ -1,8 +1,11 @@
 // API keys at /api/keys (reference contract) and server-admin user management.
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
 import { referenceProblems } from "../support/reference-schema";
 import { sha256Hex } from "../../src/lib/ids";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(60_000);
 
 let t: TestApp;
 let alice: { id: string; key: string };

@@ -1,8 +1,11 @@
 // The application list is cached until the database changes: every kind of write must show.
-import { afterEach, beforeEach, expect, test } from "bun:test";
+import { afterEach, beforeEach, expect, test, setDefaultTimeout } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { testApp, type TestApp } from "../support/app";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(60_000);
 
 let t: TestApp;
 let key: string;

@@ -2,7 +2,7 @@
 // shapes of pipeline-status / pipeline-metrics / DeployTriggerResponse, history, access (401, 404,
 // 403 on protected environments), bad input that changes nothing, and the metrics arithmetic
 // over seeded builds and deployments (30-day window, nearest-rank percentiles).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
 import { referenceProblems } from "../support/reference-schema";
 import { insertImage } from "../../src/modules/images/repo";
@@ -11,6 +11,9 @@ import { insertDeployment } from "../../src/modules/deployments/repo";
 import { newId } from "../../src/lib/ids";
 import { INTERRUPTED, markJob, waitForJob } from "../../src/pipeline/queue";
 import { startWorker } from "../../src/pipeline/worker";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(60_000);
 
 let t: TestApp;
 let owner: string;

@@ -2,11 +2,14 @@
 // status is moved by hand): preview names only, the promoted release's image and config, the
 // target service created from the source's settings, statuses pending → deploying → complete|error,
 // access and bad input that changes nothing.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
 import { insertRelease } from "../../src/modules/releases/repo";
 import { insertDeployment, updateDeployment } from "../../src/modules/deployments/repo";
 import { newId } from "../../src/lib/ids";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(60_000);
 
 let t: TestApp;
 let owner: string;

@@ -1,10 +1,13 @@
 // `ancla config …` against a live server: every scope, --resolved, KEY=- from stdin, import with
 // bad lines, delete, linked directories, and the secret never reaching the CLI or the server log.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ancla, startLiveServer, type CliResult, type LiveServer } from "../support/server";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(60_000);
 
 let s: LiveServer;
 let work: string;

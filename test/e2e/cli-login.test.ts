@@ -215,7 +215,7 @@ describe("ancla login (browser)", () => {
     expect(r.code).toBe(7);
     expect(r.stderr).toContain("cannot reach the Ancla server");
     expect(r.stderr).not.toContain("/cli-auth?");
-    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(Date.now() - started).toBeLessThan(30_000); // refused at once; only a hang reaches this
   });
 });
 

@@ -1,10 +1,13 @@
 // `ancla images build|list|log` against a live `ancla serve` and the real Docker engine.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
 import { ensureBaseImage, removeLabelled, RUN_ID } from "../support/docker";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(180_000);
 
 const ORG = `c${RUN_ID}`;
 let server: LiveServer;

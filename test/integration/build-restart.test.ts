@@ -1,6 +1,6 @@
 // A server restart in the middle of a build: the build ends `error` ("interrupted by server
 // restart") on the next start and what it left behind in Docker is removed.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,9 @@ import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, te
 import { testApp } from "../support/app";
 import { startWorker } from "../../src/pipeline/worker";
 import { getJob, INTERRUPTED, markJob } from "../../src/pipeline/queue";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(180_000);
 
 const ORG = `r${RUN_ID}`;
 const dataDir = mkdtempSync(join(tmpdir(), "ancla-restart-"));

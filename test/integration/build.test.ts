@@ -1,6 +1,6 @@
 // Builds against the real Docker engine: upload, git (branch and commit), pre-built image,
 // failures, Procfile, queue order, context safety, secrets and retention.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,9 @@ import { getJob, waitForJob } from "../../src/pipeline/queue";
 import { enqueueBuild } from "../../src/modules/images";
 import { serviceAccessById } from "../../src/modules/projects/access";
 import { findUserByLogin } from "../../src/modules/auth/repo";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let worker: Worker;

@@ -1,8 +1,11 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { withInjectedDockerfile } from "../../src/pipeline/context-rewrite";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(30_000);
 
 async function makeTar(files: Record<string, string>): Promise<Buffer> {
   const pack = tar.pack();

@@ -1,5 +1,8 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { injectedDockerignore, labelledDockerfile, isServiceImage, buildArgs, gitCloneCommands, gitSourceUrl, imageLabels, imageReference, imagesToPrune, parseBuildLine, repositoryName } from "../../src/pipeline/build-spec";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(30_000);
 
 const names = { org: "acme", project: "web", env: "production", service: "api" };
 

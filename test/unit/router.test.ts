@@ -1,9 +1,12 @@
 // The router against real HTTP servers on 127.0.0.1: host matching, round robin, forwarded
 // headers, streaming, passive health, 404/502/503 pages, WebSocket bridging and draining.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { hostnamesFor, normalizeHost } from "../../src/router/hosts";
 import { startRouter, type RunningRouter } from "../../src/router/proxy";
 import { RouteTable } from "../../src/router/table";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(30_000);
 
 describe("hostnames", () => {
   test("service, env, project, org under the base domain; short form only for the default env; custom domains", () => {

@@ -1,7 +1,10 @@
 // Pure container specs: release replica → Docker create options, networks, replica plans.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { desiredReplicas, networkSpec, podClassOf, processSlug, replicaSpec, type ReplicaSpecInput } from "../../src/targets/docker/specs";
 import { configurationChanges, imageChanges } from "../../src/modules/releases/service";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(30_000);
 
 const base: ReplicaSpecInput = {
   org: "acme",

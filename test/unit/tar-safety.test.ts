@@ -1,7 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { contextPath, inspectContext, linkStaysInside, UnsafeContext } from "../../src/lib/tar-safety";
+
+// Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
+setDefaultTimeout(30_000);
 
 type Entry = Partial<tar.Header> & { name: string; body?: string };
 async function makeTar(entries: Entry[]): Promise<Buffer> {
