@@ -58,7 +58,8 @@ function checkAborted(signal?: AbortSignal) {
   if (signal?.aborted) throw signal.reason ?? new Error("aborted");
 }
 
-async function probe(port: number, path: string, host: string | null): Promise<string | null> {
+/** One health request to a replica on its loopback port: null when healthy, else the reason. */
+export async function probe(port: number, path: string, host: string | null): Promise<string | null> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, {
       headers: host ? { host } : {},

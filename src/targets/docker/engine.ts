@@ -8,12 +8,22 @@ export type ManagedContainer = { id: string; labels: Record<string, string>; sta
 export type ReplicaState = {
   running: boolean;
   restarting: boolean;
+  /** Docker's State.Status: created, running, paused, restarting, removing, exited, dead */
+  status: string;
+  paused: boolean;
+  /** the image's own HEALTHCHECK verdict (healthy, unhealthy, starting), null without one */
+  health: string | null;
+  /** ISO time of the last exit; null when it never exited */
+  finishedAt: string | null;
   exitCode: number | null;
   oomKilled: boolean;
   restartCount: number;
   /** Host port published on 127.0.0.1 for the container port, when any. */
   hostPort: number | null;
 };
+
+// Docker reports "never" as the zero time
+const realTime = (t: string | undefined): string | null => (t && !t.startsWith("0001-") ? t : null);
 
 const statusOf = (e: unknown): number | undefined => (e as { statusCode?: number })?.statusCode;
 
@@ -40,6 +50,15 @@ export async function startContainer(docker: DockerClient, spec: ContainerSpec):
   return container.id;
 }
 
+/** Start an existing (stopped) container again; one already running is fine (304). */
+export async function startExisting(docker: DockerClient, id: string): Promise<void> {
+  try {
+    await docker.getContainer(id).start();
+  } catch (e) {
+    if (statusOf(e) !== 304) throw e;
+  }
+}
+
 export async function inspectReplica(docker: DockerClient, id: string, port: number): Promise<ReplicaState | null> {
   try {
     const info = await docker.getContainer(id).inspect();
@@ -47,6 +66,10 @@ export async function inspectReplica(docker: DockerClient, id: string, port: num
     return {
       running: info.State.Running === true,
       restarting: info.State.Restarting === true,
+      status: String(info.State.Status ?? "unknown"),
+      paused: info.State.Paused === true,
+      health: (info.State as { Health?: { Status?: string } }).Health?.Status ?? null,
+      finishedAt: realTime(info.State.FinishedAt),
       exitCode: typeof info.State.ExitCode === "number" ? info.State.ExitCode : null, // the last exit, also while restarting
       oomKilled: info.State.OOMKilled === true,
       restartCount: info.RestartCount ?? 0,

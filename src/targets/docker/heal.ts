@@ -1,0 +1,65 @@
+// Bringing one replica back outside a rollout: start its stopped container again, or create a
+// replacement from the same spec, and wait until it is ready (web: answers its health path on its
+// new 127.0.0.1 port; other processes: still running after a short while). A replacement that
+// does not become ready is removed again, so a failed attempt leaves nothing behind.
+import type { DockerClient } from "./client";
+import { probe } from "./deploy";
+import * as engine from "./engine";
+import type { ContainerSpec } from "./specs";
+
+export type ReadyCheck = {
+  /** container port of the web process; 0 for processes that publish nothing */
+  port: number;
+  web: boolean;
+  healthCheckPath: string;
+  healthCheckHost: string | null;
+  timeoutMs: number;
+  signal?: AbortSignal;
+};
+
+export class NotReady extends Error {}
+
+const POLL_MS = 200;
+const STABLE_MS = 2000;
+
+/** Resolves with the replica's host port (null for non-web) once ready; throws NotReady otherwise. */
+export async function waitReady(docker: DockerClient, id: string, check: ReadyCheck): Promise<number | null> {
+  const deadline = Date.now() + check.timeoutMs;
+  const since = Date.now();
+  let last = "not ready";
+  for (;;) {
+    if (check.signal?.aborted) throw new NotReady("stopped");
+    const state = await engine.inspectReplica(docker, id, check.port);
+    if (!state) throw new NotReady("the container disappeared");
+    if (!state.running || state.restarting) {
+      const tail = await engine.containerTail(docker, id, 10);
+      throw new NotReady(`exited with code ${state.exitCode ?? "?"}${state.oomKilled ? " (out of memory)" : ""}${tail ? `; last output: ${tail}` : ""}`);
+    }
+    if (!check.web) {
+      if (Date.now() - since >= STABLE_MS) return null;
+    } else if (state.hostPort) {
+      const problem = await probe(state.hostPort, check.healthCheckPath, check.healthCheckHost);
+      if (!problem) return state.hostPort;
+      last = problem;
+    } else last = "no published port yet";
+    if (Date.now() > deadline) throw new NotReady(`not ready after ${Math.round(check.timeoutMs / 1000)} s (${last})`);
+    await Bun.sleep(POLL_MS);
+  }
+}
+
+/** `docker start` of an exited replica, then wait until it is ready. */
+export async function restartReplica(docker: DockerClient, id: string, check: ReadyCheck): Promise<number | null> {
+  await engine.startExisting(docker, id);
+  return waitReady(docker, id, check);
+}
+
+/** Create and start a new container from `spec`; removed again unless it becomes ready. */
+export async function replaceReplica(docker: DockerClient, spec: ContainerSpec, check: ReadyCheck): Promise<{ id: string; hostPort: number | null }> {
+  const id = await engine.startContainer(docker, spec);
+  try {
+    return { id, hostPort: await waitReady(docker, id, check) };
+  } catch (e) {
+    await engine.removeContainer(docker, id, 1).catch(() => {});
+    throw e;
+  }
+}
