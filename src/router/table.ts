@@ -14,15 +14,27 @@ export type Replica = Backend & {
 type Pool = { replicas: Replica[]; next: number };
 
 export const DOWN_MS = 3000;
+/** How long a replica may take to answer (headers, then each body read) when its service sets nothing. */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 
 export class RouteTable {
   private hosts = new Map<string, string>();
   private pools = new Map<string, Pool>();
   private idle: (() => void)[] = [];
+  private timeouts = new Map<string, number>();
 
   /** Replace the whole hostname map at once. */
   setHosts(map: Map<string, string>): void {
     this.hosts = map;
+  }
+
+  /** Replace the per-service upstream timeouts (ms) at once; services left out use the default. */
+  setUpstreamTimeouts(map: Map<string, number>): void {
+    this.timeouts = map;
+  }
+
+  upstreamTimeoutMs(serviceId: string): number {
+    return this.timeouts.get(serviceId) ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   }
 
   serviceFor(host: string): string | undefined {
