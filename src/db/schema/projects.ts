@@ -67,6 +67,8 @@ export const services = sqliteTable(
     domains: text("domains", { mode: "json" }).$type<string[]>().notNull(),
     port: integer("port").notNull().default(8000),
     keepImages: integer("keep_images").notNull().default(5),
+    /** Seconds the router waits for a replica's answer (headers, then each body read) before a 504. */
+    upstreamTimeout: integer("upstream_timeout").notNull().default(60),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
@@ -74,4 +76,18 @@ export const services = sqliteTable(
     uniqueIndex("services_env_slug_idx").on(t.envId, t.slug),
     index("services_project_idx").on(t.projectId),
   ],
+);
+
+/**
+ * One row per custom domain: the primary key is what decides who owns a hostname (never query
+ * order). Kept in step with `services.domains` in the same transaction.
+ */
+export const serviceDomains = sqliteTable(
+  "service_domains",
+  {
+    hostname: text("hostname").primaryKey(),
+    serviceId: text("service_id").notNull().references(() => services.id, { onDelete: "cascade" }),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("service_domains_service_idx").on(t.serviceId)],
 );
