@@ -9,7 +9,17 @@ export const deploymentKinds = ["deploy", "scale"] as const;
 export type DeploymentKind = (typeof deploymentKinds)[number];
 
 /** A container a deployment started or kept; the serving set is the latest complete deployment's. */
-export type ReplicaRecord = { id: string; process: string; replica: number; hostPort: number | null; deploymentId: string; podClass: string; releaseId: string };
+export type ReplicaRecord = {
+  id: string;
+  process: string;
+  replica: number;
+  hostPort: number | null;
+  deploymentId: string;
+  podClass: string;
+  releaseId: string;
+  /** times Ancla restarted or replaced this replica since the deployment (Docker counts its own) */
+  restarts?: number;
+};
 
 export type DeploymentMetadata = {
   target?: string;

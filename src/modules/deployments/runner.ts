@@ -16,27 +16,13 @@ import { findRelease } from "../releases/repo";
 import * as repo from "./repo";
 import { DEPLOY_JOB, DEPLOY_STEPS } from "./service";
 import { refreshHosts, servingWeb } from "./routing";
+import { extraLabels, openConfig } from "./replica-spec";
+import { requestedScale, restoreCountsAfterScale } from "./scale-counts";
+import { requestReconcile } from "./self-healing";
 
 const DRAIN_MS = 30_000;
 // after in-flight requests finished: a moment for responses already on the wire
 const DRAIN_GRACE_MS = 300;
-
-/** Labels every container of this server carries besides dev.ancla.* (test runs tag theirs). */
-function extraLabels(): Record<string, string> {
-  const run = process.env.ANCLA_TEST_RUN_ID;
-  return run ? { "dev.ancla.test-run": run } : {};
-}
-
-function openConfig(deps: Deps, config: { name: string; value: string; secret: boolean }[]): { vars: Record<string, string>; secretValues: string[] } {
-  const vars: Record<string, string> = {};
-  const secretValues: string[] = [];
-  for (const v of config) {
-    const value = v.secret ? deps.secrets.open(v.value) : v.value;
-    vars[v.name] = value;
-    if (v.secret) secretValues.push(value);
-  }
-  return { vars, secretValues };
-}
 
 function redactorFor(deps: Deps, serviceId: string, secretValues: string[]): Redactor {
   const own = createRedactor(secretValues);
@@ -71,10 +57,12 @@ async function runDeployment({ deps, job, signal }: JobContext): Promise<Record<
     if (signal.aborted) return;
     for (const l of redact(line).split("\n")) repo.appendLog(deps.db, id, l, isoNow(deps));
   };
+  // a scale runs with the counts it was asked for, even when another request changed the service since
+  const wanted = requestedScale(d) ?? { process_counts: service.processCounts, process_pod_classes: service.processPodClasses };
   let metadata: DeploymentMetadata = {
     ...d.metadata,
-    process_counts: service.processCounts,
-    process_pod_classes: service.processPodClasses,
+    process_counts: wanted.process_counts,
+    process_pod_classes: wanted.process_pod_classes,
     port: release.port,
     release_version: release.version,
   };
@@ -88,6 +76,7 @@ async function runDeployment({ deps, job, signal }: JobContext): Promise<Record<
     routeTableOf(deps).setReplicas(service.id, servingWeb(deps, service.id));
     log(`Deployment failed: ${message}`);
     save({ status: "error", errorDetail: redact(message), finishedAt: isoNow(deps) });
+    if (!signal.aborted) restoreCountsAfterScale(deps, { ...d, status: "error" });
     throw new Error(redact(message.split("\n")[0]!));
   };
 
@@ -120,8 +109,8 @@ async function runDeployment({ deps, job, signal }: JobContext): Promise<Record<
         healthCheckPath: release.healthCheckPath,
         healthCheckHost: release.healthCheckHost,
         timeoutMs: service.deploymentTimeout * 1000,
-        counts: service.processCounts,
-        podClasses: service.processPodClasses,
+        counts: wanted.process_counts,
+        podClasses: wanted.process_pod_classes,
         privileged: service.privileged,
         current: current?.metadata.replicas ?? [],
         inPlace: d.kind === "scale",
@@ -170,9 +159,20 @@ async function onInterrupted(deps: Deps, job: JobRow): Promise<void> {
   if (d.status === "complete") return; // it committed before the crash; the start-up adoption removes stale replicas
   repo.appendLog(deps.db, id, `Deployment ${INTERRUPTED}; removing the replicas it started`, isoNow(deps));
   repo.updateDeployment(deps.db, id, { status: "error", errorDetail: INTERRUPTED, finishedAt: isoNow(deps), updatedAt: isoNow(deps) });
+  restoreCountsAfterScale(deps, d);
   const labelled = await engine.listManaged(deps.docker, [`${LABEL.deployment}=${id}`]);
   const ids = new Set([...labelled.map((c) => c.id), ...(d.metadata.started ?? [])]);
   await removeReplicas(deps.docker, [...ids], 1);
 }
 
-registerJobHandler(DEPLOY_JOB, { run: runDeployment, onInterrupted });
+/** Once a deployment ends, the self-healing loop looks at the service again (it skips it meanwhile). */
+async function runThenReconcile(ctx: JobContext): Promise<Record<string, unknown>> {
+  try {
+    return await runDeployment(ctx);
+  } finally {
+    const d = repo.findDeployment(ctx.deps.db, String(ctx.job.payload.deploymentId ?? ""));
+    if (d && !ctx.signal.aborted) requestReconcile(ctx.deps, d.serviceId);
+  }
+}
+
+registerJobHandler(DEPLOY_JOB, { run: runThenReconcile, onInterrupted });

@@ -5,6 +5,7 @@ import type { Deps } from "../../deps";
 import { startRouter, type RunningRouter } from "../../router/proxy";
 import { routeTableOf } from "../../router/table";
 import { adoptRunningApps, refreshHosts } from "./routing";
+import { startSelfHealing } from "./self-healing";
 
 // renamed or removed hostnames (domains, slugs) stop routing within this long
 const HOST_REFRESH_MS = 5000;
@@ -19,6 +20,8 @@ export async function startAppRouter(deps: Deps): Promise<RunningRouter> {
     refreshHosts: () => refreshHosts(deps),
     onError: (message, fields) => deps.logger.warn(message, fields),
   });
+  // replicas Docker restarts (new port) or that die are followed from here on
+  const healing = startSelfHealing(deps);
   const timer = setInterval(() => {
     try {
       refreshHosts(deps);
@@ -30,6 +33,7 @@ export async function startAppRouter(deps: Deps): Promise<RunningRouter> {
     ...router,
     async stop() {
       clearInterval(timer);
+      await healing.stop();
       await router.stop();
     },
   };

@@ -18,7 +18,7 @@ import type { DeploymentRow } from "./repo";
 export const DEPLOY_JOB = "deploy";
 export const DEPLOY_STEPS = ["prepare", "start", "health", "switch", "cleanup"] as const;
 
-export type EnqueueDeployOptions = { kind?: DeploymentKind; actorId?: string | null };
+export type EnqueueDeployOptions = { kind?: DeploymentKind; actorId?: string | null; metadata?: Record<string, unknown> };
 
 /**
  * Queue a rollout of one release of the service (deploying an older release is a rollback).
@@ -42,7 +42,7 @@ export function enqueueDeploy(deps: Deps, access: ServiceAccess, releaseId: stri
         version,
         kind: opts.kind ?? "deploy",
         status: "queued",
-        metadata: { target: access.env.target, release_version: release.version, port: release.port },
+        metadata: { ...opts.metadata, target: access.env.target, release_version: release.version, port: release.port },
         jobId: job.id,
         createdById: opts.actorId ?? access.actor.user.id,
         createdAt: now,
@@ -62,13 +62,16 @@ export function deployServiceVersion(deps: Deps, access: ServiceAccess, version?
 /**
  * Make stored replica counts and pod classes real: an in-place scale of the serving release
  * (no new release). Returns null when nothing is deployed yet (the counts apply at the next deploy).
- * Counts are read from the service row when the job runs, so call this after storing them.
+ * The counts are taken from `access.service`, so call this with the row that already stores them.
  */
 export function scaleService(deps: Deps, access: ServiceAccess, _counts?: Record<string, number>, _podClasses?: Record<string, string>): DeploymentRow | null {
   assertMayDeploy(access);
   const current = repo.currentDeployment(deps.db, access.service.id);
   if (!current) return null;
-  return enqueueDeploy(deps, access, current.releaseId, { kind: "scale" });
+  // the counts asked for travel with the deployment: it runs with them, and a failure restores the
+  // service's counts to what runs only while they are still these (scale-counts.ts)
+  const scale = { process_counts: access.service.processCounts, process_pod_classes: access.service.processPodClasses };
+  return enqueueDeploy(deps, access, current.releaseId, { kind: "scale", metadata: { scale } });
 }
 
 // ---- views ----

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { nameSchema, slugSchema } from "../../lib/slugs";
 import * as f from "./fields";
+import { replicaView } from "../deployments/model";
 
 const timestamp = z.string().nullable();
 const activity = z.record(z.string(), z.unknown()).nullable();
@@ -55,6 +56,8 @@ export const serviceDetail = z.object({
   latest_image: activity,
   latest_release: activity,
   latest_deployment: activity,
+  /** the serving deployment's replicas as last observed (not in the reference contract: additive) */
+  replicas: z.array(replicaView),
 });
 export type ServiceDetail = z.infer<typeof serviceDetail>;
 

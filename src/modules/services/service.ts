@@ -13,6 +13,7 @@ import * as repo from "./repo";
 import { cachedUntilWrite } from "../../db/client";
 import { scaleService as scaleReplicas } from "../deployments/service";
 import { teardownService } from "../deployments/routing";
+import { replicaViews } from "../deployments/replicas";
 
 export const DEFAULTS = {
   platform: "wind",
@@ -60,6 +61,7 @@ export function toServiceDetail(deps: Deps, row: repo.ServiceRow, at: Where): Se
     created: row.createdAt,
     updated: row.updatedAt,
     ...latestActivity(deps, row.id),
+    replicas: replicaViews(deps, row.id),
   };
 }
 

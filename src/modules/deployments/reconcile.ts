@@ -1,0 +1,150 @@
+// One reconcile pass of a service: compare the replicas its serving deployment recorded with their
+// containers, and make the route table and the engine agree with the record. A replica Docker
+// restarted is served again on its new port once it answers its health path; a dead one (exited
+// and not restarting, or removed) leaves the rotation and is restarted or replaced, with backoff
+// per replica. A service with an unfinished deployment is left alone: the rollout owns it.
+import type { Deps } from "../../deps";
+import type { ReplicaRecord } from "../../db/schema";
+import { routeTableOf, type Backend } from "../../router/table";
+import { probe } from "../../targets/docker/deploy";
+import * as engine from "../../targets/docker/engine";
+import { isWebProcess } from "../../targets/docker/specs";
+import { healReplica } from "./replace";
+import { forgetSlots, servingOf, slotFor, type ReplicaStateName, type Slot } from "./replicas";
+import * as repo from "./repo";
+
+export type PassHooks = {
+  /** Ask for another pass of the service after delayMs. */
+  request: (serviceId: string, delayMs?: number) => void;
+  /** Rate limited per message. */
+  warn: (message: string, fields: Record<string, unknown>) => void;
+  info: (message: string, fields: Record<string, unknown>) => void;
+  /** Aborted when the server stops. */
+  signal: AbortSignal;
+  /** Background work (a restart or replacement) to wait for at stop. */
+  track: (work: Promise<unknown>) => void;
+};
+
+// first restart at once, then 1 s, 2 s, 4 s … per replica; a replica up this long starts over
+const BASE_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 60_000;
+const BACKOFF_RESET_MS = 60_000;
+// a restarted web replica that does not answer its health path yet is checked again this often
+const PROBE_RETRY_MS = [250, 500, 1000, 2000, 5000];
+
+function stateOf(s: engine.ReplicaState | null): ReplicaStateName {
+  if (!s) return "missing";
+  if (s.restarting) return "restarting"; // Docker's restart policy brings it back; its start event brings us back
+  if (s.paused) return "paused";
+  if (!s.running) return "exited"; // exited, created or dead: nothing will start it but us
+  return s.health === "unhealthy" ? "unhealthy" : "running";
+}
+
+function observe(slot: Slot, r: ReplicaRecord, s: engine.ReplicaState | null): void {
+  slot.containerId = r.id;
+  slot.state = slot.healing ? "replacing" : stateOf(s);
+  if (!s) return;
+  slot.exitCode = s.finishedAt ? s.exitCode : null;
+  slot.lastExitAt = s.finishedAt;
+  slot.dockerRestarts = s.restartCount;
+  slot.hostPort = s.hostPort;
+}
+
+export async function reconcileService(deps: Deps, hooks: PassHooks, serviceId: string): Promise<void> {
+  const serving = servingOf(deps, serviceId);
+  if (serving === "gone") return forgetSlots(deps, serviceId);
+  if (serving === "busy") return; // the runner asks for a pass when the deployment ends
+  const { current, release } = serving;
+  const records = current.metadata.replicas ?? [];
+  forgetSlots(deps, serviceId, records);
+  const table = routeTableOf(deps);
+  const inTable = new Map(table.replicasOf(serviceId).map((r) => [r.id, r.port]));
+  const web: Backend[] = [];
+  const dead: { record: ReplicaRecord; slot: Slot; exists: boolean }[] = [];
+  let recheckIn = 0;
+  for (const r of records) {
+    const slot = slotFor(deps, serviceId, r);
+    const s = await engine.inspectReplica(deps.docker, r.id, release.port);
+    observe(slot, r, s);
+    if (slot.state === "missing" || slot.state === "exited") dead.push({ record: r, slot, exists: s !== null });
+    if (!isWebProcess(r.process) || !s?.hostPort) continue;
+    const port = s.hostPort;
+    // a paused replica keeps its place: the router's upstream timeout bounds what it costs
+    if (slot.state === "paused" && inTable.get(r.id) === port) web.push({ id: r.id, port });
+    if (slot.state !== "running") continue;
+    if (inTable.get(r.id) === port) {
+      web.push({ id: r.id, port });
+      continue;
+    }
+    // new here or moved to another port: serve it once it answers, like the health gate
+    const problem = await probe(port, release.healthCheckPath, release.healthCheckHost);
+    if (!problem) {
+      web.push({ id: r.id, port });
+      slot.probeFailures = 0;
+      continue;
+    }
+    slot.state = "starting";
+    recheckIn = PROBE_RETRY_MS[Math.min(slot.probeFailures++, PROBE_RETRY_MS.length - 1)]!;
+  }
+  // the checks above awaited the engine: a rollout that began meanwhile owns the table now
+  const still = servingOf(deps, serviceId);
+  if (typeof still === "string" || still.current.id !== current.id) return;
+  table.setReplicas(serviceId, web);
+  const rotating = new Set(web.map((b) => b.id));
+  for (const r of records) slotFor(deps, serviceId, r).inRotation = rotating.has(r.id);
+  recordPorts(deps, current.id, web);
+  if (recheckIn) hooks.request(serviceId, recheckIn);
+  for (const d of dead) scheduleHeal(deps, hooks, serviceId, current.id, d);
+}
+
+/** Keep the recorded ports true: a failed rollout falls back to them (servingWeb). */
+function recordPorts(deps: Deps, deploymentId: string, web: Backend[]): void {
+  const d = repo.findDeployment(deps.db, deploymentId);
+  const replicas = d?.metadata.replicas;
+  if (!d || !replicas) return;
+  const ports = new Map(web.map((b) => [b.id, b.port]));
+  if (!replicas.some((r) => ports.has(r.id) && ports.get(r.id) !== r.hostPort)) return;
+  const updated = replicas.map((r) => (ports.has(r.id) ? { ...r, hostPort: ports.get(r.id)! } : r));
+  repo.updateDeployment(deps.db, deploymentId, { metadata: { ...d.metadata, replicas: updated } });
+}
+
+function scheduleHeal(deps: Deps, hooks: PassHooks, serviceId: string, deploymentId: string, dead: { record: ReplicaRecord; slot: Slot; exists: boolean }): void {
+  const { slot, record } = dead;
+  if (slot.healing || hooks.signal.aborted) return;
+  const now = Date.now();
+  if (slot.healedAt && now - slot.healedAt > BACKOFF_RESET_MS) slot.attempts = 0;
+  const wait = slot.attempts ? Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (slot.attempts - 1)) : 0;
+  const at = slot.lastAttemptAt + wait;
+  if (at > now) {
+    slot.nextAttemptAt = at;
+    hooks.request(serviceId, at - now);
+    return;
+  }
+  slot.attempts++;
+  slot.lastAttemptAt = now;
+  slot.nextAttemptAt = null;
+  slot.healing = true;
+  slot.state = "replacing";
+  const label = `${record.process}.${record.replica}`;
+  const was = dead.exists ? `exited${slot.exitCode !== null ? ` with code ${slot.exitCode}` : ""}` : "was removed";
+  const work = healReplica(deps, { serviceId, deploymentId, record, exists: dead.exists, attempt: slot.attempts, signal: hooks.signal, why: was })
+    .then((outcome) => {
+      if (outcome.ok) {
+        slot.healedAt = Date.now();
+        slot.lastError = null;
+        hooks.info("replica brought back", { service: serviceId, replica: label, how: outcome.how, container: outcome.id.slice(0, 12) });
+      } else if (outcome.error) {
+        slot.lastError = outcome.error;
+        hooks.warn("replica could not be brought back; retrying with backoff", { service: serviceId, replica: label, error: outcome.error });
+      }
+    })
+    .catch((e) => {
+      slot.lastError = (e as Error).message;
+      hooks.warn("replica could not be brought back; retrying with backoff", { service: serviceId, replica: label, error: slot.lastError });
+    })
+    .finally(() => {
+      slot.healing = false;
+      hooks.request(serviceId, 0);
+    });
+  hooks.track(work);
+}

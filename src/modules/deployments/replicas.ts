@@ -1,0 +1,107 @@
+// What is known about each replica of a service's serving deployment: the reconciler's last
+// observation of its container (kept in memory per server, refreshed from Docker events) joined
+// with what the deployment recorded. The API, CLI and dashboard show this, so a dead replica is
+// visible as such instead of hiding behind process_counts.
+import type { Deps } from "../../deps";
+import type { ReplicaRecord } from "../../db/schema";
+import { isWebProcess } from "../../targets/docker/specs";
+import { findEnvById, findServiceById, type ServiceRow } from "../projects/lookup";
+import { findRelease, type ReleaseRow } from "../releases/repo";
+import type { ReplicaView } from "./model";
+import * as repo from "./repo";
+
+export type Serving = { service: ServiceRow; current: repo.DeploymentRow; release: ReleaseRow };
+
+/** The serving deployment of a Docker service, "busy" while a rollout runs, "gone" when nothing serves. */
+export function servingOf(deps: Deps, serviceId: string): Serving | "busy" | "gone" {
+  const service = findServiceById(deps.db, serviceId);
+  if (!service || findEnvById(deps.db, service.envId)?.target !== "docker") return "gone";
+  if (repo.unfinished(deps.db, [serviceId]).length) return "busy";
+  const current = repo.currentDeployment(deps.db, serviceId);
+  const release = current && findRelease(deps.db, current.releaseId);
+  return current && release ? { service, current, release } : "gone";
+}
+
+export type ReplicaStateName = ReplicaView["state"];
+
+/** One replica slot (service, process, replica number): survives its container being replaced. */
+export type Slot = {
+  containerId: string;
+  state: ReplicaStateName;
+  exitCode: number | null;
+  /** Docker's restart count of the current container (its restart policy) */
+  dockerRestarts: number;
+  lastExitAt: string | null;
+  hostPort: number | null;
+  inRotation: boolean;
+  lastError: string | null;
+  /** backoff: restart attempts by Ancla since the replica last stayed up, and when the next may run */
+  attempts: number;
+  lastAttemptAt: number;
+  healedAt: number;
+  nextAttemptAt: number | null;
+  healing: boolean;
+  /** failed health probes since it (re)started; spaces out the next probe */
+  probeFailures: number;
+};
+
+// One store per server (per database), like the route table: no imported singleton state.
+const stores = new WeakMap<object, Map<string, Slot>>();
+export function slotsOf(deps: { db: object }): Map<string, Slot> {
+  let s = stores.get(deps.db);
+  if (!s) stores.set(deps.db, (s = new Map()));
+  return s;
+}
+
+export const slotKey = (serviceId: string, process: string, replica: number) => `${serviceId}\u0000${process}\u0000${replica}`;
+
+export function slotFor(deps: { db: object }, serviceId: string, r: ReplicaRecord): Slot {
+  const slots = slotsOf(deps);
+  const key = slotKey(serviceId, r.process, r.replica);
+  let slot = slots.get(key);
+  if (!slot) {
+    slot = { containerId: r.id, state: "unknown", exitCode: null, dockerRestarts: 0, lastExitAt: null, hostPort: r.hostPort, inRotation: false, lastError: null, attempts: 0, lastAttemptAt: 0, healedAt: 0, nextAttemptAt: null, healing: false, probeFailures: 0 };
+    slots.set(key, slot);
+  }
+  return slot;
+}
+
+/** Drop the slots of a service that are not in `keep` (scaled down, redeployed, deleted). */
+export function forgetSlots(deps: { db: object }, serviceId: string, keep: ReplicaRecord[] = []): void {
+  const wanted = new Set(keep.map((r) => slotKey(serviceId, r.process, r.replica)));
+  const prefix = serviceId + "\u0000";
+  const slots = slotsOf(deps);
+  for (const key of slots.keys()) if (key.startsWith(prefix) && !wanted.has(key)) slots.delete(key);
+}
+
+const iso = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);
+
+/** The replicas of the service's serving deployment, in process and replica order. */
+export function replicaViews(deps: Deps, serviceId: string): ReplicaView[] {
+  const records = repo.currentDeployment(deps.db, serviceId)?.metadata.replicas ?? [];
+  const slots = slotsOf(deps);
+  return [...records]
+    .sort((a, b) => (a.process < b.process ? -1 : a.process > b.process ? 1 : a.replica - b.replica))
+    .map((r) => {
+      const s = slots.get(slotKey(serviceId, r.process, r.replica));
+      // a slot observing another container than the record is stale until the next pass
+      const seen = s && s.containerId === r.id ? s : undefined;
+      const ancla = r.restarts ?? 0;
+      const docker = seen?.dockerRestarts ?? 0;
+      return {
+        process: r.process,
+        replica: r.replica,
+        container_id: r.id.slice(0, 12),
+        state: seen?.state ?? "unknown",
+        exit_code: seen?.exitCode ?? null,
+        restart_count: ancla + docker,
+        ancla_restarts: ancla,
+        docker_restarts: docker,
+        last_exit_at: seen?.lastExitAt ?? null,
+        host_port: isWebProcess(r.process) ? (seen?.hostPort ?? r.hostPort) : null,
+        in_rotation: isWebProcess(r.process) ? (seen?.inRotation ?? false) : null,
+        last_error: s?.lastError ?? null,
+        next_attempt_at: iso(s?.nextAttemptAt ?? null),
+      };
+    });
+}

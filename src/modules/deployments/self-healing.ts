@@ -1,0 +1,133 @@
+// The self-healing loop of `ancla serve`: Docker events of managed containers (and a full resync
+// whenever the event stream (re)connects, plus a slow periodic one as a safety net) schedule
+// reconcile passes per service. Passes of one service never overlap; a burst of events (kill,
+// die, stop, start, restart) collapses into one pass. Stopped with the router.
+import type { Deps } from "../../deps";
+import { watchContainerEvents, type EventWatcher } from "../../targets/docker/events";
+import { LABEL } from "../../targets/docker/specs";
+import { findServiceById } from "../projects/lookup";
+import { reconcileService, type PassHooks } from "./reconcile";
+import * as repo from "./repo";
+
+export type SelfHealing = {
+  /** Schedule a pass of one service (after a rollout ends, or a replica changed). */
+  request: (serviceId: string, delayMs?: number) => void;
+  /** A pass of every Docker service (what the event stream may have missed). */
+  resync: () => void;
+  /** Whether the event stream is open (passes still run from the periodic resync when not). */
+  watching: () => boolean;
+  stop: () => Promise<void>;
+};
+
+// events come in bursts (kill → die → stop → start → restart within milliseconds)
+const DEBOUNCE_MS = 50;
+const RESYNC_MS = 30_000;
+const WARN_WINDOW_MS = 60_000;
+
+const running = new WeakMap<object, SelfHealing>();
+
+/** Ask this server's self-healing loop (when one runs) for a pass of the service. */
+export function requestReconcile(deps: { db: object }, serviceId: string): void {
+  running.get(deps.db)?.request(serviceId);
+}
+
+/** One line per message and window; repeats are counted into the next line written. */
+function throttled(write: (message: string, fields: Record<string, unknown>) => void): (message: string, fields: Record<string, unknown>) => void {
+  const last = new Map<string, { at: number; suppressed: number }>();
+  return (message, fields) => {
+    const now = Date.now();
+    const seen = last.get(message);
+    if (seen && now - seen.at < WARN_WINDOW_MS) {
+      seen.suppressed++;
+      return;
+    }
+    last.set(message, { at: now, suppressed: 0 });
+    write(message, seen?.suppressed ? { ...fields, suppressed: seen.suppressed } : fields);
+  };
+}
+
+export function startSelfHealing(deps: Deps): SelfHealing {
+  const abort = new AbortController();
+  const timers = new Map<string, { at: number; timer: ReturnType<typeof setTimeout> }>();
+  const active = new Map<string, Promise<void>>();
+  const again = new Set<string>();
+  const heals = new Set<Promise<unknown>>();
+  const warn = throttled((m, f) => deps.logger.warn(`self-healing: ${m}`, f));
+  const hooks: PassHooks = {
+    request: (id, delayMs) => request(id, delayMs),
+    warn,
+    info: (m, f) => deps.logger.info(`self-healing: ${m}`, f),
+    signal: abort.signal,
+    track: (work) => {
+      heals.add(work);
+      void work.finally(() => heals.delete(work));
+    },
+  };
+
+  const run = (serviceId: string) => {
+    timers.delete(serviceId);
+    if (abort.signal.aborted) return;
+    if (active.has(serviceId)) return void again.add(serviceId);
+    const pass = reconcileService(deps, hooks, serviceId)
+      .catch((e) => warn("reconcile pass failed", { service: serviceId, error: (e as Error).message }))
+      .finally(() => {
+        active.delete(serviceId);
+        if (again.delete(serviceId)) request(serviceId, 0);
+      });
+    active.set(serviceId, pass);
+  };
+
+  function request(serviceId: string, delayMs = DEBOUNCE_MS): void {
+    if (abort.signal.aborted) return;
+    const at = Date.now() + delayMs;
+    const pending = timers.get(serviceId);
+    if (pending && pending.at <= at) return; // an earlier pass is already due
+    if (pending) clearTimeout(pending.timer);
+    timers.set(serviceId, { at, timer: setTimeout(() => run(serviceId), delayMs) });
+  }
+
+  const resync = () => {
+    try {
+      for (const s of repo.routableServices(deps.db)) if (s.target === "docker") request(s.id, 0);
+    } catch (e) {
+      warn("resync failed", { error: (e as Error).message });
+    }
+  };
+
+  let lost = false;
+  const watcher: EventWatcher = watchContainerEvents(deps.docker, {
+    onEvent: (e) => {
+      const serviceId = e.attributes[LABEL.serviceId];
+      // other servers' containers share the engine: only this database's services matter
+      if (serviceId && findServiceById(deps.db, serviceId)) request(serviceId);
+    },
+    onConnect: () => {
+      if (lost) deps.logger.info("self-healing: Docker event stream reconnected; resyncing every service");
+      lost = false;
+      resync();
+    },
+    onDisconnect: (error, retryInMs) => {
+      lost = true;
+      warn("Docker event stream lost; reconnecting", { error, retry_in_ms: retryInMs });
+    },
+  });
+  const periodic = setInterval(resync, RESYNC_MS);
+
+  const handle: SelfHealing = {
+    request,
+    resync,
+    watching: () => watcher.connected(),
+    async stop() {
+      abort.abort();
+      watcher.stop();
+      clearInterval(periodic);
+      for (const t of timers.values()) clearTimeout(t.timer);
+      timers.clear();
+      if (running.get(deps.db) === handle) running.delete(deps.db);
+      // passes end quickly once aborted (a replacement waiting to become ready is removed)
+      await Promise.race([Promise.allSettled([...active.values(), ...heals]), Bun.sleep(5000)]);
+    },
+  };
+  running.set(deps.db, handle);
+  return handle;
+}
