@@ -64,6 +64,7 @@ export const routableServices = (db: Db) =>
       id: services.id,
       service: services.slug,
       domains: services.domains,
+      upstreamTimeout: services.upstreamTimeout,
       env: environments.slug,
       isDefaultEnv: environments.isDefault,
       target: environments.target,

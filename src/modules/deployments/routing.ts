@@ -8,14 +8,36 @@ import * as engine from "../../targets/docker/engine";
 import { removeReplicas } from "../../targets/docker/deploy";
 import { isWebProcess, LABEL } from "../../targets/docker/specs";
 import * as repo from "./repo";
+import { baseDomainOf, customDomainOwners, isUnderDomain, reconcileDomains } from "../services/domains";
 
-/** Rebuild the hostname → service map from the database (cheap: one joined query). */
+const reconciled = new WeakSet<object>();
+
+/**
+ * Rebuild the hostname → service map and the per-service upstream timeouts from the database.
+ * Generated names go first and win; a custom domain comes from service_domains (one owner per
+ * name by its primary key) and is never served when it falls under --domain, where names are
+ * reserved for generated hostnames (rows from before that rule included).
+ */
 export function refreshHosts(deps: Deps): void {
-  const map = new Map<string, string>();
-  for (const s of repo.routableServices(deps.db)) {
-    for (const host of hostnamesFor({ ...s, domains: s.domains ?? [] }, deps.config.domain)) if (!map.has(host)) map.set(host, s.id);
+  // once per database, before the first map is built (at start): settle domains that migration
+  // 0005 found listed by two services
+  if (!reconciled.has(deps.db)) {
+    reconciled.add(deps.db);
+    reconcileDomains(deps);
   }
-  routeTableOf(deps).setHosts(map);
+  const map = new Map<string, string>();
+  const timeouts = new Map<string, number>();
+  for (const s of repo.routableServices(deps.db)) {
+    for (const host of hostnamesFor({ ...s, domains: [] }, deps.config.domain)) map.set(host, s.id);
+    timeouts.set(s.id, s.upstreamTimeout * 1000);
+  }
+  const base = baseDomainOf(deps);
+  for (const { hostname, serviceId } of customDomainOwners(deps.db)) {
+    if (!map.has(hostname) && !isUnderDomain(hostname, base)) map.set(hostname, serviceId);
+  }
+  const table = routeTableOf(deps);
+  table.setHosts(map);
+  table.setUpstreamTimeouts(timeouts);
 }
 
 /** Web replicas of the service's current deployment, as recorded when it completed. */

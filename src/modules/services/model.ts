@@ -51,6 +51,7 @@ export const serviceDetail = z.object({
   domains: z.array(z.string()),
   port: z.number().int(),
   keep_images: z.number().int(),
+  upstream_timeout: z.number().int(),
   created: timestamp,
   updated: timestamp,
   latest_image: activity,
@@ -72,6 +73,8 @@ export const settingsFields = {
   deployment_timeout: z.number().int().min(10).max(3600).nullable().optional(),
   health_check_path: f.healthPathSchema.nullable().optional(),
   health_check_host: f.hostHeaderSchema.nullable().optional(),
+  // Ancla's own addition (not in the reference contract): seconds the router waits for a replica
+  upstream_timeout: z.number().int().min(1).max(3600).nullable().optional(),
 };
 export const updateSettingsRequest = z.object(settingsFields);
 

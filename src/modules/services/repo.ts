@@ -23,15 +23,6 @@ export const listSummaryRows = (db: Db, envId: string) => summaryRowsQ(db).all({
 export const findServiceInEnvBySlug = (db: Db, envId: string, slug: string) =>
   db.select({ id: services.id }).from(services).where(and(eq(services.envId, envId), eq(services.slug, slug))).get();
 
-/** Services (other than `exceptId`) that already claim one of these hostnames. */
-export function findDomainOwners(db: Db, domains: string[], exceptId?: string): { id: string; domain: string }[] {
-  if (domains.length === 0) return [];
-  const list = sql.join(domains.map((d) => sql`${d}`), sql`, `);
-  return db.all<{ id: string; domain: string }>(
-    sql`select s.id as id, d.value as domain from services s, json_each(s.domains) d where d.value in (${list}) and s.id != ${exceptId ?? ""}`,
-  );
-}
-
 export const insertService = (db: Db, row: ServiceInsert) => db.insert(services).values(row).returning().get();
 export const updateService = (db: Db, id: string, patch: Partial<ServiceInsert>) =>
   db.update(services).set(patch).where(eq(services.id, id)).returning().get()!;

@@ -14,6 +14,8 @@ import { cachedUntilWrite } from "../../db/client";
 import { scaleService as scaleReplicas } from "../deployments/service";
 import { teardownService } from "../deployments/routing";
 import { replicaViews } from "../deployments/replicas";
+import { assertDomainsAllowed, claimDomains } from "./domains";
+import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "../../router/table";
 
 export const DEFAULTS = {
   platform: "wind",
@@ -24,6 +26,7 @@ export const DEFAULTS = {
   dockerfilePath: "Dockerfile",
   port: 8000,
   keepImages: 5,
+  upstreamTimeout: DEFAULT_UPSTREAM_TIMEOUT_MS / 1000,
 };
 
 type Where = { org: { slug: string }; project: { slug: string }; env: { id: string; slug: string } };
@@ -58,6 +61,7 @@ export function toServiceDetail(deps: Deps, row: repo.ServiceRow, at: Where): Se
     domains: row.domains,
     port: row.port,
     keep_images: row.keepImages,
+    upstream_timeout: row.upstreamTimeout,
     created: row.createdAt,
     updated: row.updatedAt,
     ...latestActivity(deps, row.id),
@@ -124,6 +128,7 @@ function columnsOf(input: Omit<PatchServiceInput, "name" | "slug">): Partial<rep
   put("domains", input.domains && [...new Set(input.domains)]);
   put("port", input.port);
   put("keepImages", input.keep_images);
+  put("upstreamTimeout", input.upstream_timeout, DEFAULTS.upstreamTimeout);
   return c;
 }
 
@@ -140,22 +145,24 @@ function assertGitSourceAllowed(access: EnvAccess, gitUrl: string | null | undef
   }
 }
 
-function assertFree(deps: Deps, envId: string, slug: string, domains: string[] | undefined, exceptId?: string) {
+function assertFree(deps: Deps, envId: string, slug: string, exceptId?: string) {
   const clash = repo.findServiceInEnvBySlug(deps.db, envId, slug);
   if (clash && clash.id !== exceptId) throw new Conflict(`A service with slug '${slug}' already exists in this environment.`);
-  const taken = repo.findDomainOwners(deps.db, domains ?? [], exceptId)[0];
-  if (taken) throw new Conflict(`Domain '${taken.domain}' is already used by another service.`);
 }
+
+/** The names a service's generated hostnames are built from (to tell its own names from others'). */
+const namesOf = (access: EnvAccess, slug: string) => ({ org: access.org.slug, project: access.project.slug, env: access.env.slug, isDefaultEnv: access.env.isDefault, service: slug });
 
 export function createService(deps: Deps, access: EnvAccess, input: CreateServiceInput): ServiceDetail {
   const slug = slugOrDerived(input.slug, input.name);
   assertPrivilegedChange(access, input.privileged, false);
   assertGitSourceAllowed(access, input.git_url);
   const cols = columnsOf(input);
+  assertDomainsAllowed(deps, namesOf(access, slug), cols.domains);
   const now = isoNow(deps);
   const row = deps.db.transaction((tx) => {
-    assertFree({ ...deps, db: tx as never }, access.env.id, slug, cols.domains);
-    return repo.insertService(tx as never, {
+    assertFree({ ...deps, db: tx as never }, access.env.id, slug);
+    const inserted = repo.insertService(tx as never, {
       platform: DEFAULTS.platform,
       processCounts: DEFAULTS.processCounts,
       processPodClasses: DEFAULTS.processPodClasses,
@@ -169,6 +176,8 @@ export function createService(deps: Deps, access: EnvAccess, input: CreateServic
       createdAt: now,
       updatedAt: now,
     });
+    if (cols.domains) claimDomains(tx as never, inserted.id, cols.domains, now);
+    return inserted;
   });
   return toServiceDetail(deps, row, access);
 }
@@ -182,13 +191,16 @@ export function patchService(deps: Deps, access: ServiceAccess, input: PatchServ
   assertGitSourceAllowed(access, input.git_url);
   const { name, slug, ...rest } = input;
   const cols = columnsOf(rest);
+  assertDomainsAllowed(deps, namesOf(access, slug ?? access.service.slug), cols.domains);
+  const now = isoNow(deps);
   const row = deps.db.transaction((tx) => {
-    assertFree({ ...deps, db: tx as never }, access.env.id, slug ?? access.service.slug, cols.domains, access.service.id);
+    assertFree({ ...deps, db: tx as never }, access.env.id, slug ?? access.service.slug, access.service.id);
+    if (cols.domains) claimDomains(tx as never, access.service.id, cols.domains, now);
     return repo.updateService(tx as never, access.service.id, {
       ...cols,
       ...(name !== undefined ? { name } : {}),
       ...(slug !== undefined ? { slug } : {}),
-      updatedAt: isoNow(deps),
+      updatedAt: now,
     });
   });
   return toServiceDetail(deps, row, access);
