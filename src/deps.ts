@@ -1,5 +1,4 @@
 // The composition root: everything a module needs, built once from the config.
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Database } from "bun:sqlite";
 import type { ServeConfig } from "./config";
@@ -9,6 +8,7 @@ import { createLogger, type Logger } from "./lib/logger";
 import { createDockerClient, type DockerClient } from "./targets/docker/client";
 import type { Secrets } from "./lib/crypto";
 import { createServerRedactor, type ServerRedactor } from "./lib/redact";
+import { DATABASE_FILE, ensurePrivateFile, secureDataDir } from "./lib/data-dir";
 import { ensureCheckValue, loadMasterKey } from "./modules/config/master-key";
 import { serverRedactionValues } from "./modules/config/redaction";
 
@@ -26,14 +26,18 @@ export type Deps = {
   secrets: Secrets;
   /** Hides every stored secret value; the server logger writes through it. Refreshed on config writes. */
   redactor: ServerRedactor;
+  /** Aborted when the server starts to stop: long-lived responses (log follows) end on it. */
+  shutdown: AbortController;
 };
 
 export const systemClock: Clock = { now: () => new Date() };
 export const isoNow = (deps: { clock: Clock }): string => deps.clock.now().toISOString();
 
 export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): Deps {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const { sqlite, db } = openDatabase(join(config.dataDir, "ancla.db"));
+  const tightened = secureDataDir(config.dataDir); // 0700 dir, 0600 files (see lib/data-dir)
+  const dbFile = join(config.dataDir, DATABASE_FILE);
+  ensurePrivateFile(dbFile); // before SQLite creates it 0644 (its -wal/-shm copy this mode)
+  const { sqlite, db } = openDatabase(dbFile);
   // verify the master key before any write: a wrong key must leave the data dir untouched
   let master: ReturnType<typeof loadMasterKey>;
   try {
@@ -54,8 +58,10 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
     logger: createLogger((line) => process.stderr.write(line + "\n"), redactor.redact),
     secrets: master.secrets,
     redactor,
+    shutdown: new AbortController(),
     ...rest,
   } as Deps;
+  if (tightened.length) deps.logger.warn("tightened data dir permissions (only the owner may read it)", { changed: tightened });
   let client: DockerClient | undefined = docker;
   Object.defineProperty(deps, "docker", { enumerable: true, get: () => (client ??= createDockerClient()) });
   return deps;

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadServeConfig, type ServeConfig } from "../../config";
 import { closeDeps, createDeps } from "../../deps";
+import { assertExistingDatabase } from "../../lib/data-dir";
 import { AppError, NotFound } from "../../errors";
 import { randomBase62 } from "../../lib/ids";
 import { findUserByLogin, updateUser, deleteUserSessions } from "../../modules/auth/repo";
@@ -33,9 +34,11 @@ function serverConfig(ctx: CommandContext): ServeConfig {
   }
 }
 
-/** Open the data dir's database for a one-off command, run fn, close. */
+/** Open the data dir's existing database for a one-off command (never a new one), run fn, close. */
 async function withDeps<T>(ctx: CommandContext, fn: (deps: ReturnType<typeof createDeps>) => Promise<T> | T): Promise<T> {
-  const deps = createDeps(serverConfig(ctx));
+  const config = serverConfig(ctx);
+  assertExistingDatabase(config.dataDir); // before createDeps, which would create the dir, database and master.key
+  const deps = createDeps(config);
   try {
     return await fn(deps);
   } finally {

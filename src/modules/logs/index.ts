@@ -24,7 +24,9 @@ export const logRoutes = (deps: Deps) =>
         const access = serviceAccess(deps, actor, p.org, p.project, p.env, p.svc);
         const follow = query.follow === "true" || query.follow === "1";
         if (!follow) return new Response(await recentLogs(deps, access, query.tail), { headers: TEXT });
-        return new Response(await followLogs(deps, access, query.tail, request.signal), { headers: TEXT });
+        // ends when the client goes away or the server stops (a follow never holds up a shutdown)
+        const until = AbortSignal.any([request.signal, deps.shutdown.signal]);
+        return new Response(await followLogs(deps, access, query.tail, until), { headers: TEXT });
       },
       { params: serviceParams, query: logsQuery, detail: { summary: "Container output, each line prefixed with process.replica" } },
     );

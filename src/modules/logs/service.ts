@@ -84,12 +84,14 @@ export async function followLogs(deps: Deps, access: ServiceAccess, tail: number
       const emit = (text: string) => {
         if (!closed) controller.enqueue(encoder.encode(text));
       };
-      signal.addEventListener("abort", () => {
+      const end = () => {
         close();
         try {
           controller.close();
         } catch {}
-      });
+      };
+      if (signal.aborted) return end();
+      signal.addEventListener("abort", end);
       const attach = async (s: Source, lines: number | "all") => {
         if (closed || open.has(s.id)) return;
         let stream: Readable;
