@@ -44,8 +44,10 @@ function observe(slot: Slot, r: ReplicaRecord, s: engine.ReplicaState | null): v
   slot.containerId = r.id;
   slot.state = slot.healing ? "replacing" : stateOf(s);
   if (!s) return;
-  slot.exitCode = s.finishedAt ? s.exitCode : null;
-  slot.lastExitAt = s.finishedAt;
+  // Docker resets ExitCode to 0 when the container runs again; the code of the last exit stays
+  // what was seen while it was down (or what its die event said)
+  if (!s.running || s.restarting) slot.exitCode = s.finishedAt ? s.exitCode : null;
+  if (s.finishedAt) slot.lastExitAt = s.finishedAt;
   slot.dockerRestarts = s.restartCount;
   slot.hostPort = s.hostPort;
 }

@@ -4,7 +4,8 @@
 // visible as such instead of hiding behind process_counts.
 import type { Deps } from "../../deps";
 import type { ReplicaRecord } from "../../db/schema";
-import { isWebProcess } from "../../targets/docker/specs";
+import type { ContainerEvent } from "../../targets/docker/events";
+import { isWebProcess, LABEL } from "../../targets/docker/specs";
 import { findEnvById, findServiceById, type ServiceRow } from "../projects/lookup";
 import { findRelease, type ReleaseRow } from "../releases/repo";
 import type { ReplicaView } from "./model";
@@ -64,6 +65,15 @@ export function slotFor(deps: { db: object }, serviceId: string, r: ReplicaRecor
     slots.set(key, slot);
   }
   return slot;
+}
+
+/** A die event carries the exit code, which Docker forgets once the container runs again. */
+export function noteExit(deps: { db: object }, e: ContainerEvent): void {
+  const a = e.attributes;
+  const slot = slotsOf(deps).get(slotKey(a[LABEL.serviceId] ?? "", a[LABEL.process] ?? "", Number(a[LABEL.replica])));
+  if (!slot || slot.containerId !== e.id || a.exitCode === undefined) return;
+  slot.exitCode = Number(a.exitCode);
+  slot.lastExitAt = new Date(e.time).toISOString();
 }
 
 /** Drop the slots of a service that are not in `keep` (scaled down, redeployed, deleted). */

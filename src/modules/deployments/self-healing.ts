@@ -7,6 +7,7 @@ import { watchContainerEvents, type EventWatcher } from "../../targets/docker/ev
 import { LABEL } from "../../targets/docker/specs";
 import { findServiceById } from "../projects/lookup";
 import { reconcileService, type PassHooks } from "./reconcile";
+import { noteExit } from "./replicas";
 import * as repo from "./repo";
 
 export type SelfHealing = {
@@ -99,7 +100,9 @@ export function startSelfHealing(deps: Deps): SelfHealing {
     onEvent: (e) => {
       const serviceId = e.attributes[LABEL.serviceId];
       // other servers' containers share the engine: only this database's services matter
-      if (serviceId && findServiceById(deps.db, serviceId)) request(serviceId);
+      if (!serviceId || !findServiceById(deps.db, serviceId)) return;
+      if (e.action === "die") noteExit(deps, e);
+      request(serviceId);
     },
     onConnect: () => {
       if (lost) deps.logger.info("self-healing: Docker event stream reconnected; resyncing every service");
