@@ -1,13 +1,16 @@
 // Users, passwords, browser sessions and who is asking (the Actor).
 import { randomBase62, sha256Hex, newId } from "../../lib/ids";
-import { Conflict, Forbidden, TooManyRequests, Unauthorized } from "../../errors";
+import { Conflict, Forbidden, Unauthorized } from "../../errors";
 import { isoNow, type Deps } from "../../deps";
 import * as repo from "./repo";
 import type { UserRow } from "./repo";
 import type { UserResponse } from "./model";
 import { verifyApiKey } from "../keys/service";
+import { assertKeyMayWrite } from "../keys/scopes";
+import type { LoginLimiter } from "./limiter";
 
-export type Actor = { user: UserRow; via: "session" | "key"; keyId?: string };
+/** scopes: the API key's (see keys/scopes.ts); absent for a browser session, which may do anything its user may. */
+export type Actor = { user: UserRow; via: "session" | "key"; keyId?: string; scopes?: string[] };
 
 export const SESSION_COOKIE = "ancla_session";
 const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
@@ -43,24 +46,7 @@ export async function createUser(
   });
 }
 
-/** Failed logins per (ip, login): 5 within 15 minutes, then 429 until the window passes. */
-export class LoginLimiter {
-  private failures = new Map<string, { count: number; since: number }>();
-  constructor(private max = 5, private windowMs = 15 * 60 * 1000) {}
-  check(key: string, now: number): void {
-    const f = this.failures.get(key);
-    if (f && now - f.since < this.windowMs && f.count >= this.max) throw new TooManyRequests();
-  }
-  fail(key: string, now: number): void {
-    const f = this.failures.get(key);
-    if (!f || now - f.since >= this.windowMs) this.failures.set(key, { count: 1, since: now });
-    else f.count++;
-    if (this.failures.size > 10_000) this.failures.clear(); // bound memory under a spray attack
-  }
-  reset(key: string): void {
-    this.failures.delete(key);
-  }
-}
+export { LoginLimiter } from "./limiter";
 
 export async function login(
   deps: Deps,
@@ -102,7 +88,13 @@ export function readCookie(header: string | null, name: string): string | undefi
   if (!header) return undefined;
   for (const part of header.split(";")) {
     const i = part.indexOf("=");
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return undefined; // a malformed %-escape is no credential at all: 401 like any bad cookie, never a 500
+      }
+    }
   }
   return undefined;
 }
@@ -113,6 +105,8 @@ export function sessionCookie(token: string, maxAgeSeconds: number, secure: bool
 export const clearedSessionCookie = `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** What randomBase62(43) issues; anything else cannot be a session and is not looked up. */
+const SESSION_TOKEN_RE = /^[0-9A-Za-z]{43}$/;
 
 /** Who is calling: an API key wins over the cookie. Cookie writes must come from our own origin. */
 export function resolveActor(deps: Deps, request: Request): Actor | null {
@@ -120,10 +114,12 @@ export function resolveActor(deps: Deps, request: Request): Actor | null {
   if (key) {
     const found = verifyApiKey(deps, key);
     if (!found) throw new Unauthorized("Invalid or expired API key.");
-    return { user: found.user, via: "key", keyId: found.keyId };
+    // decided before the body is read or validated, like authentication itself
+    if (!SAFE_METHODS.has(request.method)) assertKeyMayWrite(found.scopes);
+    return { user: found.user, via: "key", keyId: found.keyId, scopes: found.scopes };
   }
   const token = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
-  if (!token) return null;
+  if (!token || !SESSION_TOKEN_RE.test(token)) return null;
   const session = repo.findLiveSession(deps.db, sha256Hex(token), isoNow(deps));
   if (!session) return null;
   const user = repo.findUserById(deps.db, session.userId);

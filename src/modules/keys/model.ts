@@ -1,10 +1,11 @@
 // API key shapes of the reference contract (mounted at /api/keys).
 import { z } from "zod";
 import { nameSchema } from "../../lib/slugs";
+import { scopesSchema } from "./scopes";
 
 export const createKeyRequest = z.object({
   name: nameSchema,
-  scopes: z.array(z.string().max(64)).max(32).optional(),
+  scopes: scopesSchema.optional(),
   prefix: z.string().max(32).nullable().optional(),
   expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
   metadata: z.record(z.string().max(64), z.string().max(1024)).optional(),

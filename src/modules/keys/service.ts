@@ -7,6 +7,7 @@ import type { UserRow } from "../auth/repo";
 import * as repo from "./repo";
 import { cachedUntilWrite } from "../../db/client";
 import type { CreateKeyRequest } from "./model";
+import { normalizeScopes } from "./scopes";
 
 const KEY_RE = /^ancla_[0-9A-Za-z]{40}$/;
 const LAST_USED_EVERY_MS = 60_000; // avoid a write per request
@@ -36,7 +37,7 @@ export function createApiKey(deps: Deps, userId: string, input: CreateKeyRequest
     name: input.name,
     prefix: key.slice(0, 12),
     hash: sha256Hex(key),
-    scopes: input.scopes ?? ["*"],
+    scopes: normalizeScopes(input.scopes),
     metadata: input.metadata ?? {},
     isActive: true,
     createdAt: nowIso,
@@ -55,7 +56,7 @@ function keyOwner(deps: Deps, hash: string) {
 }
 
 /** The key's owner when the key is valid, active, unexpired and the user active; else null. */
-export function verifyApiKey(deps: Deps, key: string): { user: UserRow; keyId: string } | null {
+export function verifyApiKey(deps: Deps, key: string): { user: UserRow; keyId: string; scopes: string[] } | null {
   if (!KEY_RE.test(key)) return null;
   const hash = sha256Hex(key);
   const found = keyOwner(deps, hash);
@@ -68,7 +69,7 @@ export function verifyApiKey(deps: Deps, key: string): { user: UserRow; keyId: s
   if (!row.lastUsedAt || now.getTime() - new Date(row.lastUsedAt).getTime() > LAST_USED_EVERY_MS) {
     repo.updateKey(deps.db, row.id, { lastUsedAt: now.toISOString() });
   }
-  return { user, keyId: row.id };
+  return { user, keyId: row.id, scopes: row.scopes };
 }
 
 export function getUserKey(deps: Deps, userId: string, keyId: string) {
