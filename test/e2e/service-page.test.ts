@@ -159,6 +159,8 @@ describe("service page (Docker)", () => {
         return r.body.process_counts.web === 2 ? r.body : undefined;
       }, 60_000);
       expect(svc.process_counts.web).toBe(2);
+      // the Replicas section (refreshed while the page is open) shows both running
+      await page.getByText("web: 2/2 running").waitFor({ timeout: 60_000 });
       await page.waitForLoadState("networkidle");
       await screenshot(page, "17-service-scaled");
       expect(realProblems(tab.problems)).toEqual([]);

@@ -5,7 +5,7 @@ import { flagString, noExtraArgs, requireArg } from "../args";
 import { clientFor, seg, type ApiClient } from "../client";
 import type { Command, CommandContext, CommandTable } from "../context";
 import { resolveSettings, resolveTarget } from "../settings";
-import type { ServiceView } from "./services";
+import type { ReplicaView, ServiceView } from "./services";
 import { appUrl, finishRun, followDeployment, followPipeline, pipelineQuery, projectPath, servicePath, serviceTarget, type ServiceTarget } from "./deploy";
 
 type Stage = { status: string; version: number | null; error_detail: string | null; step?: { name?: string } | null } | null;
@@ -80,6 +80,30 @@ function scaleCommand(summary: string, usage: string, pathOf: (ctx: CommandConte
   };
 }
 
+/** `web 1/2 running`: replicas running of the count asked for (never the count alone: it may not run). */
+function runningOverDesired(svc: ServiceView): string {
+  const replicas = svc.replicas ?? [];
+  const processes = new Set([...Object.keys(svc.process_counts ?? {}), ...replicas.map((r) => r.process)]);
+  return [...processes]
+    .sort()
+    .map((p) => `${p} ${replicas.filter((r) => r.process === p && r.state === "running").length}/${svc.process_counts?.[p] ?? 0} running`)
+    .join(", ");
+}
+
+/** One line per replica: `replica web.1: running, port 32794, container 0123456789ab, 2 restarts`. */
+function replicaLines(replicas: ReplicaView[]): Record<string, string> {
+  const lines: Record<string, string> = {};
+  for (const r of replicas) {
+    const state = r.state === "exited" && r.exit_code !== null ? `exited (code ${r.exit_code})` : r.state;
+    const parts = [state, r.host_port ? `port ${r.host_port}` : null, `container ${r.container_id}`, `${r.restart_count} restart${r.restart_count === 1 ? "" : "s"}`];
+    if (r.last_exit_at) parts.push(`last exit ${r.last_exit_at}${r.exit_code !== null ? ` (code ${r.exit_code})` : ""}`);
+    if (r.last_error) parts.push(`last error: ${r.last_error}`);
+    if (r.next_attempt_at) parts.push(`next attempt ${r.next_attempt_at}`);
+    lines[`replica ${r.process}.${r.replica}`] = parts.filter(Boolean).join(", ");
+  }
+  return lines;
+}
+
 async function statusOf(ctx: CommandContext, t: ServiceTarget) {
   const client = clientFor(ctx);
   const [svc, status] = await Promise.all([
@@ -92,7 +116,8 @@ async function statusOf(ctx: CommandContext, t: ServiceTarget) {
     value: {
       service: `${t.org}/${t.project}/${t.env}/${t.service}`,
       url,
-      processes: Object.entries(svc.process_counts ?? {}).map(([p, n]) => `${p}=${n}`).join(", "),
+      processes: runningOverDesired(svc),
+      ...replicaLines(svc.replicas ?? []),
       build: stageText(status.build),
       release: stageText(status.release),
       deploy: stageText(status.deploy),

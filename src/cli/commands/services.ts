@@ -28,6 +28,22 @@ export type ServiceView = {
   latest_release_version?: number | null;
   latest_deployment_complete?: boolean | null;
   created?: string | null;
+  /** service detail only: the serving deployment's replicas as the server last saw them */
+  replicas?: ReplicaView[];
+};
+
+/** One replica in the service detail (see the server's deployments/model.ts). */
+export type ReplicaView = {
+  process: string;
+  replica: number;
+  container_id: string;
+  state: string;
+  exit_code: number | null;
+  restart_count: number;
+  last_exit_at: string | null;
+  host_port: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
 };
 
 const deployed = (s: ServiceView) => (s.latest_deployment_complete == null ? null : s.latest_deployment_complete ? "yes" : "no");

@@ -6,6 +6,7 @@ import { configEditor, resolvedConfig } from "../config";
 import { observabilityPanel } from "../observability";
 import { pipelinePanel } from "./pipeline";
 import { releasesPanel } from "./releases";
+import { replicasPanel, type ReplicaView } from "./replicas";
 import { scaleForm, settingsForm, type ServiceDetail } from "./settings";
 
 type Info = { domain: string; router_port: number | null };
@@ -14,7 +15,7 @@ export const serviceView: View = async ({ params }) => {
   const { org, project, env, service } = params as { org: string; project: string; env: string; service: string };
   const base = paths.service(org, project, env, service);
   const [svc, envDetail, info] = await Promise.all([
-    api.get<ServiceDetail & { url?: string }>(base),
+    api.get<ServiceDetail & { url?: string; replicas?: ReplicaView[] }>(base),
     api.get<{ is_default?: boolean }>(paths.env(org, project, env)).catch(() => ({ is_default: false })),
     api.get<Info>("/api/v1/dashboard/info").catch(() => null),
   ]);
@@ -33,6 +34,7 @@ export const serviceView: View = async ({ params }) => {
     h("h1", null, svc.name),
     h("p", { class: "urls" }, "URL: ", urls.links.length ? urls.links.map((u, i) => [i ? ", " : "", h("a", { href: u, target: "_blank", rel: "noopener noreferrer" }, u)]) : urls.hosts.length ? [urls.hosts.map((host, i) => [i ? ", " : "", h("code", null, host)]), " (on the router's port)"] : "unknown until the server reports its router address."),
     section("Pipeline", pipeline),
+    section("Replicas", replicasPanel(base, svc)),
     section("Releases", releasesBox),
     section("App output", appLogs(`${base}/logs?tail=200`)),
     section("Scale", scaleForm(svc, () => refresh())),
