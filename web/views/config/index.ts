@@ -9,6 +9,14 @@ type Resolved = { name: string; value: string | null; secret: boolean; scope?: s
 const MASK = "•••••• (secret)";
 const shown = (v: { secret: boolean; value: string | null }) => (v.secret ? h("span", { class: "masked" }, MASK) : h("code", null, v.value ?? ""));
 
+/** Empties the named text fields of a form and leaves every other control as the user set it. */
+function clearInputs(f: HTMLFormElement, names: string[]): void {
+  for (const name of names) {
+    const el = f.elements.namedItem(name);
+    if (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) el.value = "";
+  }
+}
+
 /** `onChange` runs after any save, delete or import (e.g. to refresh a resolved view). */
 export function configEditor(opts: { base: string; scope: string; bulk?: string; onChange?: () => void }): HTMLElement {
   const list = h("div");
@@ -47,8 +55,9 @@ export function configEditor(opts: { base: string; scope: string; bulk?: string;
       submit: "Save variable",
       onSubmit: async (v, f) => {
         await api.post(opts.base, { name: v.name, value: v.value, secret: v.secret === true, buildtime: v.buildtime === true });
-        // never leave a typed value on the page after saving
-        f.reset();
+        // never leave a typed value on the page after saving, but keep the Secret and Build time
+        // choices: form.reset() would untick Secret and store the next variable in plain text
+        clearInputs(f, ["name", "value"]);
         await refresh();
       },
     },
@@ -63,6 +72,7 @@ export function configEditor(opts: { base: string; scope: string; bulk?: string;
   const syncType = () => (valueInput.type = secretBox.checked ? "password" : "text");
   secretBox.addEventListener("change", syncType);
   setForm.addEventListener("reset", () => setTimeout(syncType));
+  syncType();
 
   const result = h("div", { class: "import-result", "aria-live": "polite" });
   const importForm = form(
@@ -75,7 +85,7 @@ export function configEditor(opts: { base: string; scope: string; bulk?: string;
           overwrite: v.overwrite === true,
           secret: v.secret === true,
         });
-        f.reset();
+        clearInputs(f, ["raw"]); // the pasted text goes; "Import as secrets" and "Overwrite" stay as chosen
         replace(
           result,
           h("p", null, `Imported ${r.created?.length ?? 0}`, r.updated?.length ? `, replaced ${r.updated.length}` : "", r.skipped?.length ? `, skipped ${r.skipped.length} existing (${r.skipped.join(", ")})` : "", "."),
