@@ -10,7 +10,7 @@ import type { Actor } from "../auth/service";
 import { assertMayDeploy, serviceAccessById, type EnvAccess, type ServiceAccess } from "../projects/access";
 import { findServiceById } from "../projects/lookup";
 import { findRelease, findReleaseByVersion, latestRelease } from "../releases/repo";
-import { toReleaseSummary } from "../releases/service";
+import { assertReleaseImageKept, toReleaseSummary } from "../releases/service";
 import * as repo from "./repo";
 import type { PipelineStageStatus } from "../images/model";
 import type { DeploymentRow } from "./repo";
@@ -30,6 +30,9 @@ export function enqueueDeploy(deps: Deps, access: ServiceAccess, releaseId: stri
   const release = findRelease(deps.db, releaseId);
   if (!release || release.serviceId !== access.service.id) throw new NotFound("Release");
   if (release.status !== "complete") throw new Conflict(`Release v${release.version} is not deployable (status ${release.status}).`);
+  // scales are left out: they follow replica counts the request already stored (refusing now
+  // would half-apply it), and the serving release's image is in use, which retention never removes
+  if ((opts.kind ?? "deploy") === "deploy") assertReleaseImageKept(deps, release);
   const now = isoNow(deps);
   return deps.db.transaction((tx) => {
     const id = newId();

@@ -15,7 +15,7 @@ import { completeDeployments } from "../pipeline/repo";
 import { assertMayDeploy, envAccess, serviceAccess, type EnvAccess, type ServiceAccess } from "../projects/access";
 import { findEnvById, findService, findServiceById } from "../projects/lookup";
 import { findRelease, type ReleaseRow } from "../releases/repo";
-import { createRelease, imageOfRelease } from "../releases/service";
+import { assertReleaseImageKept, createRelease, imageOfRelease } from "../releases/service";
 import { createServiceRequest } from "../services/model";
 import { createService } from "../services/service";
 import type { ConfigDiff, PromoteInput } from "./model";
@@ -122,6 +122,7 @@ function settingsOf(s: ServiceAccess["service"]) {
 export function promote(deps: Deps, actor: Actor | null, org: string, project: string, input: PromoteInput) {
   const p = plan(deps, actor, org, project, input);
   assertMayDeploy(p.target);
+  assertReleaseImageKept(deps, p.release); // before the target service or release is written
   let created = false;
   let service = p.targetService;
   if (!service) {

@@ -74,6 +74,19 @@ function pickImage(deps: Deps, serviceId: string, opts: CreateReleaseOptions): R
   return imageOfRow(img);
 }
 
+/**
+ * Retention removes old images from Docker and marks their rows `pruned` (images/retention.ts);
+ * a release of such an image can never start again. Every route that deploys a given release
+ * (rollbacks, redeploys, promotions) asks here first, so it answers 409 instead of queueing a
+ * deployment that fails later with Docker's "No such image".
+ */
+export function assertReleaseImageKept(deps: Deps, release: Pick<ReleaseRow, "version" | "imageId">): void {
+  const img = release.imageId ? repo.findImage(deps.db, release.imageId) : undefined;
+  if (img?.pruned) {
+    throw new Conflict(`Release v${release.version} cannot be deployed: image v${img.version} was removed by retention (keep_images). Build the service again, or deploy a newer release.`);
+  }
+}
+
 /** Names added/removed/changed between two snapshots; values only for non-secret variables. */
 export function configurationChanges(prev: ReleaseConfigVar[] | null, next: ReleaseConfigVar[], open: (sealed: string) => string): Record<string, unknown> {
   const before = new Map((prev ?? []).map((v) => [v.name, v]));
