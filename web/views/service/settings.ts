@@ -11,6 +11,7 @@ export type ServiceDetail = {
   health_check_path: string;
   health_check_host: string | null;
   deployment_timeout: number | null;
+  upstream_timeout: number;
   domains: string[];
   git_url: string | null;
   github_repository: string | null;
@@ -80,6 +81,7 @@ export function settingsForm(svc: ServiceDetail, base: string, onSaved: (s: Serv
             health_check_path: orNull(v.health_check_path),
             health_check_host: orNull(v.health_check_host),
             deployment_timeout: v.deployment_timeout === "" ? null : Number(v.deployment_timeout),
+            upstream_timeout: v.upstream_timeout === "" ? null : Number(v.upstream_timeout),
             domains: String(v.domains).split(/[\s,]+/).filter(Boolean),
             git_url: orNull(v.git_url),
             build_ref: orNull(v.build_ref),
@@ -95,6 +97,14 @@ export function settingsForm(svc: ServiceDetail, base: string, onSaved: (s: Serv
       field("Health check path", "health_check_path", { value: svc.health_check_path, placeholder: "/_health/" }),
       field("Health check Host header", "health_check_host", { value: svc.health_check_host ?? "" }),
       field("Deployment timeout (seconds)", "deployment_timeout", { type: "number", value: svc.deployment_timeout?.toString() ?? "", placeholder: "180" }),
+      field("Router timeout (seconds)", "upstream_timeout", {
+        type: "number",
+        value: String(svc.upstream_timeout),
+        placeholder: "60",
+        min: 1,
+        max: 3600,
+        hint: "How long a replica may take to answer before visitors get a 504.",
+      }),
       field("Custom domains", "domains", { value: svc.domains.join(", "), hint: "Separate with commas or spaces." }),
       field("Git URL", "git_url", { value: svc.git_url ?? "" }),
       field("Git ref (branch, tag or commit)", "build_ref", { value: svc.build_ref ?? "" }),
