@@ -63,7 +63,7 @@ export async function forwardHttp(o: ForwardOptions, req: Request, serviceId: st
       res = await fetch(`http://127.0.0.1:${r.port}${path}`, {
         method: req.method,
         headers,
-        body: req.body,
+        body: req.body && uploadBody(req.body, deadline),
         redirect: "manual",
         decompress: false,
         signal: deadline.ctrl.signal,
@@ -130,6 +130,32 @@ async function respond(o: ForwardOptions, req: Request, res: Response, r: Replic
     }
   });
   return new Response(body, init);
+}
+
+/**
+ * The client's body on its way up. A slow client must not use up the backend's time, and a backend
+ * taking the body is alive: the clock stops while the client sends and restarts after each chunk
+ * the backend accepts (and after the last, for the wait on the answer).
+ */
+function uploadBody(body: ReadableStream<Uint8Array>, deadline: Deadline): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      deadline.pause();
+      try {
+        const { done, value } = await reader.read();
+        if (done) ctrl.close();
+        else ctrl.enqueue(value);
+      } catch (e) {
+        ctrl.error(e);
+      } finally {
+        deadline.arm();
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
 }
 
 /** Wraps a streamed body: `done` runs once when it ends, fails or the client goes away. */

@@ -142,6 +142,29 @@ describe("router against raw backends", () => {
     expect(table.replicasOf("slow")[0]!.inflight).toBe(0);
   });
 
+  test("a slow upload is not the backend's time: 0.9 s of client chunks through a 0.3 s timeout → 200", async () => {
+    const echo = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async (req) => new Response(await req.text()) });
+    try {
+      table.setHosts(new Map([...["raw", "slow", "pair"].map((s) => [`${s}.localhost`, s] as [string, string]), ["upload.localhost", "upload"]]));
+      table.setReplicas("upload", [{ id: "echo", port: echo.port! }]);
+      table.setUpstreamTimeouts(new Map([["slow", 300], ["upload", 300]]));
+      const body = new ReadableStream<Uint8Array>({
+        async start(c) {
+          for (const part of ["one ", "two ", "three"]) {
+            c.enqueue(new TextEncoder().encode(part));
+            await Bun.sleep(300);
+          }
+          c.close();
+        },
+      });
+      const res = await get("/", "upload.localhost", { method: "POST", body, duplex: "half" } as RequestInit);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe("one two three");
+    } finally {
+      echo.stop(true);
+    }
+  });
+
   test("X-Request-Id: a sane incoming id is kept, anything else replaced; X-Forwarded-* set, Host kept", async () => {
     seen.length = 0;
     await (await get("/", "raw.localhost", { headers: { "x-request-id": "abc-123" } })).text();
