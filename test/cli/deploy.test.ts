@@ -99,6 +99,10 @@ describe("ancla deploy", () => {
     expect(st.code).toBe(0);
     expect(st.stdout).toMatch(/^deploy:\s+complete \(v1\)$/m);
     expect(st.stdout).toContain(url);
+    // running/desired per process (never the stored count alone), then one line per replica
+    expect(st.stdout).toMatch(/^processes:\s+web 1\/1 running, worker 1\/1 running$/m);
+    expect(st.stdout).toMatch(/^replica web\.1:\s+running, port \d+, container [0-9a-f]{12}, 0 restarts$/m);
+    expect(st.stdout).toMatch(/^replica worker\.1:\s+running, container [0-9a-f]{12}, 0 restarts$/m);
     const logs = await cli(["logs", "--tail", "20"]);
     expect(logs.code).toBe(0);
     expect(logs.stdout).toMatch(/^worker\.1 \| worker started$/m);

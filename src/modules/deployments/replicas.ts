@@ -56,15 +56,40 @@ export function slotsOf(deps: { db: object }): Map<string, Slot> {
 
 export const slotKey = (serviceId: string, process: string, replica: number) => `${serviceId}\u0000${process}\u0000${replica}`;
 
+const freshSlot = (r: ReplicaRecord, state: ReplicaStateName, inRotation: boolean): Slot => ({
+  containerId: r.id,
+  state,
+  exitCode: null,
+  dockerRestarts: 0,
+  lastExitAt: null,
+  hostPort: r.hostPort,
+  inRotation,
+  lastError: null,
+  attempts: 0,
+  lastAttemptAt: 0,
+  healedAt: 0,
+  nextAttemptAt: null,
+  healing: false,
+  probeFailures: 0,
+});
+
 export function slotFor(deps: { db: object }, serviceId: string, r: ReplicaRecord): Slot {
   const slots = slotsOf(deps);
   const key = slotKey(serviceId, r.process, r.replica);
   let slot = slots.get(key);
-  if (!slot) {
-    slot = { containerId: r.id, state: "unknown", exitCode: null, dockerRestarts: 0, lastExitAt: null, hostPort: r.hostPort, inRotation: false, lastError: null, attempts: 0, lastAttemptAt: 0, healedAt: 0, nextAttemptAt: null, healing: false, probeFailures: 0 };
-    slots.set(key, slot);
-  }
+  if (!slot) slots.set(key, (slot = freshSlot(r, "unknown", false)));
   return slot;
+}
+
+/**
+ * A rollout just committed: its new replicas passed the health gate and web ones took traffic, so
+ * they are shown running at once (not "unknown" until the next pass); their slots start over.
+ */
+export function seedSlots(deps: { db: object }, serviceId: string, serving: ReplicaRecord[], deploymentId: string): void {
+  forgetSlots(deps, serviceId, serving);
+  for (const r of serving) {
+    if (r.deploymentId === deploymentId) slotsOf(deps).set(slotKey(serviceId, r.process, r.replica), freshSlot(r, "running", isWebProcess(r.process)));
+  }
 }
 
 /** A die event carries the exit code, which Docker forgets once the container runs again. */

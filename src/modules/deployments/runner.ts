@@ -19,6 +19,7 @@ import { refreshHosts, servingWeb } from "./routing";
 import { extraLabels, openConfig } from "./replica-spec";
 import { requestedScale, restoreCountsAfterScale } from "./scale-counts";
 import { requestReconcile } from "./self-healing";
+import { seedSlots } from "./replicas";
 
 const DRAIN_MS = 30_000;
 // after in-flight requests finished: a moment for responses already on the wire
@@ -139,6 +140,7 @@ async function runDeployment({ deps, job, signal }: JobContext): Promise<Record<
           if (signal.aborted) throw signal.reason ?? new Error("aborted");
           metadata = { ...metadata, replicas: serving };
           save({ status: "complete", metadata, finishedAt: isoNow(deps) });
+          seedSlots(deps, service.id, serving, id);
           log(`Deployment complete: release v${release!.version} is serving`);
         },
       },
