@@ -3,6 +3,8 @@
 // when the process exits however it exits, so there is no stale lock to detect, and it works the
 // same from source and in the compiled binary (bun:sqlite is built in). The holder's pid is kept
 // in serve.pid (written only once the lock is held), for the message and for rotate-master-key.
+// serve.lock itself stays when the server stops: deleting it on release would let a process that
+// opened it just before the delete lock an orphaned file while a third creates and locks a new one.
 import { Database } from "bun:sqlite";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -35,8 +35,10 @@ function storeSecret(deps: Deps, name: string, value: string) {
 }
 const secretsOf = (deps: Deps) =>
   Object.fromEntries(deps.db.select().from(configVars).all().map((r) => [r.name, r.secret ? deps.secrets.open(r.value) : r.value]));
+// -shm is SQLite's scratch memory; serve.lock is the (always empty) file `ancla serve` locks to
+// keep one server per data dir, taken before the key is checked and left in place on purpose
 const fileHashes = (dir: string) =>
-  Object.fromEntries(readdirSync(dir).filter((f) => !f.endsWith("-shm")).map((f) => [f, sha256Hex(readFileSync(join(dir, f)).toString("base64"))]));
+  Object.fromEntries(readdirSync(dir).filter((f) => !f.endsWith("-shm") && f !== "serve.lock").map((f) => [f, sha256Hex(readFileSync(join(dir, f)).toString("base64"))]));
 
 function captureIo() {
   const out: string[] = [];
