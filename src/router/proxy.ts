@@ -47,6 +47,7 @@ export function startRouter(opts: RouterOptions): RunningRouter {
   const server = Bun.serve<WsData>({
     hostname: opts.hostname,
     port: opts.port,
+    reusePort: false, // a second server on a busy --router port must fail, never share it
     idleTimeout: 120,
     async fetch(req, srv) {
       const host = cachedHost(req.headers.get("host"));
