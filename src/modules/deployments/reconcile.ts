@@ -10,7 +10,7 @@ import { probe } from "../../targets/docker/deploy";
 import * as engine from "../../targets/docker/engine";
 import { isWebProcess } from "../../targets/docker/specs";
 import { healReplica } from "./replace";
-import { forgetSlots, servingOf, slotFor, type ReplicaStateName, type Slot } from "./replicas";
+import { forgetSlots, servingOf, slotFor, type ReplicaStateName, type Serving, type Slot } from "./replicas";
 import * as repo from "./repo";
 
 export type PassHooks = {
@@ -52,6 +52,30 @@ function observe(slot: Slot, r: ReplicaRecord, s: engine.ReplicaState | null): v
   slot.hostPort = s.hostPort;
 }
 
+type Verdict = { backend?: Backend; dead?: { record: ReplicaRecord; slot: Slot; exists: boolean }; recheckIn?: number };
+
+/** One recorded replica: observe its container; serve it, leave it out, or mark it dead. */
+async function checkReplica(deps: Deps, serviceId: string, r: ReplicaRecord, release: Serving["release"], inTable: Map<string, number>): Promise<Verdict> {
+  const slot = slotFor(deps, serviceId, r);
+  const s = await engine.inspectReplica(deps.docker, r.id, release.port);
+  observe(slot, r, s);
+  const dead = slot.state === "missing" || slot.state === "exited" ? { record: r, slot, exists: s !== null } : undefined;
+  if (!isWebProcess(r.process) || !s?.hostPort) return { dead };
+  const backend = { id: r.id, port: s.hostPort };
+  // a paused replica keeps its place: the router's upstream timeout bounds what it costs
+  if (slot.state === "paused") return inTable.get(r.id) === backend.port ? { backend } : {};
+  if (slot.state !== "running") return { dead };
+  if (inTable.get(r.id) === backend.port) return { backend };
+  // new here or moved to another port: serve it once it answers, like the health gate
+  const problem = await probe(backend.port, release.healthCheckPath, release.healthCheckHost);
+  if (!problem) {
+    slot.probeFailures = 0;
+    return { backend };
+  }
+  slot.state = "starting";
+  return { recheckIn: PROBE_RETRY_MS[Math.min(slot.probeFailures++, PROBE_RETRY_MS.length - 1)]! };
+}
+
 export async function reconcileService(deps: Deps, hooks: PassHooks, serviceId: string): Promise<void> {
   const serving = servingOf(deps, serviceId);
   if (serving === "gone") return forgetSlots(deps, serviceId);
@@ -61,42 +85,26 @@ export async function reconcileService(deps: Deps, hooks: PassHooks, serviceId: 
   forgetSlots(deps, serviceId, records);
   const table = routeTableOf(deps);
   const inTable = new Map(table.replicasOf(serviceId).map((r) => [r.id, r.port]));
-  const web: Backend[] = [];
-  const dead: { record: ReplicaRecord; slot: Slot; exists: boolean }[] = [];
-  let recheckIn = 0;
-  for (const r of records) {
-    const slot = slotFor(deps, serviceId, r);
-    const s = await engine.inspectReplica(deps.docker, r.id, release.port);
-    observe(slot, r, s);
-    if (slot.state === "missing" || slot.state === "exited") dead.push({ record: r, slot, exists: s !== null });
-    if (!isWebProcess(r.process) || !s?.hostPort) continue;
-    const port = s.hostPort;
-    // a paused replica keeps its place: the router's upstream timeout bounds what it costs
-    if (slot.state === "paused" && inTable.get(r.id) === port) web.push({ id: r.id, port });
-    if (slot.state !== "running") continue;
-    if (inTable.get(r.id) === port) {
-      web.push({ id: r.id, port });
-      continue;
-    }
-    // new here or moved to another port: serve it once it answers, like the health gate
-    const problem = await probe(port, release.healthCheckPath, release.healthCheckHost);
-    if (!problem) {
-      web.push({ id: r.id, port });
-      slot.probeFailures = 0;
-      continue;
-    }
-    slot.state = "starting";
-    recheckIn = PROBE_RETRY_MS[Math.min(slot.probeFailures++, PROBE_RETRY_MS.length - 1)]!;
-  }
+  const verdicts = await Promise.all(records.map((r) => checkReplica(deps, serviceId, r, release, inTable)));
   // the checks above awaited the engine: a rollout that began meanwhile owns the table now
   const still = servingOf(deps, serviceId);
   if (typeof still === "string" || still.current.id !== current.id) return;
+  const web = verdicts.flatMap((v) => (v.backend ? [v.backend] : []));
   table.setReplicas(serviceId, web);
   const rotating = new Set(web.map((b) => b.id));
-  for (const r of records) slotFor(deps, serviceId, r).inRotation = rotating.has(r.id);
+  for (const r of records) {
+    const slot = slotFor(deps, serviceId, r);
+    slot.inRotation = rotating.has(r.id);
+    // back by itself (Docker's restart policy, an operator): no earlier failure is pending any more
+    if (slot.state === "running" && !slot.healing) {
+      slot.lastError = null;
+      slot.nextAttemptAt = null;
+    }
+  }
   recordPorts(deps, current.id, web);
-  if (recheckIn) hooks.request(serviceId, recheckIn);
-  for (const d of dead) scheduleHeal(deps, hooks, serviceId, current.id, d);
+  const recheckIn = Math.min(...verdicts.map((v) => v.recheckIn ?? Infinity));
+  if (recheckIn < Infinity) hooks.request(serviceId, recheckIn);
+  for (const v of verdicts) if (v.dead) scheduleHeal(deps, hooks, serviceId, current.id, v.dead);
 }
 
 /** Keep the recorded ports true: a failed rollout falls back to them (servingWeb). */

@@ -101,6 +101,12 @@ export function noteExit(deps: { db: object }, e: ContainerEvent): void {
   slot.lastExitAt = new Date(e.time).toISOString();
 }
 
+/** Drop the slots of services that no longer exist. */
+export function pruneSlots(deps: { db: object }, serviceIds: Set<string>): void {
+  const slots = slotsOf(deps);
+  for (const key of slots.keys()) if (!serviceIds.has(key.slice(0, key.indexOf("\u0000")))) slots.delete(key);
+}
+
 /** Drop the slots of a service that are not in `keep` (scaled down, redeployed, deleted). */
 export function forgetSlots(deps: { db: object }, serviceId: string, keep: ReplicaRecord[] = []): void {
   const wanted = new Set(keep.map((r) => slotKey(serviceId, r.process, r.replica)));

@@ -7,7 +7,7 @@ import { watchContainerEvents, type EventWatcher } from "../../targets/docker/ev
 import { LABEL } from "../../targets/docker/specs";
 import { findServiceById } from "../projects/lookup";
 import { reconcileService, type PassHooks } from "./reconcile";
-import { noteExit } from "./replicas";
+import { noteExit, pruneSlots } from "./replicas";
 import * as repo from "./repo";
 
 export type SelfHealing = {
@@ -15,8 +15,6 @@ export type SelfHealing = {
   request: (serviceId: string, delayMs?: number) => void;
   /** A pass of every Docker service (what the event stream may have missed). */
   resync: () => void;
-  /** Whether the event stream is open (passes still run from the periodic resync when not). */
-  watching: () => boolean;
   stop: () => Promise<void>;
 };
 
@@ -37,12 +35,15 @@ function throttled(write: (message: string, fields: Record<string, unknown>) => 
   const last = new Map<string, { at: number; suppressed: number }>();
   return (message, fields) => {
     const now = Date.now();
-    const seen = last.get(message);
+    // per service too: one failing app must not hide another's failures for a minute
+    const key = `${message}\u0000${String(fields.service ?? "")}`;
+    const seen = last.get(key);
     if (seen && now - seen.at < WARN_WINDOW_MS) {
       seen.suppressed++;
       return;
     }
-    last.set(message, { at: now, suppressed: 0 });
+    if (last.size > 1000) last.clear(); // bounded: losing the counts only costs a repeated line
+    last.set(key, { at: now, suppressed: 0 });
     write(message, seen?.suppressed ? { ...fields, suppressed: seen.suppressed } : fields);
   };
 }
@@ -89,7 +90,9 @@ export function startSelfHealing(deps: Deps): SelfHealing {
 
   const resync = () => {
     try {
-      for (const s of repo.routableServices(deps.db)) if (s.target === "docker") request(s.id, 0);
+      const docker = repo.routableServices(deps.db).filter((s) => s.target === "docker");
+      pruneSlots(deps, new Set(docker.map((s) => s.id))); // deleted services leave nothing behind
+      for (const s of docker) request(s.id, 0);
     } catch (e) {
       warn("resync failed", { error: (e as Error).message });
     }
@@ -119,7 +122,6 @@ export function startSelfHealing(deps: Deps): SelfHealing {
   const handle: SelfHealing = {
     request,
     resync,
-    watching: () => watcher.connected(),
     async stop() {
       abort.abort();
       watcher.stop();
