@@ -127,6 +127,35 @@ describe("replicas restarted or lost outside Ancla", () => {
   });
 });
 
+describe("a replica that crashes whenever it restarts", () => {
+  test("Docker's policy loops it with its own backoff, Ancla shows the failure without piling on; once removed, a fresh replacement serves", async () => {
+    // the first start leaves a mark in the container's own /tmp; every later start of that container exits 4
+    const web = 'web: if [ -e /tmp/started ]; then echo "crashed on restart"; exit 4; fi; touch /tmp/started; exec httpd -f -p "$PORT" -h /www\n';
+    const flakyId = await h.service("flaky", { process_counts: { web: 1 }, deployment_timeout: 10 });
+    await h.build("flaky", fixtureFiles({ Procfile: web }));
+    expect((await h.deploy((await h.release(flakyId)).release_id)).status).toBe("complete");
+    await serves("flaky");
+
+    const [id] = await running(flakyId);
+    await testDocker().getContainer(id!).kill();
+    const failing = await until("the failed restart to show", async () => {
+      const r = (await detail("flaky")).replicas[0];
+      return r?.last_error?.includes("exited with code 4") && r.state === "restarting" ? r : undefined;
+    });
+    expect(failing).toMatchObject({ container_id: id!.slice(0, 12), exit_code: 4, ancla_restarts: 0, in_rotation: false });
+    expect((await h.get(h.host("flaky"), "/_health/")).status).toBe(503);
+    // Docker keeps restarting it (restart_count grows); Ancla started it once and leaves it to the policy
+    await until("Docker's own restarts", async () => (await detail("flaky")).replicas[0].docker_restarts >= 2);
+    expect((await detail("flaky")).replicas[0].ancla_restarts).toBe(0);
+
+    await testDocker().getContainer(id!).remove({ force: true });
+    await serves("flaky");
+    const svc = await detail("flaky");
+    expect(svc.replicas).toEqual([expect.objectContaining({ state: "running", ancla_restarts: 1, in_rotation: true, last_error: null })]);
+    expect(svc.replicas[0].container_id).not.toBe(id!.slice(0, 12));
+  });
+});
+
 describe("process_counts stay equal to what runs", () => {
   let crashyId: string;
 
