@@ -1,6 +1,7 @@
 // createApp(deps): the HTTP application — error mapping, body rules, every module. No listen here.
 import { Elysia } from "elysia";
-import { AppError, BadRequest, PayloadTooLarge } from "./errors";
+import { AppError, BadRequest } from "./errors";
+import { JSON_LIMIT, parseSmallBody, readTextLimited } from "./lib/body-limit";
 import type { Deps } from "./deps";
 import { authRoutes } from "./modules/auth";
 import { keyRoutes } from "./modules/keys";
@@ -23,7 +24,7 @@ import { pipelineRoutes } from "./modules/pipeline";
 import { promotionRoutes } from "./modules/promotions";
 import { logRoutes } from "./modules/logs";
 
-export const JSON_LIMIT = 1024 * 1024;
+export { JSON_LIMIT };
 
 type Issue = { path?: unknown; message?: string };
 
@@ -53,9 +54,10 @@ export function createApp(deps: Deps) {
       }
     })
     .onParse({ as: "global" }, async ({ request, contentType }) => {
-      if (!contentType?.includes("json")) return;
-      const text = await request.text();
-      if (text.length > JSON_LIMIT) throw new PayloadTooLarge("JSON body larger than 1 MiB.");
+      if (!contentType) return;
+      // bodies are counted while read (chunked ones have no length): see lib/body-limit.ts
+      if (!contentType.includes("json")) return parseSmallBody(request, contentType, JSON_LIMIT, "Request body larger than 1 MiB.");
+      const text = await readTextLimited(request, JSON_LIMIT, "JSON body larger than 1 MiB.");
       if (text.trim() === "") return {};
       try {
         return JSON.parse(text);

@@ -2,6 +2,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import { badAllowEntries } from "./pipeline/git-source";
 
 const hostPort = z
   .string()
@@ -16,6 +17,14 @@ export const serveConfigSchema = z.object({
   adminEmail: z.string().regex(/^[^\s@]+@[^\s@]+$/, "must be an email address").default("admin@localhost"),
   masterKey: z.string().optional(),
   maxContextSize: z.coerce.number().int().positive().default(512 * 1024 * 1024),
+  // a tar of millions of empty entries is tiny gzip'd but costs Docker minutes: entries are counted too
+  maxContextEntries: z.coerce.number().int().positive().default(100_000),
+  // git hosts the operator trusts beyond public addresses: comma separated CIDRs, addresses, names, *.suffix
+  gitAllowHosts: z
+    .union([z.string(), z.array(z.string())])
+    .default([])
+    .transform((v) => (typeof v === "string" ? v.split(",") : v).map((e) => e.trim()).filter(Boolean))
+    .refine((v) => badAllowEntries(v).length === 0, "must be CIDRs (10.0.0.0/8), addresses or host names (git.internal, *.corp.example), comma separated"),
   buildConcurrency: z.coerce.number().int().min(1).max(16).default(1),
   sampleInterval: z.coerce.number().int().min(1).default(15),
 });

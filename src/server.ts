@@ -3,6 +3,7 @@ import type { ServeConfig } from "./config";
 import { splitHostPort } from "./config";
 import { createDeps, closeDeps, type Deps } from "./deps";
 import { createApp } from "./app";
+import { SERVER_BODY_CAP } from "./lib/body-limit";
 import { ensureInitialAdmin } from "./bootstrap";
 import { startWorker } from "./pipeline/worker";
 import { join } from "node:path";
@@ -46,7 +47,8 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     const { hostname, port } = splitHostPort(config.listen);
     try {
       // reusePort off (Elysia turns it on): a second server on a busy port must fail, not share it
-      app.listen({ hostname, port, reusePort: false, maxRequestBodySize: config.maxContextSize + 1024 * 1024 });
+      // no body cap in Bun (it would answer chunked bodies with an empty 413): readers count (lib/body-limit.ts)
+      app.listen({ hostname, port, reusePort: false, maxRequestBodySize: SERVER_BODY_CAP });
     } catch (e) {
       throw bindError(e, "API", config.listen);
     }

@@ -3,8 +3,8 @@
 // `/`), the same one dockerode uses; the `ignore` package follows .gitignore rules instead, which
 // differ (e.g. unanchored names match at any depth there, only at the root in Docker).
 // Used by `ancla images build`, `ancla deploy` and the server's git builds.
-import { createWriteStream, existsSync, lstatSync, readFileSync } from "node:fs";
-import { relative, sep } from "node:path";
+import { createWriteStream, existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
+import { isAbsolute, relative, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import dockerIgnore from "@balena/dockerignore";
@@ -17,6 +17,9 @@ export type ContextOptions = { dockerfile?: string };
 export function dockerignoreMatcher(dir: string, opts: ContextOptions = {}): { ignores: (rel: string) => boolean; prunesDirs: boolean } {
   const file = `${dir}/.dockerignore`;
   if (!existsSync(file)) return { ignores: () => false, prunesDirs: true };
+  // a symlinked .dockerignore is read only when it stays inside the context (the server packs git checkouts)
+  const rel = relative(realpathSync(dir), realpathSync(file));
+  if (rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel)) throw new Error("'.dockerignore' is a symbolic link to a file outside the build context; refused.");
   const text = readFileSync(file, "utf8");
   const ig = dockerIgnore({ ignorecase: false }).add(text);
   // Docker always sends the Dockerfile and .dockerignore, even when a pattern matches them
@@ -26,7 +29,7 @@ export function dockerignoreMatcher(dir: string, opts: ContextOptions = {}): { i
   return { ignores: (rel) => !keep.has(rel) && ig.ignores(rel), prunesDirs };
 }
 
-/** Uncompressed tar of `dir` without the ignored paths; symlinks are packed as links. */
+/** Uncompressed tar of `dir` without the ignored paths; symlinks are packed as links, never followed. */
 export function contextStream(dir: string, opts: ContextOptions = {}): Pack {
   const { ignores, prunesDirs } = dockerignoreMatcher(dir, opts);
   return tarFs.pack(dir, {
@@ -36,6 +39,7 @@ export function contextStream(dir: string, opts: ContextOptions = {}): Pack {
       return prunesDirs || !lstatSync(abs).isDirectory();
     },
     map: (h) => ({ ...h, uid: 0, gid: 0 }), // no host user ids in the context
+    dereference: false, // lstat: a link to /etc stays a link, its target is never read
   } as tarFs.PackOptions);
 }
 

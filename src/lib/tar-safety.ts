@@ -5,6 +5,7 @@ import { createGunzip } from "node:zlib";
 import { posix } from "node:path";
 import { Readable } from "node:stream";
 import * as tar from "tar-stream";
+import { LinkTable } from "./tar-links";
 
 export class UnsafeContext extends Error {
   constructor(
@@ -15,10 +16,18 @@ export class UnsafeContext extends Error {
   }
 }
 
-export type ContextInspection = { entries: number; bytes: number; files: Record<string, string> };
+export type ContextInspection = { entries: number; bytes: number; unpackedBytes: number; files: Record<string, string> };
+
+/** Limits of one context: `limit` bounds the unpacked tar (file contents and headers), the rest what they say. */
+export type ContextLimits = { limit: number; maxEntries?: number; maxPathLength?: number };
+
+export const DEFAULT_MAX_ENTRIES = 100_000;
+export const MAX_PATH_LENGTH = 4096; // PATH_MAX on Linux: a longer name cannot be extracted anyway
+const LINK_TABLE_BYTES = 16 * 1024 * 1024;
 
 const ALLOWED = new Set(["file", "contiguous-file", "directory", "symlink", "link"]);
 const CAPTURE_LIMIT = 1024 * 1024;
+const block = (n: number) => Math.ceil(n / 512) * 512;
 
 /** Entry name inside the context: relative, no `..`, normalised (`./a//b` → `a/b`). */
 export function contextPath(name: string): string {
@@ -38,14 +47,49 @@ export function linkStaysInside(entry: string, target: string, kind: "symlink" |
 
 const isGzip = (head: Uint8Array) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 
+/** The 413 for each limit, worded with the setting that raises it. */
+const tooLarge = {
+  entries: (n: number) => new UnsafeContext(`The build context has more than ${n} entries (--max-context-entries).`, 413),
+  bytes: (n: number) => new UnsafeContext(`The build context unpacks to more than ${n} bytes (--max-context-size).`, 413),
+  path: (name: string, n: number) => new UnsafeContext(`Context entry '${name.slice(0, 80)}…' has a name longer than ${n} characters.`, 413),
+  links: () => new UnsafeContext(`The build context's symbolic links are too many or too long to check (${LINK_TABLE_BYTES} bytes of link names).`, 413),
+};
+
+/** One entry's checks, in order: name, type, counts, links. Entries are counted before anything is kept. */
+function checkEntry(h: tar.Header, result: ContextInspection, links: LinkTable, limits: Required<ContextLimits>): string {
+  const linkname = h.linkname ?? "";
+  if (h.name.length > limits.maxPathLength) throw tooLarge.path(h.name, limits.maxPathLength);
+  if (linkname.length > limits.maxPathLength) throw tooLarge.path(linkname, limits.maxPathLength);
+  const path = contextPath(h.name);
+  const type = h.type ?? "file";
+  if (!ALLOWED.has(type)) throw new UnsafeContext(`Context entry '${h.name}' is a ${h.type}; only files, directories and links are allowed.`);
+  if (++result.entries > limits.maxEntries) throw tooLarge.entries(limits.maxEntries);
+  result.bytes += h.size ?? 0;
+  // header block, plus pax/GNU long-name records for names that do not fit the 100-byte field
+  result.unpackedBytes += 512 + block(h.size ?? 0) + (h.name.length > 100 ? 512 + block(h.name.length) : 0) + (linkname.length > 100 ? 512 + block(linkname.length) : 0);
+  if (result.unpackedBytes > limits.limit) throw tooLarge.bytes(limits.limit);
+  const above = path && links.linkAbove(path);
+  if (above) throw new UnsafeContext(`Context entry '${h.name}' lies under the symbolic link '${above}'; entries inside linked directories are not allowed.`);
+  if (type === "symlink" || type === "link") {
+    if (!linkStaysInside(path, linkname, type)) throw new UnsafeContext(`Context entry '${h.name}' links to '${linkname}', outside the build context.`);
+    if (type === "link" && links.linkAbove(contextPath(linkname) + "/")) throw new UnsafeContext(`Context entry '${h.name}' is a hard link to or through a symbolic link ('${linkname}').`);
+  }
+  if (type === "symlink") {
+    if (!links.add(path, linkname)) throw tooLarge.links();
+  } else links.delete(path);
+  return path;
+}
+
 /**
- * Walks every entry; throws UnsafeContext (422 unsafe entry, 413 too large, 400 not a tar).
- * `limit` bounds the sum of the entries' sizes (after decompression).
+ * Walks every entry; throws UnsafeContext (422 unsafe entry, 413 over a limit, 400 not a tar) as
+ * soon as one is found, so a bomb of millions of entries is refused after the first 100,000.
+ * Memory stays flat: entry bodies are drained, only links and captured small files are kept.
  */
 export async function inspectContext(
   source: AsyncIterable<Uint8Array> | Uint8Array,
-  opts: { limit: number; capture?: string[] },
+  opts: ContextLimits & { capture?: string[] },
 ): Promise<ContextInspection> {
+  const limits = { maxEntries: DEFAULT_MAX_ENTRIES, maxPathLength: MAX_PATH_LENGTH, ...opts };
   const capture = new Set((opts.capture ?? []).map((c) => contextPath(c)));
   const input = source instanceof Uint8Array ? Readable.from([Buffer.from(source)]) : Readable.from(source);
   // peek the first chunk to tell gzip from plain tar
@@ -61,7 +105,8 @@ export async function inspectContext(
   );
   const raw = isGzip(head) ? rest.pipe(createGunzip()) : rest;
   const extract = tar.extract();
-  const result: ContextInspection = { entries: 0, bytes: 0, files: {} };
+  const result: ContextInspection = { entries: 0, bytes: 0, unpackedBytes: 0, files: {} };
+  const links = new LinkTable(LINK_TABLE_BYTES);
   let failure: unknown;
   raw.on("error", (e) => {
     failure ??= e;
@@ -71,14 +116,7 @@ export async function inspectContext(
   try {
     for await (const entry of extract) {
       const h = entry.header;
-      const path = contextPath(h.name);
-      if (!ALLOWED.has(h.type ?? "file")) throw new UnsafeContext(`Context entry '${h.name}' is a ${h.type}; only files, directories and links are allowed.`);
-      if ((h.type === "symlink" || h.type === "link") && !linkStaysInside(path, h.linkname ?? "", h.type)) {
-        throw new UnsafeContext(`Context entry '${h.name}' links to '${h.linkname}', outside the build context.`);
-      }
-      result.entries++;
-      result.bytes += h.size ?? 0;
-      if (result.bytes > opts.limit) throw new UnsafeContext(`The build context is larger than ${opts.limit} bytes.`, 413);
+      const path = checkEntry(h, result, links, limits);
       if (capture.has(path) && (h.type === "file" || h.type === "contiguous-file") && (h.size ?? 0) <= CAPTURE_LIMIT) {
         const chunks: Buffer[] = [];
         for await (const c of entry) chunks.push(c as Buffer);
@@ -87,11 +125,18 @@ export async function inspectContext(
     }
   } catch (e) {
     raw.unpipe(extract);
+    extract.destroy();
     input.destroy();
     if (e instanceof UnsafeContext) throw e;
     throw new UnsafeContext(`The build context is not a valid tar or tar.gz archive (${(failure as Error | undefined)?.message ?? (e as Error).message}).`, 400);
   }
   if (failure) throw new UnsafeContext(`The build context is not a valid tar or tar.gz archive (${(failure as Error).message}).`, 400);
   if (result.entries === 0) throw new UnsafeContext("The build context contains no files.", 400);
+  const problem = links.findProblem();
+  if (problem?.reason === "budget") throw tooLarge.links();
+  if (problem) {
+    const why = problem.reason === "loop" ? "is part of a symbolic link loop" : "leaves the build context when the links it goes through are followed";
+    throw new UnsafeContext(`Context entry '${problem.path}' (a link to '${problem.target}') ${why}.`);
+  }
   return result;
 }

@@ -53,17 +53,17 @@ export function gitSourceUrl(s: { gitUrl: string | null; githubRepository: strin
 /** A full or abbreviated commit id (fetched by id instead of cloned as a branch). */
 export const looksLikeCommit = (ref: string): boolean => /^[0-9a-f]{7,40}$/.test(ref);
 
-/** git argv (never a shell) for a shallow checkout of `ref` into `dir`. */
-export function gitCloneCommands(url: string, ref: string | null, dir: string): string[][] {
+/** git argv (never a shell) for a shallow checkout of `ref` into `dir`; `config` (`-c k=v` pairs) goes on every network step. */
+export function gitCloneCommands(url: string, ref: string | null, dir: string, config: string[] = []): string[][] {
   if (ref && looksLikeCommit(ref)) {
     return [
       ["git", "init", "-q", dir],
-      ["git", "-C", dir, "fetch", "-q", "--depth", "1", "--", url, ref],
+      ["git", ...config, "-C", dir, "fetch", "-q", "--depth", "1", "--", url, ref],
       ["git", "-C", dir, "checkout", "-q", "--detach", "FETCH_HEAD"],
     ];
   }
   const branch = ref ? ["--branch", ref] : [];
-  return [["git", "clone", "-q", "--depth", "1", ...branch, "--", url, dir]];
+  return [["git", ...config, "clone", "-q", "--depth", "1", ...branch, "--", url, dir]];
 }
 
 export type BuildEvent =

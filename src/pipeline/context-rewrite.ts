@@ -20,25 +20,45 @@ async function gunzipIfNeeded(input: Readable): Promise<Readable> {
   return head[0] === 0x1f && head[1] === 0x8b ? rest.pipe(createGunzip()) : rest;
 }
 
-/** The rewritten, uncompressed context; errors surface on the returned stream. */
-export function withInjectedDockerfile(input: Readable, dockerfileText: string): Readable {
+const DOCKERIGNORE_LIMIT = 1024 * 1024;
+
+/** Resolves once `stream` can take more (or is gone: the reader's error surfaces elsewhere). */
+const drained = (stream: PassThrough) =>
+  new Promise<void>((resolve) => {
+    const done = () => (stream.off("drain", done), stream.off("close", done), resolve());
+    stream.on("drain", done).on("close", done);
+  });
+
+/**
+ * The rewritten, uncompressed context; errors surface on the returned stream. tar-stream's pack
+ * pushes headers without backpressure, so a context of many empty entries would pile up in memory
+ * while Docker reads slowly: pack's output goes straight to `out`, and the next entry waits until
+ * `out` has drained. `maxEntries` also bounds contexts that were never uploaded (git checkouts).
+ */
+export function withInjectedDockerfile(input: Readable, dockerfileText: string, limits: { maxEntries?: number } = {}): Readable {
   const out = new PassThrough();
   const pack = tar.pack();
+  const maxEntries = limits.maxEntries ?? Infinity;
   (async () => {
     const extract = tar.extract();
     const source = await gunzipIfNeeded(input);
     source.on("error", (e) => extract.destroy(e));
     source.pipe(extract);
     let ignore: string | null = null;
+    let entries = 0;
     for await (const entry of extract) {
+      if (++entries > maxEntries) throw new Error(`The build context has more than ${maxEntries} entries (--max-context-entries).`);
       const name = contextPath(entry.header.name);
       if (name === ".dockerignore" || name === INJECTED_DOCKERFILE) {
+        if ((entry.header.size ?? 0) > DOCKERIGNORE_LIMIT) throw new Error(`'${name}' is larger than ${DOCKERIGNORE_LIMIT} bytes.`);
         const chunks: Buffer[] = [];
         for await (const c of entry) chunks.push(c as Buffer);
         if (name === ".dockerignore") ignore = Buffer.concat(chunks).toString("utf8");
         continue; // written below, after every other entry
       }
       await pipeline(entry, pack.entry({ ...entry.header }));
+      if (out.writableNeedDrain) await drained(out);
+      if (out.destroyed) return void extract.destroy(); // the reader (Docker) is gone: stop reading the context
     }
     pack.entry({ name: INJECTED_DOCKERFILE, mode: 0o644 }, dockerfileText);
     pack.entry({ name: ".dockerignore", mode: 0o644 }, injectedDockerignore(ignore));
@@ -47,7 +67,8 @@ export function withInjectedDockerfile(input: Readable, dockerfileText: string):
     pack.destroy(e);
     out.destroy(e);
   });
+  pack.on("data", (chunk: unknown) => out.destroyed || out.write(chunk as Buffer)); // `out` holds the backlog, where the loop above can see it
+  pack.on("end", () => out.end());
   pack.on("error", (e) => out.destroy(e));
-  pack.pipe(out);
   return out;
 }

@@ -5,8 +5,9 @@ import { gitCloneCommands, looksLikeCommit } from "./build-spec";
 export class GitFailed extends Error {}
 
 /** The server's environment minus its own settings (ANCLA_MASTER_KEY among them): git needs PATH/HOME, never our secrets. */
+// GIT_ALLOW_PROTOCOL and GIT_CONFIG_* would override the transport rules a clone is given
 const gitEnv = () => ({
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ANCLA_"))),
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ANCLA_") && k !== "GIT_ALLOW_PROTOCOL" && !k.startsWith("GIT_CONFIG_"))),
   GIT_TERMINAL_PROMPT: "0", // never wait for a password on the server's terminal
   GIT_ASKPASS: "/bin/false",
   GIT_CONFIG_NOSYSTEM: "1",
@@ -28,18 +29,21 @@ async function run(argv: string[], signal: AbortSignal | undefined, timeoutMs: n
   return out.trim();
 }
 
-/** Checks out `ref` (branch, tag or commit; default branch when null) into `dir`; returns the commit sha. */
-export async function checkout(url: string, ref: string | null, dir: string, opts: { signal?: AbortSignal; timeoutMs?: number; log?: (line: string) => void } = {}): Promise<string> {
+export type CheckoutOptions = { signal?: AbortSignal; timeoutMs?: number; log?: (line: string) => void; config?: string[] };
+
+/** Checks out `ref` (branch, tag or commit; default branch when null) into `dir`; returns the commit sha. `config`: git `-c` pairs (see git-source.ts clonePlan). */
+export async function checkout(url: string, ref: string | null, dir: string, opts: CheckoutOptions = {}): Promise<string> {
   const timeout = opts.timeoutMs ?? 600_000;
   const log = opts.log ?? (() => {});
+  const config = opts.config ?? [];
   try {
-    for (const argv of gitCloneCommands(url, ref, dir)) await run(argv, opts.signal, timeout);
+    for (const argv of gitCloneCommands(url, ref, dir, config)) await run(argv, opts.signal, timeout);
   } catch (e) {
     if (!(ref && looksLikeCommit(ref)) || opts.signal?.aborted) throw e;
     // servers that refuse to serve a commit by id (or an abbreviated id): full clone, then check it out
     log(`fetching commit ${ref} directly failed (${(e as Error).message}); cloning the full history`);
     rmSync(dir, { recursive: true, force: true });
-    await run(["git", "clone", "-q", "--no-checkout", "--", url, dir], opts.signal, timeout);
+    await run(["git", ...config, "clone", "-q", "--no-checkout", "--", url, dir], opts.signal, timeout);
     await run(["git", "-C", dir, "checkout", "-q", "--detach", ref], opts.signal, timeout);
   }
   return run(["git", "-C", dir, "rev-parse", "HEAD"], opts.signal, 30_000);

@@ -15,7 +15,7 @@ import { flagString, type Flags } from "../args";
 import type { CommandContext, CommandTable } from "../context";
 import { ZodError } from "zod";
 
-const SERVE_FLAGS = ["data-dir", "listen", "router", "domain", "public-url", "admin-email", "master-key", "max-context-size", "build-concurrency", "sample-interval"];
+const SERVE_FLAGS = ["data-dir", "listen", "router", "domain", "public-url", "admin-email", "master-key", "max-context-size", "max-context-entries", "git-allow-hosts", "build-concurrency", "sample-interval"];
 
 function serverConfig(ctx: CommandContext): ServeConfig {
   const flags: Record<string, string> = {};

@@ -15,7 +15,7 @@ import * as svc from "./service";
 export const applicationRoutes = (deps: Deps) =>
   new Elysia({ prefix: "/api/v1/applications", detail: { tags: ["applications"] } })
     .use(withActor(deps))
-    .post("/", ({ actor, body, set }) => ((set.status = 201), svc.createApplication(deps, actor, body)), {
+    .post("/", async ({ actor, body, set }) => ((set.status = 201), await svc.createApplication(deps, actor, body)), {
       body: createApplicationRequest,
       response: { 201: serviceDetail },
     })
@@ -23,7 +23,7 @@ export const applicationRoutes = (deps: Deps) =>
       params: projectParams,
       response: { 200: z.array(applicationSummary) },
     })
-    .post("/:org/:project", ({ actor, params: p, body, set }) => ((set.status = 201), svc.createInProject(deps, actor, p.org, p.project, body)), {
+    .post("/:org/:project", async ({ actor, params: p, body, set }) => ((set.status = 201), await svc.createInProject(deps, actor, p.org, p.project, body)), {
       params: projectParams,
       body: createInProjectRequest,
       response: { 201: serviceDetail },
@@ -32,7 +32,7 @@ export const applicationRoutes = (deps: Deps) =>
       params: appParams,
       response: { 200: serviceDetail },
     })
-    .patch("/:org/:project/:app", ({ actor, params, body }) => svc.patchApplication(deps, actor, applicationRef(params), body), {
+    .patch("/:org/:project/:app", async ({ actor, params, body }) => await svc.patchApplication(deps, actor, applicationRef(params), body), {
       params: appParams,
       body: patchServiceRequest,
       response: { 200: serviceDetail },
@@ -41,12 +41,12 @@ export const applicationRoutes = (deps: Deps) =>
       params: appParams,
       response: { 200: okResponse },
     })
-    .patch("/:org/settings", ({ actor, params, body }) => svc.patchApplication(deps, actor, applicationRef(params), body), {
+    .patch("/:org/settings", async ({ actor, params, body }) => await svc.patchApplication(deps, actor, applicationRef(params), body), {
       params: idParams,
       body: updateSettingsRequest,
       response: { 200: serviceDetail },
     })
-    .patch("/:org/:project/:app/settings", ({ actor, params, body }) => svc.patchApplication(deps, actor, applicationRef(params), body), {
+    .patch("/:org/:project/:app/settings", async ({ actor, params, body }) => await svc.patchApplication(deps, actor, applicationRef(params), body), {
       params: appParams,
       body: updateSettingsRequest,
       response: { 200: serviceDetail },
@@ -55,11 +55,11 @@ export const applicationRoutes = (deps: Deps) =>
     // so its body is validated here, by which of the two the path means.
     .post(
       "/:org/scale",
-      ({ actor, params, body, set }) => {
+      async ({ actor, params, body, set }) => {
         requireUser(actor); // 401 before the body is judged
         set.status = 201;
         if (isUuid(params.org)) return svc.scaleApplication(deps, actor, params.org, svc.parseBody(scaleRequest, body));
-        return svc.createInProject(deps, actor, params.org, "scale", svc.parseBody(createInProjectRequest, body));
+        return await svc.createInProject(deps, actor, params.org, "scale", svc.parseBody(createInProjectRequest, body));
       },
       { params: idParams, response: { 201: serviceDetail } },
     )

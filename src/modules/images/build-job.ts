@@ -1,8 +1,8 @@
 // The `build` job: prepare the context (upload, git checkout or pre-built image), run the legacy
 // Docker build with a build slot held, stream redacted log lines into image_logs, record the
 // result, then apply retention. Registered with the queue when this module is imported.
-import { createReadStream, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { createReadStream, existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { isoNow, type Deps } from "../../deps";
 import { contextStream } from "../../cli/context-tar";
@@ -11,18 +11,16 @@ import { contextPath, inspectContext } from "../../lib/tar-safety";
 import { buildArgs, imageLabels, INJECTED_DOCKERFILE, labelledDockerfile } from "../../pipeline/build-spec";
 import { withInjectedDockerfile } from "../../pipeline/context-rewrite";
 import { withBuildSlot } from "../../pipeline/build-slots";
-import { checkout, maskUrl } from "../../pipeline/git";
 import { INTERRUPTED, registerJobHandler, type JobContext, type JobRow } from "../../pipeline/queue";
 import { dockerBuild, inspectImage, removeContainers, tagImage } from "../../targets/docker/build";
 import { resolveServiceConfig } from "../config/resolve";
 import { serviceRedactor } from "../config/redaction";
 import { findEnvById, findProjectById, findServiceById } from "../projects/lookup";
 import { findOrg } from "../orgs/repo";
+import { BuildError, prepareGitContext } from "./git-context";
 import { applyRetention } from "./retention";
 import * as repo from "./repo";
 import { BUILD_JOB, tidyContexts, type BuildPayload } from "./service";
-
-class BuildError extends Error {}
 
 const MAX_LINE = 16 * 1024;
 
@@ -43,17 +41,6 @@ function redactorFor(deps: Deps, serviceId: string): (s: string) => string {
   } catch {
     return (s) => deps.redactor.redact(s);
   }
-}
-
-/** A file inside `root` (symlinks resolved); null when missing, BuildError when it escapes. */
-function readInside(root: string, rel: string, what: string): string | null {
-  const path = join(root, rel);
-  if (!existsSync(path)) return null;
-  const real = realpathSync(path);
-  const r = relative(realpathSync(root), real);
-  if (r.startsWith("..") || r.startsWith("/")) throw new BuildError(`${what} '${rel}' points outside the build context.`);
-  if (!statSync(real).isFile()) throw new BuildError(`${what} '${rel}' is not a file.`);
-  return readFileSync(real, "utf8");
 }
 
 async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
@@ -102,20 +89,15 @@ async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
         if (p.source === "git") {
           step("clone");
           mkdirSync(workDir, { recursive: true, mode: 0o700 });
-          const src = join(workDir, "src");
-          log(`cloning ${maskUrl(p.gitUrl!)} at ${p.ref ?? "the default branch"}`);
-          const sha = await checkout(p.gitUrl!, p.ref ?? null, src, { signal, log });
-          update({ commitSha: sha });
-          log(`checked out commit ${sha}`);
-          const root = service.subdirectory ? join(src, service.subdirectory) : src;
-          if (!existsSync(root) || !statSync(root).isDirectory()) throw new BuildError(`Subdirectory '${service.subdirectory}' does not exist in the repository.`);
-          dockerfile = readInside(root, dockerfilePath, "Dockerfile");
-          procfile = readInside(root, "Procfile", "Procfile");
-          context = contextStream(root, { dockerfile: dockerfilePath }) as unknown as NodeJS.ReadableStream;
+          const checkedOut = (sha: string) => (update({ commitSha: sha }), log(`checked out commit ${sha}`));
+          const git = { gitUrl: p.gitUrl!, ref: p.ref ?? null, subdirectory: service.subdirectory, dockerfilePath };
+          const ctx = await prepareGitContext(deps, git, workDir, { signal, log, checkedOut });
+          ({ dockerfile, procfile } = ctx);
+          context = contextStream(ctx.root, { dockerfile: dockerfilePath }) as unknown as NodeJS.ReadableStream;
         } else {
           if (!p.contextPath || !existsSync(p.contextPath)) throw new BuildError("The uploaded build context is no longer on disk.");
           // read Dockerfile and Procfile from the stored context itself (dockerfile_path may have changed since upload)
-          const { files } = await inspectContext(createReadStream(p.contextPath), { limit: deps.config.maxContextSize, capture: [dockerfilePath, "Procfile"] });
+          const { files } = await inspectContext(createReadStream(p.contextPath), { limit: deps.config.maxContextSize, maxEntries: deps.config.maxContextEntries, capture: [dockerfilePath, "Procfile"] });
           dockerfile = files[contextPath(dockerfilePath)] ?? null;
           procfile = files.Procfile ?? null;
           context = createReadStream(p.contextPath);
@@ -132,7 +114,7 @@ async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
         step("build");
         const dockerImageId = await dockerBuild(deps.docker, {
           // labels go in as one LABEL line of an injected Dockerfile (one build step, not six)
-          context: withInjectedDockerfile(context as Readable, labelledDockerfile(dockerfile, imageLabels(names, image.version))),
+          context: withInjectedDockerfile(context as Readable, labelledDockerfile(dockerfile, imageLabels(names, image.version)), { maxEntries: deps.config.maxContextEntries }),
           dockerfile: INJECTED_DOCKERFILE,
           tag: ref,
           labels: {},

@@ -1,7 +1,7 @@
 // Uploaded build contexts on disk: <data-dir>/contexts/<service-id>/<image-id>.tar. Streamed to a
-// file (never held in memory), checked by tar-safety before any row or Docker call, and the
+// file (never held in memory) while tar-safety checks it, before any row or Docker call, and the
 // newest upload per service is kept so a later pipeline deploy can rebuild from it.
-import { existsSync, linkSync, copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, createReadStream } from "node:fs";
+import { existsSync, linkSync, copyFileSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { Deps } from "../../deps";
@@ -14,7 +14,11 @@ export type StoredContext = { path: string; files: Record<string, string> };
 export const contextDir = (deps: Deps, serviceId: string) => join(deps.config.dataDir, "contexts", serviceId);
 export const contextFile = (deps: Deps, serviceId: string, imageId: string) => join(contextDir(deps, serviceId), `${imageId}.tar`);
 
-/** Streams the request body to disk (413 past the limit), then validates it (4xx when unsafe). */
+/**
+ * Streams the request body to disk and through the tar checks at the same time, so an upload is
+ * refused (413 over a limit, 422 unsafe, 400 not a tar) as soon as the offending bytes arrive —
+ * never after storing gigabytes — and nothing but the current chunk is held in memory.
+ */
 export async function receiveContext(
   deps: Deps,
   serviceId: string,
@@ -26,21 +30,31 @@ export async function receiveContext(
   const path = join(dir, `incoming-${newId()}.tar`);
   const limit = deps.config.maxContextSize;
   const fh = await open(path, "w", 0o600);
-  try {
+  let receiving: unknown = null; // a failure of the body itself wins over what the tar reader makes of it
+  async function* received() {
     let size = 0;
-    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.byteLength;
-      if (size > limit) throw new PayloadTooLarge(`The build context is larger than the limit of ${limit} bytes (--max-context-size).`);
-      await fh.write(chunk);
+    try {
+      for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+        size += chunk.byteLength;
+        if (size > limit) throw new PayloadTooLarge(`The build context is larger than the limit of ${limit} bytes (--max-context-size).`);
+        await fh.write(chunk);
+        yield chunk;
+      }
+    } catch (e) {
+      receiving = e;
+      throw e;
     }
+  }
+  try {
+    const inspected = await inspectContext(received(), { limit, maxEntries: deps.config.maxContextEntries, capture });
     await fh.close();
-    const inspected = await inspectContext(createReadStream(path), { limit, capture });
     return { path, files: inspected.files };
   } catch (e) {
     await fh.close().catch(() => {});
     rmSync(path, { force: true });
-    if (e instanceof UnsafeContext) throw new AppError(e.status, e.message, "unsafe_context", 2);
-    throw e;
+    const cause = receiving ?? e;
+    if (cause instanceof UnsafeContext) throw new AppError(cause.status, cause.message, "unsafe_context", 2);
+    throw cause;
   }
 }
 

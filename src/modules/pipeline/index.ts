@@ -6,6 +6,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
 import { BadRequest } from "../../errors";
+import { JSON_LIMIT, readTextLimited } from "../../lib/body-limit";
 import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/service";
 import { requireUser } from "../auth/service";
@@ -35,7 +36,7 @@ import "./runner"; // registers the pipeline job handler
 const keepStream = () => "stream";
 
 async function jsonBody(request: Request): Promise<unknown> {
-  const text = await request.text();
+  const text = await readTextLimited(request, JSON_LIMIT, "JSON body larger than 1 MiB.");
   if (!text.trim()) return {};
   try {
     return JSON.parse(text);

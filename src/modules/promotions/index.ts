@@ -16,7 +16,7 @@ export const promotionRoutes = (deps: Deps) =>
       query: previewQuery,
       response: { 200: promotionPreview },
     })
-    .post("/promote", ({ actor, params: p, body, set }) => ((set.status = 201), svc.promote(deps, actor, p.org, p.project, body)), {
+    .post("/promote", async ({ actor, params: p, body, set }) => ((set.status = 201), await svc.promote(deps, actor, p.org, p.project, body)), {
       params: projectParams,
       body: promoteRequest,
       response: { 201: promotionDetail },

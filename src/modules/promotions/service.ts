@@ -119,14 +119,14 @@ function settingsOf(s: ServiceAccess["service"]) {
   return parsed.success ? parsed.data : { name: s.name, slug: s.slug };
 }
 
-export function promote(deps: Deps, actor: Actor | null, org: string, project: string, input: PromoteInput) {
+export async function promote(deps: Deps, actor: Actor | null, org: string, project: string, input: PromoteInput) {
   const p = plan(deps, actor, org, project, input);
   assertMayDeploy(p.target);
   assertReleaseImageKept(deps, p.release); // before the target service or release is written
   let created = false;
   let service = p.targetService;
   if (!service) {
-    const detail = createService(deps, p.target, settingsOf(p.source.service));
+    const detail = await createService(deps, p.target, settingsOf(p.source.service));
     service = findServiceById(deps.db, detail.id)!;
     created = true;
   }

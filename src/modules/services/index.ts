@@ -17,14 +17,14 @@ export const serviceRoutes = (deps: Deps) =>
     })
     .post(
       "/",
-      ({ actor, params: p, body, set }) => ((set.status = 201), svc.createService(deps, envAccess(deps, actor, p.org, p.project, p.env), body)),
+      async ({ actor, params: p, body, set }) => ((set.status = 201), await svc.createService(deps, envAccess(deps, actor, p.org, p.project, p.env), body)),
       { params: envParams, body: createServiceRequest, response: { 201: serviceDetail } },
     )
     .get("/:svc", ({ actor, params: p }) => svc.getService(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc)), {
       params: serviceParams,
       response: { 200: serviceDetail },
     })
-    .patch("/:svc", ({ actor, params: p, body }) => svc.patchService(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), body), {
+    .patch("/:svc", async ({ actor, params: p, body }) => await svc.patchService(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), body), {
       params: serviceParams,
       body: patchServiceRequest,
       response: { 200: serviceDetail },

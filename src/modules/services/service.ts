@@ -1,9 +1,11 @@
 // Services: create/get/patch/delete inside an environment, settings and scale (no containers
 // here — the deploy pipeline reads what is stored). Shared by the hierarchical routes and the
 // reference-family applications routes.
-import { Conflict, Forbidden } from "../../errors";
+import { Conflict, Forbidden, invalidField } from "../../errors";
 import { isoNow, type Deps } from "../../deps";
 import { newId } from "../../lib/ids";
+import { gitSourceUrl } from "../../pipeline/build-spec";
+import { checkGitSource, GitSourceRefused } from "../../pipeline/git-source";
 import { slugOrDerived } from "../orgs/service";
 import { assertMayDeploy, type EnvAccess, type ServiceAccess } from "../projects/access";
 import { latestActivity, latestVersions } from "./latest";
@@ -138,10 +140,26 @@ function assertPrivilegedChange(access: EnvAccess, wanted: boolean | undefined, 
   }
 }
 
-/** A file:// repository reads the server's own disk: only server administrators may point a service at one. */
-function assertGitSourceAllowed(access: EnvAccess, gitUrl: string | null | undefined) {
-  if (gitUrl && /^file:/i.test(gitUrl) && !access.actor.user.isAdmin) {
-    throw new Forbidden("Only server administrators may build from a file:// repository on the server.");
+/**
+ * The git source a request sets must be one the server may clone: public addresses after DNS
+ * resolution (or the operator's --git-allow-hosts), file:// for server administrators only. The
+ * build job checks again before each clone (DNS answers change), so a name that does not resolve
+ * yet is accepted here.
+ */
+async function assertGitSourceAllowed(deps: Deps, access: EnvAccess, input: { git_url?: string | null; github_repository?: string | null }) {
+  const sources: [string, string | null | undefined][] = [
+    ["git_url", input.git_url],
+    ["github_repository", input.github_repository && gitSourceUrl({ gitUrl: null, githubRepository: input.github_repository })],
+  ];
+  const policy = { allowLocal: access.actor.user.isAdmin, allow: deps.config.gitAllowHosts, unresolved: "accept" as const };
+  for (const [field, url] of sources) {
+    if (!url) continue;
+    try {
+      await checkGitSource(url, policy);
+    } catch (e) {
+      if (e instanceof GitSourceRefused) throw invalidField(field, e.message);
+      throw e;
+    }
   }
 }
 
@@ -153,10 +171,10 @@ function assertFree(deps: Deps, envId: string, slug: string, exceptId?: string) 
 /** The names a service's generated hostnames are built from (to tell its own names from others'). */
 const namesOf = (access: EnvAccess, slug: string) => ({ org: access.org.slug, project: access.project.slug, env: access.env.slug, isDefaultEnv: access.env.isDefault, service: slug });
 
-export function createService(deps: Deps, access: EnvAccess, input: CreateServiceInput): ServiceDetail {
+export async function createService(deps: Deps, access: EnvAccess, input: CreateServiceInput): Promise<ServiceDetail> {
   const slug = slugOrDerived(input.slug, input.name);
   assertPrivilegedChange(access, input.privileged, false);
-  assertGitSourceAllowed(access, input.git_url);
+  await assertGitSourceAllowed(deps, access, input);
   const cols = columnsOf(input);
   assertDomainsAllowed(deps, namesOf(access, slug), cols.domains);
   const now = isoNow(deps);
@@ -186,9 +204,9 @@ export function getService(deps: Deps, access: ServiceAccess): ServiceDetail {
   return toServiceDetail(deps, access.service, access);
 }
 
-export function patchService(deps: Deps, access: ServiceAccess, input: PatchServiceInput): ServiceDetail {
+export async function patchService(deps: Deps, access: ServiceAccess, input: PatchServiceInput): Promise<ServiceDetail> {
   assertPrivilegedChange(access, input.privileged, access.service.privileged);
-  assertGitSourceAllowed(access, input.git_url);
+  await assertGitSourceAllowed(deps, access, input);
   const { name, slug, ...rest } = input;
   const cols = columnsOf(rest);
   assertDomainsAllowed(deps, namesOf(access, slug ?? access.service.slug), cols.domains);
