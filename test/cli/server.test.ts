@@ -48,12 +48,16 @@ describe("ancla serve", () => {
 
   test("SIGTERM finishes in-flight requests and exits 0; SIGINT too", async () => {
     const s = await startLiveServer({ createKey: false });
-    const inflight = Array.from({ length: 20 }, () => fetch(`${s.url}/api/v1/integrations/health`).then((r) => r.status));
+    // a connection still in the listen queue when the socket closes is reset by the kernel: that
+    // request never got in. Caught at once (not at the end), or Bun counts it as an unhandled error.
+    const inflight = Array.from({ length: 20 }, () =>
+      fetch(`${s.url}/api/v1/integrations/health`).then((r) => r.status, (e: { code?: string }) => e.code ?? "error"),
+    );
     await Bun.sleep(5);
     const code = await s.stop({ signal: "SIGTERM" });
     expect(code).toBe(0);
     // every request that got in was answered; none was cut off mid-way
-    for (const r of await Promise.allSettled(inflight)) if (r.status === "fulfilled") expect(r.value).toBe(200);
+    for (const r of await Promise.all(inflight)) expect([200, "ECONNRESET", "ECONNREFUSED", "ConnectionRefused"]).toContain(r);
     expect(s.output()).toContain("shutting down");
     const t = await startLiveServer({ createKey: false });
     expect(await t.stop({ signal: "SIGINT" })).toBe(0);
