@@ -2,6 +2,7 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { contextPath, inspectContext, linkStaysInside, UnsafeContext } from "../../src/lib/tar-safety";
+import { emptyEntriesTar, emptyEntriesTarGz } from "../support/tar-bomb";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(30_000);
@@ -110,5 +111,102 @@ describe("path rules", () => {
     expect(linkStaysInside("a/b", "../c", "link")).toBe(false);
     expect(linkStaysInside("a/b", "a/c", "link")).toBe(true);
     expect(linkStaysInside("x", "", "symlink")).toBe(false);
+  });
+});
+
+describe("symbolic link chains (issue 9: links followed through other links)", () => {
+  const chainCases: [string, Entry[], RegExp][] = [
+    [
+      "an entry under a link (d1/d2/s → ../.. then d1/d2/s/esc → ../../..)",
+      [dockerfile, { name: "d1/d2/s", type: "symlink", linkname: "../.." }, { name: "d1/d2/s/esc", type: "symlink", linkname: "../../.." }],
+      /lies under the symbolic link 'd1\/d2\/s'/,
+    ],
+    ["a file written through a link", [dockerfile, { name: "in", type: "symlink", linkname: "." }, { name: "in/x.txt", body: "x" }], /lies under the symbolic link 'in'/],
+    [
+      "a target that leaves once the links it passes are followed (t → s/.., s → d1/d2/up, up → ../..)",
+      [dockerfile, { name: "d1/d2/up", type: "symlink", linkname: "../.." }, { name: "s", type: "symlink", linkname: "d1/d2/up" }, { name: "t", type: "symlink", linkname: "s/.." }],
+      /'t' \(a link to 's\/\.\.'\) leaves the build context/,
+    ],
+    [
+      "the same chain with the links in reverse order (resolved after the last entry)",
+      [dockerfile, { name: "t", type: "symlink", linkname: "s/.." }, { name: "s", type: "symlink", linkname: "d1/d2/up" }, { name: "d1/d2/up", type: "symlink", linkname: "../.." }],
+      /leaves the build context/,
+    ],
+    [
+      "a three-link chain (k/l/e → ../../m/n/.., m/n → ../p/q/r, p/q/r → ../..)",
+      [
+        dockerfile,
+        { name: "k/l/e", type: "symlink", linkname: "../../m/n/.." },
+        { name: "m/n", type: "symlink", linkname: "../p/q/r" },
+        { name: "p/q/r", type: "symlink", linkname: "../.." },
+      ],
+      /'k\/l\/e'.*leaves the build context/,
+    ],
+    ["a link loop", [dockerfile, { name: "a", type: "symlink", linkname: "b" }, { name: "b", type: "symlink", linkname: "a" }], /symbolic link loop/],
+    ["a hard link to a symlink", [dockerfile, { name: "d/up", type: "symlink", linkname: ".." }, { name: "h", type: "link", linkname: "d/up" }], /hard link to or through a symbolic link/],
+    ["a hard link through a symlink", [dockerfile, { name: "d", type: "symlink", linkname: "." }, { name: "h", type: "link", linkname: "d/Dockerfile" }], /hard link to or through a symbolic link/],
+  ];
+  for (const [what, entries, message] of chainCases) {
+    test(`rejects ${what} with 422, plain and gzip`, async () => {
+      const buf = await makeTar(entries);
+      for (const input of [buf, gzipSync(buf)]) {
+        const e = await rejection(input);
+        expect(e.status).toBe(422);
+        expect(e.message).toMatch(message);
+      }
+    });
+  }
+
+  test("accepts links that stay inside, also through other links (node_modules/.bin, current → releases/v1)", async () => {
+    const buf = await makeTar([
+      dockerfile,
+      { name: "node_modules/pkg/bin.js", body: "#!/bin/sh" },
+      { name: "node_modules/.bin/pkg", type: "symlink", linkname: "../pkg/bin.js" },
+      { name: "releases/v1/app.sh", body: "echo" },
+      { name: "current", type: "symlink", linkname: "releases/v1" },
+      { name: "run", type: "symlink", linkname: "current/app.sh" },
+      { name: "up", type: "symlink", linkname: "current/.." },
+      { name: "dangling", type: "symlink", linkname: "no/such/file" },
+      { name: "self", type: "symlink", linkname: "." },
+    ]);
+    expect((await inspectContext(buf, { limit: 1 << 20 })).entries).toBe(9);
+  });
+});
+
+describe("upload limits (issue 9: entries, unpacked bytes, name length)", () => {
+  test("a tar of a million empty entries is refused with 413 after the first 100,000, without reading the rest", async () => {
+    const bomb = emptyEntriesTarGz(1_000_000);
+    const e = await inspectContext(bomb.stream, { limit: 1 << 30 }).then(
+      () => null,
+      (x) => x as UnsafeContext,
+    );
+    expect(e).toBeInstanceOf(UnsafeContext);
+    expect(e!.status).toBe(413);
+    expect(e!.message).toContain("more than 100000 entries (--max-context-entries)");
+    expect(bomb.produced()).toBeLessThan(300_000); // stopped early, not after inspecting a million
+  });
+
+  test("the entry limit is configurable", async () => {
+    expect((await inspectContext(await makeTar([dockerfile, { name: "a" }, { name: "b" }]), { limit: 1 << 20 })).entries).toBe(3);
+    const limited = await inspectContext(await makeTar([dockerfile, { name: "a" }, { name: "b" }]), { limit: 1 << 20, maxEntries: 2 }).catch((x) => x as UnsafeContext);
+    expect(limited).toBeInstanceOf(UnsafeContext);
+    expect((limited as UnsafeContext).status).toBe(413);
+  });
+
+  test("headers count towards the unpacked size: 1,000 empty entries do not fit in 100 KB", async () => {
+    const { stream } = emptyEntriesTar(1000);
+    const e = await inspectContext(stream, { limit: 100_000 }).catch((x) => x as UnsafeContext);
+    expect(e).toBeInstanceOf(UnsafeContext);
+    expect((e as UnsafeContext).status).toBe(413);
+    expect((e as UnsafeContext).message).toContain("unpacks to more than 100000 bytes");
+  });
+
+  test("names and link targets longer than 4096 characters are refused with 413", async () => {
+    const long = "d/".repeat(2100) + "f";
+    for (const entry of [{ name: long, body: "x" }, { name: "l", type: "symlink" as const, linkname: "a/".repeat(2100) + "b" }]) {
+      const e = await rejection(await makeTar([dockerfile, entry]));
+      expect(e.status).toBe(413);
+      expect(e.message).toContain("longer than 4096 characters");
+    }
   });
 });
