@@ -6,6 +6,7 @@ import { createApp } from "./app";
 import { SERVER_BODY_CAP } from "./lib/body-limit";
 import { ensureInitialAdmin } from "./bootstrap";
 import { startWorker } from "./pipeline/worker";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PID_FILE } from "./modules/config/rotate";
 import { startAppRouter } from "./modules/deployments/serve";
@@ -27,15 +28,16 @@ function bindError(e: unknown, what: string, address: string): unknown {
 }
 
 export async function startServer(config: ServeConfig, out: (line: string) => void = console.log): Promise<RunningServer> {
-  // one server per data dir, decided before anything in it is written (the lock also writes serve.pid,
-  // which rotate-master-key reads to refuse running beside a server)
-  const tightened = secureDataDir(config.dataDir);
+  // one server per data dir, decided before anything in it is changed (the lock also writes
+  // serve.pid, which rotate-master-key reads to refuse running beside a server)
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(config.dataDir, join(config.dataDir, PID_FILE));
   const cleanups: (() => Promise<unknown> | unknown)[] = [() => lock.release()];
   const unwind = async () => {
     while (cleanups.length) await Promise.resolve(cleanups.pop()!()).catch(() => undefined);
   };
   try {
+    const tightened = secureDataDir(config.dataDir);
     const deps = createDeps(config);
     cleanups.push(() => closeDeps(deps));
     if (tightened.length) deps.logger.warn("tightened data dir permissions (only the owner may read it)", { changed: tightened });

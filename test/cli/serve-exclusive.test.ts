@@ -1,7 +1,7 @@
 // One server per port and per data dir, and a shutdown that open log follows cannot hold up — each
 // against real `ancla serve` child processes on loopback ports.
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
@@ -65,11 +65,14 @@ describe("a second server", () => {
     const first = await live({ dataDir, createKey: false });
     const pidFile = join(dataDir, "serve.pid");
     expect(readFileSync(pidFile, "utf8").trim()).toBe(String(first.proc.pid));
+    const marker = join(dataDir, "initial-admin.txt");
+    chmodSync(marker, 0o644); // the refused server must not even tighten modes: the dir is not its own
     const r = await serveOnce(["--data-dir", dataDir, "--listen", "127.0.0.1:0", "--router", "127.0.0.1:0"], first.home);
     expect(r.code).toBe(5);
     expect(r.stderr).toContain(`data dir ${dataDir} in use by pid ${first.proc.pid}`);
     expect(r.stdout).not.toContain("ancla listening");
     expect(readFileSync(pidFile, "utf8").trim()).toBe(String(first.proc.pid));
+    expect(statSync(marker).mode & 0o777).toBe(0o644);
     // the pid file still does its other job: rotate-master-key refuses beside the running server
     const rotate = await ancla(["admin", "rotate-master-key", "--data-dir", dataDir], { home: first.home });
     expect(rotate.code).toBe(5);
