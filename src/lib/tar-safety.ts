@@ -28,6 +28,10 @@ const LINK_TABLE_BYTES = 16 * 1024 * 1024;
 const ALLOWED = new Set(["file", "contiguous-file", "directory", "symlink", "link"]);
 const CAPTURE_LIMIT = 1024 * 1024;
 const block = (n: number) => Math.ceil(n / 512) * 512;
+// Each entry leaves ~3 KB of short-lived objects (entry stream, header, name strings). In the server
+// JSC let 100,000 empty entries grow the heap from 14 to 90 MB before its first collection (+115 MiB
+// RSS); asking for a collection every 4,096 entries keeps it near +30 MiB and costs no time.
+export const GC_EVERY = 4096;
 
 /** Entry name inside the context: relative, no `..`, normalised (`./a//b` → `a/b`). */
 export function contextPath(name: string): string {
@@ -64,6 +68,7 @@ function checkEntry(h: tar.Header, result: ContextInspection, links: LinkTable, 
   const type = h.type ?? "file";
   if (!ALLOWED.has(type)) throw new UnsafeContext(`Context entry '${h.name}' is a ${h.type}; only files, directories and links are allowed.`);
   if (++result.entries > limits.maxEntries) throw tooLarge.entries(limits.maxEntries);
+  if (result.entries % GC_EVERY === 0) Bun.gc(false);
   result.bytes += h.size ?? 0;
   // header block, plus pax/GNU long-name records for names that do not fit the 100-byte field
   result.unpackedBytes += 512 + block(h.size ?? 0) + (h.name.length > 100 ? 512 + block(h.name.length) : 0) + (linkname.length > 100 ? 512 + block(linkname.length) : 0);
@@ -92,6 +97,7 @@ export async function inspectContext(
   const limits = { maxEntries: DEFAULT_MAX_ENTRIES, maxPathLength: MAX_PATH_LENGTH, ...opts };
   const capture = new Set((opts.capture ?? []).map((c) => contextPath(c)));
   const input = source instanceof Uint8Array ? Readable.from([Buffer.from(source)]) : Readable.from(source);
+  input.on("error", () => {}); // reaches us through the iterator below; after a refusal it no longer matters
   // peek the first chunk to tell gzip from plain tar
   const iterator = input[Symbol.asyncIterator]();
   const first = await iterator.next();
@@ -108,10 +114,14 @@ export async function inspectContext(
   const result: ContextInspection = { entries: 0, bytes: 0, unpackedBytes: 0, files: {} };
   const links = new LinkTable(LINK_TABLE_BYTES);
   let failure: unknown;
-  raw.on("error", (e) => {
+  const fail = (e: Error) => {
     failure ??= e;
     extract.destroy(e);
-  });
+  };
+  // both ends need a listener: pipe() does not forward errors, and an unhandled one ends the server
+  // (destroying the input after a refusal makes `rest` fail with "Premature close")
+  rest.on("error", fail);
+  if (raw !== rest) raw.on("error", fail);
   raw.pipe(extract);
   try {
     for await (const entry of extract) {

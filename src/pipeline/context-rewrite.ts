@@ -4,7 +4,7 @@ import { createGunzip } from "node:zlib";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as tar from "tar-stream";
-import { contextPath } from "../lib/tar-safety";
+import { contextPath, GC_EVERY } from "../lib/tar-safety";
 import { INJECTED_DOCKERFILE, injectedDockerignore } from "./build-spec";
 
 async function gunzipIfNeeded(input: Readable): Promise<Readable> {
@@ -17,7 +17,10 @@ async function gunzipIfNeeded(input: Readable): Promise<Readable> {
       for (let n = await it.next(); !n.done; n = await it.next()) yield n.value as Buffer;
     })(),
   );
-  return head[0] === 0x1f && head[1] === 0x8b ? rest.pipe(createGunzip()) : rest;
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return rest;
+  const gunzip = createGunzip();
+  rest.on("error", (e) => gunzip.destroy(e)); // pipe() does not forward it; unhandled it would end the server
+  return rest.pipe(gunzip);
 }
 
 const DOCKERIGNORE_LIMIT = 1024 * 1024;
@@ -48,6 +51,7 @@ export function withInjectedDockerfile(input: Readable, dockerfileText: string, 
     let entries = 0;
     for await (const entry of extract) {
       if (++entries > maxEntries) throw new Error(`The build context has more than ${maxEntries} entries (--max-context-entries).`);
+      if (entries % GC_EVERY === 0) Bun.gc(false); // per-entry garbage, see tar-safety.ts
       const name = contextPath(entry.header.name);
       if (name === ".dockerignore" || name === INJECTED_DOCKERFILE) {
         if ((entry.header.size ?? 0) > DOCKERIGNORE_LIMIT) throw new Error(`'${name}' is larger than ${DOCKERIGNORE_LIMIT} bytes.`);

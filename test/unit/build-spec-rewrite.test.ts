@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { withInjectedDockerfile } from "../../src/pipeline/context-rewrite";
+import { emptyEntriesTar } from "../support/tar-bomb";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(30_000);
@@ -51,5 +52,38 @@ describe("withInjectedDockerfile", () => {
   test("a broken input fails the output stream", async () => {
     const out = withInjectedDockerfile(Readable.from([gzipSync(Buffer.from("garbage".repeat(200)))]), "D");
     await expect(entries(out)).rejects.toThrow();
+  });
+});
+
+describe("withInjectedDockerfile backpressure (issue 9: a tar bomb held the server at 1.8 GiB)", () => {
+  test("reads the context only as fast as Docker reads the result: 100,000 empty entries never pile up", async () => {
+    // tar-stream's pack pushes headers without backpressure; before the fix the whole input was read
+    // (and re-encoded into memory) long before a slow reader had taken the first megabytes
+    const source = emptyEntriesTar(100_000);
+    let fed = 0;
+    const counted = Readable.from(
+      (async function* () {
+        for await (const chunk of source.stream) {
+          fed += (chunk as Buffer).length;
+          yield chunk as Buffer;
+        }
+      })(),
+    );
+    const out = withInjectedDockerfile(counted, "FROM x\n", { maxEntries: 200_000 });
+    let read = 0;
+    let lead = 0;
+    let chunks = 0;
+    for await (const chunk of out) {
+      read += (chunk as Buffer).length;
+      lead = Math.max(lead, fed - read);
+      if (++chunks % 128 === 0) await Bun.sleep(1); // a slow reader, like a busy daemon
+    }
+    expect(read).toBeGreaterThan(100_000 * 512);
+    expect(lead).toBeLessThan(8 * 1024 * 1024); // bounded by stream buffers, not by the 51 MB context
+  });
+
+  test("a context over the entry limit fails the stream with the setting's name (git checkouts are bounded too)", async () => {
+    const out = withInjectedDockerfile(emptyEntriesTar(1000).stream, "D", { maxEntries: 500 });
+    await expect(entries(out)).rejects.toThrow("more than 500 entries (--max-context-entries)");
   });
 });

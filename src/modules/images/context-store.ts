@@ -50,9 +50,10 @@ export async function receiveContext(
     await fh.close();
     return { path, files: inspected.files };
   } catch (e) {
+    // decided before the file closes: a write cut short by the close must not replace the reason
+    const cause = receiving ?? e;
     await fh.close().catch(() => {});
     rmSync(path, { force: true });
-    const cause = receiving ?? e;
     if (cause instanceof UnsafeContext) throw new AppError(cause.status, cause.message, "unsafe_context", 2);
     throw cause;
   }
