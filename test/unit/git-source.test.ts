@@ -4,6 +4,8 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { nonPublicKind, parseIp } from "../../src/lib/ip-address";
 import { checkGitSource, clonePlan, GitSourceRefused, parseGitRemote, type GitPolicy, type Resolver } from "../../src/pipeline/git-source";
 import { gitCloneCommands } from "../../src/pipeline/build-spec";
+import { loadServeConfig } from "../../src/config";
+import { ZodError } from "zod";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(30_000);
@@ -156,5 +158,15 @@ describe("clonePlan: what git is run with", () => {
     expect(gitCloneCommands("https://h/r", "main", "/d", cfg)).toEqual([["git", "-c", "protocol.allow=never", "clone", "-q", "--depth", "1", "--branch", "main", "--", "https://h/r", "/d"]]);
     const sha = "a".repeat(40);
     expect(gitCloneCommands("https://h/r", sha, "/d", cfg)[1]).toEqual(["git", "-c", "protocol.allow=never", "-C", "/d", "fetch", "-q", "--depth", "1", "--", "https://h/r", sha]);
+  });
+});
+
+describe("the serve settings", () => {
+  test("--git-allow-hosts takes comma separated CIDRs, addresses and names (flag or ANCLA_GIT_ALLOW_HOSTS); --max-context-entries defaults to 100,000", () => {
+    expect(loadServeConfig({ "git-allow-hosts": "10.0.0.0/8, git.internal,*.corp.example,::1" }, {}).gitAllowHosts).toEqual(["10.0.0.0/8", "git.internal", "*.corp.example", "::1"]);
+    expect(loadServeConfig({}, { ANCLA_GIT_ALLOW_HOSTS: "192.168.0.0/16" }).gitAllowHosts).toEqual(["192.168.0.0/16"]);
+    expect(loadServeConfig({}, {})).toMatchObject({ gitAllowHosts: [], maxContextEntries: 100_000 });
+    expect(loadServeConfig({ "max-context-entries": "5000" }, {}).maxContextEntries).toBe(5000);
+    for (const bad of ["10.0.0.0/33", "http://x", "a b", "-evil"]) expect(() => loadServeConfig({ "git-allow-hosts": bad }, {})).toThrow(ZodError);
   });
 });
