@@ -80,6 +80,7 @@ function checkEntry(h: tar.Header, result: ContextInspection, links: LinkTable, 
     if (type === "link" && links.linkAbove(contextPath(linkname) + "/")) throw new UnsafeContext(`Context entry '${h.name}' is a hard link to or through a symbolic link ('${linkname}').`);
   }
   if (type === "symlink") {
+    if (path === "") throw new UnsafeContext(`Context entry '${h.name}' makes the context root itself a link.`);
     if (!links.add(path, linkname)) throw tooLarge.links();
   } else links.delete(path);
   return path;

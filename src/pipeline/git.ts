@@ -11,6 +11,7 @@ const gitEnv = () => ({
   GIT_TERMINAL_PROMPT: "0", // never wait for a password on the server's terminal
   GIT_ASKPASS: "/bin/false",
   GIT_CONFIG_NOSYSTEM: "1",
+  GIT_LFS_SKIP_SMUDGE: "1", // LFS would fetch from URLs in the repository that no address check has seen
   // ssh remotes: fail instead of prompting for a password or an unknown host key
   GIT_SSH_COMMAND: "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
   LC_ALL: "C",

@@ -142,6 +142,7 @@ describe("symbolic link chains (issue 9: links followed through other links)", (
       ],
       /'k\/l\/e'.*leaves the build context/,
     ],
+    ["the root itself as a link", [{ name: "./", type: "symlink", linkname: "." }, dockerfile], /the context root itself a link/],
     ["a link loop", [dockerfile, { name: "a", type: "symlink", linkname: "b" }, { name: "b", type: "symlink", linkname: "a" }], /symbolic link loop/],
     ["a hard link to a symlink", [dockerfile, { name: "d/up", type: "symlink", linkname: ".." }, { name: "h", type: "link", linkname: "d/up" }], /hard link to or through a symbolic link/],
     ["a hard link through a symlink", [dockerfile, { name: "d", type: "symlink", linkname: "." }, { name: "h", type: "link", linkname: "d/Dockerfile" }], /hard link to or through a symbolic link/],
