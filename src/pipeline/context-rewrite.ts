@@ -62,12 +62,13 @@ export function withInjectedDockerfile(input: Readable, dockerfileText: string, 
       }
       await pipeline(entry, pack.entry({ ...entry.header }));
       if (out.writableNeedDrain) await drained(out);
-      if (out.destroyed) return void extract.destroy(); // the reader (Docker) is gone: stop reading the context
+      if (out.destroyed) return void (extract.destroy(), input.destroy()); // the reader (Docker) is gone: stop reading (and close) the context
     }
     pack.entry({ name: INJECTED_DOCKERFILE, mode: 0o644 }, dockerfileText);
     pack.entry({ name: ".dockerignore", mode: 0o644 }, injectedDockerignore(ignore));
     pack.finalize();
   })().catch((e) => {
+    input.destroy(); // a file or a directory walk: release it
     pack.destroy(e);
     out.destroy(e);
   });

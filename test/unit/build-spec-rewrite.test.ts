@@ -1,6 +1,6 @@
 import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { Readable } from "node:stream";
-import { gzipSync } from "node:zlib";
+import { createGzip, gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { withInjectedDockerfile } from "../../src/pipeline/context-rewrite";
 import { emptyEntriesTar } from "../support/tar-bomb";
@@ -85,5 +85,38 @@ describe("withInjectedDockerfile backpressure (issue 9: a tar bomb held the serv
   test("a context over the entry limit fails the stream with the setting's name (git checkouts are bounded too)", async () => {
     const out = withInjectedDockerfile(emptyEntriesTar(1000).stream, "D", { maxEntries: 500 });
     await expect(entries(out)).rejects.toThrow("more than 500 entries (--max-context-entries)");
+  });
+});
+
+describe("withInjectedDockerfile when the build stops", () => {
+  const tracked = (inner: Readable) => {
+    const state = { closed: false };
+    const stream = Readable.from(
+      (async function* () {
+        try {
+          for await (const c of inner) yield c as Buffer;
+        } finally {
+          state.closed = true;
+        }
+      })(),
+    );
+    return { stream, state };
+  };
+
+  test("the context is released when Docker stops reading (plain and gzip), without an unhandled error", async () => {
+    for (const gzip of [false, true]) {
+      const { stream, state } = tracked(gzip ? emptyEntriesTar(50_000).stream.pipe(createGzip()) : emptyEntriesTar(50_000).stream);
+      const out = withInjectedDockerfile(stream, "D");
+      for await (const _ of out) break; // the reader goes away after the first chunk
+      for (let i = 0; i < 100 && !state.closed; i++) await Bun.sleep(20);
+      expect([gzip, state.closed]).toEqual([gzip, true]);
+    }
+  });
+
+  test("the context is released when the rewrite fails (entry limit)", async () => {
+    const { stream, state } = tracked(emptyEntriesTar(50_000).stream.pipe(createGzip()));
+    await expect(entries(withInjectedDockerfile(stream, "D", { maxEntries: 100 }))).rejects.toThrow("more than 100 entries");
+    for (let i = 0; i < 100 && !state.closed; i++) await Bun.sleep(20);
+    expect(state.closed).toBe(true);
   });
 });
