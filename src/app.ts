@@ -12,7 +12,7 @@ import { projectRoutes } from "./modules/projects";
 import { envRoutes } from "./modules/envs";
 import { serviceRoutes } from "./modules/services";
 import { applicationRoutes } from "./modules/applications";
-import { configRoutes } from "./modules/config";
+import { configRoutes } from "./modules/config-vars";
 import { integrationRoutes } from "./modules/integrations";
 import { docsRoutes, openapiPlugin, type SpecSource } from "./modules/docs";
 import { cliAuthRoutes } from "./modules/cli-auth";

@@ -2,7 +2,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { badAllowEntries } from "./pipeline/git-source";
+import { badAllowEntries } from "./lib/git-source";
 
 const hostPort = z
   .string()

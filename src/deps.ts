@@ -9,8 +9,8 @@ import { createDockerClient, type DockerClient } from "./targets/docker/client";
 import type { Secrets } from "./lib/crypto";
 import { createServerRedactor, type ServerRedactor } from "./lib/redact";
 import { DATABASE_FILE, ensurePrivateFile, secureDataDir } from "./lib/data-dir";
-import { ensureCheckValue, loadMasterKey } from "./modules/config/master-key";
-import { serverRedactionValues } from "./modules/config/redaction";
+import { ensureCheckValue, loadMasterKey } from "./db/master-key";
+import { serverRedactionValues } from "./db/redaction-values";
 
 export type Clock = { now: () => Date };
 

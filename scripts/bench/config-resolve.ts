@@ -14,7 +14,7 @@ import { silentLogger } from "../../src/lib/logger";
 import { createUser } from "../../src/modules/auth/service";
 import { createApiKey } from "../../src/modules/keys/service";
 import { createOrg } from "../../src/modules/orgs/service";
-import { resolveServiceConfig, resolveServiceRows } from "../../src/modules/config/resolve";
+import { resolveServiceConfig, resolveServiceRows } from "../../src/modules/config-vars/resolve";
 
 const ITERATIONS = Number(process.env.ITERATIONS ?? 1000);
 const WARMUP = 100;

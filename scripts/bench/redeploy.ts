@@ -5,8 +5,8 @@
 import { testApp } from "../../test/support/app";
 import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, testDocker } from "../../test/support/docker";
 import { fixtureFiles } from "../../test/fixtures/webapp/support";
-import { startWorker } from "../../src/pipeline/worker";
-import { waitForJob } from "../../src/pipeline/queue";
+import { startWorker } from "../../src/jobs/worker";
+import { waitForJob } from "../../src/jobs/queue";
 import { startAppRouter } from "../../src/modules/deployments/serve";
 
 const arg = (name: string, def: number) => {

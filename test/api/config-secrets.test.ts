@@ -7,8 +7,8 @@ import { testApp, type TestApp } from "../support/app";
 import { createApp } from "../../src/app";
 import { createDeps, closeDeps } from "../../src/deps";
 import { serveConfigSchema } from "../../src/config";
-import { resolveServiceConfig } from "../../src/modules/config/resolve";
-import { serviceRedactor } from "../../src/modules/config/redaction";
+import { resolveServiceConfig } from "../../src/modules/config-vars/resolve";
+import { serviceRedactor } from "../../src/modules/config-vars/redaction";
 import { configWorld, PATHS, type ConfigWorld } from "./config-fixture";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).

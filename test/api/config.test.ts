@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
 import { referenceProblems } from "../support/reference-schema";
-import { resolveServiceConfig } from "../../src/modules/config/resolve";
+import { resolveServiceConfig } from "../../src/modules/config-vars/resolve";
 import { eq } from "drizzle-orm";
 import { configVars, projects, teams } from "../../src/db/schema";
 import { configWorld, PATHS, type ConfigWorld } from "./config-fixture";

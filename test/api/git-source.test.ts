@@ -5,8 +5,8 @@ import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from
 import { eq } from "drizzle-orm";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
 import { services } from "../../src/db/schema";
-import { waitForJob } from "../../src/pipeline/queue";
-import { startWorker } from "../../src/pipeline/worker";
+import { waitForJob } from "../../src/jobs/queue";
+import { startWorker } from "../../src/jobs/worker";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(60_000);

@@ -9,8 +9,8 @@ import { insertImage } from "../../src/modules/images/repo";
 import { insertRelease } from "../../src/modules/releases/repo";
 import { insertDeployment } from "../../src/modules/deployments/repo";
 import { newId } from "../../src/lib/ids";
-import { INTERRUPTED, markJob, waitForJob } from "../../src/pipeline/queue";
-import { startWorker } from "../../src/pipeline/worker";
+import { INTERRUPTED, markJob, waitForJob } from "../../src/jobs/queue";
+import { startWorker } from "../../src/jobs/worker";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(60_000);

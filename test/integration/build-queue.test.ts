@@ -2,9 +2,9 @@
 // exclusion, failures, restart recovery and the build-concurrency bound.
 import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { testApp, type TestApp } from "../support/app";
-import { enqueueJob, getJob, INTERRUPTED, markJob, registerJobHandler, waitForJob } from "../../src/pipeline/queue";
-import { startWorker, type Worker } from "../../src/pipeline/worker";
-import { withBuildSlot } from "../../src/pipeline/build-slots";
+import { enqueueJob, getJob, INTERRUPTED, markJob, registerJobHandler, waitForJob } from "../../src/jobs/queue";
+import { startWorker, type Worker } from "../../src/jobs/worker";
+import { withBuildSlot } from "../../src/jobs/build-slots";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(180_000);

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { startLiveServer, type LiveServer } from "../support/server";
 import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker } from "../support/docker";
 import { testApp } from "../support/app";
-import { startWorker } from "../../src/pipeline/worker";
-import { getJob, INTERRUPTED, markJob } from "../../src/pipeline/queue";
+import { startWorker } from "../../src/jobs/worker";
+import { getJob, INTERRUPTED, markJob } from "../../src/jobs/queue";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(180_000);

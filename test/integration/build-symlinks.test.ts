@@ -10,8 +10,8 @@ import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
 import { ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker } from "../support/docker";
-import { startWorker, type Worker } from "../../src/pipeline/worker";
-import { waitForJob } from "../../src/pipeline/queue";
+import { startWorker, type Worker } from "../../src/jobs/worker";
+import { waitForJob } from "../../src/jobs/queue";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(180_000);

@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "bun";
-import { checkout, GitFailed } from "../../src/pipeline/git";
-import { checkGitSource, clonePlan, type Resolver } from "../../src/pipeline/git-source";
+import { checkout, GitFailed } from "../../src/lib/git";
+import { checkGitSource, clonePlan, type Resolver } from "../../src/lib/git-source";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(60_000);

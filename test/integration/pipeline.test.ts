@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { deployHarness, fixtureFiles, type DeployHarness } from "../fixtures/webapp/support";
 import { snapshotDb } from "../support/app";
 import { contextTar, testDocker } from "../support/docker";
-import { getJob, INTERRUPTED, waitForJob } from "../../src/pipeline/queue";
-import { recoverInterruptedJobs, startWorker } from "../../src/pipeline/worker";
+import { getJob, INTERRUPTED, waitForJob } from "../../src/jobs/queue";
+import { recoverInterruptedJobs, startWorker } from "../../src/jobs/worker";
 import { startSystemPipeline } from "../../src/modules/pipeline";
 
 // Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout

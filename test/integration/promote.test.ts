@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { deployHarness, fixtureFiles, type DeployHarness } from "../fixtures/webapp/support";
 import { snapshotDb } from "../support/app";
 import { contextTar, testDocker } from "../support/docker";
-import { waitForJob } from "../../src/pipeline/queue";
+import { waitForJob } from "../../src/jobs/queue";
 
 // Docker builds and rollouts outlast bun's 5 s default; plain `bun test` passes no --timeout
 setDefaultTimeout(180_000);

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
 import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker } from "../support/docker";
-import { startWorker, type Worker } from "../../src/pipeline/worker";
-import { waitForJob } from "../../src/pipeline/queue";
+import { startWorker, type Worker } from "../../src/jobs/worker";
+import { waitForJob } from "../../src/jobs/queue";
 
 // three real image builds
 setDefaultTimeout(180_000);

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { deployHarness, fixtureFiles, type DeployHarness } from "../fixtures/webapp/support";
 import { testDocker } from "../support/docker";
-import { startWorker, type Worker } from "../../src/pipeline/worker";
+import { startWorker, type Worker } from "../../src/jobs/worker";
 
 // Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout
 setDefaultTimeout(120_000);

@@ -2,7 +2,7 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { Readable } from "node:stream";
 import { createGzip, gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
-import { withInjectedDockerfile } from "../../src/pipeline/context-rewrite";
+import { withInjectedDockerfile } from "../../src/targets/docker/context-rewrite";
 import { emptyEntriesTar } from "../support/tar-bomb";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).

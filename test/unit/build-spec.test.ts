@@ -1,5 +1,10 @@
 import { describe, expect, test, setDefaultTimeout } from "bun:test";
-import { injectedDockerignore, labelledDockerfile, isServiceImage, buildArgs, gitCloneCommands, gitSourceUrl, imageLabels, imageReference, imagesToPrune, parseBuildLine, repositoryName } from "../../src/pipeline/build-spec";
+import { injectedDockerignore, labelledDockerfile } from "../../src/targets/docker/dockerfile-labels";
+import { imageLabels, imageReference, isServiceImage, repositoryName } from "../../src/lib/image-names";
+import { buildArgs } from "../../src/modules/images/build-args";
+import { gitCloneCommands, gitSourceUrl } from "../../src/lib/git";
+import { imagesToPrune } from "../../src/modules/images/retention";
+import { parseBuildLine } from "../../src/targets/docker/build-progress";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(30_000);

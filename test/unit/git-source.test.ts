@@ -2,8 +2,8 @@
 // DNS resolution, the operator's allow list, and the options that pin a clone to what was checked.
 import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { nonPublicKind, parseIp } from "../../src/lib/ip-address";
-import { checkGitSource, clonePlan, GitSourceRefused, parseGitRemote, type GitPolicy, type Resolver } from "../../src/pipeline/git-source";
-import { gitCloneCommands } from "../../src/pipeline/build-spec";
+import { checkGitSource, clonePlan, GitSourceRefused, parseGitRemote, type GitPolicy, type Resolver } from "../../src/lib/git-source";
+import { gitCloneCommands } from "../../src/lib/git";
 import { loadServeConfig } from "../../src/config";
 import { ZodError } from "zod";
 

@@ -7,7 +7,7 @@ import { clientFor, seg, type ApiClient } from "../client";
 import type { CommandContext, CommandTable } from "../context";
 import type { Column } from "../render";
 import type { Link } from "../settings";
-import { MAX_VALUE_BYTES, NAME_RE } from "../../modules/config/model";
+import { MAX_VALUE_BYTES, NAME_RE } from "../../modules/config-vars/model";
 
 type Scope = "organization" | "team" | "project" | "environment" | "service";
 type Target = { org: string; project?: string; env?: string; service?: string };

@@ -9,7 +9,7 @@ import { AppError } from "../../errors";
 import { flagString, noExtraArgs } from "../args";
 import { clientFor, errorFromResponse, NETWORK_EXIT, seg, type ApiClient } from "../client";
 import type { CommandContext, CommandTable } from "../context";
-import { writeContextFile } from "../context-tar";
+import { writeContextFile } from "../../lib/context-tar";
 import { resolveSettings, resolveTarget } from "../settings";
 
 export type ServiceTarget = { org: string; project: string; env: string; service: string };

@@ -7,7 +7,7 @@ import { AppError, Unauthorized } from "../../errors";
 import { flagString, noExtraArgs, requireArg } from "../args";
 import { clientFor, errorFromResponse, NETWORK_EXIT, seg, type ApiClient } from "../client";
 import type { CommandContext, CommandTable } from "../context";
-import { writeContextFile } from "../context-tar";
+import { writeContextFile } from "../../lib/context-tar";
 import type { Column, Output } from "../render";
 import { resolveSettings, resolveTarget } from "../settings";
 

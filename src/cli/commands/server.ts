@@ -9,7 +9,7 @@ import { randomBase62 } from "../../lib/ids";
 import { findUserByLogin, updateUser, deleteUserSessions } from "../../modules/auth/repo";
 import { createUser, hashPassword } from "../../modules/auth/service";
 import { createApiKey } from "../../modules/keys/service";
-import { rotateMasterKey } from "../../modules/config/rotate";
+import { rotateMasterKey } from "../../modules/config-vars/rotate";
 import { serveUntilSignal } from "../../server";
 import { flagString, type Flags } from "../args";
 import type { CommandContext, CommandTable } from "../context";

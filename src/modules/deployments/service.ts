@@ -5,7 +5,7 @@ import { Conflict, NotFound } from "../../errors";
 import { newId } from "../../lib/ids";
 import { offsetOf, pageOf, type PageQuery } from "../../lib/pagination";
 import type { DeploymentKind } from "../../db/schema";
-import { enqueueJob } from "../../pipeline/queue";
+import { enqueueJob } from "../../jobs/queue";
 import type { Actor } from "../auth/service";
 import { assertMayDeploy, serviceAccessById, type EnvAccess, type ServiceAccess } from "../projects/access";
 import { findServiceById } from "../projects/lookup";
@@ -67,7 +67,7 @@ export function deployServiceVersion(deps: Deps, access: ServiceAccess, version?
  * (no new release). Returns null when nothing is deployed yet (the counts apply at the next deploy).
  * The counts are taken from `access.service`, so call this with the row that already stores them.
  */
-export function scaleService(deps: Deps, access: ServiceAccess, _counts?: Record<string, number>, _podClasses?: Record<string, string>): DeploymentRow | null {
+export function enqueueScale(deps: Deps, access: ServiceAccess, _counts?: Record<string, number>, _podClasses?: Record<string, string>): DeploymentRow | null {
   assertMayDeploy(access);
   const current = repo.currentDeployment(deps.db, access.service.id);
   if (!current) return null;

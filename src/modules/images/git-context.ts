@@ -5,8 +5,8 @@
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { Deps } from "../../deps";
-import { checkGitSource, clonePlan, GitSourceRefused } from "../../pipeline/git-source";
-import { checkout, maskUrl } from "../../pipeline/git";
+import { checkGitSource, clonePlan, GitSourceRefused } from "../../lib/git-source";
+import { checkout, maskUrl } from "../../lib/git";
 
 /** A failure whose message is meant for the user (shown as the image's error_detail). */
 export class BuildError extends Error {}

@@ -2,7 +2,7 @@
 // newest `keep_images` releases (so those stay valid rollback targets); remove older ones the
 // platform created (label-checked, never forced — an image a container still uses stays).
 import { isoNow, type Deps } from "../../deps";
-import { imagesToPrune, type ServiceNames } from "../../pipeline/build-spec";
+import type { ServiceNames } from "../../lib/image-names";
 import { removeServiceImage } from "../../targets/docker/build";
 import * as repo from "./repo";
 
@@ -19,4 +19,10 @@ export async function applyRetention(deps: Deps, service: { id: string; keepImag
     } else log(`kept old image ${ref}: it is in use or not created by Ancla`);
   }
   return removed;
+}
+
+/** Which images to remove: all but the newest `keep` (at least 1) complete versions, oldest first. */
+export function imagesToPrune<T extends { version: number }>(complete: T[], keep: number): T[] {
+  const sorted = [...complete].sort((a, b) => a.version - b.version);
+  return sorted.slice(0, Math.max(0, sorted.length - Math.max(keep, 1))); // the newest build always stays
 }

@@ -6,7 +6,7 @@ import { PassThrough, type Readable } from "node:stream";
 import type { Deps } from "../../deps";
 import * as engine from "../../targets/docker/engine";
 import { LABEL } from "../../targets/docker/specs";
-import { serviceRedactor } from "../config/redaction";
+import { serviceRedactor } from "../config-vars/redaction";
 import type { ServiceAccess } from "../projects/access";
 
 export type LogOptions = { tail: number; follow: boolean };

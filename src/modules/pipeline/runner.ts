@@ -5,7 +5,7 @@
 // its containers; a deploy that never started is finished here.
 import type { Deps } from "../../deps";
 import { isoNow } from "../../deps";
-import { getJob, INTERRUPTED, jobHandler, markJob, registerJobHandler, type JobContext, type JobRow } from "../../pipeline/queue";
+import { getJob, INTERRUPTED, jobHandler, markJob, registerJobHandler, type JobContext, type JobRow } from "../../jobs/queue";
 import { findUserById } from "../auth/repo";
 import { findDeployment, updateDeployment, appendLog } from "../deployments/repo";
 import { enqueueDeploy } from "../deployments/service";

@@ -4,7 +4,7 @@
 // The pipeline job (runner.ts) then creates the release and runs the deploy inline.
 import type { Deps } from "../../deps";
 import { Conflict, NotFound, AppError, PayloadTooLarge } from "../../errors";
-import { enqueueJob, getJob, type JobRow } from "../../pipeline/queue";
+import { enqueueJob, getJob, type JobRow } from "../../jobs/queue";
 import type { Actor } from "../auth/service";
 import { buildStageStatus, enqueueBuild, receiveContext, type BuildSource } from "../images";
 import * as imageRepo from "../images/repo";

@@ -4,8 +4,8 @@
 import { Conflict, Forbidden, invalidField } from "../../errors";
 import { isoNow, type Deps } from "../../deps";
 import { newId } from "../../lib/ids";
-import { gitSourceUrl } from "../../pipeline/build-spec";
-import { checkGitSource, GitSourceRefused } from "../../pipeline/git-source";
+import { gitSourceUrl } from "../../lib/git";
+import { checkGitSource, GitSourceRefused } from "../../lib/git-source";
 import { slugOrDerived } from "../orgs/service";
 import { assertMayDeploy, type EnvAccess, type ServiceAccess } from "../projects/access";
 import { latestActivity, latestVersions } from "./latest";
@@ -13,7 +13,7 @@ import { applicationSummary, type ApplicationSummary, type CreateServiceInput, t
 import { z } from "zod";
 import * as repo from "./repo";
 import { cachedUntilWrite } from "../../db/client";
-import { scaleService as scaleReplicas } from "../deployments/service";
+import { enqueueScale } from "../deployments/service";
 import { teardownService } from "../deployments/routing";
 import { replicaViews } from "../deployments/replicas";
 import { assertDomainsAllowed, claimDomains } from "./domains";
@@ -245,6 +245,6 @@ export function scaleService(deps: Deps, access: ServiceAccess, input: ScaleInpu
     updatedAt: isoNow(deps),
   });
   // running replicas follow in place (a scale deployment of the serving release), when any run
-  scaleReplicas(deps, { ...access, service: row });
+  enqueueScale(deps, { ...access, service: row });
   return toServiceDetail(deps, row, access);
 }

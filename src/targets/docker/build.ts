@@ -2,7 +2,8 @@
 // BuildKit path), tagging, inspection and removal of the platform's own images.
 import type { Readable } from "node:stream";
 import type { DockerClient } from "./client";
-import { isServiceImage, parseBuildLine, type BuildEvent, type ServiceNames } from "../../pipeline/build-spec";
+import { isServiceImage, type ServiceNames } from "../../lib/image-names";
+import { parseBuildLine, type BuildEvent } from "./build-progress";
 
 export type BuildRequest = {
   context: NodeJS.ReadableStream | Readable;

@@ -74,7 +74,5 @@ export const updateVar = (db: Db, id: string, patch: Partial<typeof configVars.$
 export const deleteVar = (db: Db, id: string) => db.delete(configVars).where(eq(configVars.id, id)).run();
 
 /** Secret rows everywhere, and non-secret rows (for secret-looking names), for the server redactor. */
-export const listAllVars = (db: Db) => db.select({ name: configVars.name, value: configVars.value, secret: configVars.secret }).from(configVars).all();
-
 export const findTeam = (db: Db, orgId: string, slugOrId: string) =>
   db.select().from(teams).where(and(eq(teams.orgId, orgId), or(eq(teams.slug, slugOrId), eq(teams.id, slugOrId)))).get();

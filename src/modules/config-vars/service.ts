@@ -34,7 +34,7 @@ export type TargetRef =
 
 export type ConfigTarget = { key: repo.ScopeKey; access: OrgAccess };
 
-export function resolveTarget(deps: Deps, actor: Actor | null, ref: TargetRef): ConfigTarget {
+export function resolveConfigScope(deps: Deps, actor: Actor | null, ref: TargetRef): ConfigTarget {
   const key = (scope: ConfigScope, scopeId: string): repo.ScopeKey => ({ scope, scopeId });
   switch (ref.scope) {
     case "organization": {
@@ -68,7 +68,7 @@ export function resolveTarget(deps: Deps, actor: Actor | null, ref: TargetRef): 
 
 /** Organization- and team-wide variables reach every project: org admins only. */
 function writableTarget(deps: Deps, actor: Actor | null, ref: TargetRef): ConfigTarget {
-  const target = resolveTarget(deps, actor, ref);
+  const target = resolveConfigScope(deps, actor, ref);
   if ((target.key.scope === "organization" || target.key.scope === "team") && !target.access.isAdmin) {
     throw new Forbidden(`Only organization administrators may change ${target.key.scope}-wide config.`);
   }
@@ -113,12 +113,12 @@ function assertRoom(deps: Deps, key: repo.ScopeKey, newNames: string[]): void {
 }
 
 export function listVars(deps: Deps, actor: Actor | null, ref: TargetRef): ConfigurationSummary[] {
-  const { key } = resolveTarget(deps, actor, ref);
+  const { key } = resolveConfigScope(deps, actor, ref);
   return repo.listAtScope(deps.db, key).map(toSummary);
 }
 
 export function getVar(deps: Deps, actor: Actor | null, ref: TargetRef, idOrName: string): ConfigurationSummary {
-  const { key } = resolveTarget(deps, actor, ref);
+  const { key } = resolveConfigScope(deps, actor, ref);
   return toSummary(findVar(deps, key, idOrName));
 }
 
@@ -219,7 +219,7 @@ export function bulkSet(deps: Deps, actor: Actor | null, ref: TargetRef, input: 
 }
 
 export function resolvedVars(deps: Deps, actor: Actor | null, ref: TargetRef) {
-  const { key } = resolveTarget(deps, actor, ref);
+  const { key } = resolveConfigScope(deps, actor, ref);
   if (key.scope !== "service") throw new Unprocessable("Resolved config exists for services only.");
   return resolvedListing(deps, key.scopeId);
 }

@@ -4,8 +4,8 @@ import { createGunzip } from "node:zlib";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as tar from "tar-stream";
-import { contextPath, GC_EVERY } from "../lib/tar-safety";
-import { INJECTED_DOCKERFILE, injectedDockerignore } from "./build-spec";
+import { contextPath, GC_EVERY } from "../../lib/tar-safety";
+import { INJECTED_DOCKERFILE, injectedDockerignore } from "./dockerfile-labels";
 
 async function gunzipIfNeeded(input: Readable): Promise<Readable> {
   const it = input[Symbol.asyncIterator]();

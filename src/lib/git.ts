@@ -1,6 +1,28 @@
 // Shallow checkouts with the git binary (argument arrays, never a shell; `--` before URLs).
 import { rmSync } from "node:fs";
-import { gitCloneCommands, looksLikeCommit } from "./build-spec";
+
+/** `https://github.com/<owner>/<name>.git`, or the service's own git URL (which wins). */
+export function gitSourceUrl(s: { gitUrl: string | null; githubRepository: string | null }): string | null {
+  if (s.gitUrl) return s.gitUrl;
+  if (s.githubRepository) return `https://github.com/${s.githubRepository}.git`;
+  return null;
+}
+
+/** A full or abbreviated commit id (fetched by id instead of cloned as a branch). */
+export const looksLikeCommit = (ref: string): boolean => /^[0-9a-f]{7,40}$/.test(ref);
+
+/** git argv (never a shell) for a shallow checkout of `ref` into `dir`; `config` (`-c k=v` pairs) goes on every network step. */
+export function gitCloneCommands(url: string, ref: string | null, dir: string, config: string[] = []): string[][] {
+  if (ref && looksLikeCommit(ref)) {
+    return [
+      ["git", "init", "-q", dir],
+      ["git", ...config, "-C", dir, "fetch", "-q", "--depth", "1", "--", url, ref],
+      ["git", "-C", dir, "checkout", "-q", "--detach", "FETCH_HEAD"],
+    ];
+  }
+  const branch = ref ? ["--branch", ref] : [];
+  return [["git", ...config, "clone", "-q", "--depth", "1", ...branch, "--", url, dir]];
+}
 
 export class GitFailed extends Error {}
 

@@ -3,7 +3,7 @@
 // service's git source is set and again right before each clone, because DNS answers change.
 // The clone is then pinned to the checked addresses and limited to the checked transport.
 import { lookup } from "node:dns/promises";
-import { inCidr, nonPublicKind, parseCidr, parseIp, type Cidr } from "../lib/ip-address";
+import { inCidr, nonPublicKind, parseCidr, parseIp, type Cidr } from "./ip-address";
 
 export class GitSourceRefused extends Error {}
 

@@ -2,8 +2,8 @@
 // written. A wrong or missing key refuses to start; it never replaces the key or touches a secret.
 import type { Database } from "bun:sqlite";
 import { existsSync, renameSync } from "node:fs";
-import { AppError } from "../../errors";
-import { createSecrets, masterKeyPath, newMasterKey, parseMasterKey, readKeyFile, writeKeyFile, SealError, type Secrets } from "../../lib/crypto";
+import { AppError } from "../errors";
+import { createSecrets, masterKeyPath, newMasterKey, parseMasterKey, readKeyFile, writeKeyFile, SealError, type Secrets } from "../lib/crypto";
 
 export const CHECK_SETTING = "master_key_check";
 export const CHECK_PLAINTEXT = "ancla master key check v1";

@@ -1,25 +1,8 @@
 // Which values the redactors hide: secrets, and values of variables whose names look secret.
-import type { Db } from "../../db/client";
 import type { Deps } from "../../deps";
-import type { Secrets } from "../../lib/crypto";
 import { createRedactor, looksSecretName, redactableByName, type Redactor } from "../../lib/redact";
-import { listAllVars } from "./repo";
+import { serverRedactionValues } from "../../db/redaction-values";
 import { resolveServiceConfig } from "./resolve";
-
-/** Every secret value of every scope (decrypted) plus secret-looking names' values: the server log's set. */
-export function serverRedactionValues(db: Db, secrets: Secrets): string[] {
-  const out: string[] = [];
-  for (const row of listAllVars(db)) {
-    if (row.secret) {
-      try {
-        out.push(secrets.open(row.value));
-      } catch {
-        // a value that does not open cannot be leaked by us either
-      }
-    } else if (looksSecretName(row.name) && redactableByName(row.value)) out.push(row.value);
-  }
-  return out;
-}
 
 /** Call after any config write so the server log hides values set a moment ago. */
 export function refreshServerRedactor(deps: Deps): void {
