@@ -15,6 +15,8 @@ const BUFFER_LIMIT = 256 * 1024;
 const NOT_CONNECTED = new Set(["ECONNREFUSED", "ConnectionRefused", "FailedToOpenSocket"]);
 
 export type ForwardOptions = { table: RouteTable; warn: Warn };
+/** One request's routing facts; `release` runs once when the response is over (per-client counts). */
+export type ForwardContext = { serviceId: string; host: string; clientIp?: string; proto: "http" | "https"; release: () => void };
 
 /**
  * Aborts the upstream fetch when the client goes away or the backend is silent for `ms` (waiting
@@ -43,10 +45,25 @@ class Deadline {
   }
 }
 
-export async function forwardHttp(o: ForwardOptions, req: Request, serviceId: string, host: string, clientIp: string | undefined): Promise<Response> {
+export async function forwardHttp(o: ForwardOptions, req: Request, c: ForwardContext): Promise<Response> {
+  let streaming = false;
+  try {
+    const res = await forwardOnce(o, req, c);
+    streaming = STREAMED.has(res);
+    return res;
+  } finally {
+    if (!streaming) c.release();
+  }
+}
+
+// marks a response whose body is a tracked stream: its end (not the return) releases the request
+const STREAMED = new WeakSet<Response>();
+
+async function forwardOnce(o: ForwardOptions, req: Request, c: ForwardContext): Promise<Response> {
   const { table } = o;
+  const { serviceId } = c;
   const requestId = requestIdOf(req);
-  const headers = upstreamHeaders(req, host, clientIp, requestId);
+  const headers = upstreamHeaders(req, c.host, c.clientIp, requestId, c.proto);
   const path = pathOf(req.url);
   const retryable = IDEMPOTENT.has(req.method) && req.body === null;
   const timeoutMs = table.upstreamTimeoutMs(serviceId);
@@ -86,11 +103,12 @@ export async function forwardHttp(o: ForwardOptions, req: Request, serviceId: st
       o.warn("router backend failed", { service: serviceId, port: r.port, error: code, request_id: requestId });
       return badGatewayPage(requestId);
     }
-    return respond(o, req, res, r, deadline, serviceId, requestId);
+    return respond(o, req, res, r, deadline, c, requestId);
   }
 }
 
-async function respond(o: ForwardOptions, req: Request, res: Response, r: Replica, deadline: Deadline, serviceId: string, requestId: string): Promise<Response> {
+async function respond(o: ForwardOptions, req: Request, res: Response, r: Replica, deadline: Deadline, c: ForwardContext, requestId: string): Promise<Response> {
+  const { serviceId } = c;
   if (res.status < 200 || res.status > 599) {
     // not representable as an HTTP/1.1 final answer to our client (1xx is handled by fetch itself)
     deadline.pause();
@@ -124,12 +142,15 @@ async function respond(o: ForwardOptions, req: Request, res: Response, r: Replic
   deadline.pause();
   const body = trackedBody(res.body, deadline, (e) => {
     o.table.end(r);
+    c.release();
     if (e !== undefined && !req.signal.aborted) {
       const fields = { service: serviceId, port: r.port, error: deadline.timedOut ? "timeout" : errorCode(e), request_id: requestId };
       o.warn("router backend response cut short", fields);
     }
   });
-  return new Response(body, init);
+  const streamed = new Response(body, init);
+  STREAMED.add(streamed);
+  return streamed;
 }
 
 /**

@@ -29,12 +29,12 @@ export function requestIdOf(req: Request): string {
 }
 
 /** The headers sent upstream: the client's, minus hop-by-hop, plus the forwarding fields. Host is kept. */
-export function upstreamHeaders(req: Request, host: string, clientIp: string | undefined, requestId: string): Headers {
+export function upstreamHeaders(req: Request, host: string, clientIp: string | undefined, requestId: string, proto: "http" | "https" = "http"): Headers {
   const h = new Headers(req.headers);
   dropHopByHop(h, true);
   const prior = req.headers.get("x-forwarded-for");
   if (clientIp) h.set("x-forwarded-for", prior ? `${prior}, ${clientIp}` : clientIp);
-  h.set("x-forwarded-proto", "http");
+  h.set("x-forwarded-proto", proto);
   h.set("x-forwarded-host", req.headers.get("host") ?? host);
   h.set("x-request-id", requestId);
   return h;

@@ -1,15 +1,30 @@
-// The app router: an HTTP reverse proxy on --router. Host header → service → one of its healthy
-// web replicas on 127.0.0.1 (round robin), forwarded with Bun's own fetch (library HTTP only:
-// a hand-written client had protocol defects for ~5% more throughput); WebSocket upgrades are
-// bridged. 404 unknown host, 503 nothing running, 502 backend failed, 504 backend too slow.
+// The app router: an HTTP reverse proxy on --router (and HTTPS on --https). Host header → service
+// → one of its healthy web replicas on 127.0.0.1 (round robin), forwarded with Bun's own fetch
+// (library HTTP only: a hand-written client had protocol defects for ~5% more throughput);
+// WebSocket upgrades are bridged. 404 unknown host, 503 nothing running, 502 backend failed, 504
+// backend too slow, 429 a client holding too many requests. ACME HTTP-01 challenges are answered
+// here for any host, before routing.
+import type { Server } from "bun";
 import { normalizeHost } from "./hosts";
 import { forwardHttp } from "./forward";
-import { badGatewayPage, notFoundPage } from "./pages";
-import type { RouteTable } from "./table";
+import { startHttpsListener, type HttpsListener, type TlsCertificate } from "./https";
+import { ClientLimiter, DEFAULT_MAX_PER_CLIENT } from "./limits";
+import { badGatewayPage, errorPage, notFoundPage } from "./pages";
+import { WS_GOING_AWAY, type OpenSocket, type RouteTable } from "./table";
 import { rateLimitedWarn, type Warn } from "./warn";
 import { bridgeHandlers, isWebSocketUpgrade, upgradeWebSocket, type WsData } from "./websocket";
 
 export { errorPage } from "./pages";
+export type { TlsCertificate } from "./https";
+
+/** What the certificate side gives the router: challenge answers and which hosts have a certificate. */
+export type AcmeHooks = {
+  /** The key authorization for an HTTP-01 token, if one is pending. */
+  challenge: (token: string) => string | undefined;
+  hasCertificate: (host: string) => boolean;
+  /** A request arrived for a routed host without a certificate (on-demand issuance; rate limited there). */
+  wanted?: (host: string) => void;
+};
 
 export type RouterOptions = {
   hostname: string;
@@ -20,15 +35,37 @@ export type RouterOptions = {
   /** Receives warnings, at most one line per identical warning per `warnWindowMs` (with a suppressed count). */
   onError?: Warn;
   warnWindowMs?: number;
+  /** Requests in flight + WebSockets one client address may hold (default 256); beyond: 429. */
+  maxPerClient?: number;
+  /** Largest request body passed to an app (bytes; default 1 GiB); bodies stream, this only bounds them. */
+  maxRequestBodySize?: number;
+  /** HTTPS listener; `certificates[0]` (no serverName) is served to unknown names. */
+  https?: { hostname: string; port: number; certificates: TlsCertificate[] };
+  acme?: AcmeHooks;
 };
 
-export type RunningRouter = { port: number; url: string; stop: () => Promise<void> };
+export type RunningRouter = {
+  port: number;
+  url: string;
+  httpsPort?: number;
+  /** Serve a new certificate set on the HTTPS port without dropping connections. */
+  setCertificates: (certs: TlsCertificate[]) => Promise<void>;
+  stop: () => Promise<void>;
+};
 
 const REFRESH_MS = 1000;
+const CHALLENGE_PREFIX = "/.well-known/acme-challenge/";
+export const DEFAULT_MAX_BODY = 1024 * 1024 * 1024;
+/** Keep-alive connections idle this long are closed (headers must arrive within ~10 s regardless: Bun's own limit). */
+const IDLE_TIMEOUT_S = 75;
+const HSTS = "max-age=31536000";
+// requests still running at stop get this long before their connections are cut
+const STOP_GRACE_MS = 10_000;
 
 export function startRouter(opts: RouterOptions): RunningRouter {
   const { table } = opts;
   const warn = rateLimitedWarn(opts.onError, opts.warnWindowMs);
+  const clients = new ClientLimiter(opts.maxPerClient ?? DEFAULT_MAX_PER_CLIENT);
   let lastRefresh = 0;
   const lookup = (host: string): string | undefined => {
     let id = table.serviceFor(host);
@@ -43,37 +80,96 @@ export function startRouter(opts: RouterOptions): RunningRouter {
     }
     return id;
   };
+  let https: HttpsListener | undefined;
+  const sockets = new Set<OpenSocket>();
+  const websocket = bridgeHandlers(table, sockets);
+
+  const handle = async (req: Request, srv: Server<WsData>, proto: "http" | "https"): Promise<Response | undefined> => {
+    const acme = opts.acme;
+    if (acme && proto === "http" && req.url.includes(CHALLENGE_PREFIX)) {
+      const answer = challengeAnswer(acme, req.url);
+      if (answer !== null) return answer;
+    }
+    const host = cachedHost(req.headers.get("host"));
+    const serviceId = host ? lookup(host) : undefined;
+    if (!host || !serviceId) return notFoundPage();
+    if (acme && https) {
+      if (!acme.hasCertificate(host)) acme.wanted?.(host);
+      else if (proto === "http" && table.httpsPolicy(serviceId)?.redirect) return redirectToHttps(req, host, https.port);
+    }
+    const clientIp = srv.requestIP(req)?.address;
+    const release = clients.acquire(clientIp);
+    if (!release) return errorPage(429, "Too Many Requests", "This client has too many requests and WebSockets open at once.");
+    const ctx = { table, serviceId, host, clientIp, proto, release };
+    try {
+      if (isWebSocketUpgrade(req)) return await upgradeWebSocket(ctx, req, srv);
+      const res = await forwardHttp({ table, warn }, req, ctx);
+      if (proto === "https" && table.httpsPolicy(serviceId)?.hsts) res.headers.set("strict-transport-security", HSTS);
+      return res;
+    } catch (e) {
+      release();
+      warn("router request failed", { service: serviceId, error: (e as Error).message });
+      return badGatewayPage();
+    }
+  };
+
+  const serveOptions = (proto: "http" | "https") => ({
+    idleTimeout: IDLE_TIMEOUT_S,
+    maxRequestBodySize: opts.maxRequestBodySize ?? DEFAULT_MAX_BODY,
+    fetch: (req: Request, srv: Server<WsData>) => handle(req, srv, proto),
+    websocket,
+    error(e: Error) {
+      warn("router error", { error: e.message });
+      return badGatewayPage();
+    },
+  });
 
   const server = Bun.serve<WsData>({
     hostname: opts.hostname,
     port: opts.port,
     reusePort: false, // a second server on a busy --router port must fail, never share it
-    idleTimeout: 120,
-    async fetch(req, srv) {
-      const host = cachedHost(req.headers.get("host"));
-      const serviceId = host ? lookup(host) : undefined;
-      if (!host || !serviceId) return notFoundPage();
-      try {
-        if (isWebSocketUpgrade(req)) return await upgradeWebSocket(table, req, serviceId, host, srv);
-        return await forwardHttp({ table, warn }, req, serviceId, host, srv.requestIP(req)?.address);
-      } catch (e) {
-        warn("router request failed", { service: serviceId, error: (e as Error).message });
-        return badGatewayPage();
-      }
-    },
-    websocket: bridgeHandlers(table),
-    error(e) {
-      warn("router error", { error: e.message });
-      return badGatewayPage();
-    },
+    ...serveOptions("http"),
   });
+  if (opts.https) {
+    try {
+      https = startHttpsListener(opts.https, serveOptions("https"));
+    } catch (e) {
+      server.stop(true);
+      throw e;
+    }
+  }
   return {
     port: server.port!,
     url: `http://${opts.hostname}:${server.port}`,
+    httpsPort: https?.port,
+    async setCertificates(certs) {
+      if (https) await https.reload(certs);
+    },
     async stop() {
-      await server.stop(false);
+      // WebSockets would hold a graceful stop open for hours: they end now, as "going away"
+      for (const s of [...sockets]) s.close(WS_GOING_AWAY, "server shutting down");
+      const stopped = Promise.all([server.stop(false), https?.stop()]);
+      if (!(await Promise.race([stopped.then(() => true), Bun.sleep(STOP_GRACE_MS).then(() => false)]))) await Promise.all([server.stop(true), https?.stop(true)]);
     },
   };
+}
+
+/** 200 with the key authorization for a pending token; 404 for others; null when not a challenge path. */
+function challengeAnswer(acme: AcmeHooks, url: string): Response | null {
+  const i = url.indexOf(CHALLENGE_PREFIX, url.indexOf("//") + 2);
+  if (i === -1 || url.indexOf("/", url.indexOf("//") + 2) !== i) return null;
+  const token = url.slice(i + CHALLENGE_PREFIX.length).split(/[?#]/)[0]!;
+  const answer = /^[A-Za-z0-9_-]{1,256}$/.test(token) ? acme.challenge(token) : undefined;
+  if (answer === undefined) return new Response("no such challenge\n", { status: 404, headers: { "content-type": "text/plain" } });
+  return new Response(answer, { headers: { "content-type": "text/plain", "cache-control": "no-store" } });
+}
+
+/** 308 keeps the method and body for non-GET requests (301 would turn a POST into a GET in some clients). */
+function redirectToHttps(req: Request, host: string, port: number): Response {
+  const i = req.url.indexOf("/", req.url.indexOf("//") + 2);
+  const path = i === -1 ? "/" : req.url.slice(i);
+  const authority = port === 443 ? host : `${host}:${port}`;
+  return new Response(null, { status: 308, headers: { location: `https://${authority}${path}`, "cache-control": "no-store" } });
 }
 
 const hostCache = new Map<string, string | null>();
