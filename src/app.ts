@@ -23,6 +23,7 @@ import { deploymentRoutes } from "./modules/deployments";
 import { pipelineRoutes } from "./modules/pipeline";
 import { promotionRoutes } from "./modules/promotions";
 import { logRoutes } from "./modules/logs";
+import { observabilityRoutes } from "./modules/observability";
 
 export { JSON_LIMIT };
 
@@ -109,6 +110,7 @@ export function createApp(deps: Deps) {
     .use(pipelineRoutes(deps))
     .use(promotionRoutes(deps))
     .use(logRoutes(deps))
+    .use(observabilityRoutes(deps))
     .use(dashboardRoutes(deps)); // last: its catch-all serves the SPA for non-API paths
   self.app = app as unknown as SpecSource;
   return app;

@@ -10,6 +10,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PID_FILE } from "./modules/config-vars/rotate";
 import { startAppRouter } from "./modules/deployments/serve";
+import { startSampler } from "./modules/observability";
 import { Conflict } from "./errors";
 import { secureDataDir } from "./lib/data-dir";
 import { lockDataDir } from "./lib/data-dir-lock";
@@ -63,6 +64,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     cleanups.push(() => worker.stop());
     const router = await startAppRouter(deps).catch((e) => Promise.reject(bindError(e, "router", config.router))); // re-adopts running apps, then serves them on --router
     out(`ancla router listening on ${router.url}`);
+    const sampler = startSampler(deps); // after adoption: the replica list it reads is current
     // --router 127.0.0.1:0 binds any free port: app URLs (dashboard info, `ancla deploy`) need the real one
     if (splitHostPort(config.router).port === 0) config.router = new URL(router.url).host;
     if (admin) {
@@ -77,6 +79,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
       // false: let in-flight requests finish, within DRAIN_MS; then close what is left
       const drained = await Promise.race([app.stop(false).then(() => true), Bun.sleep(DRAIN_MS).then(() => false)]);
       if (!drained) await app.stop(true);
+      await sampler.stop();
       await router.stop(); // app containers keep running; the next start adopts them
       await worker.stop(); // running jobs are aborted and recovered as interrupted on the next start
       closeDeps(deps);

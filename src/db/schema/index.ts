@@ -8,3 +8,4 @@ export * from "./jobs";
 export * from "./releases";
 export * from "./deployments";
 export * from "./promotions";
+export * from "./usage";
