@@ -50,7 +50,7 @@ export function prune(sqlite: Database, rawBefore: number, rollupsBefore: number
 /** Per bucket and series: sums over the bucket (cpu, mem, running), max restarts. */
 export type BucketRow = { b: number; series_id: number; cpu: number | null; mem: number | null; running: number; restarts: number };
 /** Per bucket: how many sampler ticks it holds (the divisor of the per-tick averages). */
-export type TickRow = { b: number; ticks: number };
+export type TickRow = { b: number; ticks: number; cpu_ticks: number; mem_ticks: number };
 
 type Window = { serviceId: string; start: number; end: number; step: number };
 
@@ -60,7 +60,13 @@ export function rawBuckets(sqlite: Database, w: Window): { rows: BucketRow[]; ti
   const rows = sqlite
     .query(`SELECT (s.ts - ?) / ? AS b, s.series_id, sum(s.cpu) AS cpu, sum(s.mem) AS mem, sum(s.running) AS running, max(s.restarts) AS restarts ${from} GROUP BY b, s.series_id`)
     .all(...params) as BucketRow[];
-  const ticks = sqlite.query(`SELECT (s.ts - ?) / ? AS b, count(DISTINCT s.ts) AS ticks ${from} GROUP BY b`).all(...params) as TickRow[];
+  // a replica's first tick has memory but no CPU rate yet: CPU averages over the ticks that have one
+  const ticks = sqlite
+    .query(
+      `SELECT (s.ts - ?) / ? AS b, count(DISTINCT s.ts) AS ticks, count(DISTINCT CASE WHEN s.cpu IS NOT NULL THEN s.ts END) AS cpu_ticks,
+              count(DISTINCT CASE WHEN s.mem IS NOT NULL THEN s.ts END) AS mem_ticks ${from} GROUP BY b`,
+    )
+    .all(...params) as TickRow[];
   return { rows, ticks };
 }
 
@@ -74,7 +80,7 @@ export function rollupBuckets(sqlite: Database, w: Window): { rows: BucketRow[];
     .all(...params) as BucketRow[];
   // ticks of a 5-minute row = its sample count; replicas of one tick share it, so take the max per row time
   const ticks = sqlite
-    .query(`SELECT b, sum(t) AS ticks FROM (SELECT (u.ts - ?) / ? AS b, max(u.n) AS t ${from} GROUP BY u.ts) GROUP BY b`)
+    .query(`SELECT b, sum(t) AS ticks, sum(t) AS cpu_ticks, sum(t) AS mem_ticks FROM (SELECT (u.ts - ?) / ? AS b, max(u.n) AS t ${from} GROUP BY u.ts) GROUP BY b`)
     .all(...params) as TickRow[];
   return { rows, ticks };
 }

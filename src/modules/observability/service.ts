@@ -15,7 +15,7 @@ export function history(deps: Deps, serviceId: string, range: RangeName): { step
   const start = end - step * POINTS;
   const w = { serviceId, start, end, step };
   const { rows, ticks } = span <= 86400 ? repo.rawBuckets(deps.sqlite, w) : repo.rollupBuckets(deps.sqlite, w);
-  const tickOf = new Map(ticks.map((t) => [t.b, t.ticks]));
+  const tickOf = new Map(ticks.map((t) => [t.b, t]));
   const sums = new Map<number, { cpu: number; mem: number; running: number; restarts: number; hasCpu: boolean; hasMem: boolean }>();
   for (const r of rows) {
     const s = sums.get(r.b) ?? { cpu: 0, mem: 0, running: 0, restarts: 0, hasCpu: false, hasMem: false };
@@ -29,15 +29,16 @@ export function history(deps: Deps, serviceId: string, range: RangeName): { step
   for (let b = 0; b < POINTS; b++) {
     const timestamp = new Date((start + b * step) * 1000).toISOString();
     const s = sums.get(b);
-    const n = tickOf.get(b) ?? 0;
-    if (!s || n === 0) {
+    const tk = tickOf.get(b);
+    const n = tk?.ticks ?? 0;
+    if (!s || !tk || n === 0) {
       points.push({ timestamp, cpu_usage_m: null, memory_usage_bytes: null, pod_count: null, restart_count: null });
       continue;
     }
     points.push({
       timestamp,
-      cpu_usage_m: s.hasCpu ? Math.round((s.cpu / n) * 10) / 10 : null,
-      memory_usage_bytes: s.hasMem ? Math.round(s.mem / n) : null,
+      cpu_usage_m: s.hasCpu && tk.cpu_ticks ? Math.round((s.cpu / tk.cpu_ticks) * 10) / 10 : null,
+      memory_usage_bytes: s.hasMem && tk.mem_ticks ? Math.round(s.mem / tk.mem_ticks) : null,
       pod_count: Math.round(s.running / n),
       restart_count: s.restarts,
     });
