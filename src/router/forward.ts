@@ -126,21 +126,39 @@ async function respond(o: ForwardOptions, req: Request, res: Response, r: Replic
     return new Response(null, init);
   }
   const length = Number(res.headers.get("content-length") ?? NaN);
+  const cutShort = (e: unknown): Response => {
+    // nothing reached the client yet, so an honest status is still possible
+    if (deadline.timedOut) return timeoutPage(requestId);
+    o.warn("router backend response cut short", { service: serviceId, port: r.port, error: errorCode(e), request_id: requestId });
+    return badGatewayPage(requestId, "The application closed the connection mid-response.");
+  };
   if (Number.isFinite(length) && length <= BUFFER_LIMIT) {
     try {
-      return new Response(await res.arrayBuffer(), init);
+      return bufferedResponse(await res.arrayBuffer(), init);
     } catch (e) {
-      // nothing reached the client yet, so an honest status is still possible
-      if (deadline.timedOut) return timeoutPage(requestId);
-      o.warn("router backend response cut short", { service: serviceId, port: r.port, error: errorCode(e), request_id: requestId });
-      return badGatewayPage(requestId, "The application closed the connection mid-response.");
+      return cutShort(e);
     } finally {
       deadline.pause();
       o.table.end(r);
     }
   }
+  // the first chunk is awaited here: a body that fails before any byte (a bad chunk size, a
+  // reset) is still an honest 502/504 instead of a connection closed without an answer
+  const reader = res.body.getReader();
+  let first: { done: boolean; value?: Uint8Array };
+  try {
+    first = await reader.read();
+  } catch (e) {
+    deadline.pause();
+    o.table.end(r);
+    return cutShort(e);
+  }
   deadline.pause();
-  const body = trackedBody(res.body, deadline, (e) => {
+  if (first.done || !first.value) {
+    o.table.end(r);
+    return new Response(null, init);
+  }
+  const body = trackedBody(reader, first.value, deadline, (e) => {
     o.table.end(r);
     c.release();
     if (e !== undefined && !req.signal.aborted) {
@@ -151,6 +169,26 @@ async function respond(o: ForwardOptions, req: Request, res: Response, r: Replic
   const streamed = new Response(body, init);
   STREAMED.add(streamed);
   return streamed;
+}
+
+/**
+ * A whole body in one write. Bun labels an ArrayBuffer body application/octet-stream when no
+ * Content-Type is given — which would make browsers download what they used to sniff and render —
+ * so an unlabelled body goes out as a one-chunk stream with its length instead.
+ */
+function bufferedResponse(buf: ArrayBuffer, init: { status: number; statusText: string; headers: Headers }): Response {
+  if (init.headers.has("content-type")) return new Response(buf, init);
+  init.headers.set("content-length", String(buf.byteLength));
+  const bytes = new Uint8Array(buf);
+  return new Response(
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        if (bytes.length) c.enqueue(bytes);
+        c.close();
+      },
+    }),
+    init,
+  );
 }
 
 /**
@@ -179,9 +217,9 @@ function uploadBody(body: ReadableStream<Uint8Array>, deadline: Deadline): Reada
   });
 }
 
-/** Wraps a streamed body: `done` runs once when it ends, fails or the client goes away. */
-function trackedBody(body: ReadableStream<Uint8Array>, deadline: Deadline, done: (error?: unknown) => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
+/** Wraps a streamed body (its first chunk already read): `done` runs once when it ends, fails or the client goes away. */
+function trackedBody(reader: ReadableStreamDefaultReader<Uint8Array>, first: Uint8Array, deadline: Deadline, done: (error?: unknown) => void): ReadableStream<Uint8Array> {
+  let pending: Uint8Array | undefined = first;
   let finished = false;
   const finish = (error?: unknown) => {
     if (finished) return;
@@ -191,6 +229,11 @@ function trackedBody(body: ReadableStream<Uint8Array>, deadline: Deadline, done:
   };
   return new ReadableStream<Uint8Array>({
     async pull(ctrl) {
+      if (pending) {
+        ctrl.enqueue(pending);
+        pending = undefined;
+        return;
+      }
       deadline.arm();
       try {
         const { done: end, value } = await reader.read();
