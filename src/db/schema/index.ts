@@ -9,3 +9,4 @@ export * from "./releases";
 export * from "./deployments";
 export * from "./promotions";
 export * from "./usage";
+export * from "./certificates";

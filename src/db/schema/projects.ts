@@ -69,6 +69,10 @@ export const services = sqliteTable(
     keepImages: integer("keep_images").notNull().default(5),
     /** Seconds the router waits for a replica's answer (headers, then each body read) before a 504. */
     upstreamTimeout: integer("upstream_timeout").notNull().default(60),
+    /** With --https: plain HTTP requests for a host that has a certificate get a 308 to https:// */
+    httpsRedirect: integer("https_redirect", { mode: "boolean" }).notNull().default(true),
+    /** With --https: HTTPS answers carry Strict-Transport-Security (one year) */
+    hsts: integer("hsts", { mode: "boolean" }).notNull().default(false),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
