@@ -23,7 +23,7 @@ import { deploymentRoutes } from "./modules/deployments";
 import { pipelineRoutes } from "./modules/pipeline";
 import { promotionRoutes } from "./modules/promotions";
 import { logRoutes } from "./modules/logs";
-import { observabilityRoutes } from "./modules/observability";
+import { observabilityRoutes, requestMetrics } from "./modules/observability";
 
 export { JSON_LIMIT };
 
@@ -47,6 +47,7 @@ export function createApp(deps: Deps) {
     return { ...body, message: r(body.message), ...(body.errors ? { errors: body.errors.map((e) => ({ path: e.path, message: r(e.message) })) } : {}) };
   };
   const app = new Elysia()
+    .use(requestMetrics(deps))
     .onRequest(({ request, set }) => {
       const length = Number(request.headers.get("content-length") ?? 0);
       if (length > JSON_LIMIT && (request.headers.get("content-type") ?? "").includes("json")) {

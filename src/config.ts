@@ -27,6 +27,8 @@ export const serveConfigSchema = z.object({
     .refine((v) => badAllowEntries(v).length === 0, "must be CIDRs (10.0.0.0/8), addresses or host names (git.internal, *.corp.example), comma separated"),
   buildConcurrency: z.coerce.number().int().min(1).max(16).default(1),
   sampleInterval: z.coerce.number().int().min(1).default(15),
+  // bearer token a Prometheus scraper sends to GET /metrics (server admins' keys work too)
+  metricsToken: z.string().min(16, "must be at least 16 characters").optional(),
 });
 export type ServeConfig = z.infer<typeof serveConfigSchema>;
 

@@ -10,7 +10,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PID_FILE } from "./modules/config-vars/rotate";
 import { startAppRouter } from "./modules/deployments/serve";
-import { startSampler } from "./modules/observability";
+import { routerMetrics, startSampler } from "./modules/observability";
 import { Conflict } from "./errors";
 import { secureDataDir } from "./lib/data-dir";
 import { lockDataDir } from "./lib/data-dir-lock";
@@ -62,8 +62,9 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     const admin = await ensureInitialAdmin(deps);
     const worker = await startWorker(deps); // first finishes jobs a previous run left `running`
     cleanups.push(() => worker.stop());
-    const router = await startAppRouter(deps).catch((e) => Promise.reject(bindError(e, "router", config.router))); // re-adopts running apps, then serves them on --router
+    const router = await startAppRouter(deps, { onResponse: routerMetrics(deps) }).catch((e) => Promise.reject(bindError(e, "router", config.router))); // re-adopts running apps, then serves them on --router
     out(`ancla router listening on ${router.url}`);
+    if (router.httpsPort) out(`ancla https listening on port ${router.httpsPort}`);
     const sampler = startSampler(deps); // after adoption: the replica list it reads is current
     // --router 127.0.0.1:0 binds any free port: app URLs (dashboard info, `ancla deploy`) need the real one
     if (splitHostPort(config.router).port === 0) config.router = new URL(router.url).host;

@@ -42,6 +42,8 @@ export type RouterOptions = {
   /** HTTPS listener; `certificates[0]` (no serverName) is served to unknown names. */
   https?: { hostname: string; port: number; certificates: TlsCertificate[] };
   acme?: AcmeHooks;
+  /** Told about every proxied request once the app's response headers are in (metrics live outside the router). */
+  onResponse?: (serviceId: string, status: number, seconds: number) => void;
 };
 
 export type RunningRouter = {
@@ -101,14 +103,22 @@ export function startRouter(opts: RouterOptions): RunningRouter {
     const release = clients.acquire(clientIp);
     if (!release) return errorPage(429, "Too Many Requests", "This client has too many requests and WebSockets open at once.");
     const ctx = { table, serviceId, host, clientIp, proto, release };
+    const t0 = performance.now();
+    const seen = (status: number) => opts.onResponse?.(serviceId, status, (performance.now() - t0) / 1000);
     try {
-      if (isWebSocketUpgrade(req)) return await upgradeWebSocket(ctx, req, srv);
+      if (isWebSocketUpgrade(req)) {
+        const upgraded = await upgradeWebSocket(ctx, req, srv);
+        seen(upgraded?.status ?? 101);
+        return upgraded;
+      }
       const res = await forwardHttp({ table, warn }, req, ctx);
       if (proto === "https" && table.httpsPolicy(serviceId)?.hsts) res.headers.set("strict-transport-security", HSTS);
+      seen(res.status);
       return res;
     } catch (e) {
       release();
       warn("router request failed", { service: serviceId, error: (e as Error).message });
+      seen(502);
       return badGatewayPage();
     }
   };

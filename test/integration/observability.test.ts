@@ -2,7 +2,8 @@
 // a core, a process holding 64 MiB in a tmpfs, an idle one. The sampled values land within
 // tolerance, the Docker API fallback agrees, and both route forms answer with the contract shape.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { ensureBaseImage, requireDocker, RUN_ID, TEST_RUN_LABEL, type DockerClient } from "../support/docker";
+import { ensureBaseImage, requireDocker, RUN_ID, TEST_RUN_LABEL } from "../support/docker";
+import type { DockerClient } from "../../src/targets/docker/client";
 import { testApp, type TestApp } from "../support/app";
 import { usageFixture } from "../support/usage-fixture";
 import { referenceProblems } from "../support/reference-schema";

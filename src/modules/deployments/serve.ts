@@ -2,7 +2,7 @@
 // listen on --router with the host map refreshed from the database on unknown hosts.
 import { splitHostPort } from "../../config";
 import type { Deps } from "../../deps";
-import { startRouter, type RunningRouter } from "../../router/proxy";
+import { startRouter, type RouterOptions, type RunningRouter } from "../../router/proxy";
 import { routeTableOf } from "../../router/table";
 import { adoptRunningApps, refreshHosts } from "./routing";
 import { startSelfHealing } from "./self-healing";
@@ -10,7 +10,7 @@ import { startSelfHealing } from "./self-healing";
 // renamed or removed hostnames (domains, slugs) stop routing within this long
 const HOST_REFRESH_MS = 5000;
 
-export async function startAppRouter(deps: Deps): Promise<RunningRouter> {
+export async function startAppRouter(deps: Deps, hooks: Pick<RouterOptions, "onResponse"> = {}): Promise<RunningRouter> {
   await adoptRunningApps(deps);
   const { hostname, port } = splitHostPort(deps.config.router);
   const router = startRouter({
@@ -19,6 +19,7 @@ export async function startAppRouter(deps: Deps): Promise<RunningRouter> {
     table: routeTableOf(deps),
     refreshHosts: () => refreshHosts(deps),
     onError: (message, fields) => deps.logger.warn(message, fields),
+    ...hooks,
   });
   // replicas Docker restarts (new port) or that die are followed from here on
   const healing = startSelfHealing(deps);

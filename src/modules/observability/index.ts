@@ -5,14 +5,15 @@ import { z } from "zod";
 import type { Deps } from "../../deps";
 import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/service";
-import { withActor } from "../context";
+import { withActor } from "../auth/context";
 import { listApplications } from "../applications/service";
-import { applicationAccess, applicationRef } from "../projects/access";
+import { applicationAccess, applicationRef } from "../applications/access";
 import { applicationSummary } from "../services/model";
 import { appParams, idParams, projectParams } from "../pipeline/model";
 import { queryAccess } from "../pipeline/service";
 import { observabilityQuery, observabilityResponse, projectObservabilityQuery, type RangeName } from "./model";
 import { observability } from "./service";
+import { authorizeScrape, exposition } from "./exposition";
 
 const byRef = (deps: Deps, actor: Actor | null, ref: string, range: RangeName) => observability(deps, applicationAccess(deps, actor, ref).service.id, range);
 
@@ -48,5 +49,20 @@ const hierarchicalRoutes = (deps: Deps) =>
       detail: { summary: "CPU, memory, replica and restart history of a service (?service=&env=&range=)" },
     });
 
-export const observabilityRoutes = (deps: Deps) => new Elysia().use(referenceRoutes(deps)).use(hierarchicalRoutes(deps));
+// no withActor: a scraper authenticates with --metrics-token instead of a user
+const metricsRoute = (deps: Deps) =>
+  new Elysia({ detail: { tags: ["observability"] } }).get(
+    "/metrics",
+    async ({ request, set }) => {
+      authorizeScrape(deps, request);
+      const { body, contentType } = await exposition(deps);
+      set.headers["content-type"] = contentType;
+      return body;
+    },
+    { detail: { summary: "Prometheus metrics (server admin, or Authorization: Bearer <--metrics-token>)" } },
+  );
+
+export const observabilityRoutes = (deps: Deps) => new Elysia().use(referenceRoutes(deps)).use(hierarchicalRoutes(deps)).use(metricsRoute(deps));
 export { startSampler, type Sampler } from "./sampler";
+export { requestMetrics } from "./http-metrics";
+export { routerMetrics } from "./router-metrics";
