@@ -29,6 +29,17 @@ export const serveConfigSchema = z.object({
   sampleInterval: z.coerce.number().int().min(1).default(15),
   // bearer token a Prometheus scraper sends to GET /metrics (server admins' keys work too)
   metricsToken: z.string().min(16, "must be at least 16 characters").optional(),
+  // automatic HTTPS for app traffic: the TLS listener, the ACME account's email and CA directory
+  https: hostPort.optional(),
+  acmeEmail: z.string().regex(/^[^\s@]+@[^\s@]+$/, "must be an email address").optional(),
+  acmeDirectory: z.string().url().default("https://acme-v02.api.letsencrypt.org/directory"),
+  // DNS server (host:port) that custom-domain checks ask; default: the system's resolver
+  dnsServer: hostPort.optional(),
+  // router limits: largest request body passed to an app, requests + WebSockets per client address
+  routerMaxBodySize: z.coerce.number().int().positive().default(1024 * 1024 * 1024),
+  routerMaxPerClient: z.coerce.number().int().min(1).default(256),
+  // seconds a retired replica's WebSockets may stay open during a deploy before they get 1001
+  wsDrainTimeout: z.coerce.number().int().min(0).max(3600).default(10),
 });
 export type ServeConfig = z.infer<typeof serveConfigSchema>;
 

@@ -97,7 +97,7 @@ export function startRouter(opts: RouterOptions): RunningRouter {
     if (!host || !serviceId) return notFoundPage();
     if (acme && https) {
       if (!acme.hasCertificate(host)) acme.wanted?.(host);
-      else if (proto === "http" && table.httpsPolicy(serviceId)?.redirect) return redirectToHttps(req, host, https.port);
+      else if (proto === "http" && table.httpsPolicy(serviceId).redirect) return redirectToHttps(req, host, https.port);
     }
     const clientIp = srv.requestIP(req)?.address;
     const release = clients.acquire(clientIp);
@@ -112,7 +112,7 @@ export function startRouter(opts: RouterOptions): RunningRouter {
         return upgraded;
       }
       const res = await forwardHttp({ table, warn }, req, ctx);
-      if (proto === "https" && table.httpsPolicy(serviceId)?.hsts) res.headers.set("strict-transport-security", HSTS);
+      if (proto === "https" && table.httpsPolicy(serviceId).hsts) res.headers.set("strict-transport-security", HSTS);
       seen(res.status);
       return res;
     } catch (e) {

@@ -19,6 +19,7 @@ export type Replica = Backend & {
 
 /** What a service asks of the HTTPS side: redirect plain HTTP (when a certificate exists), send HSTS. */
 export type HttpsPolicy = { redirect: boolean; hsts: boolean };
+export const DEFAULT_HTTPS_POLICY: HttpsPolicy = { redirect: true, hsts: false };
 
 type Pool = { replicas: Replica[]; next: number };
 
@@ -58,12 +59,17 @@ export class RouteTable {
     this.https = map;
   }
 
-  httpsPolicy(serviceId: string): HttpsPolicy | undefined {
-    return this.https.get(serviceId);
+  /** A service not known yet (created since the last refresh) gets the defaults: redirect, no HSTS. */
+  httpsPolicy(serviceId: string): HttpsPolicy {
+    return this.https.get(serviceId) ?? DEFAULT_HTTPS_POLICY;
   }
 
   serviceFor(host: string): string | undefined {
     return this.hosts.get(host);
+  }
+
+  hostnames(): string[] {
+    return [...this.hosts.keys()];
   }
 
   hostCount(): number {

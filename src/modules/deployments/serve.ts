@@ -4,6 +4,7 @@ import { splitHostPort } from "../../config";
 import type { Deps } from "../../deps";
 import { startRouter, type RouterOptions, type RunningRouter } from "../../router/proxy";
 import { routeTableOf } from "../../router/table";
+import { createCertificateManager } from "../certificates/manager";
 import { adoptRunningApps, refreshHosts } from "./routing";
 import { startSelfHealing } from "./self-healing";
 
@@ -13,22 +14,40 @@ const HOST_REFRESH_MS = 5000;
 export async function startAppRouter(deps: Deps, hooks: Pick<RouterOptions, "onResponse"> = {}): Promise<RunningRouter> {
   await adoptRunningApps(deps);
   const { hostname, port } = splitHostPort(deps.config.router);
+  const table = routeTableOf(deps);
+  table.wsDrainMs = deps.config.wsDrainTimeout * 1000;
+  // --https: certificates come from ACME (HTTP-01 answered by this router), served by SNI
+  const certs = deps.config.https ? await createCertificateManager(deps, table) : undefined;
   const router = startRouter({
     hostname,
     port,
-    table: routeTableOf(deps),
+    table,
     refreshHosts: () => refreshHosts(deps),
     onError: (message, fields) => deps.logger.warn(message, fields),
     ...hooks,
+    maxPerClient: deps.config.routerMaxPerClient,
+    maxRequestBodySize: deps.config.routerMaxBodySize,
+    https: certs && { ...splitHostPort(deps.config.https!), certificates: certs.certificates() },
+    acme: certs?.hooks,
   });
   // replicas Docker restarts (new port) or that die are followed from here on
   const healing = startSelfHealing(deps);
+  certs?.attach(router);
+  const tickCerts = () => {
+    try {
+      certs?.tick();
+    } catch (e) {
+      deps.logger.warn("certificate check failed", { error: (e as Error).message });
+    }
+  };
+  tickCerts();
   const timer = setInterval(() => {
     try {
       refreshHosts(deps);
     } catch (e) {
       deps.logger.warn("router host refresh failed", { error: (e as Error).message });
     }
+    tickCerts();
   }, HOST_REFRESH_MS);
   return {
     ...router,

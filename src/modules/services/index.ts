@@ -7,6 +7,7 @@ import { envAccess, serviceAccess } from "../projects/access";
 import { withActor } from "../context";
 import { applicationSummary, createServiceRequest, envParams, patchServiceRequest, serviceDetail, serviceParams } from "./model";
 import * as svc from "./service";
+import { domainsResponse } from "../certificates/model";
 
 export const serviceRoutes = (deps: Deps) =>
   new Elysia({ prefix: "/api/v1/orgs/:org/projects/:project/envs/:env/services", detail: { tags: ["services"] } })
@@ -32,4 +33,9 @@ export const serviceRoutes = (deps: Deps) =>
     .delete("/:svc", ({ actor, params: p }) => svc.deleteService(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc)), {
       params: serviceParams,
       response: { 200: okResponse },
+    })
+    .get("/:svc/domains", ({ actor, params: p }) => svc.serviceDomains(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc)), {
+      params: serviceParams,
+      response: { 200: domainsResponse },
+      detail: { summary: "A service's hostnames and the state of their HTTPS certificates (never the certificates or keys)" },
     });

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { nameSchema, slugSchema } from "../../lib/slugs";
 import * as f from "./fields";
 import { replicaView } from "../deployments/model";
+import { domainView } from "../certificates/model";
 
 const timestamp = z.string().nullable();
 const activity = z.record(z.string(), z.unknown()).nullable();
@@ -52,6 +53,10 @@ export const serviceDetail = z.object({
   port: z.number().int(),
   keep_images: z.number().int(),
   upstream_timeout: z.number().int(),
+  /** with --https: plain HTTP for a name that has a certificate is redirected (308) */
+  https_redirect: z.boolean(),
+  /** with --https: HTTPS answers carry Strict-Transport-Security */
+  hsts: z.boolean(),
   created: timestamp,
   updated: timestamp,
   latest_image: activity,
@@ -59,6 +64,8 @@ export const serviceDetail = z.object({
   latest_deployment: activity,
   /** the serving deployment's replicas as last observed (not in the reference contract: additive) */
   replicas: z.array(replicaView),
+  /** every hostname of the service and its certificate's state (additive) */
+  certificates: z.array(domainView),
 });
 export type ServiceDetail = z.infer<typeof serviceDetail>;
 
@@ -75,6 +82,8 @@ export const settingsFields = {
   health_check_host: f.hostHeaderSchema.nullable().optional(),
   // Ancla's own addition (not in the reference contract): seconds the router waits for a replica
   upstream_timeout: z.number().int().min(1).max(3600).nullable().optional(),
+  https_redirect: z.boolean().nullable().optional(),
+  hsts: z.boolean().nullable().optional(),
 };
 export const updateSettingsRequest = z.object(settingsFields);
 

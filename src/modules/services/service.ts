@@ -18,6 +18,7 @@ import { teardownService } from "../deployments/routing";
 import { replicaViews } from "../deployments/replicas";
 import { assertDomainsAllowed, claimDomains } from "./domains";
 import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "../../router/table";
+import { domainViews } from "../certificates/service";
 
 export const DEFAULTS = {
   platform: "wind",
@@ -29,9 +30,11 @@ export const DEFAULTS = {
   port: 8000,
   keepImages: 5,
   upstreamTimeout: DEFAULT_UPSTREAM_TIMEOUT_MS / 1000,
+  httpsRedirect: true,
+  hsts: false,
 };
 
-type Where = { org: { slug: string }; project: { slug: string }; env: { id: string; slug: string } };
+type Where = { org: { slug: string }; project: { slug: string }; env: { id: string; slug: string; isDefault?: boolean } };
 
 export function toServiceDetail(deps: Deps, row: repo.ServiceRow, at: Where): ServiceDetail {
   return {
@@ -64,11 +67,21 @@ export function toServiceDetail(deps: Deps, row: repo.ServiceRow, at: Where): Se
     port: row.port,
     keep_images: row.keepImages,
     upstream_timeout: row.upstreamTimeout,
+    https_redirect: row.httpsRedirect,
+    hsts: row.hsts,
     created: row.createdAt,
     updated: row.updatedAt,
     ...latestActivity(deps, row.id),
     replicas: replicaViews(deps, row.id),
+    certificates: domainViews(deps, { org: at.org.slug, project: at.project.slug, env: at.env.slug, isDefaultEnv: at.env.isDefault ?? false, service: row.slug, domains: row.domains }),
   };
+}
+
+/** The service's hostnames and their certificates (GET …/services/{svc}/domains). */
+export function serviceDomains(deps: Deps, at: Where & { service: repo.ServiceRow }) {
+  const s = at.service;
+  const names = { org: at.org.slug, project: at.project.slug, env: at.env.slug, isDefaultEnv: at.env.isDefault ?? false, service: s.slug, domains: s.domains };
+  return { https: Boolean(deps.config.https), https_redirect: s.httpsRedirect, hsts: s.hsts, domains: domainViews(deps, names) };
 }
 
 /** ApplicationSummary of every service in an environment: one query for the rows, one for activity. */
@@ -131,6 +144,8 @@ function columnsOf(input: Omit<PatchServiceInput, "name" | "slug">): Partial<rep
   put("port", input.port);
   put("keepImages", input.keep_images);
   put("upstreamTimeout", input.upstream_timeout, DEFAULTS.upstreamTimeout);
+  put("httpsRedirect", input.https_redirect, DEFAULTS.httpsRedirect);
+  put("hsts", input.hsts, DEFAULTS.hsts);
   return c;
 }
 
