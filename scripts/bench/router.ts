@@ -1,200 +1,134 @@
-// Requests per second through the ancla router vs straight to the container's published port vs
-// Debian's nginx as a reverse proxy to the same container, measured side by side in one run.
-//   bun scripts/bench/router.ts [--seconds 8] [--concurrency 32] [--path /index.html] [--backend bun]
-// `--backend bun` replaces the container with a keep-alive Bun server (its own process) to
-// measure the proxies' own cost; nginx then keeps upstream connections alive as well.
-// Each proxy and the load generator run in their own process (one core each at most: the
-// router is one Bun process, nginx runs `worker_processes 1`). Traffic stays on 127.0.0.1.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// The app router under wrk, side by side in one run: straight to a keep-alive Bun backend, through
+// nginx (worker_processes 1, keep-alive upstream) and through the router; HTTP and HTTPS; a small
+// page and a 1 MiB body. Rounds interleave the targets so a busy machine hurts all alike.
+//   bun scripts/bench/router.ts [--seconds 5] [--rounds 3] [--concurrency 32]
+// Each server is its own process (the router one Bun process, nginx one worker); wrk runs with one
+// thread and its own CPU time is reported, so a saturated load generator shows. Loopback only.
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Subprocess } from "bun";
 import { startRouter } from "../../src/router/proxy";
 import { RouteTable } from "../../src/router/table";
+import { startNginx } from "../../test/support/raw-http";
 
 const HOST = "app.production.web.bench.localhost";
+const BIG = 1024 * 1024;
 
-async function childRouter(backendPort: number): Promise<void> {
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+}
+
+async function childBackend(cert: string, key: string): Promise<void> {
+  const page = await Bun.file(`${import.meta.dir}/../../test/fixtures/webapp/www/index.html`).text();
+  const big = new Uint8Array(BIG).fill(97);
+  const fetch = (req: Request) =>
+    req.url.endsWith("/big") ? new Response(big, { headers: { "content-type": "application/octet-stream" } }) : new Response(page, { headers: { "content-type": "text/html" } });
+  const plain = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch });
+  const tls = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch, tls: { cert: Bun.file(cert), key: Bun.file(key) } });
+  console.log(`PORTS ${plain.port} ${tls.port}`);
+  await new Promise(() => {});
+}
+
+async function childRouter(backendPort: number, cert: string, key: string): Promise<void> {
   const table = new RouteTable();
   table.setHosts(new Map([[HOST, "svc"]]));
   table.setReplicas("svc", [{ id: "c1", port: backendPort }]);
-  const r = startRouter({ hostname: "127.0.0.1", port: 0, table });
-  console.log(`PORT ${r.port}`);
+  const certificates = [{ cert: await Bun.file(cert).text(), key: await Bun.file(key).text() }];
+  const r = startRouter({ hostname: "127.0.0.1", port: 0, table, maxPerClient: 100_000, https: { hostname: "127.0.0.1", port: 0, certificates } });
+  console.log(`PORTS ${r.port} ${r.httpsPort}`);
   await new Promise(() => {});
 }
 
-async function childBackend(): Promise<void> {
-  const page = await Bun.file(`${import.meta.dir}/../../test/fixtures/webapp/www/index.html`).text();
-  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(page, { headers: { "content-type": "text/html" } }) });
-  console.log(`PORT ${s.port}`);
-  await new Promise(() => {});
-}
-
-async function childLoad(url: string, host: string, seconds: number, concurrency: number): Promise<void> {
-  let ok = 0;
-  let failed = 0;
-  const latencies: number[] = [];
-  const end = performance.now() + seconds * 1000;
-  const worker = async () => {
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      try {
-        const res = await fetch(url, { headers: { host } });
-        await res.arrayBuffer();
-        if (res.status === 200) ok++;
-        else failed++;
-      } catch {
-        failed++;
-      }
-      if (latencies.length < 200_000) latencies.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  latencies.sort((a, b) => a - b);
-  const p = (q: number) => latencies[Math.floor(q * (latencies.length - 1))] ?? 0;
-  console.log(JSON.stringify({ ok, failed, rps: ok / seconds, p50: p(0.5), p99: p(0.99), stalls: latencies.filter((l) => l > 900).length }));
-}
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1]! : def;
-}
-
-async function readPort(proc: ReturnType<typeof Bun.spawn>): Promise<number> {
+async function spawnChild(args: string[]): Promise<{ ports: number[]; proc: Subprocess }> {
+  const proc = Bun.spawn([process.execPath, import.meta.path, ...args], { stdout: "pipe", stderr: "inherit" });
   const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
   let text = "";
-  for (;;) {
+  while (!/PORTS [\d ]+\n/.test(text)) {
     const { value, done } = await reader.read();
-    if (done) throw new Error("child exited before printing its port");
+    if (done) throw new Error(`child ${args.join(" ")} ended: ${text}`);
     text += new TextDecoder().decode(value);
-    const m = /PORT (\d+)/.exec(text);
-    if (m) return Number(m[1]);
   }
+  return { ports: /PORTS ([\d ]+)\n/.exec(text)![1]!.trim().split(" ").map(Number), proc };
 }
 
-async function load(url: string, seconds: number, concurrency: number) {
-  const p = Bun.spawn([process.execPath, import.meta.path, "--child-load", url, HOST, String(seconds), String(concurrency)], { stdout: "pipe", stderr: "inherit" });
-  const out = await new Response(p.stdout).text();
-  await p.exited;
-  return JSON.parse(out.trim().split("\n").pop()!) as { ok: number; failed: number; rps: number; p50: number; p99: number };
+type Result = { rps: number; p50: number; p99: number; errors: number; wrkCpu: number };
+
+/** wrk's "50%  1.23ms" lines → milliseconds. */
+const ms = (text: string, pct: string): number => {
+  const m = new RegExp(`^\\s*${pct}%\\s+([\\d.]+)(us|ms|s)\\s*$`, "m").exec(text);
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
+};
+
+async function wrk(url: string, seconds: number, concurrency: number): Promise<Result> {
+  const proc = Bun.spawn(["wrk", "-t1", `-c${concurrency}`, `-d${seconds}s`, "--latency", "-H", `Host: ${HOST}`, url], { stdout: "pipe", stderr: "pipe" });
+  const out = await new Response(proc.stdout).text();
+  await proc.exited;
+  const usage = proc.resourceUsage();
+  const cpu = usage ? Number(usage.cpuTime.user + usage.cpuTime.system) / 1e6 : NaN;
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? "0";
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const sock = socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN), p50: ms(out, "50"), p99: ms(out, "99"), errors: Number(errors) + sock, wrkCpu: cpu / seconds };
 }
 
-async function freePort(): Promise<number> {
-  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function main() {
-  const { ensureBaseImage, contextTar, testDocker } = await import("../../test/support/docker");
-  const { fixtureFiles } = await import("../../test/fixtures/webapp/support");
-  const seconds = Number(arg("--seconds", "8"));
-  const concurrency = Number(arg("--concurrency", "32"));
-  const path = arg("--path", "/index.html");
-  const runId = `bench${Date.now().toString(36)}`;
-  await ensureBaseImage();
-  const docker = testDocker();
-  const tag = `ancla-bench/webapp:${runId}`;
-  const stream = await docker.buildImage((await contextTar(fixtureFiles())) as never, { t: tag, labels: { "dev.ancla.bench": runId } });
-  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
-  const bunBackend = arg("--backend", "container") === "bun";
-  const container = await docker.createContainer({
-    Image: tag,
-    Cmd: ["httpd", "-f", "-p", "8000", "-h", "/www"],
-    Labels: { "dev.ancla.bench": runId },
-    ExposedPorts: { "8000/tcp": {} },
-    HostConfig: { PortBindings: { "8000/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] } },
-  });
-  const nginxDir = mkdtempSync(join(tmpdir(), "ancla-bench-nginx-"));
-  let router: ReturnType<typeof Bun.spawn> | undefined;
-  let nginx: ReturnType<typeof Bun.spawn> | undefined;
-  let backendProc: ReturnType<typeof Bun.spawn> | undefined;
+async function main(): Promise<void> {
+  const seconds = arg("seconds", 5);
+  const rounds = arg("rounds", 3);
+  const concurrency = arg("concurrency", 32);
+  const dir = mkdtempSync(join(tmpdir(), "ancla-bench-router-"));
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-keyout", key, "-out", cert, "-subj", `/CN=${HOST}`]);
+  const backend = await spawnChild(["--child", "backend", cert, key]);
+  const router = await spawnChild(["--child", "router", String(backend.ports[0]), cert, key]);
+  const nginx = await startNginx(backend.ports[0]!);
+  const nginxTls = await startNginx(backend.ports[0]!, { tls: { cert, key } });
+  const targets: Record<string, string> = {
+    "direct http": `http://127.0.0.1:${backend.ports[0]}`,
+    "nginx http": `http://127.0.0.1:${nginx.port}`,
+    "router http": `http://127.0.0.1:${router.ports[0]}`,
+    "direct https": `https://127.0.0.1:${backend.ports[1]}`,
+    "nginx https": `https://127.0.0.1:${nginxTls.port}`,
+    "router https": `https://127.0.0.1:${router.ports[1]}`,
+  };
+  const results = new Map<string, Result[]>();
+  console.log(`load average at start: ${(await Bun.file("/proc/loadavg").text()).trim()}; wrk -t1 -c${concurrency}, ${seconds} s × ${rounds} rounds`);
   try {
-    await container.start();
-    const info = await container.inspect();
-    let backend = Number(info.NetworkSettings.Ports["8000/tcp"]![0]!.HostPort);
-    if (bunBackend) {
-      backendProc = Bun.spawn([process.execPath, import.meta.path, "--child-backend"], { stdout: "pipe", stderr: "inherit" });
-      backend = await readPort(backendProc);
-    }
-    for (let i = 0; i < 50; i++) {
-      if ((await fetch(`http://127.0.0.1:${backend}/_health/`).catch(() => null))?.ok) break;
-      await Bun.sleep(100);
-    }
-    router = Bun.spawn([process.execPath, import.meta.path, "--child-router", String(backend)], { stdout: "pipe", stderr: "inherit" });
-    const routerPort = await readPort(router);
-    const nginxPort = await freePort();
-    writeFileSync(
-      join(nginxDir, "nginx.conf"),
-      `worker_processes 1;
-daemon off;
-pid ${nginxDir}/nginx.pid;
-error_log ${nginxDir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${nginxDir}/body;
-  proxy_temp_path ${nginxDir}/proxy;
-  fastcgi_temp_path ${nginxDir}/fastcgi;
-  uwsgi_temp_path ${nginxDir}/uwsgi;
-  scgi_temp_path ${nginxDir}/scgi;
-  upstream app { server 127.0.0.1:${backend};${bunBackend ? " keepalive 64;" : ""} }
-  server {
-    listen 127.0.0.1:${nginxPort};
-    location / {
-      proxy_pass http://app;${bunBackend ? '\n      proxy_http_version 1.1;\n      proxy_set_header Connection "";' : ""}
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $host;
-    }
-  }
-}
-`,
-    );
-    nginx = Bun.spawn(["nginx", "-p", nginxDir, "-c", join(nginxDir, "nginx.conf")], { stdout: "inherit", stderr: "inherit" });
-    for (let i = 0; i < 50; i++) {
-      if ((await fetch(`http://127.0.0.1:${nginxPort}${path}`).catch(() => null))?.ok) break;
-      await Bun.sleep(100);
-    }
-    const targets = {
-      direct: `http://127.0.0.1:${backend}${path}`,
-      router: `http://127.0.0.1:${routerPort}${path}`,
-      nginx: `http://127.0.0.1:${nginxPort}${path}`,
-    };
-    for (const url of Object.values(targets)) await load(url, 1, concurrency); // warm up
-    const results: Record<string, Awaited<ReturnType<typeof load>>> = {};
-    // interleaved rounds so drift (other load on the host) hits every target alike
-    const rounds = 2;
-    for (let r = 0; r < rounds; r++) {
-      for (const [name, url] of Object.entries(targets)) {
-        const res = await load(url, seconds / rounds, concurrency);
-        if (process.env.BENCH_DEBUG) console.error(name, JSON.stringify(res));
-        const prev = results[name];
-        results[name] = prev
-          ? { ok: prev.ok + res.ok, failed: prev.failed + res.failed, rps: (prev.rps * r + res.rps) / (r + 1), p50: Math.max(prev.p50, res.p50), p99: Math.max(prev.p99, res.p99) }
-          : res;
+    for (let round = 0; round < rounds; round++) {
+      for (const path of ["/", "/big"]) {
+        for (const [name, base] of Object.entries(targets)) {
+          const r = await wrk(`${base}${path}`, seconds, concurrency);
+          const k = `${name} ${path === "/" ? "small" : "1 MiB"}`;
+          results.set(k, [...(results.get(k) ?? []), r]);
+        }
       }
     }
-    console.log(`\nrouter benchmark: GET ${path} on ${bunBackend ? "a keep-alive Bun backend" : "the busybox fixture container"}, ${concurrency} concurrent clients, ${seconds} s per target\n`);
-    console.log("target   req/s     failed  p50 ms  p99 ms");
-    for (const [name, r] of Object.entries(results)) {
-      console.log(`${name.padEnd(8)} ${r.rps.toFixed(0).padStart(7)}  ${String(r.failed).padStart(6)}  ${r.p50.toFixed(2).padStart(6)}  ${r.p99.toFixed(2).padStart(6)}`);
-    }
-    const ratio = results.router!.rps / results.nginx!.rps;
-    console.log(`\nrouter / nginx = ${(ratio * 100).toFixed(0)}% (target ≥ 80%)   router / direct = ${((results.router!.rps / results.direct!.rps) * 100).toFixed(0)}%`);
   } finally {
-    router?.kill();
-    backendProc?.kill();
-    nginx?.kill("SIGQUIT");
-    await nginx?.exited;
-    await container.remove({ force: true }).catch(() => {});
-    await docker.getImage(tag).remove({ force: true }).catch(() => {});
-    rmSync(nginxDir, { recursive: true, force: true });
+    for (const p of [backend.proc, router.proc]) p.kill();
+    await Promise.all([nginx.stop(), nginxTls.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`load average at end: ${(await Bun.file("/proc/loadavg").text()).trim()}`);
+  console.log("\n| target | body | req/s (median) | p50 ms | p99 ms | errors | wrk CPU | vs nginx |");
+  console.log("|---|---|---|---|---|---|---|---|");
+  for (const [k, rs] of results) {
+    const [target, proto, ...body] = k.split(" ");
+    const rps = median(rs.map((r) => r.rps));
+    const nginxRps = median((results.get(`nginx ${proto} ${body.join(" ")}`) ?? rs).map((r) => r.rps));
+    const row = [`${target} ${proto}`, body.join(" "), rps.toFixed(0), median(rs.map((r) => r.p50)).toFixed(2), median(rs.map((r) => r.p99)).toFixed(2), String(rs.reduce((a, r) => a + r.errors, 0)), `${(median(rs.map((r) => r.wrkCpu)) * 100).toFixed(0)}%`, (rps / nginxRps).toFixed(2) + "×"];
+    console.log(`| ${row.join(" | ")} |`);
   }
 }
 
-if (process.argv[2] === "--child-backend") await childBackend();
-else if (process.argv[2] === "--child-router") await childRouter(Number(process.argv[3]));
-else if (process.argv[2] === "--child-load") await childLoad(process.argv[3]!, process.argv[4]!, Number(process.argv[5]), Number(process.argv[6]));
-else await main();
+if (process.argv[2] === "--child") {
+  if (process.argv[3] === "backend") await childBackend(process.argv[4]!, process.argv[5]!);
+  else await childRouter(Number(process.argv[4]), process.argv[5]!, process.argv[6]!);
+} else {
+  await main();
+  process.exit(0);
+}
