@@ -21,6 +21,7 @@ import { releaseCommands } from "./commands/releases";
 import { deploymentCommands } from "./commands/deployments";
 import { promoteCommands } from "./commands/promote";
 import { logCommands } from "./commands/logs";
+import { domainCommands } from "./commands/domains";
 import pkg from "../../package.json" with { type: "json" };
 
 export const VERSION: string = pkg.version;
@@ -52,6 +53,7 @@ export const commands: CommandTable = {
   ...deploymentCommands,
   ...promoteCommands,
   ...logCommands,
+  ...domainCommands,
 };
 
 /** Longest run of leading positionals that names a command ("orgs members add" before "orgs"). */

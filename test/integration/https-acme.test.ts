@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
 import { Database } from "bun:sqlite";
 import { connect as tlsConnect } from "node:tls";
 import { join } from "node:path";
-import { startLiveServer, type LiveServer } from "../support/server";
+import { ancla, startLiveServer, type LiveServer } from "../support/server";
 import { freePort } from "../support/raw-http";
 import { startPebble, type Pebble } from "../support/pebble";
 
@@ -109,6 +109,12 @@ test("a generated hostname and a custom domain get certificates on their first r
   const everything = JSON.stringify(detail.body) + JSON.stringify((await api("GET", `${svcPath("shop")}/domains`)).body);
   expect(everything).not.toContain("BEGIN");
   expect(server.output()).not.toContain("PRIVATE KEY");
+
+  // the CLI shows the same
+  const cli = await ancla(["domains", `${org}/web/production/shop`], { home: server.home, env: { ANCLA_SERVER: server.url, ANCLA_API_KEY: server.adminKey } });
+  expect(cli.code).toBe(0);
+  expect(cli.stdout).toMatch(new RegExp(`${host("shop").replace(/\./g, "\\.")}\\s+generated\\s+issued\\s+20\\d\\d-`));
+  expect(cli.stdout).toMatch(/shop\.custom\.test\s+custom\s+issued/);
 
   // https_redirect off: plain HTTP is served again
   expect((await api("PATCH", svcPath("shop"), { https_redirect: false, hsts: true })).status).toBe(200);
