@@ -21,9 +21,12 @@ import { imageRoutes } from "./modules/images";
 import { releaseRoutes } from "./modules/releases";
 import { deploymentRoutes } from "./modules/deployments";
 import { pipelineRoutes } from "./modules/pipeline";
+import { activityRoutes } from "./modules/pipeline/activity";
+import { passwordRoutes } from "./modules/auth/password";
 import { promotionRoutes } from "./modules/promotions";
 import { logRoutes } from "./modules/logs";
 import { observabilityRoutes, requestMetrics } from "./modules/observability";
+import { requestContext, requestIdOf } from "./modules/ops/request-context";
 
 export { JSON_LIMIT };
 
@@ -47,6 +50,7 @@ export function createApp(deps: Deps) {
     return { ...body, message: r(body.message), ...(body.errors ? { errors: body.errors.map((e) => ({ path: e.path, message: r(e.message) })) } : {}) };
   };
   const app = new Elysia()
+    .use(requestContext(deps)) // first: the request id is on every response and log line
     .use(requestMetrics(deps))
     .onRequest(({ request, set }) => {
       const length = Number(request.headers.get("content-length") ?? 0);
@@ -67,7 +71,7 @@ export function createApp(deps: Deps) {
         throw new BadRequest("Malformed JSON body.");
       }
     })
-    .onError({ as: "global" }, ({ code, error: raw, set }) => {
+    .onError({ as: "global" }, ({ code, error: raw, set, request }) => {
       // errors thrown inside a body parser arrive wrapped in Elysia's ParseError
       const error = code === "PARSE" && (raw as Error).cause instanceof AppError ? ((raw as Error).cause as AppError) : raw;
       if (error instanceof AppError) {
@@ -87,7 +91,7 @@ export function createApp(deps: Deps) {
           set.status = 404;
           return { status: 404, message: "Route not found." };
       }
-      deps.logger.error("request failed", { code: String(code), error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      deps.logger.error("request failed", { request_id: requestIdOf(request), code: String(code), error: error instanceof Error ? error.stack ?? error.message : String(error) });
       set.status = 500;
       return { status: 500, message: "Internal server error." };
     })
@@ -95,6 +99,7 @@ export function createApp(deps: Deps) {
     .use(docsRoutes(() => self.app!))
     .use(integrationRoutes(deps))
     .use(authRoutes(deps))
+    .use(passwordRoutes(deps))
     .use(cliAuthRoutes(deps))
     .use(keyRoutes(deps))
     .use(adminRoutes(deps))
@@ -109,6 +114,7 @@ export function createApp(deps: Deps) {
     .use(releaseRoutes(deps))
     .use(deploymentRoutes(deps))
     .use(pipelineRoutes(deps))
+    .use(activityRoutes(deps))
     .use(promotionRoutes(deps))
     .use(logRoutes(deps))
     .use(observabilityRoutes(deps))

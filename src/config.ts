@@ -8,6 +8,14 @@ const hostPort = z
   .string()
   .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i, "must be host:port");
 
+/** "24h", "30m", "7d", "90s" or plain seconds → milliseconds; at least one minute. */
+const duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(s|m|h|d)?$/i, "must be a duration such as 30m, 24h or 7d")
+  .transform((v) => Number(/^[\d.]+/.exec(v)![0]) * ({ s: 1, m: 60, h: 3600, d: 86400 }[(/[smhd]$/i.exec(v.trim())?.[0] ?? "s").toLowerCase() as "s"]) * 1000)
+  .refine((ms) => ms >= 60_000, "must be at least 1m");
+const flagBoolean = z.union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => ["true", "1", "yes"].includes(v))]);
+
 export const serveConfigSchema = z.object({
   dataDir: z.string().min(1).default(join(homedir(), ".ancla", "server")),
   listen: hostPort.default("127.0.0.1:8000"),
@@ -40,6 +48,14 @@ export const serveConfigSchema = z.object({
   routerMaxPerClient: z.coerce.number().int().min(1).default(256),
   // seconds a retired replica's WebSockets may stay open during a deploy before they get 1001
   wsDrainTimeout: z.coerce.number().int().min(0).max(3600).default(10),
+  // operations (README "Running in production"): logs, reloads, scheduled backups
+  logFormat: z.enum(["text", "json"]).default("text").describe("server log lines: text or json (one object per line)"),
+  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info").describe("least severe log level written; debug adds one line per API request"),
+  reloadTimeout: z.coerce.number().int().min(1).max(3600).default(60).describe("seconds a reload's new process may take to serve before it is abandoned (the old one keeps serving)"),
+  backupEvery: duration.optional().describe("write a backup this often, e.g. 24h, 30m, 7d (default: no scheduled backups)"),
+  backupKeep: z.coerce.number().int().min(1).max(1000).default(7).describe("scheduled backups to keep (older ones are deleted)"),
+  backupDir: z.string().min(1).optional().describe("where scheduled backups go (default <data-dir>/backups)"),
+  backupIncludeKey: flagBoolean.default(false).describe("put master.key itself into backups (default: only its fingerprint); true or false"),
 });
 export type ServeConfig = z.infer<typeof serveConfigSchema>;
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Database } from "bun:sqlite";
 import type { ServeConfig } from "./config";
 import { openDatabase, type Db } from "./db/client";
-import { runMigrations } from "./db/migrate";
+import { assertKnownSchema, runMigrations, type MigrationResult } from "./db/migrate";
 import { createLogger, type Logger } from "./lib/logger";
 import { createDockerClient, type DockerClient } from "./targets/docker/client";
 import type { Secrets } from "./lib/crypto";
@@ -40,13 +40,16 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
   const { sqlite, db } = openDatabase(dbFile);
   // verify the master key before any write: a wrong key must leave the data dir untouched
   let master: ReturnType<typeof loadMasterKey>;
+  let migrated: MigrationResult;
   try {
+    assertKnownSchema(sqlite, dbFile); // a database from a newer Ancla is refused before anything is written
     master = loadMasterKey(config.dataDir, config.masterKey, sqlite);
+    // pending migrations on an existing database: an online copy next to it first (db/migrate.ts)
+    migrated = runMigrations(db, { dbFile });
   } catch (e) {
     sqlite.close();
     throw e;
   }
-  runMigrations(db);
   ensureCheckValue(sqlite, master.secrets, systemClock.now().toISOString());
   const redactor = createServerRedactor(serverRedactionValues(db, master.secrets));
   const { docker, ...rest } = overrides;
@@ -55,12 +58,13 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
     db,
     sqlite,
     clock: systemClock,
-    logger: createLogger((line) => process.stderr.write(line + "\n"), redactor.redact),
+    logger: createLogger((line) => process.stderr.write(line + "\n"), redactor.redact, { format: config.logFormat, level: config.logLevel }),
     secrets: master.secrets,
     redactor,
     shutdown: new AbortController(),
     ...rest,
   } as Deps;
+  if (migrated.backup) deps.logger.info("database migrated; the copy taken before is kept next to it", { applied: migrated.applied, backup: migrated.backup });
   if (tightened.length) deps.logger.warn("tightened data dir permissions (only the owner may read it)", { changed: tightened });
   let client: DockerClient | undefined = docker;
   Object.defineProperty(deps, "docker", { enumerable: true, get: () => (client ??= createDockerClient()) });

@@ -1,11 +1,12 @@
-// `ancla serve`: open the data dir, listen for the API, run background workers, shut down cleanly.
+// `ancla serve`: open the data dir, listen for the API, run background workers, shut down cleanly,
+// and hand everything to a new process on SIGHUP (modules/ops/handover.ts) without a dropped request.
 import type { ServeConfig } from "./config";
 import { splitHostPort } from "./config";
 import { createDeps, closeDeps, type Deps } from "./deps";
 import { createApp } from "./app";
 import { SERVER_BODY_CAP } from "./lib/body-limit";
 import { ensureInitialAdmin } from "./bootstrap";
-import { startWorker } from "./jobs/worker";
+import { startWorker, type Worker } from "./jobs/worker";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PID_FILE } from "./modules/config-vars/rotate";
@@ -13,26 +14,72 @@ import { startAppRouter } from "./modules/deployments/serve";
 import { routerMetrics, startSampler } from "./modules/observability";
 import { Conflict } from "./errors";
 import { secureDataDir } from "./lib/data-dir";
-import { lockDataDir } from "./lib/data-dir-lock";
+import { lockDataDir, type DataDirLock } from "./lib/data-dir-lock";
+import { probeFreePort, steerPort } from "./lib/listeners";
+import { sdNotify } from "./lib/sd-notify";
+import { handOver, reloadCommand, takeHandover, writeReloadStatus, type HandoverChild, type ReloadOutcome } from "./modules/ops/handover";
 
-export type RunningServer = { deps: Deps; url: string; stop: () => Promise<void> };
+export type RunningServer = { deps: Deps; url: string; stop: () => Promise<void>; reload: () => Promise<ReloadOutcome> };
 
 /**
  * In-flight requests get this long to finish at shutdown; then connections are closed. Streaming
  * responses (log follows) do not wait for it: they end as soon as deps.shutdown is aborted.
  */
 const DRAIN_MS = 10_000;
+/**
+ * At a handover, after new connections go to the new process: connections already queued for
+ * this one are accepted and served, and keep-alive clients get `Connection: close` on their next
+ * response, before the listeners close (closing a listener resets what is still queued on it).
+ */
+const HANDOVER_GRACE_MS = 500;
+/** A reload's new process waits this long for the old one's data dir lock. */
+const LOCK_WAIT_MS = 15_000;
 
 /** Bun's "Failed to start server. Is port N in use?" as a sentence naming the address; else e. */
 function bindError(e: unknown, what: string, address: string): unknown {
   return (e as { code?: string }).code === "EADDRINUSE" ? new Conflict(`${what} address ${address} is already in use; stop whatever listens there or choose another port.`) : e;
 }
 
-export async function startServer(config: ServeConfig, out: (line: string) => void = console.log): Promise<RunningServer> {
+async function lockWhenFree(dataDir: string, pidFile: string): Promise<DataDirLock> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return lockDataDir(dataDir, pidFile);
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await Bun.sleep(25);
+    }
+  }
+}
+
+/** Job worker, usage sampler: one process at a time runs them, so a handover stops and starts them. */
+function backgroundWork(deps: Deps) {
+  let worker: Worker | undefined;
+  let sampler: { stop: () => Promise<void> | void } | undefined;
+  return {
+    /** First finishes jobs a previous run left `running` (interrupted), then picks new ones. */
+    startJobs: async () => void (worker ??= await startWorker(deps)),
+    /** After app adoption: the replica list the sampler reads is current. */
+    startLoops: () => void (sampler ??= startSampler(deps)),
+    async stop() {
+      await sampler?.stop();
+      await worker?.stop(); // running jobs are aborted and recovered as interrupted by the next start
+      sampler = worker = undefined;
+    },
+  };
+}
+
+export async function startServer(config: ServeConfig, out: (line: string) => void = console.log, handover: HandoverChild | null = null): Promise<RunningServer> {
   // one server per data dir, decided before anything in it is changed (the lock also writes
-  // serve.pid, which rotate-master-key reads to refuse running beside a server)
+  // serve.pid, which rotate-master-key and `ancla upgrade` read)
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const lock = lockDataDir(config.dataDir, join(config.dataDir, PID_FILE));
+  const pidFile = join(config.dataDir, PID_FILE);
+  if (handover) {
+    // the parent's real addresses (port 0 in the flags was a free port it picked)
+    Object.assign(config, handover.addresses);
+    await handover.waitForDataDir();
+  }
+  let lock = handover ? await lockWhenFree(config.dataDir, pidFile) : lockDataDir(config.dataDir, pidFile);
   const cleanups: (() => Promise<unknown> | unknown)[] = [() => lock.release()];
   const unwind = async () => {
     while (cleanups.length) await Promise.resolve(cleanups.pop()!()).catch(() => undefined);
@@ -47,11 +94,14 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     const app = createApp(deps); // importing the modules registers their job handlers
     // the API listens before the Docker round trips below (adoption takes 150–600 ms here); new jobs
     // only queue until the worker starts, so nothing a request does depends on them having finished
-    const { hostname, port } = splitHostPort(config.listen);
+    const { hostname } = splitHostPort(config.listen);
+    let port = splitHostPort(config.listen).port;
     try {
-      // reusePort off (Elysia turns it on): a second server on a busy port must fail, not share it
+      // SO_REUSEPORT so a reload can share the port with its successor; the probe (no reuse) first
+      // keeps a second server on a busy port an error. A handover's port is busy by design.
+      if (!handover) port = probeFreePort(hostname, port);
       // no body cap in Bun (it would answer chunked bodies with an empty 413): readers count (lib/body-limit.ts)
-      app.listen({ hostname, port, reusePort: false, maxRequestBodySize: SERVER_BODY_CAP });
+      app.listen({ hostname, port, reusePort: true, maxRequestBodySize: SERVER_BODY_CAP });
     } catch (e) {
       throw bindError(e, "API", config.listen);
     }
@@ -60,48 +110,114 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     out(`ancla listening on ${url}`);
     // after listen: hashing the first admin's password (argon2id) takes ~150 ms on a first start
     const admin = await ensureInitialAdmin(deps);
-    const worker = await startWorker(deps); // first finishes jobs a previous run left `running`
-    cleanups.push(() => worker.stop());
-    const router = await startAppRouter(deps, { onResponse: routerMetrics(deps) }).catch((e) => Promise.reject(bindError(e, "router", config.router))); // re-adopts running apps, then serves them on --router
+    const work = backgroundWork(deps);
+    cleanups.push(() => work.stop());
+    if (!handover) await work.startJobs();
+    const router = await startAppRouter(deps, { onResponse: routerMetrics(deps), takeOver: Boolean(handover) }).catch((e) => Promise.reject(bindError(e, "router", config.router))); // re-adopts running apps, then serves them on --router
     out(`ancla router listening on ${router.url}`);
     if (router.httpsPort) out(`ancla https listening on port ${router.httpsPort}`);
-    const sampler = startSampler(deps); // after adoption: the replica list it reads is current
     // --router 127.0.0.1:0 binds any free port: app URLs (dashboard info, `ancla deploy`) need the real one
     if (splitHostPort(config.router).port === 0) config.router = new URL(router.url).host;
+    const ports = [app.server!.port!, router.port, ...(router.httpsPort ? [router.httpsPort] : [])];
+    // a listener that is alone keeps new connections to itself: a reload's successor that binds
+    // the same ports gets none until it is ready and this process steers them over (lib/listeners)
+    const keepPorts = () => ports.forEach((p) => steerPort(p, 0));
+    if (handover) {
+      handover.ready();
+      void handover.released.then(async () => {
+        keepPorts();
+        await work.startJobs();
+        work.startLoops();
+        sdNotify({ MAINPID: process.pid, READY: 1 });
+        deps.logger.info("reload complete: this process now serves alone", { pid: process.pid });
+      });
+    } else {
+      keepPorts();
+      work.startLoops();
+      sdNotify({ READY: 1 });
+    }
     if (admin) {
       out(`created server admin 'admin' (${config.adminEmail}) with password: ${admin.password}`);
       out(`the credentials are saved in ${admin.file}`);
     }
     let stopped = false;
-    const stop = async () => {
+    /** Stop serving. `handedOver`: new connections already go to the successor; let queued ones in first. */
+    const stop = async (handedOver = false) => {
       if (stopped) return;
       stopped = true;
-      deps.shutdown.abort(); // streaming responses end now instead of holding the drain open
+      deps.shutdown.abort(); // streaming responses end now; responses from here on say Connection: close
+      if (handedOver) {
+        router.drain();
+        await Bun.sleep(HANDOVER_GRACE_MS);
+      }
       // false: let in-flight requests finish, within DRAIN_MS; then close what is left
       const drained = await Promise.race([app.stop(false).then(() => true), Bun.sleep(DRAIN_MS).then(() => false)]);
       if (!drained) await app.stop(true);
-      await sampler.stop();
       await router.stop(); // app containers keep running; the next start adopts them
-      await worker.stop(); // running jobs are aborted and recovered as interrupted on the next start
+      await work.stop();
       closeDeps(deps);
-      lock.release(); // also removes serve.pid
+      lock.release(); // also removes serve.pid (when it is still ours)
     };
-    return { deps, url, stop };
+    let reloading: Promise<ReloadOutcome> | undefined;
+    const reload = () =>
+      (reloading ??= (async () => {
+        if (handover) await handover.released; // still taking over from our own parent
+        const from = process.pid;
+        writeReloadStatus(config.dataDir, { state: "reloading", from, at: new Date().toISOString() });
+        const outcome = await handOver({
+          command: reloadCommand(),
+          addresses: { listen: new URL(url).host, router: config.router, ...(router.httpsPort ? { https: `${splitHostPort(config.https!).hostname}:${router.httpsPort}` } : {}) },
+          masterKey: config.masterKey,
+          timeoutMs: config.reloadTimeout * 1000,
+          logger: deps.logger,
+          yieldDataDir: async () => {
+            await work.stop();
+            lock.release();
+          },
+          reclaimDataDir: async () => {
+            lock = await lockWhenFree(config.dataDir, pidFile);
+            await work.startJobs();
+            work.startLoops();
+          },
+          drain: async () => {
+            ports.forEach((p) => steerPort(p, 1));
+            await stop(true);
+          },
+        });
+        const at = new Date().toISOString();
+        if (outcome.ok) writeReloadStatus(config.dataDir, { state: "complete", from, to: outcome.pid, at });
+        else {
+          writeReloadStatus(config.dataDir, { state: "failed", from, message: outcome.message, at });
+          deps.logger.error(`reload failed: ${outcome.message}; still serving from this process`, { pid: from });
+        }
+        reloading = undefined;
+        return outcome;
+      })());
+    return { deps, url, stop: () => stop(), reload };
   } catch (e) {
     await unwind();
     throw e;
   }
 }
 
-/** Run until SIGINT/SIGTERM, then drain and resolve. */
+/** Run until SIGINT/SIGTERM (drain, resolve) or a SIGHUP whose reload handed everything over. */
 export async function serveUntilSignal(config: ServeConfig): Promise<void> {
-  // handlers first: a signal that arrives while starting (after "listening" is printed) still drains
-  const signalled = new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
-  });
-  const server = await startServer(config);
-  await signalled;
+  // handlers first: a signal that arrives while starting (after "listening" is printed) still counts
+  const queue: ("stop" | "reload")[] = [];
+  let wake: () => void = () => {};
+  const push = (what: "stop" | "reload") => () => (queue.push(what), wake());
+  process.on("SIGINT", push("stop"));
+  process.on("SIGTERM", push("stop"));
+  process.on("SIGHUP", push("reload"));
+  const server = await startServer(config, console.log, takeHandover());
+  for (;;) {
+    if (!queue.length) await new Promise<void>((r) => (wake = r));
+    const what = queue.shift()!;
+    if (what === "stop") break;
+    server.deps.logger.info("reload requested: starting the binary on disk", { command: reloadCommand()[0] });
+    const outcome = await server.reload();
+    if (outcome.ok) return; // the new process serves; this one has drained and stopped
+  }
   server.deps.logger.info("shutting down");
   await server.stop().catch(() => undefined);
 }

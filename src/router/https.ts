@@ -4,6 +4,7 @@
 // old one finishes its requests and WebSockets. The first bind probes the port without
 // SO_REUSEPORT, so a port another process holds is an error, never shared.
 import type { Server } from "bun";
+import { probeFreePort } from "../lib/listeners";
 
 /** A certificate chain and its key (PEM); `serverName` picks it by SNI, none = the default. */
 export type TlsCertificate = { serverName?: string; cert: string; key: string };
@@ -20,11 +21,10 @@ function tlsOption(certs: TlsCertificate[]) {
   return sorted.map((c) => (c.serverName ? { cert: c.cert, key: c.key, serverName: c.serverName } : { cert: c.cert, key: c.key }));
 }
 
-export function startHttpsListener(at: { hostname: string; port: number; certificates: TlsCertificate[] }, options: ServeOptions): HttpsListener {
-  // the probe: fails with EADDRINUSE when anything (even with SO_REUSEPORT) holds the port
-  const probe = Bun.serve({ hostname: at.hostname, port: at.port, reusePort: false, fetch: () => new Response(null, { status: 503 }) });
-  const port = probe.port!;
-  probe.stop(true);
+export function startHttpsListener(at: { hostname: string; port: number; certificates: TlsCertificate[]; takeOver?: boolean }, options: ServeOptions): HttpsListener {
+  // the probe: fails with EADDRINUSE when anything (even with SO_REUSEPORT) holds the port; a
+  // reload's successor (takeOver) shares the port with its predecessor on purpose
+  const port = at.takeOver ? at.port : probeFreePort(at.hostname, at.port);
   const bind = (certs: TlsCertificate[]): Server<unknown> => Bun.serve({ ...options, hostname: at.hostname, port, reusePort: true, tls: tlsOption(certs) } as never);
   let current = bind(at.certificates);
   let chain: Promise<void> = Promise.resolve();

@@ -9,6 +9,7 @@ import { normalizeHost } from "./hosts";
 import { forwardHttp } from "./forward";
 import { startHttpsListener, type HttpsListener, type TlsCertificate } from "./https";
 import { ClientLimiter, DEFAULT_MAX_PER_CLIENT } from "./limits";
+import { probeFreePort } from "../lib/listeners";
 import { badGatewayPage, errorPage, notFoundPage } from "./pages";
 import { WS_GOING_AWAY, type OpenSocket, type RouteTable } from "./table";
 import { rateLimitedWarn, type Warn } from "./warn";
@@ -44,6 +45,8 @@ export type RouterOptions = {
   acme?: AcmeHooks;
   /** Told about every proxied request once the app's response headers are in (metrics live outside the router). */
   onResponse?: (serviceId: string, status: number, seconds: number) => void;
+  /** A reload's new process: the previous one holds the ports (SO_REUSEPORT) on purpose, so no probe. */
+  takeOver?: boolean;
 };
 
 export type RunningRouter = {
@@ -52,6 +55,8 @@ export type RunningRouter = {
   httpsPort?: number;
   /** Serve a new certificate set on the HTTPS port without dropping connections. */
   setCertificates: (certs: TlsCertificate[]) => Promise<void>;
+  /** A reload's successor takes new connections: every response from here on closes its connection. */
+  drain: () => void;
   stop: () => Promise<void>;
 };
 
@@ -85,6 +90,7 @@ export function startRouter(opts: RouterOptions): RunningRouter {
   let https: HttpsListener | undefined;
   const sockets = new Set<OpenSocket>();
   const websocket = bridgeHandlers(table, sockets);
+  let draining = false;
 
   const handle = async (req: Request, srv: Server<WsData>, proto: "http" | "https"): Promise<Response | undefined> => {
     const acme = opts.acme;
@@ -126,7 +132,8 @@ export function startRouter(opts: RouterOptions): RunningRouter {
   const serveOptions = (proto: "http" | "https") => ({
     idleTimeout: IDLE_TIMEOUT_S,
     maxRequestBodySize: opts.maxRequestBodySize ?? DEFAULT_MAX_BODY,
-    fetch: (req: Request, srv: Server<WsData>) => handle(req, srv, proto),
+    // while draining, keep-alive clients are told to reconnect (to the successor) instead of racing this one's close
+    fetch: (req: Request, srv: Server<WsData>) => (draining ? handle(req, srv, proto).then(closeAfter) : handle(req, srv, proto)),
     websocket,
     error(e: Error) {
       warn("router error", { error: e.message });
@@ -134,15 +141,17 @@ export function startRouter(opts: RouterOptions): RunningRouter {
     },
   });
 
+  // SO_REUSEPORT so a reload's successor can bind the port before this one lets go; the probe
+  // (no reuse) first keeps a second server on a busy --router port an error, never a share
   const server = Bun.serve<WsData>({
     hostname: opts.hostname,
-    port: opts.port,
-    reusePort: false, // a second server on a busy --router port must fail, never share it
+    port: opts.takeOver ? opts.port : probeFreePort(opts.hostname, opts.port),
+    reusePort: true,
     ...serveOptions("http"),
   });
   if (opts.https) {
     try {
-      https = startHttpsListener(opts.https, serveOptions("https"));
+      https = startHttpsListener({ ...opts.https, takeOver: opts.takeOver }, serveOptions("https"));
     } catch (e) {
       server.stop(true);
       throw e;
@@ -155,6 +164,9 @@ export function startRouter(opts: RouterOptions): RunningRouter {
     async setCertificates(certs) {
       if (https) await https.reload(certs);
     },
+    drain() {
+      draining = true;
+    },
     async stop() {
       // WebSockets would hold a graceful stop open for hours: they end now, as "going away"
       for (const s of [...sockets]) s.close(WS_GOING_AWAY, "server shutting down");
@@ -162,6 +174,11 @@ export function startRouter(opts: RouterOptions): RunningRouter {
       if (!(await Promise.race([stopped.then(() => true), Bun.sleep(STOP_GRACE_MS).then(() => false)]))) await Promise.all([server.stop(true), https?.stop(true)]);
     },
   };
+}
+
+function closeAfter(res: Response | undefined): Response | undefined {
+  if (res && res.status !== 101) res.headers.set("connection", "close");
+  return res;
 }
 
 /** 200 with the key authorization for a pending token; 404 for others; null when not a challenge path. */

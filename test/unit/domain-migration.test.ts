@@ -58,7 +58,7 @@ test("duplicate custom domains: the older service keeps the name, the newer lose
   expect(sqlite.query("select upstream_timeout as t from services where id = 'older'").get()).toEqual({ t: 60 });
 
   const warnings: unknown[] = [];
-  const logger = { info() {}, error() {}, warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push({ msg, ...fields }) };
+  const logger = { debug() {}, info() {}, error() {}, warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push({ msg, ...fields }) };
   expect(reconcileDomains({ db, logger })).toBe(1);
   expect(warnings).toEqual([{ msg: "custom domain dropped: another service owns it", domain: "shop.example.com", service: "newer", owner: "older" }]);
   const lists = sqlite.query("select id, domains from services order by id").all();

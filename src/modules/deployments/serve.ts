@@ -11,7 +11,7 @@ import { startSelfHealing } from "./self-healing";
 // renamed or removed hostnames (domains, slugs) stop routing within this long
 const HOST_REFRESH_MS = 5000;
 
-export async function startAppRouter(deps: Deps, hooks: Pick<RouterOptions, "onResponse"> = {}): Promise<RunningRouter> {
+export async function startAppRouter(deps: Deps, hooks: Pick<RouterOptions, "onResponse" | "takeOver"> = {}): Promise<RunningRouter> {
   await adoptRunningApps(deps);
   const { hostname, port } = splitHostPort(deps.config.router);
   const table = routeTableOf(deps);

@@ -1,0 +1,80 @@
+// Ancla's listeners are bound with SO_REUSEPORT so a reload can hand them to the next process
+// without a gap. These helpers keep the promise that an *accidental* second server on a busy port
+// fails (a probe bind without SO_REUSEPORT first), and find our own listening fds (/proc/net/tcp,
+// /proc/self/fd) to steer the port's new connections between the old and the new process.
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { steerReuseportGroup } from "./libc";
+
+type Listener = { inode: string; address: string; port: number };
+
+const LISTEN = "0A";
+
+/** Every listening TCP socket in this network namespace (empty where /proc is not Linux's). */
+export function tcpListeners(): Listener[] {
+  const out: Listener[] = [];
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10 || cols[3] !== LISTEN) continue;
+      const [address, port] = cols[1]!.split(":");
+      out.push({ inode: cols[9]!, address: address!, port: parseInt(port!, 16) });
+    }
+  }
+  return out;
+}
+
+/** Socket inode → fd number for this process's open sockets. */
+function ownSockets(): Map<string, number> {
+  const map = new Map<string, number>();
+  let fds: string[];
+  try {
+    fds = readdirSync("/proc/self/fd");
+  } catch {
+    return map;
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m) map.set(m[1]!, Number(fd));
+    } catch {
+      // closed between readdir and readlink
+    }
+  }
+  return map;
+}
+
+/**
+ * Bind `hostname:port` without SO_REUSEPORT and let it go: throws Bun's EADDRINUSE error when any
+ * process holds the port (even one sharing it), and turns port 0 into the free port to bind.
+ */
+export function probeFreePort(hostname: string, port: number): number {
+  const probe = Bun.serve({ hostname, port, reusePort: false, fetch: () => new Response(null, { status: 503 }) });
+  const free = probe.port!;
+  probe.stop(true);
+  return free;
+}
+
+/** This process's listening fds on `port`. */
+export function ownListenerFds(port: number): number[] {
+  const own = ownSockets();
+  return tcpListeners()
+    .filter((l) => l.port === port && own.has(l.inode))
+    .map((l) => own.get(l.inode)!);
+}
+
+/**
+ * Steer new connections on `port` to the group member at `index`: 0 = the oldest listener (a server
+ * keeps its port to itself, and a reload's new process gets nothing until it is ready), 1 = the
+ * newest (the handover moment). True when every one of our listeners on the port took it.
+ */
+export function steerPort(port: number, index: 0 | 1): boolean {
+  const fds = ownListenerFds(port);
+  return fds.length > 0 && fds.map((fd) => steerReuseportGroup(fd, index)).every(Boolean);
+}

@@ -1,0 +1,31 @@
+// Per-request context of the API: an id (the caller's X-Request-Id when it is a sane token, else a
+// new one) sent back on every response and put on the request's log lines; `Connection: close` once
+// the server is stopping or handing over, so keep-alive clients reconnect to whoever serves next
+// instead of racing the close; and, at --log-level debug, one access line per request.
+import { Elysia } from "elysia";
+import type { Deps } from "../../deps";
+import { randomBase62 } from "../../lib/ids";
+
+const ids = new WeakMap<Request, string>();
+const SANE_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+const started = new WeakMap<Request, number>();
+
+/** The id of a request the API is handling ("" for one it never saw). */
+export const requestIdOf = (request: Request): string => ids.get(request) ?? "";
+
+export const requestContext = (deps: Deps) =>
+  new Elysia({ name: "request-context" })
+    .onRequest(({ request, set }) => {
+      const given = request.headers.get("x-request-id");
+      const id = given && SANE_ID.test(given) ? given : randomBase62(20);
+      ids.set(request, id);
+      set.headers["x-request-id"] = id;
+      if (deps.shutdown.signal.aborted) set.headers.connection = "close";
+      if (deps.config.logLevel === "debug") started.set(request, performance.now());
+    })
+    .onAfterResponse({ as: "global" }, ({ request, set }) => {
+      const t0 = started.get(request);
+      if (t0 === undefined) return;
+      const path = request.url.slice(request.url.indexOf("/", request.url.indexOf("//") + 2)).split("?")[0];
+      deps.logger.debug("request", { request_id: requestIdOf(request), method: request.method, path, status: set.status ?? 200, ms: Math.round((performance.now() - t0) * 10) / 10 });
+    });
