@@ -5,6 +5,7 @@ import { links, refresh, type View } from "../../router";
 import { configEditor, resolvedConfig } from "../config";
 import { observabilityPanel } from "../observability";
 import { pipelinePanel } from "./pipeline";
+import { domainsPanel } from "./domains";
 import { releasesPanel } from "./releases";
 import { replicasPanel, type ReplicaView } from "./replicas";
 import { scaleForm, settingsForm, type ServiceDetail } from "./settings";
@@ -35,6 +36,7 @@ export const serviceView: View = async ({ params }) => {
     h("p", { class: "urls" }, "URL: ", urls.links.length ? urls.links.map((u, i) => [i ? ", " : "", h("a", { href: u, target: "_blank", rel: "noopener noreferrer" }, u)]) : urls.hosts.length ? [urls.hosts.map((host, i) => [i ? ", " : "", h("code", null, host)]), " (on the router's port)"] : "unknown until the server reports its router address."),
     section("Pipeline", pipeline),
     section("Replicas", replicasPanel(base, svc)),
+    section("Domains and HTTPS", domainsPanel(svc)),
     section("Releases", releasesBox),
     section("App output", appLogs(`${base}/logs?tail=200`)),
     section("Scale", scaleForm(svc, () => refresh())),
