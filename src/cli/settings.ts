@@ -6,7 +6,6 @@ import { dirname, join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
 import { z } from "zod";
 import { AppError } from "../errors";
-import { flagString } from "./args";
 import type { CommandContext } from "./context";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:8000";
@@ -93,8 +92,7 @@ function pick<K extends keyof CliFile>(key: K, layers: [Source, CliFile][]): { v
 }
 
 export function resolveSettings(ctx: Pick<CommandContext, "flags" | "env" | "cwd">): Settings {
-  const explicit = flagString(ctx.flags, "config");
-  if (ctx.flags.config === true) throw new AppError(2, "--config needs a file path", "usage", 2);
+  const explicit = ctx.flags.config;
   const userFile = explicit ? resolve(ctx.cwd, explicit) : userConfigPath(ctx.env);
   // --config FILE replaces both discovered files
   // walking up from inside HOME reaches ~/.ancla/config.yaml itself: that is the user file
@@ -107,7 +105,7 @@ export function resolveSettings(ctx: Pick<CommandContext, "flags" | "env" | "cwd
         ["user file", readCliFile(userFile)],
       ];
   const layers: [Source, CliFile][] = [
-    ["flag", { server: flagString(ctx.flags, "server"), api_key: flagString(ctx.flags, "api-key") }],
+    ["flag", { server: ctx.flags.server, api_key: ctx.flags["api-key"] }],
     ["env", { server: ctx.env.ANCLA_SERVER, api_key: ctx.env.ANCLA_API_KEY }],
     ...fileLayers,
   ];

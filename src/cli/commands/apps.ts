@@ -1,9 +1,10 @@
 // `ancla apps …`: applications are the services of a project's default environment.
 import { noExtraArgs } from "../args";
 import { clientFor, seg } from "../client";
-import type { CommandContext, CommandTable } from "../context";
+import { command, type CommandContext, type CommandTable } from "../context";
 import { resolveSettings, resolveTarget } from "../settings";
-import { serviceColumns, serviceOutput, type ServiceView } from "./services";
+import { serviceColumns, serviceOutput } from "./services";
+import type { ApplicationSummary, ServiceDetail } from "../../modules/services/model";
 
 /** Linked defaults; a linked service is the app. */
 const defaults = (ctx: CommandContext) => {
@@ -12,23 +13,23 @@ const defaults = (ctx: CommandContext) => {
 };
 
 export const appCommands: CommandTable = {
-  "apps list": {
+  "apps list": command({
     summary: "List a project's applications",
     usage: "apps list [org/project]",
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const t = resolveTarget(ctx.args[0], ["org", "project"] as const, defaults(ctx));
-      const rows = await clientFor(ctx).get<ServiceView[]>(`/api/v1/applications/${seg(t.org)}/${seg(t.project)}`);
+      const rows = await clientFor(ctx).get<ApplicationSummary[]>(`/api/v1/applications/${seg(t.org)}/${seg(t.project)}`);
       return { kind: "table", rows, columns: serviceColumns };
     },
-  },
-  "apps get": {
+  }),
+  "apps get": command({
     summary: "Show an application",
     usage: "apps get [org/project/]<app>",
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const t = resolveTarget(ctx.args[0], ["org", "project", "app"] as const, defaults(ctx));
-      return serviceOutput(await clientFor(ctx).get<ServiceView>(`/api/v1/applications/${seg(t.org)}/${seg(t.project)}/${seg(t.app)}`));
+      return serviceOutput(await clientFor(ctx).get<ServiceDetail>(`/api/v1/applications/${seg(t.org)}/${seg(t.project)}/${seg(t.app)}`));
     },
-  },
+  }),
 };

@@ -2,19 +2,18 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { AppError } from "../../errors";
-import { flagString, noExtraArgs, requireArg, type Flags } from "../args";
+import { noExtraArgs, requireArg, usage, YES, type OptionTable } from "../args";
 import { clientFor, seg, type ApiClient } from "../client";
-import type { CommandContext, CommandTable } from "../context";
+import { command, type CommandTable, type ContextWith } from "../context";
 import type { Column } from "../render";
 import type { Link } from "../settings";
-import { MAX_VALUE_BYTES, NAME_RE } from "../../modules/config-vars/model";
+import { MAX_VALUE_BYTES, NAME_RE, type BulkConfigurationResponse, type ConfigurationSummary, type ResolvedVar } from "../../modules/config-vars/model";
 
 type Scope = "organization" | "team" | "project" | "environment" | "service";
 type Target = { org: string; project?: string; env?: string; service?: string };
-type Var = { id: string; name: string; value: string; secret: boolean; buildtime: boolean; scope?: string; updated?: string | null };
-type BulkResult = { created: string[]; updated?: string[]; skipped: string[]; errors: { line?: number; name?: string; message: string }[] };
+type ScopeFlags = { scope?: string; team?: string };
+type BulkResult = BulkConfigurationResponse;
 
-const usage = (message: string) => new AppError(2, message, "usage", 2);
 const LEVELS: Scope[] = ["organization", "project", "environment", "service"];
 const SCOPE_ALIASES: Record<string, Scope> = {
   organization: "organization", org: "organization", team: "team", project: "project",
@@ -39,24 +38,24 @@ function parseTarget(arg: string | undefined, link: Link): Target {
 
 const depthScope = (t: Target): Scope => (t.service ? "service" : t.env ? "environment" : t.project ? "project" : "organization");
 
-function chooseScope(t: Target, flags: Flags): Scope {
-  const raw = flagString(flags, "scope");
+function chooseScope(t: Target, flags: ScopeFlags): Scope {
+  const raw = flags.scope;
   if (raw === undefined) return depthScope(t);
   const scope = SCOPE_ALIASES[raw.toLowerCase()];
   if (!scope) throw usage(`--scope must be one of organization, team, project, env, service (got "${raw}")`);
   const need = scope === "team" ? "project" : scope;
-  if (LEVELS.indexOf(need) > LEVELS.indexOf(depthScope(t)) && !(scope === "team" && flagString(flags, "team"))) {
+  if (LEVELS.indexOf(need) > LEVELS.indexOf(depthScope(t)) && !(scope === "team" && flags.team)) {
     throw usage(`--scope ${raw} needs a target down to the ${need}: ${["org", "project", "env", "service"].slice(0, LEVELS.indexOf(need) + 1).join("/")}`);
   }
   return scope;
 }
 
 /** The config path for the chosen scope; the team is the project's own unless --team names one. */
-async function scopePath(client: ApiClient, t: Target, scope: Scope, flags: Flags): Promise<{ path: string; label: string }> {
+async function scopePath(client: ApiClient, t: Target, scope: Scope, flags: ScopeFlags): Promise<{ path: string; label: string }> {
   const o = `/api/v1/orgs/${seg(t.org)}`;
   if (scope === "organization") return { path: `${o}/config`, label: `organization ${t.org}` };
   if (scope === "team") {
-    let team = flagString(flags, "team");
+    let team = flags.team;
     if (!team) {
       const project = await client.get<{ team_slug: string | null }>(`/api/v1/projects/${seg(t.org)}/${seg(t.project!)}`);
       if (!project.team_slug) throw usage(`project ${t.org}/${t.project} belongs to no team; pass --team SLUG`);
@@ -71,7 +70,7 @@ async function scopePath(client: ApiClient, t: Target, scope: Scope, flags: Flag
   return { path: `${e}/services/${seg(t.service!)}/config`, label: `service ${t.org}/${t.project}/${t.env}/${t.service}` };
 }
 
-async function locate(ctx: CommandContext, targetArg: string | undefined) {
+async function locate(ctx: ContextWith<ScopeFlags>, targetArg: string | undefined) {
   const client = clientFor(ctx);
   const target = parseTarget(targetArg, client.settings.link);
   const scope = chooseScope(target, ctx.flags);
@@ -88,7 +87,17 @@ function failOnErrors(r: BulkResult, done: string): void {
   throw new AppError(422, `${done}, but ${r.errors.length} entr${r.errors.length === 1 ? "y was" : "ies were"} refused:\n${lines.join("\n")}`, "validation", 2);
 }
 
-const varColumns: Column<Var>[] = [
+/** Where a variable lives: every config command takes these. */
+const SCOPE = {
+  scope: { type: "string", value: "organization|team|project|env|service", description: "the scope to use (default: the target's depth)" },
+  team: { type: "string", value: "SLUG", description: "the team for --scope team (default: the project's team)" },
+} as const satisfies OptionTable;
+const FLAGS = {
+  secret: { type: "boolean", description: "store the values encrypted; they are never shown again" },
+  buildtime: { type: "boolean", description: "also pass the values to the image build as build args" },
+} as const satisfies OptionTable;
+
+const varColumns: Column<ConfigurationSummary>[] = [
   { header: "NAME", get: (v) => v.name },
   { header: "VALUE", get: (v) => v.value },
   { header: "SECRET", get: (v) => (v.secret ? "yes" : "no") },
@@ -98,23 +107,25 @@ const varColumns: Column<Var>[] = [
 const listed = (names: string[]) => (names.length ? names.join(", ") : "none");
 
 export const configCommands: CommandTable = {
-  "config list": {
+  "config list": command({
     summary: "List config variables at a scope (or everything a service receives, with --resolved)",
-    usage: "config list [org[/project[/env[/service]]]] [--scope organization|team|project|env|service] [--resolved]",
+    usage: "config list [org[/project[/env[/service]]]]",
+    options: { ...SCOPE, resolved: { type: "boolean", description: "everything a service receives, with the scope each value comes from" } },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const { client, scope, path } = await locate(ctx, ctx.args[0]);
       if (ctx.flags.resolved === true) {
         if (scope !== "service") throw usage("--resolved needs a service target: org/project/env/service");
-        const rows = await client.get<Var[]>(`${path}/resolved`);
-        return { kind: "table", rows, columns: [...varColumns, { header: "SCOPE", get: (v: Var) => v.scope }] };
+        const rows = await client.get<ResolvedVar[]>(`${path}/resolved`);
+        return { kind: "table", rows, columns: [...varColumns, { header: "SCOPE", get: (v: ResolvedVar) => v.scope }] };
       }
-      return { kind: "table", rows: await client.get<Var[]>(path), columns: varColumns };
+      return { kind: "table", rows: await client.get<ConfigurationSummary[]>(path), columns: varColumns };
     },
-  },
-  "config set": {
+  }),
+  "config set": command({
     summary: "Set variables (KEY=value …; KEY=- reads the value from stdin)",
-    usage: "config set [target] KEY=value … [--secret] [--buildtime] [--scope organization|team|project|env|service] [--team SLUG]",
+    usage: "config set [target] KEY=value …",
+    options: { ...FLAGS, ...SCOPE },
     run: async (ctx) => {
       const targetArg = isPair(ctx.args[0]) ? undefined : ctx.args[0];
       const pairs = targetArg === undefined ? ctx.args : ctx.args.slice(1);
@@ -147,10 +158,11 @@ export const configCommands: CommandTable = {
       failOnErrors(r, `set ${listed(names)} on ${label}`);
       return { kind: "text", text: `set ${listed(names)} on ${label}`, data: r };
     },
-  },
-  "config delete": {
+  }),
+  "config delete": command({
     summary: "Delete a variable",
-    usage: "config delete [target] KEY [--yes] [--scope …]",
+    usage: "config delete [target] KEY",
+    options: { ...YES, ...SCOPE },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 2);
       const [targetArg, name] = ctx.args.length === 2 ? [ctx.args[0], ctx.args[1]!] : [undefined, requireArg(ctx.args, 0, "KEY")];
@@ -163,16 +175,20 @@ export const configCommands: CommandTable = {
       await client.delete(`${path}/${seg(name)}`);
       return { kind: "text", text: `deleted ${name} from ${label}`, data: { ok: true, name } };
     },
-  },
-  "config import": {
+  }),
+  "config import": command({
     summary: "Import a .env file (bad lines are reported by number; the rest is applied)",
-    usage: "config import [target] -f FILE [--overwrite] [--secret] [--buildtime] [--scope …]",
+    usage: "config import [target] -f FILE",
+    options: {
+      file: { type: "string", short: "f", value: "FILE", description: "the .env file (- reads stdin)" },
+      overwrite: { type: "boolean", description: "replace variables that exist (else they are skipped)" },
+      ...FLAGS,
+      ...SCOPE,
+    },
     run: async (ctx) => {
-      // -f is the shared short flag for --follow (boolean), so `-f FILE` leaves FILE as a positional
-      const explicit = flagString(ctx.flags, "file") ?? flagString(ctx.flags, "follow");
-      const args = [...ctx.args];
-      const file = explicit ?? (ctx.flags.follow === true ? args.pop() : undefined);
+      const file = ctx.flags.file;
       if (!file) throw usage("missing -f FILE (use -f - to read stdin)");
+      const args = ctx.args;
       noExtraArgs(args, 1);
       let raw: string;
       try {
@@ -192,5 +208,5 @@ export const configCommands: CommandTable = {
       failOnErrors(r, summary);
       return { kind: "text", text: summary, data: r };
     },
-  },
+  }),
 };

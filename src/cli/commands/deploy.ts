@@ -6,9 +6,11 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AppError } from "../../errors";
-import { flagString, noExtraArgs } from "../args";
+import { FOLLOW, noExtraArgs, type OptionTable } from "../args";
 import { clientFor, errorFromResponse, NETWORK_EXIT, seg, type ApiClient } from "../client";
-import type { CommandContext, CommandTable } from "../context";
+import { command, type CommandContext, type CommandTable, type ContextWith } from "../context";
+import type { DeploymentLog } from "../../modules/deployments/model";
+import type { DeployTriggerResponse, HistoryItem } from "../../modules/pipeline/model";
 import { writeContextFile } from "../../lib/context-tar";
 import { resolveSettings, resolveTarget } from "../settings";
 
@@ -16,9 +18,12 @@ export type ServiceTarget = { org: string; project: string; env: string; service
 export const SERVICE_LEVELS = ["org", "project", "env", "service"] as const;
 
 /** `[org/project/env/]service` from an argument (or --target), the rest from `ancla link`. */
-export function serviceTarget(ctx: CommandContext, arg?: string): ServiceTarget {
-  return resolveTarget(arg ?? flagString(ctx.flags, "target"), SERVICE_LEVELS, resolveSettings(ctx).link);
+export function serviceTarget(ctx: ContextWith<{ target?: string }>, arg?: string): ServiceTarget {
+  return resolveTarget(arg ?? ctx.flags.target, SERVICE_LEVELS, resolveSettings(ctx).link);
 }
+
+/** `--target org/project/env/service`: every command that takes a service target accepts it too. */
+export const TARGET = { target: { type: "string", value: "ORG/PROJECT/ENV/SERVICE", description: "the service (default: the linked one)" } } as const satisfies OptionTable;
 
 export const projectPath = (t: { org: string; project: string }) => `/api/v1/orgs/${seg(t.org)}/projects/${seg(t.project)}`;
 export const servicePath = (t: ServiceTarget) => `${projectPath(t)}/envs/${seg(t.env)}/services/${seg(t.service)}`;
@@ -30,21 +35,12 @@ const progress = (ctx: CommandContext, text: string) => {
   if (!quiet(ctx)) ctx.io.err(text);
 };
 
-export type PipelineRun = {
-  id: string;
-  status: "queued" | "running" | "complete" | "error";
-  stage: "build" | "release" | "deploy" | null;
-  error_detail: string | null;
-  image: { id: string; version: number; status: string } | null;
-  release: { id: string; version: number } | null;
-  deployment: { id: string; version: number; status: string } | null;
-  duration_seconds: number | null;
-};
-
-type DeploymentLog = { status: string; log_text: string | null; error_detail: string | null; deploy_step: { name?: string } | null };
+/** One pipeline run (build → release → deploy) as the server reports it. */
+export type PipelineRun = HistoryItem;
+type Following = ContextWith<{ follow?: boolean }>;
 
 /** Prints a deployment log's lines not printed yet (with --follow). */
-function deployLogPrinter(ctx: CommandContext, client: ApiClient) {
+function deployLogPrinter(ctx: Following, client: ApiClient) {
   let printed = 0;
   let step = "";
   return async (deploymentId: string, stream: boolean): Promise<DeploymentLog> => {
@@ -52,7 +48,7 @@ function deployLogPrinter(ctx: CommandContext, client: ApiClient) {
     const lines = (log.log_text ?? "").split("\n").filter(Boolean);
     if (stream) for (const l of lines.slice(printed)) progress(ctx, `  ${l}`);
     printed = Math.max(printed, lines.length);
-    const name = log.deploy_step?.name ?? "";
+    const name = typeof log.deploy_step?.name === "string" ? log.deploy_step.name : "";
     if (!stream && name && name !== step && log.status === "running") progress(ctx, `  deploy step: ${name}`);
     step = name;
     return log;
@@ -60,7 +56,7 @@ function deployLogPrinter(ctx: CommandContext, client: ApiClient) {
 }
 
 /** Follow a pipeline run to its end; returns the final run (the caller decides the exit code). */
-export async function followPipeline(ctx: CommandContext, client: ApiClient, t: ServiceTarget, runId: string): Promise<PipelineRun> {
+export async function followPipeline(ctx: Following, client: ApiClient, t: ServiceTarget, runId: string): Promise<PipelineRun> {
   const stream = ctx.flags.follow === true;
   let buildAfter = 0;
   const shown = { image: "", release: 0, deploy: "" };
@@ -95,7 +91,7 @@ export async function followPipeline(ctx: CommandContext, client: ApiClient, t: 
 }
 
 /** Follow one deployment (rollback, redeploy, scale, promotion) until it ends. */
-export async function followDeployment(ctx: CommandContext, client: ApiClient, deploymentId: string): Promise<DeploymentLog> {
+export async function followDeployment(ctx: Following, client: ApiClient, deploymentId: string): Promise<DeploymentLog> {
   const print = deployLogPrinter(ctx, client);
   for (;;) {
     const log = await print(deploymentId, ctx.flags.follow === true);
@@ -154,9 +150,10 @@ export async function finishRun(ctx: CommandContext, client: ApiClient, t: Servi
 }
 
 export const deployCommands: CommandTable = {
-  deploy: {
+  deploy: command({
     summary: "Upload a directory, build, release and deploy it; prints the app's URL",
-    usage: "deploy [path] [--target org/project/env/service] [--follow] [-q]",
+    usage: "deploy [path]",
+    options: { ...TARGET, ...FOLLOW },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const dir = resolve(ctx.cwd, ctx.args[0] ?? ".");
@@ -168,7 +165,7 @@ export const deployCommands: CommandTable = {
       const t = serviceTarget(ctx);
       const client = clientFor(ctx);
       const tmp = mkdtempSync(join(tmpdir(), "ancla-deploy-"));
-      let started: { image_id: string; image_version: number; pipeline_id: string };
+      let started: DeployTriggerResponse;
       try {
         const file = join(tmp, "context.tar.gz");
         const size = await writeContextFile(dir, file);
@@ -180,5 +177,5 @@ export const deployCommands: CommandTable = {
       progress(ctx, `Pipeline ${started.pipeline_id} queued (image v${started.image_version})`);
       return finishRun(ctx, client, t, await followPipeline(ctx, client, t, started.pipeline_id));
     },
-  },
+  }),
 };

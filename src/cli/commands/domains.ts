@@ -2,9 +2,9 @@
 // (pending, issued with expiry, failed with the CA's or the domain check's reason).
 import { noExtraArgs } from "../args";
 import { clientFor } from "../client";
-import type { CommandTable } from "../context";
+import { command, type CommandTable } from "../context";
 import type { Column } from "../render";
-import { servicePath, serviceTarget } from "./deploy";
+import { servicePath, serviceTarget, TARGET } from "./deploy";
 
 type Certificate = { status: string; expires_at: string | null; error: string | null; next_attempt_at: string | null };
 type DomainRow = { hostname: string; kind: string; url: string; certificate: Certificate | null };
@@ -22,14 +22,15 @@ const columns: Column<DomainRow>[] = [
 ];
 
 export const domainCommands: CommandTable = {
-  domains: {
+  domains: command({
     summary: "Show a service's hostnames and the state of their HTTPS certificates",
     usage: "domains [org/project/env/service]",
+    options: TARGET,
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const t = serviceTarget(ctx, ctx.args[0]);
       const view = await clientFor(ctx).get<DomainsView>(`${servicePath(t)}/domains`);
       return { kind: "table", rows: view.domains, columns, data: view };
     },
-  },
+  }),
 };

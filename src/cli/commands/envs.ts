@@ -1,24 +1,12 @@
 // `ancla envs …`: list, get and create a project's environments.
-import { flagString, noExtraArgs, requireArg } from "../args";
+import { noExtraArgs, requireArg } from "../args";
 import { clientFor, seg } from "../client";
-import type { CommandContext, CommandTable } from "../context";
+import { command, type CommandContext, type CommandTable } from "../context";
 import type { Column, Output } from "../render";
 import { resolveSettings, resolveTarget } from "../settings";
+import type { EnvResponse } from "../../modules/envs/model";
 
-type Env = {
-  id: string;
-  name: string;
-  slug: string;
-  env_type: string;
-  protected: boolean;
-  ephemeral?: boolean;
-  target?: string;
-  auto_deploy_branch?: string | null;
-  namespace?: string | null;
-  service_count?: number;
-  created?: string | null;
-  updated?: string | null;
-};
+type Env = EnvResponse;
 
 const columns: Column<Env>[] = [
   { header: "SLUG", get: (e) => e.slug },
@@ -51,7 +39,7 @@ const link = (ctx: CommandContext) => resolveSettings(ctx).link;
 export const envsPath = (org: string, project: string) => `/api/v1/orgs/${seg(org)}/projects/${seg(project)}/envs`;
 
 export const envCommands: CommandTable = {
-  "envs list": {
+  "envs list": command({
     summary: "List a project's environments",
     usage: "envs list [org/project]",
     run: async (ctx) => {
@@ -60,8 +48,8 @@ export const envCommands: CommandTable = {
       const rows = await clientFor(ctx).get<Env[]>(envsPath(t.org, t.project));
       return { kind: "table", rows, columns };
     },
-  },
-  "envs get": {
+  }),
+  "envs get": command({
     summary: "Show an environment",
     usage: "envs get [org/project/]<env>",
     run: async (ctx) => {
@@ -69,22 +57,29 @@ export const envCommands: CommandTable = {
       const t = resolveTarget(ctx.args[0], ["org", "project", "env"] as const, link(ctx));
       return detailOutput(await clientFor(ctx).get<Env>(`${envsPath(t.org, t.project)}/${seg(t.env)}`));
     },
-  },
-  "envs create": {
+  }),
+  "envs create": command({
     summary: "Create an environment in a project",
-    usage: "envs create [org/project/]<name> [--slug SLUG] [--type production|staging|development|preview] [--protected] [--auto-deploy-branch BRANCH] [--target docker|kubernetes]",
+    usage: "envs create [org/project/]<name>",
+    options: {
+      slug: { type: "string", value: "SLUG", description: "URL name (derived from the name when omitted)" },
+      type: { type: "string", value: "TYPE", description: "production, staging, development or preview" },
+      protected: { type: "boolean", description: "only org admins may deploy, roll back or promote here" },
+      "auto-deploy-branch": { type: "string", value: "BRANCH", description: "deploy pushes to this branch" },
+      target: { type: "string", value: "docker|kubernetes", description: "where its services run (default docker)" },
+    },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const t = resolveTarget(requireArg(ctx.args, 0, "<name>"), ["org", "project", "env"] as const, link(ctx));
       const body = {
         name: t.env,
-        slug: flagString(ctx.flags, "slug"),
-        env_type: flagString(ctx.flags, "type"),
+        slug: ctx.flags.slug,
+        env_type: ctx.flags.type,
         protected: ctx.flags.protected === true ? true : undefined,
-        auto_deploy_branch: flagString(ctx.flags, "auto-deploy-branch"),
-        target: flagString(ctx.flags, "target"),
+        auto_deploy_branch: ctx.flags["auto-deploy-branch"],
+        target: ctx.flags.target,
       };
       return detailOutput(await clientFor(ctx).post<Env>(envsPath(t.org, t.project), body));
     },
-  },
+  }),
 };

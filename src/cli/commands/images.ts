@@ -4,16 +4,15 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AppError, Unauthorized } from "../../errors";
-import { flagString, noExtraArgs, requireArg } from "../args";
+import { FOLLOW, noExtraArgs, requireArg } from "../args";
 import { clientFor, errorFromResponse, NETWORK_EXIT, seg, type ApiClient } from "../client";
-import type { CommandContext, CommandTable } from "../context";
+import { command, type CommandContext, type CommandTable, type ContextWith } from "../context";
+import type { ImageBuildResponse, ImageDetail, ImageLog, ImageSummary } from "../../modules/images/model";
 import { writeContextFile } from "../../lib/context-tar";
 import type { Column, Output } from "../render";
 import { resolveSettings, resolveTarget } from "../settings";
 
-type ImageSummary = { id: string; version: number; status: string; built: boolean; error: boolean; repository_name: string; created: string | null };
-type ImageLog = { status: string; version: number; log_text: string | null; error: boolean; error_detail: string | null; build_step: Record<string, unknown> | null; last_line_id: number };
-type BuildStarted = { ok: boolean; image_id: string; version: number };
+type BuildStarted = ImageBuildResponse;
 
 const LEVELS = ["org", "project", "env", "service"] as const;
 const POLL_MS = 200;
@@ -83,7 +82,7 @@ async function uploadContext(ctx: CommandContext, path: string, file: string): P
   return body as BuildStarted;
 }
 
-async function finish(ctx: CommandContext, api: ApiClient, started: BuildStarted): Promise<Output> {
+async function finish(ctx: ContextWith<{ follow?: boolean }>, api: ApiClient, started: BuildStarted): Promise<Output> {
   const quiet = Boolean(ctx.flags.quiet);
   const follow = Boolean(ctx.flags.follow);
   const log = await watchBuild(
@@ -96,7 +95,7 @@ async function finish(ctx: CommandContext, api: ApiClient, started: BuildStarted
     if (!follow && !quiet && log.log_text) ctx.io.err(log.log_text.split("\n").slice(-15).join("\n")); // the tail shows why
     throw new AppError(1, `build v${log.version} failed: ${log.error_detail ?? "see the log"} (ancla images log ${started.image_id})`, "build_failed", 1);
   }
-  const detail = await api.get<Record<string, unknown>>(`/api/v1/images/${seg(started.image_id)}/detail`);
+  const detail = await api.get<ImageDetail>(`/api/v1/images/${seg(started.image_id)}/detail`);
   return {
     kind: "object",
     value: { image: `${detail.repository_name}:v${detail.version}`, id: detail.id, version: detail.version, status: log.status, processes: Object.keys((detail.processes as object) ?? {}).join(", ") },
@@ -105,7 +104,7 @@ async function finish(ctx: CommandContext, api: ApiClient, started: BuildStarted
 }
 
 export const imageCommands: CommandTable = {
-  "images list": {
+  "images list": command({
     summary: "List the images (builds) of a service",
     usage: "images list [org/project/env/service]",
     run: async (ctx) => {
@@ -113,14 +112,15 @@ export const imageCommands: CommandTable = {
       const page = await clientFor(ctx).get<{ items: ImageSummary[] }>(`${servicePath(ctx, ctx.args[0])}/images`, { per_page: 100 });
       return { kind: "table", rows: page.items, columns, data: page };
     },
-  },
-  "images build": {
+  }),
+  "images build": command({
     summary: "Build an image from a directory (honours .dockerignore) and wait for it",
-    usage: "images build [org/project/env/service] [--path DIR] [--follow]",
+    usage: "images build [org/project/env/service]",
+    options: { path: { type: "string", value: "DIR", description: "the build context (default: the current directory)" }, ...FOLLOW },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const path = servicePath(ctx, ctx.args[0]);
-      const dir = resolve(ctx.cwd, flagString(ctx.flags, "path") ?? ".");
+      const dir = resolve(ctx.cwd, ctx.flags.path ?? ".");
       if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new AppError(2, `--path ${dir} is not a directory`, "usage", 2);
       const api = clientFor(ctx);
       const quiet = Boolean(ctx.flags.quiet);
@@ -137,10 +137,11 @@ export const imageCommands: CommandTable = {
         rmSync(tmp, { recursive: true, force: true });
       }
     },
-  },
-  "images log": {
+  }),
+  "images log": command({
     summary: "Show (or follow with -f) the build log of an image",
-    usage: "images log <image-id> [--follow]",
+    usage: "images log <image-id>",
+    options: FOLLOW,
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const id = requireArg(ctx.args, 0, "<image-id>");
@@ -153,5 +154,5 @@ export const imageCommands: CommandTable = {
       if (log.status === "error") throw new AppError(1, `build v${log.version} failed: ${log.error_detail ?? "see the log above"}`, "build_failed", 1);
       return { kind: "none" };
     },
-  },
+  }),
 };

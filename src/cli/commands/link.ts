@@ -6,14 +6,14 @@ import { join } from "node:path";
 import { AppError } from "../../errors";
 import { noExtraArgs, requireArg } from "../args";
 import { createClient, seg } from "../client";
-import type { CommandTable } from "../context";
+import { command, type CommandTable } from "../context";
 import { findProjectFile, readCliFile, resolveSettings, writeCliFile } from "../settings";
 
 const LEVELS = ["org", "project", "env", "service"] as const;
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$|^[0-9a-f-]{36}$/;
 
 export const linkCommands: CommandTable = {
-  link: {
+  link: command({
     summary: "Link this directory to an organization, project or service (.ancla/config.yaml)",
     usage: "link <org>[/<project>[/<env>/<service>]]",
     run: async (ctx) => {
@@ -39,8 +39,8 @@ export const linkCommands: CommandTable = {
       writeCliFile(file, { org: link.org, project: link.project, env: link.env, service: link.service });
       return { kind: "text", text: `linked ${ctx.cwd} to ${arg} (${file})`, data: { file, ...link } };
     },
-  },
-  unlink: {
+  }),
+  unlink: command({
     summary: "Remove the link of this directory (the nearest .ancla/config.yaml)",
     run: async (ctx) => {
       noExtraArgs(ctx.args, 0);
@@ -53,5 +53,5 @@ export const linkCommands: CommandTable = {
       if (Object.keys(rest).length === 0 && existsSync(file)) rmSync(file);
       return { kind: "text", text: `unlinked (${file})`, data: { unlinked: true, file } };
     },
-  },
+  }),
 };

@@ -4,8 +4,9 @@ import { hostname } from "node:os";
 import { AppError, Unauthorized } from "../../errors";
 import { noExtraArgs } from "../args";
 import { createClient, NETWORK_EXIT } from "../client";
-import type { CommandContext, CommandTable } from "../context";
+import { command, type CommandContext, type CommandTable, type ContextWith } from "../context";
 import { resolveSettings, writeCliFile, type Settings } from "../settings";
+import { tryOpen } from "../browser";
 
 const KEY_RE = /^ancla_[0-9A-Za-z]{40}$/;
 const CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; // no 0/O or 1/I to misread
@@ -18,27 +19,6 @@ export function confirmationCode(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
   const chars = Array.from(bytes, (b) => CODE_ALPHABET[b % CODE_ALPHABET.length]!);
   return `${chars.slice(0, 4).join("")}-${chars.slice(4).join("")}`;
-}
-
-/** The command that opens a URL on this platform, as an argument array (never a shell). */
-export function openCommand(url: string, platform = process.platform, env = process.env): string[] | null {
-  if (platform === "darwin") return ["open", url];
-  if (platform === "win32") return ["rundll32", "url.dll,FileProtocolHandler", url];
-  // without a display, xdg-open may start a text browser on this terminal: just print the URL
-  if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return null;
-  return ["xdg-open", url];
-}
-
-function tryOpen(url: string, env: Record<string, string | undefined>): boolean {
-  const argv = openCommand(url, process.platform, env as NodeJS.ProcessEnv);
-  if (!argv) return false;
-  try {
-    const proc = Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
-    proc.unref();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const page = (title: string, text: string) =>
@@ -59,7 +39,7 @@ async function assertServerReachable(server: string): Promise<void> {
 }
 
 /** Wait for the browser to hand back a key on http://127.0.0.1:<random port>/callback. */
-async function browserLogin(ctx: CommandContext, server: string): Promise<string> {
+async function browserLogin(ctx: ContextWith<{ "no-browser"?: boolean }>, server: string): Promise<string> {
   await assertServerReachable(server);
   const code = confirmationCode();
   const timeoutS = Number(ctx.env.ANCLA_LOGIN_TIMEOUT) > 0 ? Number(ctx.env.ANCLA_LOGIN_TIMEOUT) : DEFAULT_TIMEOUT_S;
@@ -128,9 +108,13 @@ async function verifyKey(settings: Settings, key: string): Promise<SessionUser> 
 }
 
 export const loginCommands: CommandTable = {
-  login: {
+  login: command({
     summary: "Log in through the browser (or --manual with an API key) and save the key",
-    usage: "login [--server URL] [--manual] [--no-browser]",
+    usage: "login",
+    options: {
+      manual: { type: "boolean", description: "paste an API key (or pipe it on stdin) instead of the browser login" },
+      "no-browser": { type: "boolean", description: "print the login URL instead of opening a browser" },
+    },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 0);
       const settings = resolveSettings(ctx);
@@ -143,5 +127,5 @@ export const loginCommands: CommandTable = {
         data: { server: settings.server, username: user.username, email: user.email, file: settings.userFile },
       };
     },
-  },
+  }),
 };

@@ -1,20 +1,20 @@
 // `ancla logs [org/project/env/service] [--tail N] [--follow]`: the service's container output,
 // each line prefixed with process.replica; --follow keeps streaming until interrupted.
 import { AppError } from "../../errors";
-import { flagString, noExtraArgs } from "../args";
+import { FOLLOW, intFlag, noExtraArgs } from "../args";
 import { clientFor, errorFromResponse, NETWORK_EXIT } from "../client";
-import type { CommandTable } from "../context";
-import { servicePath, serviceTarget } from "./deploy";
+import { command, type CommandTable } from "../context";
+import { servicePath, serviceTarget, TARGET } from "./deploy";
 
 export const logCommands: CommandTable = {
-  logs: {
+  logs: command({
     summary: "Show a service's container output (--follow to stream)",
-    usage: "logs [org/project/env/service] [--tail N] [--follow]",
+    usage: "logs [org/project/env/service]",
+    options: { tail: { type: "string", value: "N", description: "lines per replica from the end (default 100)" }, ...FOLLOW, ...TARGET },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const t = serviceTarget(ctx, ctx.args[0]);
-      const tail = flagString(ctx.flags, "tail") ?? "100";
-      if (!/^\d{1,5}$/.test(tail)) throw new AppError(2, "--tail must be a whole number", "usage", 2);
+      const tail = intFlag(ctx.flags.tail, "tail", 0, 99_999) ?? 100;
       const { settings } = clientFor(ctx);
       if (!settings.apiKey) throw new AppError(401, "not logged in: run `ancla login`, pass --api-key or set ANCLA_API_KEY", "unauthorized", 3);
       const url = `${settings.server}${servicePath(t)}/logs?tail=${tail}${ctx.flags.follow === true ? "&follow=true" : ""}`;
@@ -42,5 +42,5 @@ export const logCommands: CommandTable = {
       if (partial) ctx.io.out(partial);
       return { kind: "none" };
     },
-  },
+  }),
 };

@@ -1,14 +1,12 @@
 // `ancla orgs …`: list, get and create organizations; add, remove and promote members.
 import { AppError, NotFound } from "../../errors";
-import { flagString, noExtraArgs, requireArg } from "../args";
+import { noExtraArgs, requireArg } from "../args";
 import { clientFor, seg, type ApiClient } from "../client";
-import type { CommandContext, CommandTable } from "../context";
+import { command, type CommandContext, type CommandTable } from "../context";
 import type { Column, Output } from "../render";
 import { resolveSettings, resolveTarget } from "../settings";
 
-type Member = { user_id: string; username: string; email: string | null; admin: boolean };
-type OrgDetail = { id: string; name: string; slug: string; members: Member[]; project_count: number; application_count: number };
-type OrgSummary = { id: string; name: string; slug: string; member_count: number; project_count: number };
+import type { Member, OrgDetail, OrgSummary, ToggleAdminResponse } from "../../modules/orgs/model";
 
 const summaryColumns: Column<OrgSummary>[] = [
   { header: "SLUG", get: (o) => o.slug },
@@ -57,15 +55,15 @@ async function memberId(client: ApiClient, org: string, who: string): Promise<Me
 }
 
 export const orgCommands: CommandTable = {
-  "orgs list": {
+  "orgs list": command({
     summary: "List your organizations",
     run: async (ctx) => {
       noExtraArgs(ctx.args, 0);
       const rows = await clientFor(ctx).get<OrgSummary[]>("/api/v1/organizations");
       return { kind: "table", rows, columns: summaryColumns };
     },
-  },
-  "orgs get": {
+  }),
+  "orgs get": command({
     summary: "Show an organization and its members",
     usage: "orgs get [org]",
     run: async (ctx) => {
@@ -73,17 +71,18 @@ export const orgCommands: CommandTable = {
       const org = orgArg(ctx, ctx.args[0]);
       return detailOutput(await clientFor(ctx).get<OrgDetail>(`/api/v1/organizations/${seg(org)}`));
     },
-  },
-  "orgs create": {
+  }),
+  "orgs create": command({
     summary: "Create an organization (you become its admin)",
-    usage: "orgs create <name> [--slug SLUG]",
+    usage: "orgs create <name>",
+    options: { slug: { type: "string", value: "SLUG", description: "URL name (derived from the name when omitted)" } },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
-      const body = { name: requireArg(ctx.args, 0, "<name>"), slug: flagString(ctx.flags, "slug") };
+      const body = { name: requireArg(ctx.args, 0, "<name>"), slug: ctx.flags.slug };
       return detailOutput(await clientFor(ctx).post<OrgDetail>("/api/v1/organizations", body));
     },
-  },
-  "orgs members list": {
+  }),
+  "orgs members list": command({
     summary: "List an organization's members",
     usage: "orgs members list [org]",
     run: async (ctx) => {
@@ -91,8 +90,8 @@ export const orgCommands: CommandTable = {
       const detail = await clientFor(ctx).get<OrgDetail>(`/api/v1/organizations/${seg(orgArg(ctx, ctx.args[0]))}`);
       return { kind: "table", rows: detail.members, columns: memberColumns };
     },
-  },
-  "orgs members add": {
+  }),
+  "orgs members add": command({
     summary: "Add a user to an organization by username (org admin)",
     usage: "orgs members add [org] <username>",
     run: async (ctx) => {
@@ -100,8 +99,8 @@ export const orgCommands: CommandTable = {
       const detail = await clientFor(ctx).post<OrgDetail>(`/api/v1/organizations/${seg(org)}/members`, { username: user });
       return { kind: "table", rows: detail.members, columns: memberColumns, data: detail };
     },
-  },
-  "orgs members remove": {
+  }),
+  "orgs members remove": command({
     summary: "Remove a member from an organization (org admin; never the last admin)",
     usage: "orgs members remove [org] <username|user-id>",
     run: async (ctx) => {
@@ -111,18 +110,18 @@ export const orgCommands: CommandTable = {
       await client.delete(`/api/v1/organizations/${seg(org)}/members/${seg(member.user_id)}`);
       return { kind: "text", text: `removed ${member.username} from ${org}`, data: { ok: true, org, user_id: member.user_id, username: member.username } };
     },
-  },
-  "orgs members toggle-admin": {
+  }),
+  "orgs members toggle-admin": command({
     summary: "Make a member an org admin, or an admin a plain member (org admin)",
     usage: "orgs members toggle-admin [org] <username|user-id>",
     run: async (ctx) => {
       const { org, user } = orgAndUser(ctx);
       const client = clientFor(ctx);
       const member = await memberId(client, org, user);
-      const res = await client.post<{ ok: boolean; admin: boolean }>(`/api/v1/organizations/${seg(org)}/members/${seg(member.user_id)}/toggle-admin`);
+      const res = await client.post<ToggleAdminResponse>(`/api/v1/organizations/${seg(org)}/members/${seg(member.user_id)}/toggle-admin`);
       if (typeof res?.admin !== "boolean") throw new AppError(502, "server answered toggle-admin without an admin flag", "protocol", 1);
       const text = `${member.username} is ${res.admin ? "now an admin" : "no longer an admin"} of ${org}`;
       return { kind: "text", text, data: { ...res, org, user_id: member.user_id, username: member.username } };
     },
-  },
+  }),
 };

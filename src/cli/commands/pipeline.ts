@@ -1,16 +1,17 @@
 // `ancla status`, `rollback [--to N]`, `down [--yes]`, `apps deploy|scale|status` and
 // `services scale`: the pipeline and replica commands of a linked (or named) service.
 import { AppError } from "../../errors";
-import { flagString, noExtraArgs, requireArg } from "../args";
+import { FOLLOW, noExtraArgs, requireArg, YES } from "../args";
 import { clientFor, seg, type ApiClient } from "../client";
-import type { Command, CommandContext, CommandTable } from "../context";
+import { command, type Command, type CommandContext, type CommandTable, type ContextWith } from "../context";
 import { resolveSettings, resolveTarget } from "../settings";
-import type { ReplicaView, ServiceView } from "./services";
-import { appUrl, finishRun, followDeployment, followPipeline, pipelineQuery, projectPath, servicePath, serviceTarget, type ServiceTarget } from "./deploy";
+import type { ServiceDetail } from "../../modules/services/model";
+import type { DeploymentDetail, ReplicaView } from "../../modules/deployments/model";
+import type { DeployTriggerResponse, PipelineStatus, RollbackResponse } from "../../modules/pipeline/model";
+import type { PipelineStageStatus } from "../../modules/images/model";
+import { appUrl, finishRun, followDeployment, followPipeline, pipelineQuery, projectPath, servicePath, serviceTarget, TARGET, type ServiceTarget } from "./deploy";
 
-type Stage = { status: string; version: number | null; error_detail: string | null; step?: { name?: string } | null } | null;
-type Status = { build: Stage; release: Stage; deploy: Stage };
-type Deployment = { id: string; kind: string; status: string; error_detail: string | null; release?: { version?: number } };
+type Stage = PipelineStageStatus | null;
 
 const stageText = (s: Stage) => (s ? `${s.status}${s.version ? ` (v${s.version})` : ""}${s.error_detail ? `: ${s.error_detail}` : ""}` : null);
 
@@ -25,7 +26,7 @@ const appPath = (t: { org: string; project: string; app: string }) => `/api/v1/a
 async function locateApp(ctx: CommandContext, client: ApiClient): Promise<{ path: string; target: ServiceTarget }> {
   const a = appTarget(ctx, ctx.args[0]);
   const path = appPath(a);
-  const svc = await client.get<ServiceView>(path);
+  const svc = await client.get<ServiceDetail>(path);
   return { path, target: { org: a.org, project: a.project, env: svc.environment_slug ?? "production", service: a.app } };
 }
 
@@ -42,7 +43,7 @@ export function parseCounts(args: string[]): Record<string, number> {
 }
 
 /** Yes from --yes or an interactive confirmation; never without a terminal. */
-export function confirm(ctx: CommandContext, question: string): void {
+export function confirm(ctx: ContextWith<{ yes?: boolean }>, question: string): void {
   if (ctx.flags.yes === true) return;
   if (!ctx.io.stdinIsTty) throw new AppError(2, `${question} Refusing without --yes (no terminal to confirm on).`, "usage", 2);
   const answer = prompt(`${question} Type "yes" to continue:`);
@@ -50,12 +51,12 @@ export function confirm(ctx: CommandContext, question: string): void {
 }
 
 const latestDeployment = async (client: ApiClient, serviceId: string) =>
-  (await client.get<{ items: Deployment[] }>(`/api/v1/applications/${seg(serviceId)}/deployments`, { per_page: 1 })).items[0] ?? null;
+  (await client.get<{ items: DeploymentDetail[] }>(`/api/v1/applications/${seg(serviceId)}/deployments`, { per_page: 1 })).items[0] ?? null;
 
 /** Scale a service by id and follow the in-place scale deployment it started, if any. */
-async function scaleAndFollow(ctx: CommandContext, client: ApiClient, serviceId: string, counts: Record<string, number>) {
+async function scaleAndFollow(ctx: ContextWith<{ follow?: boolean }>, client: ApiClient, serviceId: string, counts: Record<string, number>) {
   const before = await latestDeployment(client, serviceId);
-  const svc = await client.post<ServiceView>(`/api/v1/applications/${seg(serviceId)}/scale`, { process_counts: counts });
+  const svc = await client.post<ServiceDetail>(`/api/v1/applications/${seg(serviceId)}/scale`, { process_counts: counts });
   const after = await latestDeployment(client, serviceId);
   const desc = Object.entries(svc.process_counts ?? {}).map(([p, n]) => `${p}=${n}`).join(" ");
   if (!after || after.id === before?.id) return { kind: "text" as const, text: `Scale stored (${desc}); it applies at the next deploy`, data: svc };
@@ -67,21 +68,22 @@ async function scaleAndFollow(ctx: CommandContext, client: ApiClient, serviceId:
 
 /** `… scale <target> web=2 …`: the two command families differ only in how the target is named. */
 function scaleCommand(summary: string, usage: string, pathOf: (ctx: CommandContext) => string): Command {
-  return {
+  return command({
     summary,
     usage,
+    options: FOLLOW,
     run: async (ctx) => {
       const path = pathOf(ctx);
       const counts = parseCounts(ctx.args.slice(1));
       const client = clientFor(ctx);
-      const svc = await client.get<ServiceView>(path);
+      const svc = await client.get<ServiceDetail>(path);
       return scaleAndFollow(ctx, client, svc.id, counts);
     },
-  };
+  });
 }
 
 /** `web 1/2 running`: replicas running of the count asked for (never the count alone: it may not run). */
-function runningOverDesired(svc: ServiceView): string {
+function runningOverDesired(svc: ServiceDetail): string {
   const replicas = svc.replicas ?? [];
   const processes = new Set([...Object.keys(svc.process_counts ?? {}), ...replicas.map((r) => r.process)]);
   return [...processes]
@@ -107,10 +109,10 @@ function replicaLines(replicas: ReplicaView[]): Record<string, string> {
 async function statusOf(ctx: CommandContext, t: ServiceTarget) {
   const client = clientFor(ctx);
   const [svc, status] = await Promise.all([
-    client.get<ServiceView>(servicePath(t)),
-    client.get<Status>(`${projectPath(t)}/pipeline/status?${pipelineQuery(t)}`),
+    client.get<ServiceDetail>(servicePath(t)),
+    client.get<PipelineStatus>(`${projectPath(t)}/pipeline/status?${pipelineQuery(t)}`),
   ]);
-  const url = status.deploy?.status === "complete" || svc.latest_deployment_complete ? await appUrl(client, t) : null;
+  const url = status.deploy?.status === "complete" || svc.replicas.some((r) => r.state === "running") ? await appUrl(client, t) : null;
   return {
     kind: "object" as const,
     value: {
@@ -127,46 +129,49 @@ async function statusOf(ctx: CommandContext, t: ServiceTarget) {
 }
 
 export const pipelineCommands: CommandTable = {
-  status: {
+  status: command({
     summary: "Show a service's pipeline stages, processes and URL",
     usage: "status [org/project/env/service]",
+    options: TARGET,
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       return statusOf(ctx, serviceTarget(ctx, ctx.args[0]));
     },
-  },
-  rollback: {
+  }),
+  rollback: command({
     summary: "Redeploy the previous successful release (or release N with --to N)",
-    usage: "rollback [org/project/env/service] [--to VERSION] [--follow]",
+    usage: "rollback [org/project/env/service]",
+    options: { to: { type: "string", value: "VERSION", description: "the release to go back to (default: the previous successful one)" }, ...FOLLOW, ...TARGET },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const t = serviceTarget(ctx, ctx.args[0]);
       const client = clientFor(ctx);
-      const to = flagString(ctx.flags, "to");
-      if (ctx.flags.to !== undefined && !/^[1-9]\d{0,9}$/.test(to ?? "")) throw new AppError(2, "--to must be a release version (a positive whole number)", "usage", 2);
+      const to = ctx.flags.to;
+      if (to !== undefined && !/^[1-9]\d{0,9}$/.test(to)) throw new AppError(2, "--to must be a release version (a positive whole number)", "usage", 2);
       const started = to
         ? await client.post<{ deployment_id: string; release_version?: number }>(`${servicePath(t)}/deploy`, { version: Number(to) })
-        : await client.post<{ deployment_id: string; release_version?: number }>(`${projectPath(t)}/pipeline/rollback?${pipelineQuery(t)}`);
+        : await client.post<RollbackResponse>(`${projectPath(t)}/pipeline/rollback?${pipelineQuery(t)}`);
       const version = to ? Number(to) : started.release_version;
       if (ctx.flags.quiet !== true) ctx.io.err(`Rolling back ${t.service} to release v${version}…`);
       const log = await followDeployment(ctx, client, started.deployment_id);
       if (log.status !== "complete") throw new AppError(1, `rollback failed: ${log.error_detail ?? "unknown reason"}`, "deploy_failed", 1);
       return { kind: "text", text: `Rolled back ${t.org}/${t.project}/${t.env}/${t.service} to release v${version}`, data: { ok: true, release_version: version, deployment_id: started.deployment_id } };
     },
-  },
-  down: {
+  }),
+  down: command({
     summary: "Scale every process of a service to 0 (asks first; --yes to skip)",
-    usage: "down [org/project/env/service] [--yes]",
+    usage: "down [org/project/env/service]",
+    options: { ...YES, ...FOLLOW, ...TARGET },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const t = serviceTarget(ctx, ctx.args[0]);
       const client = clientFor(ctx);
-      const svc = await client.get<ServiceView>(servicePath(t));
+      const svc = await client.get<ServiceDetail>(servicePath(t));
       const counts = Object.fromEntries(Object.keys({ web: 0, ...(svc.process_counts ?? {}) }).map((p) => [p, 0]));
       confirm(ctx, `Stop every replica of ${t.org}/${t.project}/${t.env}/${t.service}?`);
       return scaleAndFollow(ctx, client, svc.id, counts);
     },
-  },
+  }),
   "services scale": scaleCommand(
     "Set replica counts of a service's processes (in place, no new release)",
     "services scale [org/project/env/]<service> <process>=<n>…",
@@ -177,24 +182,25 @@ export const pipelineCommands: CommandTable = {
     "apps scale [org/project/]<app> <process>=<n>…",
     (ctx) => appPath(appTarget(ctx, requireArg(ctx.args, 0, "<app>"))),
   ),
-  "apps status": {
+  "apps status": command({
     summary: "Show an application's pipeline stages",
     usage: "apps status [org/project/]<app>",
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       return statusOf(ctx, (await locateApp(ctx, clientFor(ctx))).target);
     },
-  },
-  "apps deploy": {
+  }),
+  "apps deploy": command({
     summary: "Build (git/image source or the last upload), release and deploy an application",
-    usage: "apps deploy [org/project/]<app> [--follow]",
+    usage: "apps deploy [org/project/]<app>",
+    options: FOLLOW,
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const client = clientFor(ctx);
       const { path, target: t } = await locateApp(ctx, client);
-      const started = await client.post<{ pipeline_id: string; image_version: number }>(`${path}/deploy`);
+      const started = await client.post<DeployTriggerResponse>(`${path}/deploy`);
       if (ctx.flags.quiet !== true) ctx.io.err(`Pipeline ${started.pipeline_id} queued (image v${started.image_version})`);
       return finishRun(ctx, client, t, await followPipeline(ctx, client, t, started.pipeline_id));
     },
-  },
+  }),
 };

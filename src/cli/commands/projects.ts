@@ -1,12 +1,11 @@
 // `ancla projects …`: list, get and create projects (creating one also creates `production`).
-import { flagString, noExtraArgs, requireArg } from "../args";
+import { noExtraArgs, requireArg } from "../args";
 import { clientFor, seg } from "../client";
-import type { CommandContext, CommandTable } from "../context";
+import { command, type CommandContext, type CommandTable } from "../context";
 import type { Column, Output } from "../render";
 import { resolveSettings, resolveTarget } from "../settings";
 
-type ProjectSummary = { id: string; name: string; slug: string; organization_slug: string; application_count?: number; created?: string | null };
-type ProjectDetail = ProjectSummary & { organization_id: string; organization_name: string; updated?: string | null };
+import type { ProjectDetail, ProjectSummary } from "../../modules/projects/model";
 
 const columns: Column<ProjectSummary>[] = [
   { header: "ORG", get: (p) => p.organization_slug },
@@ -33,7 +32,7 @@ const detailOutput = (p: ProjectDetail): Output => ({
 const link = (ctx: CommandContext) => resolveSettings(ctx).link;
 
 export const projectCommands: CommandTable = {
-  "projects list": {
+  "projects list": command({
     summary: "List projects (of one organization, or all of yours)",
     usage: "projects list [org]",
     run: async (ctx) => {
@@ -42,8 +41,8 @@ export const projectCommands: CommandTable = {
       const rows = await clientFor(ctx).get<ProjectSummary[]>("/api/v1/projects", { org });
       return { kind: "table", rows, columns };
     },
-  },
-  "projects get": {
+  }),
+  "projects get": command({
     summary: "Show a project",
     usage: "projects get [org/]<project>",
     run: async (ctx) => {
@@ -51,18 +50,19 @@ export const projectCommands: CommandTable = {
       const t = resolveTarget(ctx.args[0], ["org", "project"] as const, link(ctx));
       return detailOutput(await clientFor(ctx).get<ProjectDetail>(`/api/v1/projects/${seg(t.org)}/${seg(t.project)}`));
     },
-  },
-  "projects create": {
+  }),
+  "projects create": command({
     summary: "Create a project with its default `production` environment",
-    usage: "projects create [org/]<name> [--slug SLUG]",
+    usage: "projects create [org/]<name>",
+    options: { slug: { type: "string", value: "SLUG", description: "URL name (derived from the name when omitted)" } },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const t = resolveTarget(requireArg(ctx.args, 0, "<name>"), ["org", "project"] as const, link(ctx));
       const client = clientFor(ctx);
       // the reference create takes the organization's id, so look it up by slug first
       const org = await client.get<{ id: string }>(`/api/v1/organizations/${seg(t.org)}`);
-      const body = { name: t.project, slug: flagString(ctx.flags, "slug"), organization_id: org.id };
+      const body = { name: t.project, slug: ctx.flags.slug, organization_id: org.id };
       return detailOutput(await client.post<ProjectDetail>("/api/v1/projects", body));
     },
-  },
+  }),
 };

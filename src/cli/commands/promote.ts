@@ -1,33 +1,33 @@
 // `ancla promote <org/project/service> --from ENV --to ENV [--yes]`: shows the preview (config
 // names only), asks (or --yes), promotes and follows the target deployment.
 import { AppError } from "../../errors";
-import { flagString, noExtraArgs } from "../args";
+import { FOLLOW, noExtraArgs, YES } from "../args";
 import { clientFor, seg } from "../client";
-import type { CommandTable } from "../context";
+import { command, type CommandTable } from "../context";
+import type { PromotionDetail, PromotionPreview } from "../../modules/promotions/model";
 import { resolveSettings, resolveTarget } from "../settings";
 import { appUrl, followDeployment, projectPath } from "./deploy";
 import { confirm } from "./pipeline";
 
-type Preview = {
-  source_release_version: number;
-  target_exists: boolean;
-  added: string[];
-  removed: string[];
-  changed: string[];
-  image: { ref: string; repository_name: string; tag: string | null };
-};
-type Promotion = { id: string; status: string; deployment_id: string | null; error_detail: string | null; target_release_version: number | null };
+type Preview = PromotionPreview;
+type Promotion = PromotionDetail;
 
 export const promoteCommands: CommandTable = {
-  promote: {
+  promote: command({
     summary: "Promote a service's latest successful release to another environment (same image, the target's config)",
-    usage: "promote [org/project/]<service> --from ENV --to ENV [--yes]",
+    usage: "promote [org/project/]<service> --from ENV --to ENV",
+    options: {
+      from: { type: "string", value: "ENV", description: "the environment whose latest successful release is promoted (default: the linked one)" },
+      to: { type: "string", value: "ENV", description: "the environment it is deployed to" },
+      ...YES,
+      ...FOLLOW,
+    },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const link = resolveSettings(ctx).link;
       const t = resolveTarget(ctx.args[0], ["org", "project", "service"] as const, link);
-      const from = flagString(ctx.flags, "from") ?? link.env;
-      const to = flagString(ctx.flags, "to");
+      const from = ctx.flags.from ?? link.env;
+      const to = ctx.flags.to;
       if (!from || !to) throw new AppError(2, "promote needs --from ENV and --to ENV", "usage", 2);
       const client = clientFor(ctx);
       const q = { service: t.service, source_env: from, target_env: to };
@@ -54,5 +54,5 @@ export const promoteCommands: CommandTable = {
       const url = await appUrl(client, { org: t.org, project: t.project, env: to, service: t.service });
       return { kind: "text", text: `Promoted to ${to} (release v${done.target_release_version}): ${url}`, data: { ...done, url } };
     },
-  },
+  }),
 };

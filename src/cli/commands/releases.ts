@@ -1,13 +1,14 @@
 // `ancla releases list|create|deploy` of a service (linked or named).
 import { AppError } from "../../errors";
-import { noExtraArgs, requireArg } from "../args";
+import { FOLLOW, noExtraArgs, requireArg } from "../args";
 import { clientFor, seg } from "../client";
-import type { CommandTable } from "../context";
+import { command, type CommandTable } from "../context";
 import type { Column } from "../render";
-import type { ServiceView } from "./services";
-import { followDeployment, servicePath, serviceTarget } from "./deploy";
+import type { ServiceDetail } from "../../modules/services/model";
+import type { ReleaseCreateResponse, ReleaseSummary } from "../../modules/releases/model";
+import { followDeployment, servicePath, serviceTarget, TARGET } from "./deploy";
 
-type Release = { id: string; version: number; built: boolean; error: boolean; created: string | null };
+type Release = ReleaseSummary;
 
 const columns: Column<Release>[] = [
   { header: "VERSION", get: (r) => `v${r.version}` },
@@ -17,29 +18,32 @@ const columns: Column<Release>[] = [
 ];
 
 export const releaseCommands: CommandTable = {
-  "releases list": {
+  "releases list": command({
     summary: "List a service's releases (newest first)",
     usage: "releases list [org/project/env/service]",
+    options: TARGET,
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const rows = await clientFor(ctx).get<Release[]>(`${servicePath(serviceTarget(ctx, ctx.args[0]))}/releases`);
       return { kind: "table", rows, columns };
     },
-  },
-  "releases create": {
+  }),
+  "releases create": command({
     summary: "Create a release from the latest built image and the current config",
     usage: "releases create [org/project/env/service]",
+    options: TARGET,
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const client = clientFor(ctx);
-      const svc = await client.get<ServiceView>(servicePath(serviceTarget(ctx, ctx.args[0])));
-      const r = await client.post<{ release_id: string; version: number }>(`/api/v1/releases/${seg(svc.id)}/create`);
+      const svc = await client.get<ServiceDetail>(servicePath(serviceTarget(ctx, ctx.args[0])));
+      const r = await client.post<ReleaseCreateResponse>(`/api/v1/releases/${seg(svc.id)}/create`);
       return { kind: "text", text: `Created release v${r.version} (${r.release_id})`, data: r };
     },
-  },
-  "releases deploy": {
+  }),
+  "releases deploy": command({
     summary: "Deploy release N of a service (an older one is a rollback)",
-    usage: "releases deploy <version> [org/project/env/service] [--follow]",
+    usage: "releases deploy <version> [org/project/env/service]",
+    options: { ...FOLLOW, ...TARGET },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 2);
       const v = requireArg(ctx.args, 0, "<version>").replace(/^v/, "");
@@ -52,5 +56,5 @@ export const releaseCommands: CommandTable = {
       if (log.status !== "complete") throw new AppError(1, `deploy failed: ${log.error_detail ?? "unknown reason"}`, "deploy_failed", 1);
       return { kind: "text", text: `Release v${v} is serving`, data: { ok: true, deployment_id: started.deployment_id, version: Number(v) } };
     },
-  },
+  }),
 };

@@ -4,15 +4,16 @@
 import { AppError } from "../../errors";
 import { noExtraArgs } from "../args";
 import { clientFor } from "../client";
-import type { CommandTable } from "../context";
-import { servicePath, serviceTarget } from "./deploy";
+import { command, type CommandTable } from "../context";
+import { servicePath, serviceTarget, TARGET } from "./deploy";
 
 type ResolvedVar = { name: string; value: string; secret: boolean };
 
 export const runCommands: CommandTable = {
-  run: {
+  run: command({
     summary: "Run a local command with the service's non-secret config in its environment",
     usage: "run [org/project/env/service] -- <command> [args…]",
+    options: TARGET,
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       if (ctx.rest.length === 0) throw new AppError(2, "missing command: ancla run -- <command> [args…]", "usage", 2);
@@ -33,5 +34,5 @@ export const runCommands: CommandTable = {
       if (code !== 0) throw new AppError(code, `${ctx.rest[0]} exited with code ${code}`, "child_exit", code);
       return { kind: "none" };
     },
-  },
+  }),
 };

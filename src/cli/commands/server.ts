@@ -1,7 +1,7 @@
 // Server-side commands: serve, migrate, backup, admin … — they work on the data dir directly.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { loadServeConfig, type ServeConfig } from "../../config";
+import { flagToKey, keyToEnv, loadServeConfig, serveConfigSchema, type ServeConfig } from "../../config";
 import { closeDeps, createDeps } from "../../deps";
 import { assertExistingDatabase } from "../../lib/data-dir";
 import { AppError, NotFound } from "../../errors";
@@ -11,18 +11,41 @@ import { createUser, hashPassword } from "../../modules/auth/service";
 import { createApiKey } from "../../modules/keys/service";
 import { rotateMasterKey } from "../../modules/config-vars/rotate";
 import { serveUntilSignal } from "../../server";
-import { flagString, type Flags } from "../args";
-import type { CommandContext, CommandTable } from "../context";
+import { type OptionTable } from "../args";
+import { command, type CommandContext, type CommandTable } from "../context";
 import { ZodError } from "zod";
 
-const SERVE_FLAGS = ["data-dir", "listen", "router", "domain", "public-url", "admin-email", "master-key", "max-context-size", "max-context-entries", "git-allow-hosts", "build-concurrency", "sample-interval"];
+/** What each `serve` setting means in --help; every key of the config schema is a flag (and an ANCLA_ variable). */
+const SERVE_HELP: Record<string, [string, string]> = {
+  "data-dir": ["DIR", "database, master key, logs and build contexts (default ~/.ancla/server)"],
+  listen: ["HOST:PORT", "API and dashboard (default 127.0.0.1:8000)"],
+  router: ["HOST:PORT", "app traffic (default 127.0.0.1:8080)"],
+  domain: ["DOMAIN", "base domain of app hostnames (default localhost)"],
+  "public-url": ["URL", "how users reach the API, for links and CLI login"],
+  "admin-email": ["EMAIL", "email of the admin created on first start (default admin@localhost)"],
+  "master-key": ["KEY", "encryption key of secrets (default: <data-dir>/master.key)"],
+  "max-context-size": ["BYTES", "largest unpacked build context (default 512 MiB)"],
+  "max-context-entries": ["N", "most files in a build context (default 100000)"],
+  "git-allow-hosts": ["LIST", "private git hosts to allow: CIDRs, addresses, names, *.suffix, comma separated"],
+  "build-concurrency": ["N", "builds at the same time (default 1)"],
+  "sample-interval": ["SECONDS", "metrics sampling interval (default 15)"],
+};
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+export const SERVE_OPTIONS: OptionTable = Object.fromEntries(
+  Object.keys(serveConfigSchema.shape).map((key) => {
+    const flag = kebab(key);
+    // a `.describe()` on the config schema wins, so a new setting documents itself where it is added
+    const described = (serveConfigSchema.shape as Record<string, { description?: string }>)[key]?.description;
+    const [value, description] = described ? [SERVE_HELP[flag]?.[0] ?? "VALUE", described] : (SERVE_HELP[flag] ?? ["VALUE", "see the README"]);
+    return [flag, { type: "string", value, description: `${description} (${keyToEnv(key)})` }];
+  }),
+);
+/** Commands that open the data dir directly need to find it (and its master key). */
+const DATA_DIR_OPTIONS = { "data-dir": SERVE_OPTIONS["data-dir"]!, "master-key": SERVE_OPTIONS["master-key"]! } as const satisfies OptionTable;
 
 function serverConfig(ctx: CommandContext): ServeConfig {
   const flags: Record<string, string> = {};
-  for (const name of SERVE_FLAGS) {
-    const v = flagString(ctx.flags, name);
-    if (v !== undefined) flags[name] = v;
-  }
+  for (const [name, value] of Object.entries(ctx.flags)) if (typeof value === "string" && flagToKey(name) in serveConfigSchema.shape) flags[name] = value;
   try {
     return loadServeConfig(flags, ctx.env);
   } catch (e) {
@@ -52,24 +75,26 @@ const need = (ctx: CommandContext, i: number, what: string): string => {
   return v;
 };
 
-const bool = (flags: Flags, name: string) => flags[name] === true || flags[name] === "true";
 
 export const serverCommands: CommandTable = {
-  serve: {
+  serve: command({
     summary: "Run the Ancla server (API, dashboard, router, workers)",
-    usage: "serve [--data-dir DIR] [--listen HOST:PORT] [--router HOST:PORT] [--domain D] [--public-url URL] [--admin-email E]",
+    usage: "serve",
+    options: SERVE_OPTIONS,
     run: async (ctx) => {
       await serveUntilSignal(serverConfig(ctx));
       return { kind: "none" };
     },
-  },
-  migrate: {
+  }),
+  migrate: command({
     summary: "Apply database migrations to the data dir and exit",
+    options: DATA_DIR_OPTIONS,
     run: (ctx) => withDeps(ctx, () => ({ kind: "text", text: "database is up to date" })),
-  },
-  backup: {
+  }),
+  backup: command({
     summary: "Write an online, consistent copy of the database (safe while serving)",
     usage: "backup <file>",
+    options: DATA_DIR_OPTIONS,
     run: (ctx) => {
       const file = need(ctx, 0, "<file>");
       if (existsSync(file)) throw new AppError(2, `${file} already exists; choose a new file`, "usage", 2);
@@ -79,50 +104,58 @@ export const serverCommands: CommandTable = {
         return { kind: "text", text: `backup written to ${file}\n${note}`, data: { file, master_key: join(deps.config.dataDir, "master.key") } };
       });
     },
-  },
-  "admin create-user": {
+  }),
+  "admin create-user": command({
     summary: "Create a user in the data dir",
-    usage: "admin create-user <username> <email> [--password P] [--admin]",
+    usage: "admin create-user <username> <email>",
+    options: {
+      ...DATA_DIR_OPTIONS,
+      password: { type: "string", value: "PASSWORD", description: "the password (default: a random one, printed)" },
+      admin: { type: "boolean", description: "make the user a server admin" },
+    },
     run: (ctx) =>
       withDeps(ctx, async (deps) => {
-        const password = flagString(ctx.flags, "password") ?? randomBase62(20);
-        const user = await createUser(deps, { username: need(ctx, 0, "<username>"), email: need(ctx, 1, "<email>"), password, admin: bool(ctx.flags, "admin") });
+        const password = ctx.flags.password ?? randomBase62(20);
+        const user = await createUser(deps, { username: need(ctx, 0, "<username>"), email: need(ctx, 1, "<email>"), password, admin: ctx.flags.admin === true });
         const value = { id: user.id, username: user.username, email: user.email, admin: user.isAdmin, password };
         return { kind: "object", value };
       }),
-  },
-  "admin reset-password": {
+  }),
+  "admin reset-password": command({
     summary: "Set a new password for a user (ends their sessions)",
-    usage: "admin reset-password <username|email> [--password P]",
+    usage: "admin reset-password <username|email>",
+    options: { ...DATA_DIR_OPTIONS, password: { type: "string", value: "PASSWORD", description: "the new password (default: a random one, printed)" } },
     run: (ctx) =>
       withDeps(ctx, async (deps) => {
         const user = findUserByLogin(deps.db, need(ctx, 0, "<username>"));
         if (!user) throw new NotFound("User");
-        const password = flagString(ctx.flags, "password") ?? randomBase62(20);
+        const password = ctx.flags.password ?? randomBase62(20);
         updateUser(deps.db, user.id, { passwordHash: await hashPassword(password) });
         deleteUserSessions(deps.db, user.id);
         return { kind: "object", value: { username: user.username, password } };
       }),
-  },
-  "admin create-key": {
+  }),
+  "admin create-key": command({
     summary: "Create an API key for a user; the key is the last line of output",
-    usage: "admin create-key <username|email> [--name NAME]",
+    usage: "admin create-key <username|email>",
+    options: { ...DATA_DIR_OPTIONS, name: { type: "string", value: "NAME", description: "the key's name (default admin-cli)" } },
     run: (ctx) =>
       withDeps(ctx, (deps) => {
         const user = findUserByLogin(deps.db, need(ctx, 0, "<username>"));
         if (!user) throw new NotFound("User");
-        const key = createApiKey(deps, user.id, { name: flagString(ctx.flags, "name") ?? "admin-cli" });
+        const key = createApiKey(deps, user.id, { name: ctx.flags.name ?? "admin-cli" });
         return { kind: "text", text: `created key ${key.key_id} for ${user.username}\n${key.key}`, data: key };
       }),
-  },
-  "admin rotate-master-key": {
+  }),
+  "admin rotate-master-key": command({
     summary: "Re-encrypt every secret under a new master key (stop the server first)",
-    usage: "admin rotate-master-key [--data-dir DIR]",
+    usage: "admin rotate-master-key",
+    options: DATA_DIR_OPTIONS,
     run: (ctx) =>
       withDeps(ctx, (deps) => {
         const r = rotateMasterKey(deps);
         const text = `re-encrypted ${r.resealed} sealed value(s) under a new key in ${r.keyFile}\nthe previous key is kept in ${r.previousKeyFile} for older backups`;
         return { kind: "text", text: r.unreadable ? `${text}\nwarning: ${r.unreadable} value(s) did not open with the old key and were left as they were` : text, data: r };
       }),
-  },
+  }),
 };

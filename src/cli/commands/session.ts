@@ -3,13 +3,13 @@ import { existsSync } from "node:fs";
 import { Unauthorized } from "../../errors";
 import { noExtraArgs } from "../args";
 import { createClient } from "../client";
-import type { CommandTable } from "../context";
+import { command, type CommandTable } from "../context";
 import { readCliFile, resolveSettings, writeCliFile } from "../settings";
 
 type User = { id: string; username: string; email: string | null; admin: boolean };
 
 export const sessionCommands: CommandTable = {
-  whoami: {
+  whoami: command({
     summary: "Show the user the API key belongs to",
     run: async (ctx) => {
       noExtraArgs(ctx.args, 0);
@@ -23,8 +23,8 @@ export const sessionCommands: CommandTable = {
         data: { server: settings.server, user: u },
       };
     },
-  },
-  logout: {
+  }),
+  logout: command({
     summary: "Forget the saved API key (~/.ancla/config.yaml, or --config FILE)",
     run: async (ctx) => {
       noExtraArgs(ctx.args, 0);
@@ -37,5 +37,5 @@ export const sessionCommands: CommandTable = {
       const text = had ? `logged out: removed the API key from ${file}${note}` : `not logged in: no API key saved in ${file}${note}`;
       return { kind: "text", text, data: { logged_out: had, file } };
     },
-  },
+  }),
 };

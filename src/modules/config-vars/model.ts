@@ -80,3 +80,4 @@ export type UpdateConfigurationRequest = z.infer<typeof updateConfigurationReque
 export type BulkConfigurationRequest = z.infer<typeof bulkConfigurationRequest>;
 export type BulkConfigurationResponse = z.infer<typeof bulkConfigurationResponse>;
 export type BulkError = z.infer<typeof bulkError>;
+export type ResolvedVar = z.infer<typeof resolvedVar>;

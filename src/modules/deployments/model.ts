@@ -64,3 +64,6 @@ export const appParams = z.object({ org: seg, project: seg, app: seg });
 export const deploymentParams = z.object({ deployment_id: seg });
 export const envParams = z.object({ org: seg, project: seg, env: seg });
 export const envDeploymentParams = envParams.extend({ id: seg });
+
+export type DeploymentDetail = z.infer<typeof deploymentDetail>;
+export type DeploymentLog = z.infer<typeof deploymentLogResponse>;

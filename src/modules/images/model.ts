@@ -55,3 +55,8 @@ export const pipelineStageStatus = z.object({
 export type PipelineStageStatus = z.infer<typeof pipelineStageStatus>;
 
 export const logQuery = z.object({ after: z.coerce.number().int().min(0).optional() });
+
+export type ImageSummary = z.infer<typeof imageSummary>;
+export type ImageDetail = z.infer<typeof imageDetail>;
+export type ImageLog = z.infer<typeof imageLogResponse>;
+export type ImageBuildResponse = z.infer<typeof imageBuildResponse>;

@@ -32,3 +32,8 @@ export const addMemberRequest = z.object({ username: z.string().min(1).max(255),
 export const toggleAdminResponse = z.object({ ok: z.boolean(), admin: z.boolean() });
 export const orgParams = z.object({ org: z.string().max(255) });
 export const memberParams = z.object({ org: z.string().max(255), user_id: z.string().max(64) });
+
+export type OrgSummary = z.infer<typeof orgSummary>;
+export type OrgDetail = z.infer<typeof orgDetail>;
+export type Member = z.infer<typeof memberResponse>;
+export type ToggleAdminResponse = z.infer<typeof toggleAdminResponse>;

@@ -66,3 +66,6 @@ export const pipelineQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 export const envDeployQuery = z.object({ service: seg });
+
+export type DeployTriggerResponse = z.infer<typeof deployTriggerResponse>;
+export type RollbackResponse = z.infer<typeof rollbackResponse>;

@@ -42,3 +42,6 @@ export const promotionDetail = z.object({
   updated: z.string(),
   finished: z.string().nullable(),
 });
+
+export type PromotionPreview = z.infer<typeof promotionPreview>;
+export type PromotionDetail = z.infer<typeof promotionDetail>;

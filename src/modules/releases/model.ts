@@ -52,3 +52,7 @@ export const idParams = z.object({ org: seg });
 export const appParams = z.object({ org: seg, project: seg, app: seg });
 export const serviceParams = z.object({ org: seg, project: seg, env: seg, svc: seg });
 export const versionParams = serviceParams.extend({ version: z.coerce.number().int().min(1).max(2_147_483_647) });
+
+export type ReleaseSummary = z.infer<typeof releaseSummary>;
+export type ReleaseDetail = z.infer<typeof releaseDetail>;
+export type ReleaseCreateResponse = z.infer<typeof releaseCreateResponse>;
