@@ -41,6 +41,17 @@ async function childRouter(backendPort: number, cert: string, key: string): Prom
   await new Promise(() => {});
 }
 
+/** The floor for any fetch-based proxy: Bun.serve in, fetch out, nothing else (no header rules, timeouts or limits). */
+async function childBare(backendPort: number): Promise<void> {
+  const s = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (req) => fetch(`http://127.0.0.1:${backendPort}${new URL(req.url).pathname}`, { method: req.method, headers: req.headers, redirect: "manual", decompress: false } as RequestInit),
+  });
+  console.log(`PORTS ${s.port}`);
+  await new Promise(() => {});
+}
+
 async function spawnChild(args: string[]): Promise<{ ports: number[]; proc: Subprocess }> {
   const proc = Bun.spawn([process.execPath, import.meta.path, ...args], { stdout: "pipe", stderr: "inherit" });
   const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
@@ -86,12 +97,14 @@ async function main(): Promise<void> {
   Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-keyout", key, "-out", cert, "-subj", `/CN=${HOST}`]);
   const backend = await spawnChild(["--child", "backend", cert, key]);
   const router = await spawnChild(["--child", "router", String(backend.ports[0]), cert, key]);
+  const bare = await spawnChild(["--child", "bare", String(backend.ports[0])]);
   const nginx = await startNginx(backend.ports[0]!);
   const nginxTls = await startNginx(backend.ports[0]!, { tls: { cert, key } });
   const targets: Record<string, string> = {
     "direct http": `http://127.0.0.1:${backend.ports[0]}`,
     "nginx http": `http://127.0.0.1:${nginx.port}`,
     "router http": `http://127.0.0.1:${router.ports[0]}`,
+    "bare-fetch http": `http://127.0.0.1:${bare.ports[0]}`,
     "direct https": `https://127.0.0.1:${backend.ports[1]}`,
     "nginx https": `https://127.0.0.1:${nginxTls.port}`,
     "router https": `https://127.0.0.1:${router.ports[1]}`,
@@ -109,7 +122,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    for (const p of [backend.proc, router.proc]) p.kill();
+    for (const p of [backend.proc, router.proc, bare.proc]) p.kill();
     await Promise.all([nginx.stop(), nginxTls.stop()]);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -127,6 +140,7 @@ async function main(): Promise<void> {
 
 if (process.argv[2] === "--child") {
   if (process.argv[3] === "backend") await childBackend(process.argv[4]!, process.argv[5]!);
+  else if (process.argv[3] === "bare") await childBare(Number(process.argv[4]));
   else await childRouter(Number(process.argv[4]), process.argv[5]!, process.argv[6]!);
 } else {
   await main();

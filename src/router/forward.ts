@@ -18,6 +18,21 @@ export type ForwardOptions = { table: RouteTable; warn: Warn };
 /** One request's routing facts; `release` runs once when the response is over (per-client counts). */
 export type ForwardContext = { serviceId: string; host: string; clientIp?: string; proto: "http" | "https"; release: () => void };
 
+// Deadlines are checked by one sweep instead of a timer per request and per body chunk
+// (setTimeout/clearTimeout pairs were a measurable share of a small request); a timeout fires up
+// to SWEEP_MS late, which is nothing next to the seconds it measures.
+const SWEEP_MS = 250;
+const armed = new Set<Deadline>();
+let sweeper: ReturnType<typeof setInterval> | undefined;
+function sweep(): void {
+  const now = Date.now();
+  for (const d of armed) if (d.expiresAt <= now) d.expire();
+  if (!armed.size) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+}
+
 /**
  * Aborts the upstream fetch when the client goes away or the backend is silent for `ms` (waiting
  * for headers, then for each body read — never while the client is the slow side).
@@ -25,7 +40,7 @@ export type ForwardContext = { serviceId: string; host: string; clientIp?: strin
 class Deadline {
   readonly ctrl = new AbortController();
   timedOut = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  expiresAt = 0;
   constructor(
     client: AbortSignal,
     private readonly ms: number,
@@ -34,14 +49,17 @@ class Deadline {
     else client.addEventListener("abort", () => this.ctrl.abort(), { once: true });
   }
   arm(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timedOut = true;
-      this.ctrl.abort();
-    }, this.ms);
+    this.expiresAt = Date.now() + this.ms;
+    armed.add(this);
+    sweeper ??= setInterval(sweep, Math.min(SWEEP_MS, this.ms));
   }
   pause(): void {
-    clearTimeout(this.timer);
+    armed.delete(this);
+  }
+  expire(): void {
+    armed.delete(this);
+    this.timedOut = true;
+    this.ctrl.abort();
   }
 }
 

@@ -28,23 +28,26 @@ export function requestIdOf(req: Request): string {
   return given && SANE_ID.test(given) ? given : crypto.randomUUID();
 }
 
-/** The headers sent upstream: the client's, minus hop-by-hop, plus the forwarding fields. Host is kept. */
-export function upstreamHeaders(req: Request, host: string, clientIp: string | undefined, requestId: string, proto: "http" | "https" = "http"): Headers {
-  const h = new Headers(req.headers);
-  dropHopByHop(h, true);
+/**
+ * The headers sent upstream: the client's, minus hop-by-hop, plus the forwarding fields; Host is
+ * kept. Edits the request's own Headers (Bun's are mutable; a copy costs ~5% of a small request)
+ * unless `copy` — a WebSocket upgrade still needs its handshake fields for Bun's server.upgrade.
+ */
+export function upstreamHeaders(req: Request, host: string, clientIp: string | undefined, requestId: string, proto: "http" | "https" = "http", copy = false): Headers {
   const prior = req.headers.get("x-forwarded-for");
+  const h = copy ? new Headers(req.headers) : req.headers;
+  dropHopByHop(h, true);
   if (clientIp) h.set("x-forwarded-for", prior ? `${prior}, ${clientIp}` : clientIp);
   h.set("x-forwarded-proto", proto);
-  h.set("x-forwarded-host", req.headers.get("host") ?? host);
+  h.set("x-forwarded-host", h.get("host") ?? host);
   h.set("x-request-id", requestId);
   return h;
 }
 
-/** The headers sent back to the client: the backend's, minus hop-by-hop. */
+/** The headers sent back to the client: the backend's own Headers, minus hop-by-hop (edited in place). */
 export function downstreamHeaders(res: Response): Headers {
-  const h = new Headers(res.headers);
-  dropHopByHop(h);
-  return h;
+  dropHopByHop(res.headers);
+  return res.headers;
 }
 
 /** Path and query of an absolute request URL, without allocating a URL object. */

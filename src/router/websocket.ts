@@ -38,7 +38,7 @@ export async function upgradeWebSocket(c: UpgradeContext, req: Request, server: 
   const requestId = requestIdOf(req);
   const r = table.pick(serviceId);
   if (!r) return c.release(), noReplicaPage(requestId);
-  const headers = upstreamHeaders(req, c.host, c.clientIp, requestId, c.proto);
+  const headers = upstreamHeaders(req, c.host, c.clientIp, requestId, c.proto, true);
   for (const name of HANDSHAKE) headers.delete(name);
   const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   const url = new URL(req.url);

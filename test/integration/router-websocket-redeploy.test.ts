@@ -33,7 +33,7 @@ async function buildBunImage(): Promise<void> {
   const base = await ensureBaseImage();
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on("data", (c: Buffer) => chunks.push(c));
+  pack.on("data", (c: unknown) => chunks.push(c as Buffer));
   const ended = new Promise<void>((r) => pack.on("end", () => r()));
   const copies = LIBS.map((l, i) => `COPY lib${i} ${l}`).join("\n");
   pack.entry({ name: "Dockerfile" }, `FROM ${base}\nCOPY bun /bin/bun\n${copies}\nCOPY app.js /app/app.js\nCMD ["/bin/bun", "/app/app.js"]\n`);
