@@ -92,7 +92,7 @@ describe("pipeline status, metrics and history", () => {
     expect(referenceProblems("DeployTriggerResponse", r.body)).toEqual([]);
     expect(r.body).toMatchObject({ ok: true, image_version: 1 });
     const status = await t.req("GET", `${P}/pipeline/status?service=prebuilt`, undefined, { key: owner });
-    expect(status.body).toEqual({ build: { status: "queued", version: 1, error_detail: null, step: null }, release: null, deploy: null });
+    expect(status.body).toEqual({ build: { id: r.body.image_id, status: "queued", version: 1, error_detail: null, step: null }, release: null, deploy: null });
     const hist = await t.req("GET", `${P}/pipeline/history?service=prebuilt&limit=1`, undefined, { key: owner });
     expect(hist.body).toEqual([
       expect.objectContaining({ id: r.body.pipeline_id, status: "queued", stage: null, image: { id: r.body.image_id, version: 1, status: "queued" }, release: null, deployment: null }),
@@ -129,7 +129,7 @@ describe("interrupted while building", () => {
         await worker.stop();
       }
       const status = (await t2.req("GET", `/api/v1/applications/${svc.body.id}/pipeline-status`, undefined, { key })).body;
-      expect(status).toEqual({ build: { status: "error", version: 1, error_detail: INTERRUPTED, step: null }, release: null, deploy: null });
+      expect(status).toEqual({ build: { id: r.body.image_id, status: "error", version: 1, error_detail: INTERRUPTED, step: null }, release: null, deploy: null });
       const hist = (await t2.req("GET", "/api/v1/orgs/solo/projects/web/pipeline/history?service=cutoff", undefined, { key })).body;
       expect(hist[0]).toMatchObject({ status: "error", stage: "build", error_detail: INTERRUPTED, release: null, deployment: null });
       expect(t2.deps.sqlite.query("select count(*) as n from jobs where status in ('queued', 'running')").get()).toEqual({ n: 0 });

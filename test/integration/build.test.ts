@@ -433,7 +433,7 @@ describe("queue, secrets and retention", () => {
 
   test("build stage status follows the latest image", async () => {
     const { buildStageStatus } = await import("../../src/modules/images");
-    expect(buildStageStatus(t.deps, ids.retained!)).toEqual({ status: "complete", version: 4, error_detail: null, step: { name: "complete" } });
+    expect(buildStageStatus(t.deps, ids.retained!)).toEqual({ id: expect.any(String), status: "complete", version: 4, error_detail: null, step: { name: "complete" } });
     expect(buildStageStatus(t.deps, ids.broken!)).toMatchObject({ status: "error", version: 1 });
     await service("fresh");
     expect(buildStageStatus(t.deps, ids.fresh!)).toBeNull();

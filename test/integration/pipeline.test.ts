@@ -71,9 +71,9 @@ describe("pipeline deploy", () => {
       const r = await h.t.req("GET", `/api/v1/applications/${ref}/pipeline-status`, undefined, { key: h.key });
       expect(r.status).toBe(200);
       expect(r.body).toEqual({
-        build: { status: "complete", version: 2, error_detail: null, step: { name: "complete" } },
-        release: { status: "complete", version: 2, error_detail: null, step: null },
-        deploy: { status: "complete", version: 2, error_detail: null, step: expect.objectContaining({ name: "cleanup" }) },
+        build: { id: expect.any(String), status: "complete", version: 2, error_detail: null, step: { name: "complete" } },
+        release: { id: expect.any(String), status: "complete", version: 2, error_detail: null, step: null },
+        deploy: { id: expect.any(String), status: "complete", version: 2, error_detail: null, step: expect.objectContaining({ name: "cleanup" }) },
       });
     }
     const hier = await h.t.req("GET", pipelinePath("status"), undefined, { key: h.key });

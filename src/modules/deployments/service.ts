@@ -140,7 +140,7 @@ export function deployStageStatus(deps: Deps, serviceId: string): PipelineStageS
   const d = repo.latestDeployment(deps.db, serviceId);
   if (!d) return null;
   const release = findRelease(deps.db, d.releaseId);
-  return { status: d.status, version: release?.version ?? null, error_detail: d.errorDetail, step: d.deployStep ?? null };
+  return { id: d.id, status: d.status, version: release?.version ?? null, error_detail: d.errorDetail, step: d.deployStep ?? null };
 }
 
 /** The latest deployment as DeploymentDetail (ApplicationDetail.latest_deployment). */

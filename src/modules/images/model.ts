@@ -47,6 +47,8 @@ export const imageLogResponse = z.object({
 export const imageBuildResponse = z.object({ ok: z.boolean(), image_id: z.string(), version: z.number().int(), job_id: z.string() });
 
 export const pipelineStageStatus = z.object({
+  /** the image, release or deployment this stage is about (the published CLI's `ancla logs` reads deploy.id) */
+  id: z.string(),
   status: z.string(),
   version: z.number().int().nullable(),
   error_detail: z.string().nullable(),

@@ -167,7 +167,7 @@ export function imageLog(deps: Deps, row: repo.ImageRow, after = 0) {
 export function buildStageStatus(deps: Deps, serviceId: string): PipelineStageStatus | null {
   const row = repo.latestImage(deps.db, serviceId);
   if (!row) return null;
-  return { status: row.status, version: row.version, error_detail: row.errorDetail, step: row.buildStep ?? null };
+  return { id: row.id, status: row.status, version: row.version, error_detail: row.errorDetail, step: row.buildStep ?? null };
 }
 
 /** Latest image (detail object) and latest image versions for many services (one query). */

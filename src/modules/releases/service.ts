@@ -238,7 +238,7 @@ export function releaseByVersion(deps: Deps, access: ServiceAccess, version: num
 export function releaseStageStatus(deps: Deps, serviceId: string): PipelineStageStatus | null {
   const r = repo.latestRelease(deps.db, serviceId);
   if (!r) return null;
-  return { status: r.status, version: r.version, error_detail: r.errorDetail, step: null };
+  return { id: r.id, status: r.status, version: r.version, error_detail: r.errorDetail, step: null };
 }
 
 /** The latest release of a service as ReleaseDetail (ApplicationDetail.latest_release). */

@@ -1,0 +1,61 @@
+// What the published `ancla` CLI and SDKs (github.com/SideQuest-Group/ancla-client, the
+// /applications era) send and read, in process: every shape checked against the reference
+// contract, and each request made the way the published client makes it.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { testApp, type TestApp } from "../support/app";
+import { referenceProblems } from "../support/reference-schema";
+import { insertImage } from "../../src/modules/images/repo";
+import { insertRelease } from "../../src/modules/releases/repo";
+import { insertDeployment } from "../../src/modules/deployments/repo";
+import { newId } from "../../src/lib/ids";
+
+setDefaultTimeout(60_000);
+
+let t: TestApp;
+let key: string;
+let app: { id: string };
+const A = "/api/v1/applications";
+const P = "/api/v1/orgs/acme/projects/web";
+
+beforeAll(async () => {
+  t = await testApp();
+  key = (await t.user("owner")).key;
+  expect((await t.req("POST", "/api/v1/organizations", { name: "acme", slug: "acme" }, { key })).status).toBe(201);
+  expect((await t.req("POST", "/api/v1/projects/acme", { name: "Web", slug: "web" }, { key })).status).toBe(201);
+  app = (await t.req("POST", `${A}/acme/web`, { name: "api" }, { key })).body;
+});
+afterAll(() => t?.close());
+
+/** A built image, its release and a finished deployment of it, as the pipeline leaves them. */
+function seedDeployed(serviceId: string, version = 1) {
+  const now = new Date().toISOString();
+  const image = insertImage(t.deps.db, {
+    id: newId(), serviceId, version, status: "complete", source: "image", repositoryName: "ancla/acme-web-production-api", tag: `v${version}`,
+    processes: { web: null, worker: "bin/worker" }, createdAt: now, updatedAt: now, startedAt: now, finishedAt: now,
+  });
+  const release = insertRelease(t.deps.db, {
+    id: newId(), serviceId, version, status: "complete", imageId: image.id, imageVersion: version, imageRef: "sha256:abc", repositoryName: "ancla/acme-web-production-api", tag: `v${version}`,
+    processes: { web: null, worker: "bin/worker" }, config: [], port: 8000, healthCheckPath: "/_health/", imageChanges: {}, configurationChanges: {}, createdAt: now, updatedAt: now,
+  });
+  const deployment = insertDeployment(t.deps.db, {
+    id: newId(), serviceId, releaseId: release.id, version, status: "complete", metadata: {}, createdAt: now, updatedAt: now, startedAt: now, finishedAt: now,
+  });
+  return { image, release, deployment };
+}
+
+describe("ancla logs (published CLI): pipeline-status stages carry their ids", () => {
+  test("build, release and deploy each have the id of their image, release and deployment; deploy.id reads the log", async () => {
+    const svc = (await t.req("POST", `${A}/acme/web`, { name: "logged" }, { key })).body;
+    const { image, release, deployment } = seedDeployed(svc.id);
+    // the published CLI: GET /applications/{org}/{project}/{app}/pipeline-status, then deploy.id's log
+    const status = await t.req("GET", `${A}/acme/web/logged/pipeline-status`, undefined, { key });
+    expect(status.status).toBe(200);
+    expect(referenceProblems("PipelineStatusResponse", status.body)).toEqual([]);
+    expect(status.body).toMatchObject({ build: { id: image.id, version: 1 }, release: { id: release.id, version: 1 }, deploy: { id: deployment.id, status: "complete", version: 1 } });
+    expect((await t.req("GET", `${A}/${svc.id}/pipeline-status`, undefined, { key })).body).toEqual(status.body);
+    expect((await t.req("GET", `${P}/pipeline/status?service=logged`, undefined, { key })).body).toEqual(status.body);
+    const log = await t.req("GET", `/api/v1/deployments/${status.body.deploy.id}/log`, undefined, { key });
+    expect(log.status).toBe(200);
+    expect(log.body.status).toBe("complete");
+  });
+});
