@@ -59,3 +59,17 @@ describe("ancla logs (published CLI): pipeline-status stages carry their ids", (
     expect(log.body.status).toBe("complete");
   });
 });
+
+describe("API-like paths never answer the dashboard's index.html", () => {
+  test("/admin/api/…, /api, /v1/…, /apis, /api-docs, /graphql, *.json: JSON 404; dashboard pages (also an org called api) stay HTML", async () => {
+    for (const path of ["/admin/api/", "/admin/api/users", "/admin/api/v1/organizations", "/api", "/api/v2/things", "/v1/organizations", "/apis/x", "/api-docs", "/graphql", "/openapi.json", "/metrics/x"]) {
+      const r = await t.req("GET", path, undefined, { key });
+      expect({ path, status: r.status, type: r.headers.get("content-type") }).toEqual({ path, status: 404, type: expect.stringContaining("application/json") });
+      expect(r.body).toEqual({ status: 404, message: "Route not found." });
+    }
+    for (const path of ["/admin/users", "/orgs/api", "/orgs/api/projects/v1", "/keys", "/"]) {
+      const r = await t.req("GET", path);
+      expect({ path, type: r.headers.get("content-type") }).toEqual({ path, type: expect.stringContaining("text/html") });
+    }
+  });
+});

@@ -38,9 +38,20 @@ const json404 = () =>
     headers: { "content-type": "application/json" },
   });
 
+// Paths a client means for an API (a wrong base URL, another product's prefix: /api, /v1,
+// /admin/api, /apis, /api-docs, /graphql, /metrics, *.json) never get the SPA's index.html with a
+// 200: a script would parse HTML as success. Only the second segment under a fixed first one
+// counts (/admin/api), never under /orgs/ (an organization may be called "api").
+const API_FIRST = /^(api\w*|api-.*|apis|v\d+|graphql|rest|metrics)$/i;
+export function isApiLikePath(pathname: string): boolean {
+  const [first = "", second = ""] = pathname.split("/").filter(Boolean);
+  if (API_FIRST.test(first) || /\.json$/i.test(pathname)) return true;
+  return first.toLowerCase() !== "orgs" && API_FIRST.test(second);
+}
+
 async function serve(pathname: string, search: URLSearchParams): Promise<Response> {
   // API and metrics paths never fall back to the SPA: an unknown API route stays a JSON 404
-  if (pathname === "/api" || pathname.startsWith("/api/") || pathname === "/metrics") return json404();
+  if (isApiLikePath(pathname)) return json404();
   const assets = await loadAssets();
   if (!assets) return new Response(NOT_BUILT, { status: 503, headers: { "content-type": "text/html; charset=utf-8", ...SECURITY_HEADERS } });
   const asset = assets[pathname];
