@@ -27,6 +27,8 @@ import { promotionRoutes } from "./modules/promotions";
 import { logRoutes } from "./modules/logs";
 import { observabilityRoutes, requestMetrics } from "./modules/observability";
 import { requestContext, requestIdOf } from "./modules/ops/request-context";
+import { opsRoutes } from "./modules/ops";
+import { backupRoutes } from "./modules/backups";
 
 export { JSON_LIMIT };
 
@@ -118,6 +120,8 @@ export function createApp(deps: Deps) {
     .use(promotionRoutes(deps))
     .use(logRoutes(deps))
     .use(observabilityRoutes(deps))
+    .use(opsRoutes(deps))
+    .use(backupRoutes(deps))
     .use(dashboardRoutes(deps)); // last: its catch-all serves the SPA for non-API paths
   self.app = app as unknown as SpecSource;
   return app;

@@ -55,7 +55,7 @@ export const serveConfigSchema = z.object({
   backupEvery: duration.optional().describe("write a backup this often, e.g. 24h, 30m, 7d (default: no scheduled backups)"),
   backupKeep: z.coerce.number().int().min(1).max(1000).default(7).describe("scheduled backups to keep (older ones are deleted)"),
   backupDir: z.string().min(1).optional().describe("where scheduled backups go (default <data-dir>/backups)"),
-  backupIncludeKey: flagBoolean.default(false).describe("put master.key itself into backups (default: only its fingerprint); true or false"),
+  backupIncludeKey: flagBoolean.default(false).describe("put master.key itself into backups (default: only its fingerprint)"),
 });
 export type ServeConfig = z.infer<typeof serveConfigSchema>;
 

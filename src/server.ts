@@ -17,6 +17,8 @@ import { secureDataDir } from "./lib/data-dir";
 import { lockDataDir, type DataDirLock } from "./lib/data-dir-lock";
 import { probeFreePort, steerPort } from "./lib/listeners";
 import { sdNotify } from "./lib/sd-notify";
+import { startBackupSchedule, type BackupSchedule } from "./modules/backups/schedule";
+import { setRuntime } from "./modules/ops/runtime";
 import { handOver, reloadCommand, takeHandover, writeReloadStatus, type HandoverChild, type ReloadOutcome } from "./modules/ops/handover";
 
 export type RunningServer = { deps: Deps; url: string; stop: () => Promise<void>; reload: () => Promise<ReloadOutcome> };
@@ -52,19 +54,24 @@ async function lockWhenFree(dataDir: string, pidFile: string): Promise<DataDirLo
   }
 }
 
-/** Job worker, usage sampler: one process at a time runs them, so a handover stops and starts them. */
+/** Job worker, usage sampler, scheduled backups: one process at a time runs them, so a handover stops and starts them. */
 function backgroundWork(deps: Deps) {
   let worker: Worker | undefined;
   let sampler: { stop: () => Promise<void> | void } | undefined;
+  let backups: BackupSchedule | undefined;
   return {
     /** First finishes jobs a previous run left `running` (interrupted), then picks new ones. */
     startJobs: async () => void (worker ??= await startWorker(deps)),
     /** After app adoption: the replica list the sampler reads is current. */
-    startLoops: () => void (sampler ??= startSampler(deps)),
+    startLoops: () => {
+      sampler ??= startSampler(deps);
+      backups ??= startBackupSchedule(deps);
+    },
     async stop() {
+      await backups?.stop(); // a backup being written finishes first
       await sampler?.stop();
       await worker?.stop(); // running jobs are aborted and recovered as interrupted by the next start
-      sampler = worker = undefined;
+      sampler = worker = backups = undefined;
     },
   };
 }
@@ -115,6 +122,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     if (!handover) await work.startJobs();
     const router = await startAppRouter(deps, { onResponse: routerMetrics(deps), takeOver: Boolean(handover) }).catch((e) => Promise.reject(bindError(e, "router", config.router))); // re-adopts running apps, then serves them on --router
     out(`ancla router listening on ${router.url}`);
+    setRuntime(deps, { startedAt: new Date(), router: { url: router.url, httpsPort: router.httpsPort } });
     if (router.httpsPort) out(`ancla https listening on port ${router.httpsPort}`);
     // --router 127.0.0.1:0 binds any free port: app URLs (dashboard info, `ancla deploy`) need the real one
     if (splitHostPort(config.router).port === 0) config.router = new URL(router.url).host;
@@ -163,6 +171,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
       (reloading ??= (async () => {
         if (handover) await handover.released; // still taking over from our own parent
         const from = process.pid;
+        setRuntime(deps, { reloading: true });
         writeReloadStatus(config.dataDir, { state: "reloading", from, at: new Date().toISOString() });
         const outcome = await handOver({
           command: reloadCommand(),
@@ -191,6 +200,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
           deps.logger.error(`reload failed: ${outcome.message}; still serving from this process`, { pid: from });
         }
         reloading = undefined;
+        setRuntime(deps, { reloading: false });
         return outcome;
       })());
     return { deps, url, stop: () => stop(), reload };

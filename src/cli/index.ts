@@ -3,6 +3,7 @@ import { noExtraArgs } from "./args";
 import { command, type CommandTable, type Io } from "./context";
 import { dispatch } from "./dispatch";
 import { serverCommands } from "./commands/server";
+import { opsCommands } from "./commands/ops";
 import { sessionCommands } from "./commands/session";
 import { loginCommands } from "./commands/login";
 import { orgCommands } from "./commands/orgs";
@@ -39,6 +40,7 @@ const baseCommands: CommandTable = {
 export const commands: CommandTable = {
   ...baseCommands,
   ...serverCommands,
+  ...opsCommands,
   ...sessionCommands,
   ...loginCommands,
   ...orgCommands,

@@ -146,7 +146,7 @@ describe("data survives", () => {
     const s = await live();
     expect((await ancla(["orgs", "create", "Backup Co"], as(s, s.adminKey))).code).toBe(0);
     const dir = tempDir("ancla-backup-");
-    const file = join(dir, "snap.db");
+    const file = join(dir, "snap.tar.gz");
     const r = await ancla(["backup", file, "--data-dir", s.dataDir], { home: s.home });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(file);
@@ -154,12 +154,10 @@ describe("data survives", () => {
     // writing over an existing file is refused
     expect((await ancla(["backup", file, "--data-dir", s.dataDir], { home: s.home })).code).toBe(2);
 
-    const restoredDir = join(dir, "restored");
-    const { mkdirSync, copyFileSync } = await import("node:fs");
-    mkdirSync(restoredDir);
-    copyFileSync(file, join(restoredDir, "ancla.db"));
     // secrets in the database are sealed with master.key, which a restore needs as well
-    if (existsSync(join(s.dataDir, "master.key"))) copyFileSync(join(s.dataDir, "master.key"), join(restoredDir, "master.key"));
+    const restoredDir = join(dir, "restored");
+    const restored = await ancla(["restore", file, "--data-dir", restoredDir, "--master-key-file", join(s.dataDir, "master.key")], { home: s.home });
+    expect(restored.code).toBe(0);
     const t = await live({ dataDir: restoredDir });
     expect(existsSync(join(restoredDir, "initial-admin.txt"))).toBe(false); // users came with the backup
     const orgs = await ancla(["orgs", "list", "--json"], as(t, t.adminKey));

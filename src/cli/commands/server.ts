@@ -1,6 +1,5 @@
-// Server-side commands: serve, migrate, backup, admin … — they work on the data dir directly.
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+// Server-side commands: serve, migrate, admin … — they work on the data dir directly (backup,
+// restore, upgrade and service install are in ops.ts).
 import { flagToKey, keyToEnv, loadServeConfig, serveConfigSchema, type ServeConfig } from "../../config";
 import { closeDeps, createDeps } from "../../deps";
 import { assertExistingDatabase } from "../../lib/data-dir";
@@ -29,6 +28,12 @@ const SERVE_HELP: Record<string, [string, string]> = {
   "git-allow-hosts": ["LIST", "private git hosts to allow: CIDRs, addresses, names, *.suffix, comma separated"],
   "build-concurrency": ["N", "builds at the same time (default 1)"],
   "sample-interval": ["SECONDS", "metrics sampling interval (default 15)"],
+  "log-format": ["text|json", ""],
+  "log-level": ["debug|info|warn|error", ""],
+  "reload-timeout": ["SECONDS", ""],
+  "backup-every": ["DURATION", ""],
+  "backup-keep": ["N", ""],
+  "backup-dir": ["DIR", ""],
 };
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 export const SERVE_OPTIONS: OptionTable = Object.fromEntries(
@@ -37,7 +42,9 @@ export const SERVE_OPTIONS: OptionTable = Object.fromEntries(
     // a `.describe()` on the config schema wins, so a new setting documents itself where it is added
     const described = (serveConfigSchema.shape as Record<string, { description?: string }>)[key]?.description;
     const [value, description] = described ? [SERVE_HELP[flag]?.[0] ?? "VALUE", described] : (SERVE_HELP[flag] ?? ["VALUE", "see the README"]);
-    return [flag, { type: "string", value, description: `${description} (${keyToEnv(key)})` }];
+    // a setting whose default is a boolean is a plain switch (`--backup-include-key`)
+    const isSwitch = typeof (serveConfigSchema.shape as Record<string, { safeParse: (v: unknown) => { data?: unknown } }>)[key]!.safeParse(undefined).data === "boolean";
+    return [flag, isSwitch ? { type: "boolean", description: `${description} (${keyToEnv(key)})` } : { type: "string", value, description: `${description} (${keyToEnv(key)})` }];
   }),
 );
 /** Commands that open the data dir directly need to find it (and its master key). */
@@ -45,7 +52,7 @@ const DATA_DIR_OPTIONS = { "data-dir": SERVE_OPTIONS["data-dir"]!, "master-key":
 
 function serverConfig(ctx: CommandContext): ServeConfig {
   const flags: Record<string, string> = {};
-  for (const [name, value] of Object.entries(ctx.flags)) if (typeof value === "string" && flagToKey(name) in serveConfigSchema.shape) flags[name] = value;
+  for (const [name, value] of Object.entries(ctx.flags)) if ((typeof value === "string" || value === true) && flagToKey(name) in serveConfigSchema.shape) flags[name] = String(value);
   try {
     return loadServeConfig(flags, ctx.env);
   } catch (e) {
@@ -90,20 +97,6 @@ export const serverCommands: CommandTable = {
     summary: "Apply database migrations to the data dir and exit",
     options: DATA_DIR_OPTIONS,
     run: (ctx) => withDeps(ctx, () => ({ kind: "text", text: "database is up to date" })),
-  }),
-  backup: command({
-    summary: "Write an online, consistent copy of the database (safe while serving)",
-    usage: "backup <file>",
-    options: DATA_DIR_OPTIONS,
-    run: (ctx) => {
-      const file = need(ctx, 0, "<file>");
-      if (existsSync(file)) throw new AppError(2, `${file} already exists; choose a new file`, "usage", 2);
-      return withDeps(ctx, (deps) => {
-        deps.sqlite.prepare("VACUUM INTO ?").run(file);
-        const note = `keep ${join(deps.config.dataDir, "master.key")} with it: secret config values in the backup are encrypted with that key`;
-        return { kind: "text", text: `backup written to ${file}\n${note}`, data: { file, master_key: join(deps.config.dataDir, "master.key") } };
-      });
-    },
   }),
   "admin create-user": command({
     summary: "Create a user in the data dir",
