@@ -51,7 +51,14 @@ export type LiveServer = {
   stop: (opts?: { signal?: NodeJS.Signals; keep?: boolean }) => Promise<number>;
 };
 
-export type ServerOptions = { dataDir?: string; args?: string[]; env?: Record<string, string>; createKey?: boolean };
+export type ServerOptions = {
+  dataDir?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  createKey?: boolean;
+  /** argv prefix instead of anclaCommand() (reload tests run a wrapper script they can break) */
+  command?: string[];
+};
 
 /** Collect a stream into `sink` and resolve when `pattern` appears (or the stream ends). */
 function watch(stream: ReadableStream<Uint8Array>, sink: { text: string }, pattern: RegExp): Promise<RegExpMatchArray | null> {
@@ -78,7 +85,7 @@ export async function startLiveServer(opts: ServerOptions = {}): Promise<LiveSer
   const home = mkdtempSync(join(tmpdir(), "ancla-home-"));
   // port 0: the server prints the port it got, so there is no window for another process to take it
   const args = ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--router", "127.0.0.1:0", ...(opts.args ?? [])];
-  const proc = Bun.spawn([...anclaCommand(), ...args], {
+  const proc = Bun.spawn([...(opts.command ?? anclaCommand()), ...args], {
     cwd: home,
     env: cleanEnv({ HOME: home, ...opts.env }),
     stdin: "ignore",
