@@ -11,7 +11,7 @@ import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, te
 import { startWorker, type Worker } from "../../src/jobs/worker";
 import { getJob, waitForJob } from "../../src/jobs/queue";
 import { enqueueBuild } from "../../src/modules/images";
-import { serviceAccessById } from "../../src/modules/projects/access";
+import { serviceAccessById } from "../../src/modules/services/access";
 import { findUserByLogin } from "../../src/modules/auth/repo";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).

@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
 import { pageQuery } from "../../lib/pagination";
-import { withActor } from "../context";
+import { withActor } from "../auth/context";
 import { userResponse } from "../auth/model";
 import { createUser, requireServerAdmin, toUserResponse } from "../auth/service";
 import { createUserRequest, patchUserRequest, userList } from "./model";

@@ -3,8 +3,10 @@
 import { NotFound, Unprocessable } from "../../errors";
 import type { Deps } from "../../deps";
 import type { Actor } from "../auth/service";
-import { applicationAccess, defaultEnvAccess, projectAccessById } from "../projects/access";
-import { findDefaultEnv } from "../projects/lookup";
+import { applicationAccess } from "./access";
+import { defaultEnvAccess } from "../envs/access";
+import { projectAccessById } from "../projects/access";
+import { findDefaultEnv } from "../envs/repo";
 import type { z } from "zod";
 import * as services from "../services/service";
 import type { CreateServiceInput, PatchServiceInput, ScaleInput } from "../services/model";

@@ -1,7 +1,7 @@
 // Routes: /api/v1/auth/login|logout|session.
 import { Elysia } from "elysia";
 import type { Deps } from "../../deps";
-import { optionalActor } from "../context";
+import { optionalActor } from "./context";
 import { loginRequest, okResponse, sessionResponse } from "./model";
 import * as svc from "./service";
 

@@ -6,10 +6,10 @@ import * as repo from "./repo";
 import type { UserRow } from "./repo";
 import type { UserResponse } from "./model";
 import { verifyApiKey } from "../keys/service";
-import { assertKeyMayWrite } from "../keys/scopes";
+import { assertKeyMayWrite } from "./key-scopes";
 import type { LoginLimiter } from "./limiter";
 
-/** scopes: the API key's (see keys/scopes.ts); absent for a browser session, which may do anything its user may. */
+/** scopes: the API key's (see key-scopes.ts); absent for a browser session, which may do anything its user may. */
 export type Actor = { user: UserRow; via: "session" | "key"; keyId?: string; scopes?: string[] };
 
 export const SESSION_COOKIE = "ancla_session";

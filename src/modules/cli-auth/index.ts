@@ -1,7 +1,7 @@
 // Route: POST /api/v1/auth/cli-authorize — the dashboard's Authorize button on /cli-auth.
 import { Elysia } from "elysia";
 import type { Deps } from "../../deps";
-import { withActor } from "../context";
+import { withActor } from "../auth/context";
 import { requireUser } from "../auth/service";
 import { cliAuthorizeRequest, cliAuthorizeResponse } from "./model";
 import { authorizeCli } from "./service";

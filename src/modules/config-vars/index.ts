@@ -3,7 +3,7 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
-import { withActor } from "../context";
+import { withActor } from "../auth/context";
 import { okResponse } from "../auth/model";
 import * as m from "./model";
 import * as svc from "./service";

@@ -4,7 +4,7 @@ import { Elysia } from "elysia";
 import type { Deps } from "../../deps";
 import { loadAssets } from "./assets";
 import { isValidCliAuthQuery } from "../cli-auth/model";
-import { optionalActor } from "../context";
+import { optionalActor } from "../auth/context";
 import { requireUser } from "../auth/service";
 import { splitHostPort } from "../../config";
 import { z } from "zod";

@@ -4,7 +4,9 @@
 import type { Deps } from "../../deps";
 import type { ReplicaRecord } from "../../db/schema";
 import { networkName, networkSpec, replicaSpec, type ContainerSpec, type NetworkSpec } from "../../targets/docker/specs";
-import { findEnvById, findProjectById, type ServiceRow } from "../projects/lookup";
+import { findEnvById } from "../envs/repo";
+import { findProjectById } from "../projects/repo";
+import { type ServiceRow } from "../services/repo";
 import { findOrg } from "../orgs/repo";
 import type { ReleaseRow } from "../releases/repo";
 

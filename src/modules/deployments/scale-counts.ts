@@ -6,7 +6,7 @@
 import type { Deps } from "../../deps";
 import { isoNow } from "../../deps";
 import { updateService } from "../services/repo";
-import { findServiceById } from "../projects/lookup";
+import { findServiceById } from "../services/repo";
 import * as repo from "./repo";
 
 export type ScaleRequest = { process_counts: Record<string, number>; process_pod_classes: Record<string, string> };

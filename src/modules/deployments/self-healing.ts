@@ -5,7 +5,7 @@
 import type { Deps } from "../../deps";
 import { watchContainerEvents, type EventWatcher } from "../../targets/docker/events";
 import { LABEL } from "../../targets/docker/specs";
-import { findServiceById } from "../projects/lookup";
+import { findServiceById } from "../services/repo";
 import { reconcileService, type PassHooks } from "./reconcile";
 import { noteExit, pruneSlots } from "./replicas";
 import * as repo from "./repo";

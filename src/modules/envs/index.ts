@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Deps } from "../../deps";
 import { okResponse } from "../auth/model";
 import { createEnvRequest, envParams, envResponse, patchEnvRequest, projectParams } from "./model";
-import { withActor } from "../context";
+import { withActor } from "../auth/context";
 import * as svc from "./service";
 
 export const envRoutes = (deps: Deps) =>

@@ -1,10 +1,25 @@
 // Queries for environments.
-import { and, asc, desc, eq, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import { and, asc, desc, eq, or, sql } from "drizzle-orm";
+import { preparedPerDb, type Db } from "../../db/client";
 import { environments } from "../../db/schema";
 
 export type EnvRow = typeof environments.$inferSelect;
 export type EnvInsert = typeof environments.$inferInsert;
+
+// every request below a project runs these: prepared once per database (see preparedPerDb)
+const feQ = preparedPerDb((db) =>
+  db
+    .select()
+    .from(environments)
+    .where(and(eq(environments.projectId, sql.placeholder("p")), or(eq(environments.slug, sql.placeholder("r")), eq(environments.id, sql.placeholder("r")))))
+    .prepare(),
+);
+export const findEnv = (db: Db, projectId: string, slugOrId: string) => feQ(db).get({ p: projectId, r: slugOrId });
+
+const fdeQ = preparedPerDb((db) => db.select().from(environments).where(and(eq(environments.projectId, sql.placeholder("p")), eq(environments.isDefault, true))).prepare());
+export const findDefaultEnv = (db: Db, projectId: string) => fdeQ(db).get({ p: projectId });
+
+export const findEnvById = (db: Db, id: string) => db.select().from(environments).where(eq(environments.id, id)).get();
 
 // the outer column is spelled out: drizzle renders ${table.column} unqualified in a one-table select
 const serviceCount = sql<number>`(select count(*) from services s where s.env_id = "environments"."id")`;

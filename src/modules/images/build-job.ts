@@ -17,7 +17,9 @@ import { INTERRUPTED, registerJobHandler, type JobContext, type JobRow } from ".
 import { dockerBuild, inspectImage, removeContainers, tagImage } from "../../targets/docker/build";
 import { resolveServiceConfig } from "../config-vars/resolve";
 import { serviceRedactor } from "../config-vars/redaction";
-import { findEnvById, findProjectById, findServiceById } from "../projects/lookup";
+import { findEnvById } from "../envs/repo";
+import { findProjectById } from "../projects/repo";
+import { findServiceById } from "../services/repo";
 import { findOrg } from "../orgs/repo";
 import { BuildError, prepareGitContext } from "./git-context";
 import { applyRetention } from "./retention";

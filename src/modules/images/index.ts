@@ -5,8 +5,9 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
 import { pageQuery } from "../../lib/pagination";
-import { withActor } from "../context";
-import { applicationAccess, serviceAccess } from "../projects/access";
+import { withActor } from "../auth/context";
+import { applicationAccess } from "../applications/access";
+import { serviceAccess } from "../services/access";
 import "./build-job"; // registers the `build` job handler
 import { imageBuildResponse, imageDetail, imageListResponse, imageLogResponse, logQuery } from "./model";
 import * as svc from "./service";

@@ -9,7 +9,7 @@ import { gitSourceUrl } from "../../lib/git";
 import { repositoryName, versionTag } from "../../lib/image-names";
 import { enqueueJob, type JobRow } from "../../jobs/queue";
 import { requireUser, type Actor } from "../auth/service";
-import { serviceAccessById, type ServiceAccess } from "../projects/access";
+import { serviceAccessById, type ServiceAccess } from "../services/access";
 import { adoptContext, pruneContexts, reuseContext, type StoredContext } from "./context-store";
 import type { PipelineStageStatus } from "./model";
 import * as repo from "./repo";

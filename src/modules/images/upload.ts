@@ -1,7 +1,7 @@
 // The build request body: a tar/tar.gz context, or nothing (JSON or empty) for git/image sources.
 import type { Deps } from "../../deps";
 import { AppError, PayloadTooLarge } from "../../errors";
-import type { ServiceAccess } from "../projects/access";
+import type { ServiceAccess } from "../services/access";
 import { receiveContext } from "./context-store";
 import { enqueueBuild, type BuildSource } from "./service";
 

@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
-import { withActor } from "../context";
+import { withActor } from "../auth/context";
 import { requireUser } from "../auth/service";
 import { createKeyRequest, createKeyResponse, keyInfo, listKeysQuery, listKeysResponse } from "./model";
 import * as svc from "./service";

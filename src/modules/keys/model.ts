@@ -1,7 +1,7 @@
 // API key shapes of the reference contract (mounted at /api/keys).
 import { z } from "zod";
 import { nameSchema } from "../../lib/slugs";
-import { scopesSchema } from "./scopes";
+import { scopesSchema } from "../auth/key-scopes";
 
 export const createKeyRequest = z.object({
   name: nameSchema,

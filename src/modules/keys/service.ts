@@ -7,7 +7,7 @@ import type { UserRow } from "../auth/repo";
 import * as repo from "./repo";
 import { cachedUntilWrite } from "../../db/client";
 import type { CreateKeyRequest } from "./model";
-import { normalizeScopes } from "./scopes";
+import { normalizeScopes } from "../auth/key-scopes";
 
 const KEY_RE = /^ancla_[0-9A-Za-z]{40}$/;
 const LAST_USED_EVERY_MS = 60_000; // avoid a write per request

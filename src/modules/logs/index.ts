@@ -2,8 +2,8 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
-import { withActor } from "../context";
-import { serviceAccess } from "../projects/access";
+import { withActor } from "../auth/context";
+import { serviceAccess } from "../services/access";
 import { followLogs, recentLogs } from "./service";
 
 const seg = z.string().min(1).max(255);

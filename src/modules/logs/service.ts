@@ -7,7 +7,7 @@ import type { Deps } from "../../deps";
 import * as engine from "../../targets/docker/engine";
 import { LABEL } from "../../targets/docker/specs";
 import { serviceRedactor } from "../config-vars/redaction";
-import type { ServiceAccess } from "../projects/access";
+import type { ServiceAccess } from "../services/access";
 
 export type LogOptions = { tail: number; follow: boolean };
 type Source = { id: string; prefix: string };

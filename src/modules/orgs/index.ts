@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
-import { withActor } from "../context";
+import { withActor } from "../auth/context";
 import { okResponse } from "../auth/model";
 import { addMemberRequest, createOrgRequest, memberParams, orgDetail, orgParams, orgSummary, patchOrgRequest, toggleAdminResponse } from "./model";
 import * as svc from "./service";

@@ -10,11 +10,12 @@ import { JSON_LIMIT, readTextLimited } from "../../lib/body-limit";
 import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/service";
 import { requireUser } from "../auth/service";
-import { withActor } from "../context";
+import { withActor } from "../auth/context";
 import { createInProject, listApplications, parseBody } from "../applications/service";
 import { createInProjectRequest } from "../applications/model";
 import { applicationSummary, serviceDetail } from "../services/model";
-import { applicationAccess, applicationRef, serviceAccess } from "../projects/access";
+import { applicationAccess, applicationRef } from "../applications/access";
+import { serviceAccess } from "../services/access";
 import { pipelineMetrics } from "./metrics";
 import {
   appParams,

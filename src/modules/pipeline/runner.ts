@@ -11,7 +11,7 @@ import { findDeployment, updateDeployment, appendLog } from "../deployments/repo
 import { enqueueDeploy } from "../deployments/service";
 import "../deployments/runner"; // registers the deploy job handler
 import * as imageRepo from "../images/repo";
-import { serviceAccessById, type ServiceAccess } from "../projects/access";
+import { serviceAccessById, type ServiceAccess } from "../services/access";
 import { createRelease } from "../releases/service";
 import { PIPELINE_JOB, queuedDeploymentsOf } from "./repo";
 import { systemAccess, type PipelinePayload } from "./service";

@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { Deps } from "../../deps";
 import { okResponse } from "../auth/model";
 import { createProjectInOrgRequest, createProjectRequest, listProjectsQuery, orgParams, patchProjectRequest, projectDetail, projectParams, projectSummary } from "./model";
-import { withActor } from "../context";
+import { withActor } from "../auth/context";
 import * as svc from "./service";
 
 /** Routes below one organization, mounted at /projects/{org} and /orgs/{org}/projects. */

@@ -1,7 +1,14 @@
 // Queries for projects (summaries in one query: organization and team joined, services counted).
-import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import { and, asc, desc, eq, or, sql, type SQL } from "drizzle-orm";
+import { preparedPerDb, type Db } from "../../db/client";
 import { environments, organizations, orgMembers, projects, teams } from "../../db/schema";
+
+export type ProjectRow = typeof projects.$inferSelect;
+
+// every request below an organization runs this one: prepared once per database (see preparedPerDb)
+const fpQ = preparedPerDb((db) => db.select().from(projects).where(and(eq(projects.orgId, sql.placeholder("o")), or(eq(projects.slug, sql.placeholder("r")), eq(projects.id, sql.placeholder("r"))))).prepare());
+export const findProject = (db: Db, orgId: string, slugOrId: string) => fpQ(db).get({ o: orgId, r: slugOrId });
+export const findProjectById = (db: Db, id: string) => db.select().from(projects).where(eq(projects.id, id)).get();
 
 // the outer column is spelled out: drizzle renders ${table.column} unqualified in a one-table select
 const applicationCount = sql<number>`(select count(*) from services s where s.project_id = "projects"."id")`;

@@ -14,7 +14,7 @@ import { findTeam } from "../teams/repo";
 import { projectAccess } from "./access";
 import type { CreateProjectInput, PatchProjectInput, ProjectDetail, ProjectSummary } from "./model";
 import * as repo from "./repo";
-import type { ProjectRow } from "./lookup";
+import type { ProjectRow } from "./repo";
 
 function detail(deps: Deps, org: OrgRow, project: ProjectRow): ProjectDetail {
   const summary = repo.findSummary(deps.db, project.id)!;

@@ -3,7 +3,7 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
-import { withActor } from "../context";
+import { withActor } from "../auth/context";
 import { projectAccess } from "../projects/access";
 import { previewQuery, projectParams, promoteRequest, promotionDetail, promotionParams, promotionPreview } from "./model";
 import * as svc from "./service";

@@ -7,8 +7,9 @@ import type { Deps } from "../../deps";
 import { NotFound, Unprocessable } from "../../errors";
 import { pageQuery } from "../../lib/pagination";
 import type { Actor } from "../auth/service";
-import { withActor } from "../context";
-import { applicationAccess, applicationRef, serviceAccess, serviceAccessById, type ServiceAccess } from "../projects/access";
+import { withActor } from "../auth/context";
+import { applicationAccess, applicationRef } from "../applications/access";
+import { serviceAccess, serviceAccessById, type ServiceAccess } from "../services/access";
 import { deployServiceVersion, enqueueDeploy } from "../deployments/service";
 import * as repo from "./repo";
 import {

@@ -8,7 +8,7 @@ import { offsetOf, pageOf, type PageQuery } from "../../lib/pagination";
 import type { ReleaseConfigVar } from "../../db/schema";
 import { resolveServiceRows } from "../config-vars/resolve";
 import { SECRET_MASK } from "../config-vars/resolve";
-import type { ServiceAccess } from "../projects/access";
+import type { ServiceAccess } from "../services/access";
 import * as repo from "./repo";
 import type { PipelineStageStatus } from "../images/model";
 import type { ImageRow, ReleaseRow } from "./repo";

@@ -7,7 +7,7 @@ import type { Deps } from "../../deps";
 import { latestImageDetail, latestImageVersions } from "../images/service";
 import { latestReleaseDetail, latestReleaseVersions } from "../releases/service";
 import { latestDeploymentComplete, latestDeploymentDetail } from "../deployments/service";
-import { findServiceById } from "../projects/lookup";
+import { findServiceById } from "./repo";
 
 export type LatestActivity = {
   latest_image: Record<string, unknown> | null;

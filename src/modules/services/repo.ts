@@ -6,6 +6,13 @@ import { configVars, services } from "../../db/schema";
 export type ServiceRow = typeof services.$inferSelect;
 export type ServiceInsert = typeof services.$inferInsert;
 
+// every request below an environment runs this one: prepared once per database (see preparedPerDb)
+const fsQ = preparedPerDb((db) =>
+  db.select().from(services).where(and(eq(services.envId, sql.placeholder("e")), or(eq(services.slug, sql.placeholder("r")), eq(services.id, sql.placeholder("r"))))).prepare(),
+);
+export const findService = (db: Db, envId: string, slugOrId: string) => fsQ(db).get({ e: envId, r: slugOrId });
+export const findServiceById = (db: Db, id: string) => db.select().from(services).where(eq(services.id, id)).get();
+
 export const listServicesInEnv = (db: Db, envId: string) =>
   db.select().from(services).where(eq(services.envId, envId)).orderBy(services.slug).all();
 

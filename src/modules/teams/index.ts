@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
 import { createTeamRequest, orgParams, teamResponse } from "./model";
-import { withActor } from "../context";
+import { withActor } from "../auth/context";
 import * as svc from "./service";
 
 export const teamRoutes = (deps: Deps) =>

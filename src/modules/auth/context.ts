@@ -2,8 +2,8 @@
 // before the body is validated — so an anonymous request is answered 401 and never learns what a
 // valid body looks like.
 import { Elysia } from "elysia";
-import type { Deps } from "../deps";
-import { requireUser, resolveActor, type Actor } from "./auth/service";
+import type { Deps } from "../../deps";
+import { requireUser, resolveActor, type Actor } from "./service";
 
 /** Routes that never serve anonymous callers (almost all): 401 without credentials. */
 export const withActor = (deps: Deps) =>
