@@ -73,3 +73,57 @@ describe("API-like paths never answer the dashboard's index.html", () => {
     }
   });
 });
+
+describe("config import (published CLI) and the documented bulk bodies", () => {
+  test("POST /configurations/{app}/bulk with only raw (what the CLI sends): errors carry name and error; existing names are replaced, secrets skipped", async () => {
+    const svc = (await t.req("POST", `${A}/acme/web`, { name: "configured" }, { key })).body;
+    const C = `/api/v1/configurations/${svc.id}`;
+    expect((await t.req("POST", C, { name: "EXISTING", value: "old" }, { key })).status).toBe(201);
+    expect((await t.req("POST", C, { name: "TOKEN", value: "keep-me", secret: true }, { key })).status).toBe(201);
+    const r = await t.req("POST", `${C}/bulk`, { raw: "EXISTING=new\nTOKEN=replaced\nFRESH=1\njust words\n1BAD=x" }, { key });
+    expect(r.status).toBe(201);
+    expect(referenceProblems("BulkConfigurationResponse", r.body)).toEqual([]);
+    expect(r.body).toMatchObject({ created: ["FRESH"], updated: ["EXISTING"], skipped: ["TOKEN"] });
+    // the published CLI prints `  <name>: <error>` per item: neither may be blank
+    expect(r.body.errors).toEqual([
+      { line: 4, name: "line 4", message: "expected KEY=value", error: "expected KEY=value" },
+      { line: 5, name: "line 5", message: expect.stringContaining('invalid name "1BAD"'), error: expect.stringContaining('invalid name "1BAD"') },
+    ]);
+    const byName = Object.fromEntries((await t.req("GET", C, undefined, { key })).body.map((v: { name: string; value: string }) => [v.name, v.value]));
+    expect(byName).toEqual({ EXISTING: "new", FRESH: "1", TOKEN: "**secret**" });
+    // overwrite decides when given: false skips every existing name, true replaces the secret too
+    expect((await t.req("POST", `${C}/bulk`, { raw: "EXISTING=newer\nTOKEN=x", overwrite: false }, { key })).body).toMatchObject({ updated: [], skipped: ["EXISTING", "TOKEN"] });
+    expect((await t.req("POST", `${C}/bulk`, { variables: { TOKEN: "rotated" }, overwrite: true }, { key })).body).toMatchObject({ updated: ["TOKEN"], skipped: [] });
+    // the path form is the same route
+    expect((await t.req("POST", `/api/v1/configurations/acme/web/configured/bulk`, { variables: { FRESH: "2" } }, { key })).body).toMatchObject({ updated: ["FRESH"] });
+    // the hierarchical routes keep SPEC §3.4: existing names are skipped unless overwrite: true
+    const env = await t.req("POST", `${P}/envs/production/config/bulk`, { raw: "SHARED=1" }, { key });
+    expect(env.body.created).toEqual(["SHARED"]);
+    expect((await t.req("POST", `${P}/envs/production/config/bulk`, { raw: "SHARED=2" }, { key })).body).toMatchObject({ skipped: ["SHARED"], updated: [] });
+  });
+
+  test("environment config/bulk accepts the documented array body [{name, value[, secret]}] (a bulk set: existing names replaced)", async () => {
+    const E = `${P}/envs/production/config`;
+    await t.req("POST", E, { name: "REPLACED", value: "old" }, { key });
+    const r = await t.req("POST", `${E}/bulk`, [{ name: "KEY_1", value: "val1" }, { name: "KEY_2", value: "val2", secret: true }, { name: "REPLACED", value: "new" }, { name: "bad-name", value: "x" }], { key });
+    expect(r.status).toBe(201);
+    expect(r.body).toEqual({
+      created: ["KEY_1", "KEY_2"],
+      updated: ["REPLACED"],
+      skipped: [],
+      errors: [{ name: "bad-name", message: expect.stringContaining("not a valid name"), error: expect.stringContaining("not a valid name") }],
+    });
+    const listed = Object.fromEntries((await t.req("GET", E, undefined, { key })).body.map((v: { name: string; value: string; secret: boolean }) => [v.name, [v.value, v.secret]]));
+    expect(listed).toMatchObject({ KEY_1: ["val1", false], KEY_2: ["**secret**", true], REPLACED: ["new", false] });
+    expect((await t.req("POST", `${E}/bulk`, [{ name: "X" }], { key })).status).toBe(422);
+    expect((await t.req("POST", `${E}/bulk`, [], { key })).body).toEqual({ created: [], updated: [], skipped: [], errors: [] });
+  });
+});
+
+test("the generated OpenAPI document still builds and describes both bulk bodies", async () => {
+  const doc = await t.req("GET", "/api/v1/openapi.json");
+  expect(doc.status).toBe(200);
+  const body = JSON.stringify(doc.body.paths["/api/v1/orgs/{org}/projects/{project}/envs/{env}/config/bulk"]);
+  expect(body).toContain("variables");
+  expect(body).toContain('"array"');
+});

@@ -199,7 +199,7 @@ describe("bulk import", () => {
   test("variables object: invalid names are reported, the rest applied; neither field → 422", async () => {
     const r = await t.req("POST", PATHS.service + "/bulk", { variables: { GOOD: "1", "bad-name": "2" }, buildtime: true }, { key: w.owner.key });
     expect(r.body.created).toEqual(["GOOD"]);
-    expect(r.body.errors).toEqual([{ name: "bad-name", message: expect.stringContaining("not a valid name") }]);
+    expect(r.body.errors).toEqual([{ name: "bad-name", message: expect.stringContaining("not a valid name"), error: expect.stringContaining("not a valid name") }]);
     expect((await t.req("GET", `${PATHS.service}/GOOD`, undefined, { key: w.owner.key })).body.buildtime).toBe(true);
     const before = snapshotDb(t.deps);
     expect((await t.req("POST", PATHS.service + "/bulk", {}, { key: w.owner.key })).status).toBe(422);

@@ -12,7 +12,7 @@ const list = { response: { 200: z.array(m.configurationSummary) } };
 const one = { response: { 200: m.configurationSummary } };
 const created = { body: m.createConfigurationRequest, response: { 201: m.configurationSummary } };
 const patched = { body: m.updateConfigurationRequest, response: { 200: m.configurationSummary } };
-const bulk = { body: m.bulkConfigurationRequest, response: { 201: m.bulkConfigurationResponse } };
+const bulk = { body: m.bulkBody, response: { 201: m.bulkConfigurationResponse } };
 const deleted = { response: { 200: okResponse } };
 
 /** list / set / bulk / get / patch / delete (by id or name) for one scope's config path. */

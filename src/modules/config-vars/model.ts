@@ -47,7 +47,19 @@ export const bulkConfigurationRequest = z.object({
   overwrite: z.boolean().optional(),
 });
 
-export const bulkError = z.object({ line: z.number().int().optional(), name: z.string().optional(), message: z.string() });
+/** One entry of the array form `[{"name", "value"[, "secret", "buildtime"]}]` (the documented environment config/bulk body). */
+export const bulkItem = z.object({ name: z.string().max(MAX_NAME * 4), value: z.string(), secret: z.boolean().optional(), buildtime: z.boolean().optional() });
+/** A bulk body: the reference object, or the array form. */
+export const bulkBody = z.union([bulkConfigurationRequest, z.array(bulkItem).max(MAX_VARS_PER_SCOPE)]);
+
+export const bulkError = z.object({
+  line: z.number().int().optional(),
+  /** the variable, or `line N` when the line has no readable name */
+  name: z.string(),
+  message: z.string(),
+  /** the message again, under the key the published clients print (`name: error`) */
+  error: z.string(),
+});
 
 export const bulkConfigurationResponse = z.object({
   created: z.array(z.string()),
@@ -80,4 +92,5 @@ export type UpdateConfigurationRequest = z.infer<typeof updateConfigurationReque
 export type BulkConfigurationRequest = z.infer<typeof bulkConfigurationRequest>;
 export type BulkConfigurationResponse = z.infer<typeof bulkConfigurationResponse>;
 export type BulkError = z.infer<typeof bulkError>;
+export type BulkItem = z.infer<typeof bulkItem>;
 export type ResolvedVar = z.infer<typeof resolvedVar>;

@@ -21,6 +21,7 @@ import {
   type BulkConfigurationRequest,
   type BulkConfigurationResponse,
   type BulkError,
+  type BulkItem,
   type ConfigurationSummary,
   type CreateConfigurationRequest,
   type UpdateConfigurationRequest,
@@ -176,43 +177,77 @@ export function deleteVar(deps: Deps, actor: Actor | null, ref: TargetRef, idOrN
   return { ok: true };
 }
 
+type Wanted = { value: string; line?: number; secret?: boolean; buildtime?: boolean };
+
+/** An `errors` item: `name` (or `line N` without a readable one) and `error` for the published clients, `line` and `message` for ours. */
+const bulkError = (line: number | undefined, name: string | undefined, message: string): BulkError => ({
+  ...(line === undefined ? {} : { line }),
+  name: name?.slice(0, 64) ?? `line ${line}`,
+  message,
+  error: message,
+});
+
 /**
- * Bulk set from `variables` and/or `raw` .env text (raw first, later names win). Bad lines and
- * refused names go to `errors`; the rest is applied in one transaction.
+ * Which existing names a bulk request replaces. `overwrite` decides when given. Without it, the
+ * reference route keeps the hosted semantics the published CLI relies on (it sends only `raw`
+ * and prints `skipped` as "Skipped (secret)"): existing names are replaced except secrets; the
+ * array form (`[{name, value}]`, "bulk set") replaces everything; elsewhere nothing is replaced.
  */
-export function bulkSet(deps: Deps, actor: Actor | null, ref: TargetRef, input: BulkConfigurationRequest): BulkConfigurationResponse {
-  const { key } = writableTarget(deps, actor, ref);
-  if (input.variables === undefined && (input.raw === undefined || input.raw === null)) {
-    throw invalidField("variables", "give `variables` (an object) or `raw` (.env text)");
+function replaces(ref: TargetRef, input: BulkConfigurationRequest | BulkItem[]): (row: repo.ConfigVarRow) => boolean {
+  if (Array.isArray(input)) return () => true;
+  if (input.overwrite !== undefined) return () => input.overwrite === true;
+  return ref.scope === "application" ? (row) => !row.secret : () => false;
+}
+
+/** The names and values a bulk request asks for (raw first, then variables or the array; later names win) and the lines refused on the way. */
+function wantedOf(input: BulkConfigurationRequest | BulkItem[], errors: BulkError[]): Map<string, Wanted> {
+  const wanted = new Map<string, Wanted>();
+  if (Array.isArray(input)) {
+    for (const item of input) wanted.set(item.name, { value: item.value, secret: item.secret, buildtime: item.buildtime });
+    return wanted;
   }
-  const errors: BulkError[] = [];
-  const wanted = new Map<string, { value: string; line?: number }>();
+  if (input.variables === undefined && (input.raw === undefined || input.raw === null)) {
+    throw invalidField("variables", "give `variables` (an object), `raw` (.env text) or an array of {name, value}");
+  }
   if (typeof input.raw === "string") {
     const parsed = parseDotenv(input.raw);
-    errors.push(...parsed.errors);
+    errors.push(...parsed.errors.map((e) => bulkError(e.line, undefined, e.message)));
     for (const e of parsed.entries) wanted.set(e.name, { value: e.value, line: e.line });
   }
   for (const [name, value] of Object.entries(input.variables ?? {})) wanted.set(name, { value });
+  return wanted;
+}
+
+/**
+ * Bulk set from `variables` and/or `raw` .env text, or the array form. Bad lines and refused
+ * names go to `errors`; the rest is applied in one transaction.
+ */
+export function bulkSet(deps: Deps, actor: Actor | null, ref: TargetRef, input: BulkConfigurationRequest | BulkItem[]): BulkConfigurationResponse {
+  const { key } = writableTarget(deps, actor, ref);
+  const errors: BulkError[] = [];
+  const wanted = wantedOf(input, errors);
   for (const [name, { value, line }] of wanted) {
     const problem = varProblem(name, value);
     if (!problem) continue;
-    errors.push(line === undefined ? { name: name.slice(0, 64), message: problem } : { line, name, message: problem });
+    errors.push(bulkError(line, name, problem));
     wanted.delete(name);
   }
+  const replace = replaces(ref, input);
+  const flags = Array.isArray(input) ? {} : { secret: input.secret, buildtime: input.buildtime };
   const result: BulkConfigurationResponse = { created: [], updated: [], skipped: [], errors };
   deps.db.transaction((tx) => {
     const db = tx as never as Deps["db"];
     const existing = new Map(repo.namesAtScope(db, key, [...wanted.keys()]).map((r) => [r.name, r]));
     assertRoom(deps, key, [...wanted.keys()].filter((n) => !existing.has(n)));
     const now = isoNow(deps);
-    for (const [name, { value, line }] of wanted) {
+    for (const [name, { value, line, secret, buildtime }] of wanted) {
       const row = existing.get(name);
-      if (row && !input.overwrite) {
+      if (row && !replace(row)) {
         result.skipped.push(name);
         continue;
       }
-      const out = upsertOne(deps, db, key, row, { name, value, secret: input.secret, buildtime: input.buildtime }, now);
-      if (out.problem) errors.push(line === undefined ? { name, message: out.problem } : { line, name, message: out.problem });
+      const out = upsertOne(deps, db, key, row, { name, value, secret: secret ?? flags.secret, buildtime: buildtime ?? flags.buildtime }, now);
+      if (out.problem) errors.push(bulkError(line, name, out.problem));
       else (row ? result.updated : result.created).push(name);
     }
   });
