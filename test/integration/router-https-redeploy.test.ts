@@ -34,7 +34,7 @@ beforeAll(async () => {
   httpsPort = freePort();
   pebble = await startPebble(routerPort);
   acme.axios.defaults.httpsAgent = new Agent({ ca: readFileSync(pebble.listenerCaFile) });
-  h = await deployHarness("rh", {
+  h = await deployHarness("hr", {
     router: `127.0.0.1:${routerPort}`,
     https: `127.0.0.1:${httpsPort}`,
     domain: "apps.test",
