@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
 # Installs what Ancla needs on a Debian/Ubuntu machine (Bun, Docker engine, git), builds the
 # single executable ./ancla and puts it on PATH. Safe to run again: present tools are kept.
+#   ./install.sh                          build and install the binary
+#   ./install.sh --service [serve flags]  also run it as a systemd service (ancla service install)
 set -euo pipefail
+
+SERVICE=0
+if [ "${1:-}" = "--service" ]; then SERVICE=1; shift; fi
+SERVE_FLAGS=("$@")
+if [ "$SERVICE" -eq 0 ] && [ "$#" -gt 0 ]; then
+  printf 'usage: ./install.sh [--service [ancla serve flags...]]\n' >&2
+  exit 2
+fi
 
 BUN_VERSION="1.4.4"
 cd "$(dirname "$0")"
@@ -80,15 +90,21 @@ start_dockerd() {
   die "the Docker engine did not start within 60 s (see /var/log/dockerd.log or journalctl -u docker)"
 }
 
+INSTALLED=""
 install_binary() {
   local dir="${ANCLA_INSTALL_DIR:-}"
+  local as=()
   if [ -z "$dir" ]; then
-    if [ -w /usr/local/bin ]; then dir=/usr/local/bin; else dir="$HOME/.local/bin"; fi
+    if [ -w /usr/local/bin ]; then dir=/usr/local/bin
+    # a service cannot run a binary from a home directory (ProtectHome): a system path, as root
+    elif [ "$SERVICE" -eq 1 ] && can_admin; then dir=/usr/local/bin; as=("${SUDO[@]}")
+    else dir="$HOME/.local/bin"; fi
   fi
-  mkdir -p "$dir"
+  "${as[@]}" mkdir -p "$dir"
   # copy to a temp name and rename, so a running ancla is never overwritten in place
-  cp ancla "$dir/.ancla.new" && chmod 0755 "$dir/.ancla.new" && mv -f "$dir/.ancla.new" "$dir/ancla"
+  "${as[@]}" cp ancla "$dir/.ancla.new" && "${as[@]}" chmod 0755 "$dir/.ancla.new" && "${as[@]}" mv -f "$dir/.ancla.new" "$dir/ancla"
   say "installed $dir/ancla"
+  INSTALLED="$dir/ancla"
   case ":$PATH:" in
     *":$dir:"*) ;;
     *) warn "$dir is not on your PATH; add it with: export PATH=\"$dir:\$PATH\" (e.g. in ~/.profile)" ;;
@@ -103,4 +119,12 @@ bun install
 say "bun run build"
 bun run build
 install_binary
-say "done. Start the server with: ancla serve   (first start prints the admin password)"
+if [ "$SERVICE" -eq 1 ]; then
+  # the service runs the installed binary as the `ancla` user with its data in /var/lib/ancla;
+  # without systemd, `service install` changes nothing and prints what to run instead
+  can_admin || die "installing the service needs root: run ./install.sh --service as root or with sudo available"
+  say "ancla service install ${SERVE_FLAGS[*]}"
+  "${SUDO[@]}" "$INSTALLED" service install "${SERVE_FLAGS[@]}"
+else
+  say "done. Start the server with: ancla serve   (first start prints the admin password)"
+fi

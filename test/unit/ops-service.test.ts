@@ -55,14 +55,17 @@ describe("systemd unit", () => {
     expect(serveArgs({ ...base, flags: { "data-dir": "/ignored" } })).toEqual(["/usr/local/bin/ancla", "serve", "--data-dir", "/var/lib/ancla", "--backup-every", "24h", "--backup-keep", "7"]);
   });
 
-  test("install plan: system user in the docker group (or added to it), 0700 data dir, unit file, enable --now; uninstall keeps the data", () => {
+  test("install plan: system user in the docker group (or added to it), 0700 data dir, unit file, enabled and started; uninstall keeps the data", () => {
     const fresh = installPlan(base, false);
     expect(fresh.commands).toEqual([
       ["useradd", "--system", "--home-dir", "/var/lib/ancla", "--no-create-home", "--shell", "/usr/sbin/nologin", "--groups", "docker", "ancla"],
       ["install", "-d", "-m", "0700", "-o", "ancla", "-g", "ancla", "/var/lib/ancla"],
       ["systemctl", "daemon-reload"],
-      ["systemctl", "enable", "--now", "ancla.service"],
+      ["systemctl", "enable", "ancla.service"],
+      ["systemctl", "restart", "ancla.service"],
     ]);
+    // run again with the same unit over a running service: a graceful reload, no restart
+    expect(installPlan(base, true, false).commands.at(-1)).toEqual(["systemctl", "reload-or-restart", "ancla.service"]);
     expect(fresh.files).toEqual([{ path: "/etc/systemd/system/ancla.service", mode: 0o644, content: systemdUnit(base) }]);
     expect(installPlan(base, true).commands[0]).toEqual(["usermod", "--append", "--groups", "docker", "ancla"]);
     const un = uninstallPlan();

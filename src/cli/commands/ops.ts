@@ -1,6 +1,6 @@
 // Running Ancla in production: backup, restore, upgrade and service install. They work on the
 // data dir and the machine directly (no API key), like the other server-side commands.
-import { existsSync, mkdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ZodError } from "zod";
 import { loadServeConfig, type ServeConfig } from "../../config";
@@ -157,7 +157,8 @@ export const opsCommands: CommandTable = {
       }
       if (!compiled && typeof binary !== "string") throw new AppError(2, "run this from the compiled ancla binary (./install.sh builds it), or pass --binary PATH", "usage", 2);
       const userExists = Bun.spawnSync(["id", "-u", o.user], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
-      const plan = installPlan(o, userExists);
+      const unitChanged = !existsSync(UNIT_PATH) || readFileSync(UNIT_PATH, "utf8") !== systemdUnit(o);
+      const plan = installPlan(o, userExists, unitChanged);
       await run(plan.commands[0]!);
       await run(plan.commands[1]!);
       for (const f of plan.files) {
@@ -168,7 +169,7 @@ export const opsCommands: CommandTable = {
       for (const c of plan.commands.slice(2)) await run(c);
       return {
         kind: "text",
-        text: [`installed and started ${UNIT_PATH} (user ${o.user}, data ${o.dataDir})`, `first admin password: sudo cat ${join(o.dataDir, "initial-admin.txt")}`, "logs: journalctl -u ancla -f   reload: systemctl reload ancla   upgrade: sudo ancla upgrade ./ancla"].join("\n"),
+        text: [`installed and ${unitChanged ? "(re)started" : "reloaded"} ${UNIT_PATH} (user ${o.user}, data ${o.dataDir})`, `first admin password: sudo cat ${join(o.dataDir, "initial-admin.txt")}`, "logs: journalctl -u ancla -f   reload: systemctl reload ancla   upgrade: sudo ancla upgrade ./ancla"].join("\n"),
         data: { installed: true, unit: UNIT_PATH, user: o.user, data_dir: o.dataDir },
       };
     },

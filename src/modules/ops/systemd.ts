@@ -87,8 +87,12 @@ export function systemdUnit(o: ServiceOptions): string {
   ].join("\n");
 }
 
-/** Install: a system user in the docker group, the private data dir, the unit, enabled and started. */
-export function installPlan(o: ServiceOptions, userExists: boolean): ServicePlan {
+/**
+ * Install: a system user in the docker group, the private data dir, the unit, enabled and started.
+ * Run again over a running service it reloads it gracefully (a new binary on disk takes over);
+ * only a changed unit (other flags) needs a restart, as a reload keeps the running command line.
+ */
+export function installPlan(o: ServiceOptions, userExists: boolean, unitChanged = true): ServicePlan {
   return {
     files: [{ path: UNIT_PATH, mode: 0o644, content: systemdUnit(o) }],
     commands: [
@@ -97,7 +101,8 @@ export function installPlan(o: ServiceOptions, userExists: boolean): ServicePlan
         : ["useradd", "--system", "--home-dir", o.dataDir, "--no-create-home", "--shell", "/usr/sbin/nologin", "--groups", "docker", o.user],
       ["install", "-d", "-m", "0700", "-o", o.user, "-g", o.user, o.dataDir],
       ["systemctl", "daemon-reload"],
-      ["systemctl", "enable", "--now", UNIT_NAME],
+      ["systemctl", "enable", UNIT_NAME],
+      ["systemctl", unitChanged ? "restart" : "reload-or-restart", UNIT_NAME],
     ],
   };
 }
