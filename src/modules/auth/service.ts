@@ -5,7 +5,7 @@ import { isoNow, type Deps } from "../../deps";
 import * as repo from "./repo";
 import type { UserRow } from "./repo";
 import type { UserResponse } from "./model";
-import { verifyApiKey } from "../keys/service";
+import { verifyApiKey } from "./api-key";
 import { assertKeyMayWrite } from "./key-scopes";
 import type { LoginLimiter } from "./limiter";
 

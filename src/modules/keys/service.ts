@@ -1,16 +1,13 @@
-// API keys: `ancla_` + 40 base62 characters; stored as SHA-256 plus a short display prefix.
-import { timingSafeEqual } from "node:crypto";
+// The current user's API keys: issue (`ancla_` + 40 base62 characters, stored as SHA-256 plus a
+// short display prefix; the key itself is shown once), list, revoke, delete. Verifying a key on a
+// request is the auth module's (auth/api-key.ts).
 import { newId, randomBase62, sha256Hex } from "../../lib/ids";
 import { NotFound, Unprocessable } from "../../errors";
 import { isoNow, type Deps } from "../../deps";
-import type { UserRow } from "../auth/repo";
-import * as repo from "./repo";
-import { cachedUntilWrite } from "../../db/client";
+import * as repo from "../auth/repo";
+import { KEY_PREFIX } from "../auth/api-key";
 import type { CreateKeyRequest } from "./model";
 import { normalizeScopes } from "../auth/key-scopes";
-
-const KEY_RE = /^ancla_[0-9A-Za-z]{40}$/;
-const LAST_USED_EVERY_MS = 60_000; // avoid a write per request
 
 export function toKeyInfo(k: repo.KeyRow) {
   return {
@@ -30,7 +27,7 @@ export function createApiKey(deps: Deps, userId: string, input: CreateKeyRequest
   if (input.expires_at && new Date(input.expires_at).getTime() <= deps.clock.now().getTime()) {
     throw new Unprocessable("expires_at: must be in the future", [{ path: "expires_at", message: "must be in the future" }]);
   }
-  const key = "ancla_" + randomBase62(40);
+  const key = KEY_PREFIX + randomBase62(40);
   const row = repo.insertKey(deps.db, {
     id: newId(),
     userId,
@@ -44,32 +41,6 @@ export function createApiKey(deps: Deps, userId: string, input: CreateKeyRequest
     expiresAt: input.expires_at ? new Date(input.expires_at).toISOString() : null,
   });
   return { key_id: row.id, key, name: row.name, scopes: row.scopes, created_at: row.createdAt, expires_at: row.expiresAt };
-}
-
-// Every request made with a key looks it up; the row pair only changes with a database write
-// (revoke, delete, deactivation, last_used_at), which ends the cached entry. One cache per Deps.
-const ownerCaches = new WeakMap<Deps, (sqlite: Deps["sqlite"], hash: string) => ReturnType<typeof repo.findKeyWithOwner>>();
-function keyOwner(deps: Deps, hash: string) {
-  let cached = ownerCaches.get(deps);
-  if (!cached) ownerCaches.set(deps, (cached = cachedUntilWrite((h) => repo.findKeyWithOwner(deps.db, h))));
-  return cached(deps.sqlite, hash);
-}
-
-/** The key's owner when the key is valid, active, unexpired and the user active; else null. */
-export function verifyApiKey(deps: Deps, key: string): { user: UserRow; keyId: string; scopes: string[] } | null {
-  if (!KEY_RE.test(key)) return null;
-  const hash = sha256Hex(key);
-  const found = keyOwner(deps, hash);
-  // the lookup is by hash; compare again in constant time so equality never short-circuits
-  if (!found || !timingSafeEqual(Buffer.from(found.key.hash), Buffer.from(hash))) return null;
-  const { key: row, user } = found;
-  const now = deps.clock.now();
-  if (!row.isActive || (row.expiresAt && new Date(row.expiresAt) <= now)) return null;
-  if (!user.active) return null;
-  if (!row.lastUsedAt || now.getTime() - new Date(row.lastUsedAt).getTime() > LAST_USED_EVERY_MS) {
-    repo.updateKey(deps.db, row.id, { lastUsedAt: now.toISOString() });
-  }
-  return { user, keyId: row.id, scopes: row.scopes };
 }
 
 export function getUserKey(deps: Deps, userId: string, keyId: string) {
