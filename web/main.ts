@@ -12,6 +12,7 @@ import { envView } from "./views/env";
 import { serviceView } from "./views/service";
 import { keysView } from "./views/keys";
 import { usersView } from "./views/users";
+import { serverView } from "./views/server";
 import { cliAuthView } from "./views/cli-auth";
 
 route("/", "Organizations", orgsView);
@@ -21,6 +22,7 @@ route("/orgs/:org/projects/:project/envs/:env", (p) => `${p.env} · ${p.project}
 route("/orgs/:org/projects/:project/envs/:env/services/:service", (p) => `${p.service} · ${p.env} · ${p.project}`, serviceView);
 route("/keys", "API keys", keysView);
 route("/admin/users", "Users", usersView);
+route("/admin/server", "Server", serverView);
 route("/cli-auth", "Authorize the CLI", cliAuthView, { public: true });
 route("/login", "Sign in", loginView, { public: true });
 
@@ -40,6 +42,7 @@ function header(): HTMLElement {
           h("a", { href: "/" }, "Organizations"),
           h("a", { href: "/keys" }, "API keys"),
           user.admin ? h("a", { href: "/admin/users" }, "Users") : null,
+          user.admin ? h("a", { href: "/admin/server" }, "Server") : null,
           h("span", { class: "who" }, user.username),
           h(
             "button",
