@@ -156,6 +156,10 @@ export const opsCommands: CommandTable = {
         return { kind: "text", text: `removed ${UNIT_PATH}; the data in ${o.dataDir} and the user ${o.user} were left as they are`, data: { uninstalled: true } };
       }
       if (!compiled && typeof binary !== "string") throw new AppError(2, "run this from the compiled ancla binary (./install.sh builds it), or pass --binary PATH", "usage", 2);
+      // the unit's SupplementaryGroups=docker and useradd --groups docker both need the group
+      if (Bun.spawnSync(["getent", "group", "docker"], { stdout: "ignore", stderr: "ignore" }).exitCode !== 0) {
+        throw new AppError(1, "the docker group does not exist: install the Docker engine first (./install.sh does), then run this again; nothing was changed", "internal", 1);
+      }
       const userExists = Bun.spawnSync(["id", "-u", o.user], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
       const unitChanged = !existsSync(UNIT_PATH) || readFileSync(UNIT_PATH, "utf8") !== systemdUnit(o);
       const plan = installPlan(o, userExists, unitChanged);
