@@ -39,7 +39,7 @@ export function demuxFrames(buf: Buffer): string {
 const TS = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) ?/;
 
 /** The last lines of every replica, oldest first across replicas (by Docker's timestamps). */
-export async function recentLogs(deps: Deps, access: ServiceAccess, tail: number): Promise<string> {
+export async function recentLogs(deps: Deps, access: ServiceAccess, tail: number, timestamps = false): Promise<string> {
   const redact = serviceRedactor(deps, access.service.id);
   const lines: { ts: string; n: number; text: string }[] = [];
   let n = 0;
@@ -53,7 +53,7 @@ export async function recentLogs(deps: Deps, access: ServiceAccess, tail: number
     for (const line of demuxFrames(Buffer.from(raw)).split("\n")) {
       if (!line) continue;
       const m = TS.exec(line);
-      lines.push({ ts: m?.[1] ?? "", n: n++, text: `${s.prefix} | ${redact(m ? line.slice(m[0].length) : line)}` });
+      lines.push({ ts: m?.[1] ?? "", n: n++, text: `${timestamps && m ? `${m[1]} ` : ""}${s.prefix} | ${redact(m ? line.slice(m[0].length) : line)}` });
     }
   }
   lines.sort((a, b) => (a.ts === b.ts ? a.n - b.n : a.ts < b.ts ? -1 : 1));
@@ -66,7 +66,7 @@ const RESCAN_MS = 2000;
  * A text stream of every replica's output from the last `tail` lines on, until cancelled. Replicas
  * that start later (a redeploy, a scale) are picked up every RESCAN_MS with all their output.
  */
-export async function followLogs(deps: Deps, access: ServiceAccess, tail: number, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+export async function followLogs(deps: Deps, access: ServiceAccess, tail: number, signal: AbortSignal, timestamps = false): Promise<ReadableStream<Uint8Array>> {
   const redact = serviceRedactor(deps, access.service.id);
   const first = await sourcesOf(deps, access.service.id);
   const encoder = new TextEncoder();
@@ -96,7 +96,7 @@ export async function followLogs(deps: Deps, access: ServiceAccess, tail: number
         if (closed || open.has(s.id)) return;
         let stream: Readable;
         try {
-          stream = (await deps.docker.getContainer(s.id).logs({ stdout: true, stderr: true, follow: true, tail: lines as number })) as unknown as Readable;
+          stream = (await deps.docker.getContainer(s.id).logs({ stdout: true, stderr: true, follow: true, tail: lines as number, timestamps })) as unknown as Readable;
         } catch {
           return; // gone meanwhile
         }
@@ -104,14 +104,19 @@ export async function followLogs(deps: Deps, access: ServiceAccess, tail: number
         open.set(s.id, stream);
         const sink = new PassThrough();
         let partial = "";
+        // with timestamps Docker starts each line with its time: keep it in front of the prefix
+        const format = (line: string) => {
+          const m = timestamps ? TS.exec(line) : null;
+          return m ? `${m[1]} ${s.prefix} | ${redact(line.slice(m[0].length))}\n` : `${s.prefix} | ${redact(line)}\n`;
+        };
         sink.on("data", (chunk: Buffer) => {
           const parts = (partial + chunk.toString("utf8")).split("\n");
           partial = parts.pop() ?? "";
-          for (const line of parts) emit(`${s.prefix} | ${redact(line)}\n`);
+          for (const line of parts) emit(format(line));
         });
         deps.docker.modem.demuxStream(stream, sink, sink);
         const done = () => {
-          if (partial) emit(`${s.prefix} | ${redact(partial)}\n`);
+          if (partial) emit(format(partial));
           partial = "";
           open.delete(s.id);
         };
