@@ -38,7 +38,8 @@ function validationBody(error: unknown) {
   const e = error as { all?: Issue[]; type?: string; valueError?: Issue };
   const issues = (e.all ?? []).map((i) => {
     const raw = Array.isArray(i.path) ? i.path.map((p) => (typeof p === "object" && p && "key" in p ? (p as { key: unknown }).key : p)).join(".") : String(i.path ?? "");
-    const path = raw.replace(/^\//, "").replace(/\//g, ".") || "body";
+    // Elysia names the body itself "root" (an unknown key of a strict object): say "body"
+    const path = raw.replace(/^\//, "").replace(/\//g, ".").replace(/^root$/, "") || "body";
     return { path, message: i.message ?? "is invalid" };
   });
   const first = issues[0] ?? { path: "body", message: "is invalid" };

@@ -78,8 +78,9 @@ describe("applications", () => {
     expect((await t.req("PATCH", `${A}/${staged.id}/settings`, { subdirectory: "apps/st" }, { key: member.key })).body).toMatchObject({ subdirectory: "apps/st", environment_slug: "staging" });
     // the path form means the default environment only
     expect((await t.req("PATCH", `${A}/acme/web/st/settings`, { subdirectory: "x" }, { key: member.key })).status).toBe(404);
-    // settings carry only the settings fields: others are ignored, not applied
-    expect((await t.req("PATCH", `${A}/${app.id}/settings`, { port: 1 }, { key: member.key })).body.port).toBe(8000);
+    // settings take every field of the service (they used to drop the others silently); an unknown one is a 422
+    expect((await t.req("PATCH", `${A}/${app.id}/settings`, { port: 5001 }, { key: member.key })).body.port).toBe(5001);
+    expect((await t.req("PATCH", `${A}/${app.id}/settings`, { prot: 1 }, { key: member.key })).status).toBe(422);
   });
 
   test("POST scale by id and by path form merges counts and pod classes (201 ApplicationDetail)", async () => {

@@ -127,3 +127,115 @@ test("the generated OpenAPI document still builds and describes both bulk bodies
   expect(body).toContain("variables");
   expect(body).toContain('"array"');
 });
+
+describe("PATCH /applications/{id}/settings stores every field the service has", () => {
+  test("git_url, port, domains, image … are stored (id and path forms); unknown fields are a 422 naming them and change nothing", async () => {
+    const svc = (await t.req("POST", `${A}/acme/web`, { name: "settled" }, { key })).body;
+    const body = { git_url: "https://git.example.com/acme/api.git", build_ref: "main", dockerfile_path: "docker/Dockerfile", port: 5000, domains: ["api.example.com"], keep_images: 3, health_check_path: "/up", upstream_timeout: 30 };
+    const r = await t.req("PATCH", `${A}/${svc.id}/settings`, body, { key });
+    expect(r.status).toBe(200);
+    expect(referenceProblems("ApplicationDetail", r.body)).toEqual([]);
+    expect(r.body).toMatchObject(body);
+    expect((await t.req("GET", `${A}/acme/web/settled`, undefined, { key })).body).toMatchObject(body);
+    expect((await t.req("PATCH", `${A}/acme/web/settled/settings`, { image: "registry.example.com/api:1", git_url: null }, { key })).body).toMatchObject({ image: "registry.example.com/api:1", git_url: null });
+    const before = (await t.req("GET", `${A}/${svc.id}`.replace(svc.id, "acme/web/settled"), undefined, { key })).body;
+    for (const path of [`${A}/${svc.id}/settings`, `${A}/acme/web/settled/settings`, `${A}/acme/web/settled`, `${P}/envs/production/services/settled`]) {
+      const bad = await t.req("PATCH", path, { git_urll: "https://typo.example.com/x.git", port: 6000 }, { key });
+      expect({ path, status: bad.status }).toEqual({ path, status: 422 });
+      expect(bad.body.message).toContain('"git_urll"');
+    }
+    expect((await t.req("GET", `${A}/acme/web/settled`, undefined, { key })).body).toEqual(before);
+  });
+});
+
+describe("scale names only process types the release has", () => {
+  test("an unknown type is a 422 naming it and stores nothing; the release's types, stored ones and (before any release) any type are accepted", async () => {
+    const svc = (await t.req("POST", `${A}/acme/web`, { name: "scaled" }, { key })).body;
+    // before the first release no Procfile is known: counts wait for the first deploy
+    expect((await t.req("POST", `${A}/${svc.id}/scale`, { process_counts: { clock: 1 } }, { key })).status).toBe(201);
+    seedDeployed(svc.id); // release v1: web and worker
+    const before = (await t.req("GET", `${A}/acme/web/scaled`, undefined, { key })).body;
+    for (const path of [`${A}/${svc.id}/scale`, `${A}/acme/web/scaled/scale`]) {
+      const r = await t.req("POST", path, { process_counts: { web: 2, wroker: 1 } }, { key });
+      expect(r.status).toBe(422);
+      expect(r.body.message).toBe('process_counts.wroker: unknown process type "wroker": release v1 has clock, web, worker');
+    }
+    const pods = await t.req("POST", `${A}/${svc.id}/scale`, { process_pod_classes: { beat: "large" } }, { key });
+    expect(pods.status).toBe(422);
+    expect(pods.body.errors).toEqual([{ path: "process_pod_classes.beat", message: expect.stringContaining('unknown process type "beat"') }]);
+    expect((await t.req("GET", `${A}/acme/web/scaled`, undefined, { key })).body).toEqual(before);
+    const ok = await t.req("POST", `${A}/${svc.id}/scale`, { process_counts: { worker: 2, clock: 0 }, process_pod_classes: { worker: "large" } }, { key });
+    expect(ok.status).toBe(201);
+    expect(ok.body.process_counts).toMatchObject({ web: 1, worker: 2, clock: 0 });
+    expect((await t.req("POST", `${P}/envs/production/services/scaled/scale`, { process_counts: { nope: 1 } }, { key })).status).toBe(404); // no such hierarchical route
+  });
+});
+
+describe("id-form routes never fall into the {org}/{project} routes", () => {
+  test("POST /{id}/exec, GET /{id}/database, /cache: 501 saying so (id and path forms), 404 for an app you cannot see, 401 without a key", async () => {
+    const cases: [string, string, unknown][] = [
+      ["POST", "exec", { process: "web", command: "sh" }],
+      ["GET", "database", undefined],
+      ["GET", "cache", undefined],
+      ["POST", "cache/flush", undefined],
+    ];
+    const stranger = (await t.user(`stranger-${Date.now()}`)).key;
+    for (const [method, suffix, body] of cases) {
+      for (const ref of [app.id, "acme/web/api"]) {
+        const r = await t.req(method, `${A}/${ref}/${suffix}`, body, { key });
+        expect({ method, suffix, ref, status: r.status }).toEqual({ method, suffix, ref, status: 501 });
+        expect(r.body.message).not.toContain("name:");
+        expect(r.body.message.length).toBeGreaterThan(20);
+        expect((await t.req(method, `${A}/${ref}/${suffix}`, body, { key: stranger })).status).toBe(404);
+        expect((await t.req(method, `${A}/${ref}/${suffix}`, body)).status).toBe(401);
+      }
+    }
+    // observability by id is a real route (not the list of a project called "observability")
+    const obs = await t.req("GET", `${A}/${app.id}/observability`, undefined, { key });
+    expect(obs.status).toBe(200);
+    expect(Array.isArray(obs.body)).toBe(false);
+  });
+
+  test("an id with any other word is a JSON 404 before the body is looked at; a project called exec, database or cache still works", async () => {
+    const post = await t.req("POST", `${A}/${app.id}/frobnicate`, { no: "name" }, { key });
+    expect(post.status).toBe(404);
+    expect(post.body.message).toContain("/applications/{application_id}/frobnicate");
+    expect((await t.req("GET", `${A}/${app.id}/frobnicate`, undefined, { key })).status).toBe(404);
+    for (const project of ["exec", "database", "cache"]) {
+      expect((await t.req("POST", "/api/v1/projects/acme", { name: project, slug: project }, { key })).status).toBe(201);
+      const created = await t.req("POST", `${A}/acme/${project}`, { name: "inside" }, { key });
+      expect({ project, status: created.status }).toEqual({ project, status: 201 });
+      expect((await t.req("GET", `${A}/acme/${project}`, undefined, { key })).body.map((a: { slug: string }) => a.slug)).toEqual(["inside"]);
+    }
+  });
+});
+
+describe("documented shapes of the markdown routes", () => {
+  test("promote preview has the config_diff wrapper; promote answers source_release_id, target_release_id, target_deployment_id", async () => {
+    expect((await t.req("POST", `${P}/envs`, { name: "staging" }, { key })).status).toBe(201);
+    const staged = (await t.req("POST", `${P}/envs/staging/services`, { name: "promoted" }, { key })).body;
+    const { release } = seedDeployed(staged.id);
+    await t.req("POST", `${P}/envs/staging/config`, { name: "ONLY_STAGING", value: "1" }, { key });
+    const q = { service: "promoted", source_env: "staging", target_env: "production" };
+    const preview = await t.req("GET", `${P}/promote/preview?${new URLSearchParams(q)}`, undefined, { key });
+    expect(preview.status).toBe(200);
+    expect(preview.body).toMatchObject({ source_env: "staging", target_env: "production", source_release_version: 1, config_diff: { removed: ["ONLY_STAGING"], changed: [] } });
+    expect(preview.body.config_diff).toEqual({ added: preview.body.added, removed: preview.body.removed, changed: preview.body.changed });
+    const done = await t.req("POST", `${P}/promote`, q, { key });
+    expect(done.status).toBe(201);
+    expect(done.body).toMatchObject({ source_release_id: release.id, target_release_id: expect.any(String), target_deployment_id: done.body.deployment_id });
+    expect(done.body.target_release_id).not.toBe(release.id);
+    expect((await t.req("GET", `${P}/promotions/${done.body.id}`, undefined, { key })).body.target_deployment_id).toBe(done.body.deployment_id);
+  });
+
+  test("service deploy returns the release and deployment ids", async () => {
+    const svc = (await t.req("POST", `${P}/envs/production/services`, { name: "redeployed" }, { key })).body;
+    const { release } = seedDeployed(svc.id);
+    for (const body of [{}, { version: 1 }]) {
+      const r = await t.req("POST", `${P}/envs/production/services/redeployed/deploy`, body, { key });
+      expect(r.status).toBe(201);
+      expect(referenceProblems("ReleaseDeployResponse", r.body)).toEqual([]);
+      expect(r.body).toEqual({ ok: true, deployment_id: expect.any(String), release_id: release.id, release_version: 1 });
+    }
+  });
+});

@@ -70,6 +70,7 @@ describe("promote", () => {
       removed: ["DEBUG"],
       changed: ["MODE", "TOKEN"],
       unchanged: 1,
+      config_diff: { added: ["PROD_ONLY"], removed: ["DEBUG"], changed: ["MODE", "TOKEN"] },
     });
     expect(r.text).not.toContain(PROD_SECRET);
     expect(r.text).not.toContain(STAGING_SECRET);

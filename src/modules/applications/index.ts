@@ -10,7 +10,18 @@ import { applicationRef } from "./access";
 import { withActor } from "../auth/context";
 import { applicationSummary, patchServiceRequest, scaleRequest, serviceDetail, updateSettingsRequest } from "../services/model";
 import { appParams, createApplicationRequest, createInProjectRequest, idParams, projectParams } from "./model";
+import { notBuiltRoutes } from "./not-built";
 import * as svc from "./service";
+import { AppError } from "../../errors";
+
+/**
+ * A service id is never an organization slug: `/{id}/<word>` with no route of its own is an id
+ * route Ancla does not have, so it must not reach the `{org}/{project}` handlers (whose body
+ * rules would answer 422 "name: Invalid input"). Runs before validation.
+ */
+const idRouteGuard = ({ params, request }: { params: Record<string, string>; request: Request }) => {
+  if (isUuid(params.org ?? "")) throw new AppError(404, `No route ${request.method} /api/v1/applications/{application_id}/${params.project}.`, "not_found", 4);
+};
 
 export const applicationRoutes = (deps: Deps) =>
   new Elysia({ prefix: "/api/v1/applications", detail: { tags: ["applications"] } })
@@ -19,11 +30,14 @@ export const applicationRoutes = (deps: Deps) =>
       body: createApplicationRequest,
       response: { 201: serviceDetail },
     })
+    .use(notBuiltRoutes(deps))
     .get("/:org/:project", ({ actor, params: p }) => svc.listApplicationsResponse(deps, actor, p.org, p.project), {
+      transform: idRouteGuard,
       params: projectParams,
       response: { 200: z.array(applicationSummary) },
     })
     .post("/:org/:project", async ({ actor, params: p, body, set }) => ((set.status = 201), await svc.createInProject(deps, actor, p.org, p.project, body)), {
+      transform: idRouteGuard,
       params: projectParams,
       body: createInProjectRequest,
       response: { 201: serviceDetail },

@@ -23,6 +23,8 @@ export const promotionPreview = configDiff.extend({
   /** false: promoting creates the target service from the source's settings */
   target_exists: z.boolean(),
   unchanged: z.number().int(),
+  /** the documented wrapper of added/removed/changed (the same lists) */
+  config_diff: configDiff,
 });
 
 export const promotionDetail = z.object({
@@ -33,6 +35,10 @@ export const promotionDetail = z.object({
   target_env: z.string().nullable(),
   source_release_version: z.number().int().nullable(),
   target_release_version: z.number().int().nullable(),
+  /** documented ids: the promoted release, the release made in the target, its deployment (= deployment_id) */
+  source_release_id: z.string().nullable(),
+  target_release_id: z.string().nullable(),
+  target_deployment_id: z.string().nullable(),
   target_service_id: z.string().nullable(),
   target_created: z.boolean(),
   deployment_id: z.string().nullable(),

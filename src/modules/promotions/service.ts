@@ -94,6 +94,7 @@ export function previewPromotion(deps: Deps, actor: Actor | null, org: string, p
     removed: p.diff.removed,
     changed: p.diff.changed,
     unchanged: p.diff.unchanged,
+    config_diff: { added: p.diff.added, removed: p.diff.removed, changed: p.diff.changed },
   };
 }
 
@@ -189,6 +190,9 @@ export function toDetail(deps: Deps, r: repo.PromotionRow) {
     target_env: findEnvById(deps.db, row.targetEnvId)?.slug ?? null,
     source_release_version: version(row.sourceReleaseId),
     target_release_version: version(row.targetReleaseId),
+    source_release_id: row.sourceReleaseId,
+    target_release_id: row.targetReleaseId,
+    target_deployment_id: row.deploymentId,
     target_service_id: row.targetServiceId,
     target_created: row.targetCreated,
     deployment_id: row.deploymentId,

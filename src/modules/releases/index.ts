@@ -22,6 +22,7 @@ import {
   releaseLogResponse,
   releaseSummary,
   serviceDeployRequest,
+  serviceDeployResponse,
   serviceParams,
   versionParams,
 } from "./model";
@@ -125,10 +126,11 @@ const hierarchicalRoutes = (deps: Deps) =>
       ({ actor, params: p, body, set }) => {
         const access = serviceAccess(deps, actor, p.org, p.project, p.env, p.svc);
         const d = deployServiceVersion(deps, access, parseDeployBody(body).version);
+        const release = repo.findRelease(deps.db, d.releaseId)!;
         set.status = 201;
-        return { ok: true, deployment_id: d.id };
+        return { ok: true, deployment_id: d.id, release_id: release.id, release_version: release.version };
       },
-      { params: serviceParams, response: { 201: releaseDeployResponse } },
+      { params: serviceParams, response: { 201: serviceDeployResponse } },
     );
 
 export const releaseRoutes = (deps: Deps) => new Elysia().use(referenceRoutes(deps)).use(hierarchicalRoutes(deps));

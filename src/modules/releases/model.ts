@@ -43,6 +43,8 @@ export const releaseLogResponse = z.object({
 
 export const releaseCreateResponse = z.object({ ok: z.boolean(), release_id: z.string(), version: z.number().int() });
 export const releaseDeployResponse = z.object({ ok: z.boolean(), deployment_id: z.string() });
+/** POST …/services/{svc}/deploy: documented to return the release and deployment ids. */
+export const serviceDeployResponse = releaseDeployResponse.extend({ release_id: z.string(), release_version: z.number().int() });
 
 /** Body of POST …/services/{svc}/deploy: redeploy release N, or the latest release. */
 export const serviceDeployRequest = z.object({ version: z.number().int().min(1).optional() }).strict();

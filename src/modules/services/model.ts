@@ -69,7 +69,7 @@ export const serviceDetail = z.object({
 });
 export type ServiceDetail = z.infer<typeof serviceDetail>;
 
-/** UpdateApplicationSettingsRequest: null resets a field to its default. */
+/** The reference contract's UpdateApplicationSettingsRequest fields (null resets a field to its default). */
 export const settingsFields = {
   github_repository: f.githubRepositorySchema.nullable().optional(),
   github_repository_is_private: z.boolean().nullable().optional(),
@@ -85,8 +85,6 @@ export const settingsFields = {
   https_redirect: z.boolean().nullable().optional(),
   hsts: z.boolean().nullable().optional(),
 };
-export const updateSettingsRequest = z.object(settingsFields);
-
 const serviceFields = {
   ...settingsFields,
   platform: z.enum(f.platforms).optional(),
@@ -103,7 +101,13 @@ const serviceFields = {
 };
 
 export const createServiceRequest = z.object({ name: nameSchema, slug: slugSchema.optional(), ...serviceFields });
-export const patchServiceRequest = z.object({ name: nameSchema.optional(), slug: slugSchema.optional(), ...serviceFields });
+/** A PATCH of a service: any field it has; another key is a 422 naming it, never a 200 that changed nothing. */
+export const patchServiceRequest = z.object({ name: nameSchema.optional(), slug: slugSchema.optional(), ...serviceFields }).strict();
+/**
+ * PATCH /applications/{application_id}/settings: the reference fields and every other field of
+ * the service (it used to drop git_url and the rest silently); unknown keys are a 422 too.
+ */
+export const updateSettingsRequest = patchServiceRequest;
 export type CreateServiceInput = z.infer<typeof createServiceRequest>;
 export type PatchServiceInput = z.infer<typeof patchServiceRequest>;
 

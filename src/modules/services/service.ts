@@ -1,7 +1,7 @@
 // Services: create/get/patch/delete inside an environment, settings and scale (no containers
 // here — the deploy pipeline reads what is stored). Shared by the hierarchical routes and the
 // reference-family applications routes.
-import { Conflict, Forbidden, invalidField } from "../../errors";
+import { Conflict, Forbidden, invalidField, Unprocessable } from "../../errors";
 import { isoNow, type Deps } from "../../deps";
 import { newId } from "../../lib/ids";
 import { gitSourceUrl } from "../../lib/git";
@@ -15,6 +15,8 @@ import { z } from "zod";
 import * as repo from "./repo";
 import { cachedUntilWrite } from "../../db/client";
 import { enqueueScale } from "../deployments/service";
+import { currentDeployment } from "../deployments/repo";
+import { findRelease, latestRelease } from "../releases/repo";
 import { teardownService } from "../deployments/routing";
 import { replicaViews } from "../deployments/replicas";
 import { assertDomainsAllowed, claimDomains } from "./domains";
@@ -252,9 +254,35 @@ export function deleteService(deps: Deps, access: ServiceAccess) {
 }
 
 /** Scale stores replica counts and pod classes merged over the current maps; containers follow later. */
+/**
+ * The process types a scale may name: the latest and the serving release's (its Procfile, or
+ * `web`), and the ones the service already stores (so they can be scaled to 0). Null before the
+ * first release: no Procfile is known yet, the counts wait for the first deploy.
+ */
+function knownProcessTypes(deps: Deps, s: ServiceAccess["service"]): { types: Set<string>; version: number } | null {
+  const latest = latestRelease(deps.db, s.id);
+  if (!latest) return null;
+  const current = currentDeployment(deps.db, s.id);
+  const serving = current && current.releaseId !== latest.id ? findRelease(deps.db, current.releaseId) : undefined;
+  return { types: new Set([...Object.keys(latest.processes), ...Object.keys(serving?.processes ?? {}), ...Object.keys(s.processCounts)]), version: latest.version };
+}
+
+/** 422 naming each process type the releases do not have (a typo would otherwise be stored and never run). */
+function assertKnownProcessTypes(deps: Deps, s: ServiceAccess["service"], input: ScaleInput): void {
+  const known = knownProcessTypes(deps, s);
+  if (!known) return;
+  const errors = (["process_counts", "process_pod_classes"] as const).flatMap((field) =>
+    Object.keys(input[field] ?? {})
+      .filter((type) => !known.types.has(type))
+      .map((type) => ({ path: `${field}.${type}`, message: `unknown process type "${type}": release v${known.version} has ${[...known.types].sort().join(", ")}` })),
+  );
+  if (errors.length) throw new Unprocessable(`${errors[0]!.path}: ${errors[0]!.message}`, errors);
+}
+
 export function scaleService(deps: Deps, access: ServiceAccess, input: ScaleInput): ServiceDetail {
   assertMayDeploy(access);
   const s = access.service;
+  assertKnownProcessTypes(deps, s, input);
   const row = repo.updateService(deps.db, s.id, {
     processCounts: { ...s.processCounts, ...input.process_counts },
     processPodClasses: { ...s.processPodClasses, ...input.process_pod_classes },
