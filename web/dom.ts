@@ -171,15 +171,93 @@ export function section(title: string, ...children: Child[]): HTMLElement {
   return h("section", { "aria-labelledby": id }, h("h2", { id }, title), children);
 }
 
+/** The one status region: every action's outcome is announced here (and shown as a toast). */
+export function notify(text: string, kind: "ok" | "error" = "ok"): void {
+  let region = document.getElementById("toasts");
+  if (!region) {
+    region = h("div", { id: "toasts", class: "toasts", role: "status", "aria-live": "polite" });
+    document.body.append(region);
+  }
+  const t = h("p", { class: `toast ${kind}` }, text);
+  region.append(t);
+  setTimeout(() => t.remove(), kind === "error" ? 8000 : 4000);
+}
+
+/** What a failed action says: the API's sentence, with why for refusals. */
+export function errorText(err: unknown): string {
+  if (!(err instanceof ApiError)) return "Something went wrong; please retry.";
+  if (err.status === 403) return `Not allowed: ${err.message}`;
+  return err.message;
+}
+
+/** A button whose action is awaited; while busy it is disabled, a failure is announced. */
 export function button(label: string, onClick: (ev: MouseEvent) => unknown, props: Props = {}): HTMLButtonElement {
   const b = h("button", { type: "button", ...props }, label);
   b.addEventListener("click", async (ev) => {
     b.disabled = true;
     try {
       await onClick(ev);
+    } catch (err) {
+      notify(errorText(err), "error");
     } finally {
       b.disabled = false;
     }
   });
   return b;
+}
+
+/** Ask to type `name` before a destructive action; resolves true only when it was typed. */
+export function confirmTyped(what: string, name: string): Promise<boolean> {
+  return new Promise((done) => {
+    const id = uid("confirm");
+    const input = h("input", { id, type: "text", autocomplete: "off", spellcheck: "false" });
+    const go = h("button", { type: "submit", class: "danger", disabled: true }, "Delete");
+    input.addEventListener("input", () => (go.disabled = input.value !== name));
+    const dlg = h(
+      "dialog",
+      { class: "confirm", "aria-labelledby": `${id}-title` },
+      h(
+        "form",
+        { method: "dialog" },
+        h("h2", { id: `${id}-title` }, `Delete ${what}?`),
+        h("p", null, "This cannot be undone. Type ", h("code", null, name), " to confirm."),
+        h("label", { for: id }, `Name of the ${what}`),
+        input,
+        h("div", { class: "actions" }, go, h("button", { type: "button", onclick: () => dlg.close("cancel") }, "Cancel")),
+      ),
+    );
+    dlg.addEventListener("close", () => {
+      dlg.remove();
+      done(dlg.returnValue !== "cancel" && input.value === name);
+    });
+    document.body.append(dlg);
+    dlg.showModal();
+    input.focus();
+  });
+}
+
+/** Tabs as links (each a deep link); `current` is the selected one's key. */
+export function tabs(label: string, items: { key: string; text: string; href: string }[], current: string): HTMLElement {
+  return h(
+    "nav",
+    { class: "tabs", "aria-label": label },
+    items.map((t) => h("a", { href: t.href, class: t.key === current ? "tab current" : "tab", "aria-current": t.key === current ? "page" : undefined }, t.text)),
+  );
+}
+
+/** Seconds as "1 h 4 min", "3 min 5 s", "12 s". */
+export function duration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "—";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+}
+
+/** "5 min ago" style, from an ISO time. */
+export function ago(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const s = (Date.now() - Date.parse(iso)) / 1000;
+  return s < 5 ? "just now" : `${duration(s)} ago`;
 }

@@ -14,15 +14,18 @@ import { keysView } from "./views/keys";
 import { usersView } from "./views/users";
 import { serverView } from "./views/server";
 import { cliAuthView } from "./views/cli-auth";
+import { accountView } from "./views/account";
 
 route("/", "Organizations", orgsView);
 route("/orgs/:org", (p) => p.org!, orgView);
 route("/orgs/:org/projects/:project", (p) => `${p.project} · ${p.org}`, projectView);
 route("/orgs/:org/projects/:project/envs/:env", (p) => `${p.env} · ${p.project}`, envView);
 route("/orgs/:org/projects/:project/envs/:env/services/:service", (p) => `${p.service} · ${p.env} · ${p.project}`, serviceView);
+route("/orgs/:org/projects/:project/envs/:env/services/:service/:tab", (p) => `${p.service} · ${p.env} · ${p.project}`, serviceView);
 route("/keys", "API keys", keysView);
 route("/admin/users", "Users", usersView);
 route("/admin/server", "Server", serverView);
+route("/account", "Your account", accountView);
 route("/cli-auth", "Authorize the CLI", cliAuthView, { public: true });
 route("/login", "Sign in", loginView, { public: true });
 
@@ -43,7 +46,7 @@ function header(): HTMLElement {
           h("a", { href: "/keys" }, "API keys"),
           user.admin ? h("a", { href: "/admin/users" }, "Users") : null,
           user.admin ? h("a", { href: "/admin/server" }, "Server") : null,
-          h("span", { class: "who" }, user.username),
+          h("a", { class: "who", href: "/account", title: "Your account" }, user.username),
           h(
             "button",
             {

@@ -49,7 +49,7 @@ describe("config form", () => {
   test("after saving a secret, Secret stays ticked and the next variable is stored as a secret", async () => {
     const { page } = tab;
     await step(page, "secret-stays-ticked", async () => {
-      await page.goto(server.url + SERVICE);
+      await page.goto(server.url + SERVICE + "/environment");
       const section = page.getByRole("region", { name: "Service config" });
       await section.getByText("Set a variable").click();
       const f = section.getByRole("form", { name: "Set a service variable" });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Browser } from "playwright-core";
 import { startLiveServer, type LiveServer } from "../support/server";
-import { ensureDashboardBuilt, launchBrowser, openTab, realProblems, screenshot, step, type Tab } from "../support/browser";
+import { axeViolations, ensureDashboardBuilt, launchBrowser, openTab, realProblems, screenshot, step, type Tab } from "../support/browser";
 
 // `.ci/run` calls plain `bun test` (5 s default); a browser flow needs more
 setDefaultTimeout(60_000);
@@ -141,6 +141,8 @@ describe("dashboard", () => {
   test("a secret config value is saved but never shown on the page or in any API response", async () => {
     const { page } = tab;
     await step(page, "secret-config", async () => {
+      await page.getByRole("navigation", { name: "Service sections" }).getByRole("link", { name: "Environment" }).click();
+      expect(new URL(page.url()).pathname).toBe("/orgs/acme/projects/web-shop/envs/production/services/storefront/environment");
       const section = page.getByRole("region", { name: "Service config" });
       await section.getByText("Set a variable").click();
       const f = section.getByRole("form", { name: "Set a service variable" });
@@ -315,6 +317,120 @@ describe("dashboard", () => {
     }
   });
 
+  test("a refused action says so: a demoted admin's click answers 403 and the page shows why", async () => {
+    const dana = (await curl(["-H", `X-API-Key: ${server.adminKey}`, server.url + "/api/v1/organizations/acme"])).body.members.find((m: { username: string }) => m.username === "dana");
+    const toggle = () => curl(["-X", "POST", "-H", `X-API-Key: ${server.adminKey}`, `${server.url}/api/v1/organizations/acme/members/${dana.user_id}/toggle-admin`]);
+    expect(toggle().body.admin).toBe(true);
+    const member = await openTab(browser);
+    try {
+      await step(member.page, "refused-action", async () => {
+        await member.page.goto(server.url + "/orgs/acme");
+        await member.page.getByLabel("Email or username").fill("dana");
+        await member.page.getByLabel("Password").fill("long-enough-password");
+        await member.page.getByRole("button", { name: "Sign in" }).click();
+        const makeMember = member.page.getByRole("button", { name: "Make member: dana" });
+        await makeMember.waitFor();
+        // meanwhile another admin takes dana's admin rights away: the open page still shows the controls
+        expect(toggle().body.admin).toBe(false);
+        await member.page.getByRole("button", { name: "Make member: admin" }).click();
+        await member.page.getByRole("status").getByText(/^Not allowed: /).waitFor();
+        await screenshot(member.page, "11c-refused-action");
+        // after a reload the page knows: no admin controls, no danger zone
+        await member.page.reload();
+        await member.page.getByText("Only organization admins can change members.").waitFor();
+        expect(await member.page.getByRole("button", { name: /Make (member|admin)/ }).count()).toBe(0);
+        expect(await member.page.getByRole("region", { name: "Danger zone" }).count()).toBe(0);
+      });
+    } finally {
+      await member.close();
+    }
+  });
+
+  test("change your own password: a wrong current password is named; the new one signs in", async () => {
+    const member = await openTab(browser);
+    try {
+      await step(member.page, "change-password", async () => {
+        const { page } = member;
+        await page.goto(server.url + "/account");
+        await page.getByLabel("Email or username").fill("dana");
+        await page.getByLabel("Password").fill("long-enough-password");
+        await page.getByRole("button", { name: "Sign in" }).click();
+        const f = page.getByRole("form", { name: "Change password" });
+        await f.getByLabel("Current password").fill("not-my-password");
+        await f.getByLabel("New password", { exact: true }).fill("dana-new-password");
+        await f.getByLabel("Repeat the new password").fill("dana-new-password");
+        await f.getByRole("button", { name: "Change password" }).click();
+        await f.locator('[data-field="current_password"] .field-error').filter({ hasText: "is not your current password" }).waitFor();
+        await f.getByLabel("Current password").fill("long-enough-password");
+        await f.getByRole("button", { name: "Change password" }).click();
+        await page.getByText("Password changed. Your other sessions were signed out.").waitFor();
+        await screenshot(page, "11d-password-changed");
+        await page.getByRole("button", { name: "Sign out" }).click();
+        await page.getByLabel("Email or username").fill("dana");
+        await page.getByLabel("Password").fill("long-enough-password");
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await page.getByRole("alert").filter({ hasText: "Invalid email or password." }).waitFor();
+        await page.getByLabel("Password").fill("dana-new-password");
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await page.getByRole("heading", { name: "Organizations" }).waitFor();
+        expect(realProblems(member.problems)).toEqual([]);
+      });
+    } finally {
+      await member.close();
+    }
+  });
+
+  test("an admin resets a user's password from the users page", async () => {
+    const { page } = tab;
+    await step(page, "reset-password", async () => {
+      await page.goto(server.url + "/admin/users");
+      await page.getByText("Reset a user's password").click();
+      const f = page.getByRole("form", { name: "Reset a password" });
+      await f.getByLabel("User").selectOption({ label: "dana" });
+      await f.getByLabel("New password").fill("reset-by-admin-1");
+      await f.getByRole("button", { name: "Set password" }).click();
+      await page.getByRole("status").getByText(/New password set for dana/).waitFor();
+      const login = await fetch(server.url + "/api/v1/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "dana", password: "reset-by-admin-1" }) });
+      expect(login.status).toBe(201);
+    });
+  });
+
+  test("axe-core finds no serious or critical violation on any page", async () => {
+    const a11y = await openTab(browser, { bypassCSP: true });
+    try {
+      await step(a11y.page, "axe", async () => {
+        const { page } = a11y;
+        const report: Record<string, unknown> = {};
+        await page.goto(server.url + "/login");
+        await page.getByLabel("Email or username").waitFor();
+        report["/login"] = await axeViolations(page);
+        await page.getByLabel("Email or username").fill(admin.email);
+        await page.getByLabel("Password").fill(admin.password);
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await page.getByRole("heading", { name: "Organizations" }).waitFor();
+        const svc = "/orgs/acme/projects/web-shop/envs/production/services/storefront";
+        const pages = ["/", "/orgs/acme", "/orgs/acme/projects/web-shop", "/orgs/acme/projects/web-shop/envs/production", svc, `${svc}/deployments`, `${svc}/logs`, `${svc}/environment`, `${svc}/scaling`, `${svc}/settings`, "/keys", "/admin/users", "/admin/server", "/account", "/cli-auth?code=ABCD-EFGH&port=45678", "/no-such-page"];
+        for (const path of pages) {
+          await page.goto(server.url + path);
+          await page.locator("main h1").first().waitFor();
+          // the logs tab keeps a stream open, so network idle is not awaited there
+          if (!path.endsWith("/logs")) await page.waitForLoadState("networkidle", { timeout: 5000 }).catch(() => {});
+          await page.locator(".loading").first().waitFor({ state: "detached", timeout: 5000 }).catch(() => {});
+          report[path] = await axeViolations(page);
+        }
+        // the typed-confirmation dialog too
+        await page.goto(server.url + `${svc}/settings`);
+        await page.getByRole("button", { name: "Delete service" }).click();
+        await page.getByRole("dialog").waitFor();
+        report["delete dialog"] = await axeViolations(page);
+        const bad = Object.fromEntries(Object.entries(report).filter(([, v]) => (v as unknown[]).length));
+        expect(bad).toEqual({});
+      });
+    } finally {
+      await a11y.close();
+    }
+  }, 240_000);
+
   test("375 px wide: no horizontal scrolling, controls labelled", async () => {
     const narrow = await openTab(browser, { width: 375, height: 740 });
     try {
@@ -324,7 +440,7 @@ describe("dashboard", () => {
         await narrow.page.getByLabel("Password").fill(admin.password);
         await narrow.page.getByRole("button", { name: "Sign in" }).click();
         await narrow.page.getByRole("heading", { name: "Organizations" }).waitFor();
-        for (const path of ["/", "/orgs/acme", "/orgs/acme/projects/web-shop", "/orgs/acme/projects/web-shop/envs/production/services/storefront", "/keys"]) {
+        for (const path of ["/", "/orgs/acme", "/orgs/acme/projects/web-shop", "/orgs/acme/projects/web-shop/envs/production", "/orgs/acme/projects/web-shop/envs/production/services/storefront", "/orgs/acme/projects/web-shop/envs/production/services/storefront/settings", "/keys", "/admin/users", "/account"]) {
           await narrow.page.goto(server.url + path);
           await narrow.page.locator("main h1").first().waitFor();
           expect(await narrow.page.locator("main h1").first().textContent()).not.toContain("Sign in");

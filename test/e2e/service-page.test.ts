@@ -1,6 +1,9 @@
-// The service page against a live `ancla serve` and the real Docker engine: pipeline stages and
-// logs of a running deploy, the Deploy button, release history with config changes, roll back
-// to a chosen release, scale — each checked through the API and the app router.
+// The service page against a live `ancla serve` (usage sampled every second) and the real Docker
+// engine: the page follows deploys started through the API without a reload, the Deployments tab
+// lists every run with who, duration and its own log, the live marker moves after a rollback,
+// Scaling lists the Procfile's process types, logs follow live (replica filter, ANSI stripped),
+// charts render with data and read out values on hover, a 390 px wide page has no sideways
+// scrolling, and the danger zone deletes the service after its name is typed.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,8 +20,12 @@ let browser: Browser;
 let tab: Tab;
 let serviceId: string;
 let routerUrl: string;
+let admin: { email: string; password: string };
 const org = `ui${RUN_ID}`.toLowerCase();
 const svcPath = () => `/api/v1/orgs/${org}/projects/web/envs/production/services/app`;
+const pagePath = () => `/orgs/${org}/projects/web/envs/production/services/app`;
+// the worker prints a coloured tick every second: live output with ANSI codes to strip
+const PROCFILE = `web: exec httpd -f -p "$PORT" -h /www\nworker: exec sh -c 'i=0; while true; do i=$((i+1)); printf "\\033[32mtick %s\\033[0m\\n" $i; sleep 1; done'\n`;
 
 async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(server.url + path, {
@@ -43,27 +50,30 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
 const viaRouter = (path: string) =>
   fetch(routerUrl + path, { headers: { host: `app.web.${org}.localhost` } }).then(async (r) => ({ status: r.status, text: await r.text() }));
 
+const deployThroughApi = async () => {
+  const tar = new Uint8Array(await contextTar(fixtureFiles({ Procfile: PROCFILE })));
+  const r = await api("POST", `/api/v1/applications/${serviceId}/deploy`, tar, { "content-type": "application/x-tar" });
+  expect(r.status).toBe(201);
+};
+
 beforeAll(async () => {
   ensureDashboardBuilt();
   await ensureBaseImage();
-  server = await startLiveServer({ env: { ANCLA_TEST_RUN_ID: RUN_ID } });
+  server = await startLiveServer({ env: { ANCLA_TEST_RUN_ID: RUN_ID }, args: ["--sample-interval", "1"] });
   routerUrl = /ancla router listening on (http:\/\/\S+)/.exec(server.output())![1]!;
   expect((await api("POST", "/api/v1/organizations", { name: org, slug: org })).status).toBe(201);
   expect((await api("POST", `/api/v1/orgs/${org}/projects`, { name: "Web", slug: "web" })).status).toBe(201);
-  const svc = await api("POST", `/api/v1/orgs/${org}/projects/web/envs/production/services`, { name: "app", process_counts: { web: 1 }, deployment_timeout: 60 });
+  const svc = await api("POST", `/api/v1/orgs/${org}/projects/web/envs/production/services`, { name: "app", process_counts: { web: 1, worker: 1 }, deployment_timeout: 60 });
   expect(svc.status).toBe(201);
   serviceId = svc.body.id;
   expect((await api("POST", `${svcPath()}/config`, { name: "GREETING", value: "one" })).status).toBe(201);
-  // what `ancla deploy` does: upload the working directory as a tar build context
-  const tar = new Uint8Array(await contextTar(fixtureFiles()));
-  const first = await api("POST", `/api/v1/applications/${serviceId}/deploy`, tar, { "content-type": "application/x-tar" });
-  expect(first.status).toBe(201);
   browser = await launchBrowser();
   tab = await openTab(browser);
   const text = readFileSync(join(server.dataDir, "initial-admin.txt"), "utf8");
-  await tab.page.goto(server.url + `/orgs/${org}/projects/web/envs/production/services/app`);
-  await tab.page.getByLabel("Email or username").fill(/email: (\S+)/.exec(text)![1]!);
-  await tab.page.getByLabel("Password").fill(/password: (\S+)/.exec(text)![1]!);
+  admin = { email: /email: (\S+)/.exec(text)![1]!, password: /password: (\S+)/.exec(text)![1]! };
+  await tab.page.goto(server.url + pagePath());
+  await tab.page.getByLabel("Email or username").fill(admin.email);
+  await tab.page.getByLabel("Password").fill(admin.password);
   await tab.page.getByRole("button", { name: "Sign in" }).click();
   await tab.page.getByRole("heading", { name: "app", exact: true }).waitFor();
 }, 120_000);
@@ -75,145 +85,192 @@ afterAll(async () => {
   await removeLabelled(`dev.ancla.org=${org}`);
 }, 60_000);
 
-const stage = (name: string) => tab.page.locator(".stage", { hasText: name });
+const head = () => tab.page.getByRole("banner", { name: "Service status" }).or(tab.page.locator("header.svc-head"));
+const fact = (name: string) => tab.page.locator(".facts > div", { hasText: name }).locator("dd");
+const openTabNamed = async (name: string) => {
+  await tab.page.getByRole("navigation", { name: "Service sections" }).getByRole("link", { name, exact: true }).click();
+  await tab.page.getByRole("region", { name }).first().waitFor();
+};
 
 describe("service page (Docker)", () => {
-  test("pipeline stages and build/deploy logs update while the first deploy runs", async () => {
+  test("never deployed: the page says how; a deploy started through the API shows live within seconds, without a reload", async () => {
     const { page } = tab;
-    await step(page, "service-first-deploy", async () => {
-      await stage("Deploy").filter({ hasText: "complete · v1" }).waitFor({ timeout: 180_000 });
-      await stage("Build").filter({ hasText: "complete · v1" }).waitFor();
+    await step(page, "service-follows-api-deploy", async () => {
+      await page.getByLabel("First deploy").getByText(`ancla link ${org}/web/production/app`).waitFor();
+      await head().locator(".badge", { hasText: "Not deployed" }).waitFor();
+      await page.locator("[data-empty=metrics]").filter({ hasText: "No running replicas" }).waitFor();
+      await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+      await deployThroughApi();
+      // a poll every 2 s sees the run start elsewhere
+      await head().locator(".badge", { hasText: /Building|Deploying/ }).waitFor({ timeout: 20_000 });
+      await head().locator(".badge", { hasText: "Live" }).waitFor({ timeout: 180_000 });
+      await fact("Live release").filter({ hasText: "v1" }).waitFor({ timeout: 10_000 });
+      await fact("Replicas").filter({ hasText: "2/2 running" }).waitFor({ timeout: 30_000 });
+      expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42); // no reload
+      expect(await page.getByLabel("First deploy").count()).toBe(0);
       const buildLog = await page.getByLabel("Build log").textContent();
       expect(buildLog).toContain("FROM ancla-test/busybox");
-      await until("deploy log", async () => ((await page.getByLabel("Deploy log").textContent()) ?? "").length > 20 || undefined, 15_000);
-      await page.getByRole("region", { name: "Releases" }).getByRole("cell", { name: "v1", exact: true }).waitFor();
       expect((await viaRouter("/cgi-bin/env")).text).toContain("GREETING=one");
-      await page.getByRole("button", { name: "Show latest output" }).click();
-      await page.getByLabel("Container output").waitFor();
-      expect(await page.getByRole("region", { name: "App output" }).textContent()).not.toContain("not available");
       await screenshot(page, "15-service-deployed");
     });
   });
 
-  test("Deploy button runs a new pipeline; the new release lists its config change", async () => {
+  test("Deployments tab: the build and the deploy with who, duration and each its own log; a deep link", async () => {
     const { page } = tab;
-    await step(page, "service-deploy-button", async () => {
-      const config = page.getByRole("region", { name: "Service config" });
-      await config.getByText("Set a variable").click();
-      const f = config.getByRole("form", { name: "Set a service variable" });
-      await f.getByLabel("Name").fill("GREETING");
-      await f.getByLabel("Value").fill("two");
-      await f.getByLabel("Secret (encrypted, never displayed)").uncheck();
-      await f.getByRole("button", { name: "Save variable" }).click();
-      await config.getByText("two", { exact: true }).first().waitFor();
-      // the resolved view follows the edit, naming the scope the value comes from
-      await config.locator("table").last().getByRole("row").filter({ hasText: "GREETING" }).filter({ hasText: "two" }).filter({ hasText: "service" }).waitFor();
-      await page.getByRole("button", { name: "Deploy", exact: true }).click();
-      await stage("Build").filter({ hasText: /queued|running|complete · v2/ }).first().waitFor();
-      await stage("Deploy").filter({ hasText: "complete · v2" }).waitFor({ timeout: 180_000 });
-      const releases = page.getByRole("region", { name: "Releases" });
-      await releases.getByRole("cell", { name: "v2", exact: true }).waitFor();
-      const row = releases.getByRole("row").filter({ hasText: "v2" });
-      await row.getByText("Show changes").click();
-      await row.getByText(/changed GREETING \(one → two\)/).waitFor();
-      await row.getByText(/image v1 → v2/).waitFor();
-      await until("v2 serving", async () => (await viaRouter("/cgi-bin/env")).text.includes("GREETING=two") || undefined, 30_000);
-      await screenshot(page, "16-service-release-changes");
+    await step(page, "service-history", async () => {
+      await openTabNamed("Deployments");
+      expect(new URL(page.url()).pathname).toBe(pagePath() + "/deployments");
+      const deploy = page.locator(".run", { hasText: "Deploy #1" });
+      await deploy.locator(".tag.live").waitFor();
+      expect(await deploy.locator(".run-meta").textContent()).toMatch(/by admin · .* · took \d+/);
+      await deploy.getByText("Log and changes").click();
+      await until("deploy log", async () => ((await deploy.locator("pre.log").textContent()) ?? "").includes("health") || undefined, 15_000);
+      const build = page.locator(".run", { hasText: "Build #1" });
+      await build.getByText("Log", { exact: true }).click();
+      await build.locator("pre.log").filter({ hasText: "FROM ancla-test/busybox" }).waitFor();
+      await page.reload();
+      await page.locator(".run", { hasText: "Deploy #1" }).waitFor();
+      expect(await page.getByRole("navigation", { name: "Service sections" }).getByRole("link", { name: "Deployments" }).getAttribute("aria-current")).toBe("page");
+      await screenshot(page, "16-service-history");
     });
   });
 
-  test("roll back to a chosen release redeploys it (its config snapshot, not today's)", async () => {
+  test("a second deploy through the API appears live; Roll back to v1 moves the live marker, v2 then offers Redeploy", async () => {
     const { page } = tab;
     await step(page, "service-rollback", async () => {
-      page.once("dialog", (d) => void d.accept());
-      await page.getByRole("button", { name: "Roll back to v1" }).click();
-      const deployed = await until("rollback deployment", async () => {
-        const list = await api("GET", `/api/v1/orgs/${org}/projects/web/envs/production/deployments`);
-        const latest = list.body.find((d: { application_id: string }) => d.application_id === serviceId);
-        return latest && latest.release?.version === 1 && latest.complete ? latest : undefined;
-      });
-      expect(deployed.error).toBe(false);
+      expect((await api("POST", `${svcPath()}/config`, { name: "GREETING", value: "two" })).status).toBe(201);
+      await deployThroughApi();
+      await page.locator(".run", { hasText: "Deploy #2" }).locator(".tag.live").waitFor({ timeout: 180_000 });
+      await fact("Live release").filter({ hasText: "v2" }).waitFor({ timeout: 10_000 });
+      await until("v2 serving", async () => (await viaRouter("/cgi-bin/env")).text.includes("GREETING=two") || undefined, 30_000);
+      const row2 = page.locator(".run", { hasText: "Deploy #2" });
+      await row2.getByText("Log and changes").click();
+      await row2.getByText(/changed GREETING \(one → two\)/).waitFor();
+      // the live release offers neither; the older one offers a rollback
+      expect(await row2.getByRole("button").count()).toBe(0);
+      await page.locator(".run", { hasText: "Deploy #1" }).getByRole("button", { name: "Roll back to v1" }).click();
+      await page.getByRole("status").filter({ hasText: "Deploying release v1." }).first().waitFor();
+      const rollback = page.locator(".run", { hasText: /Rollback #\d/ });
+      await rollback.locator(".tag.live").waitFor({ timeout: 180_000 });
       expect((await viaRouter("/cgi-bin/env")).text).toContain("GREETING=one");
-      await page.getByRole("heading", { name: "app", exact: true }).waitFor();
-      // the environment page lists the three deployments, newest (the rollback to v1) first
-      await page.goto(server.url + `/orgs/${org}/projects/web/envs/production`);
-      const rows = page.getByRole("region", { name: "Recent deployments" }).getByRole("row");
-      await rows.nth(3).waitFor();
-      expect(await rows.nth(1).textContent()).toContain("v1");
-      expect(await rows.nth(2).textContent()).toContain("v2");
-      await screenshot(page, "16b-env-deployments");
-      await page.goBack();
-      await page.getByRole("heading", { name: "app", exact: true }).waitFor();
+      await page.locator(".run", { hasText: "Deploy #2" }).getByRole("button", { name: "Redeploy v2" }).waitFor();
+      expect(await page.getByRole("button", { name: /Roll back to/ }).count()).toBe(0);
+      await fact("Live release").filter({ hasText: "v1" }).waitFor({ timeout: 10_000 });
+      await screenshot(page, "16b-service-rollback");
     });
   });
 
-  test("scale per process type from the page", async () => {
+  test("Scaling lists the Procfile's process types with running counts; stopping the worker keeps the message", async () => {
     const { page } = tab;
     await step(page, "service-scale", async () => {
-      const scale = page.getByRole("form", { name: "Scale processes" });
-      await scale.getByLabel("Replicas").first().fill("2");
-      await scale.getByRole("button", { name: "Apply scale" }).click();
-      await page.getByText("Scale applied.").or(page.getByRole("heading", { name: "app", exact: true })).first().waitFor();
-      const svc = await until("scaled", async () => {
-        const r = await api("GET", svcPath());
-        return r.body.process_counts.web === 2 ? r.body : undefined;
+      await openTabNamed("Scaling");
+      const f = page.getByRole("form", { name: "Scale processes" });
+      expect(await f.locator("legend").allTextContents()).toEqual(["web", "worker"]);
+      await page.locator('[data-process="worker"]').filter({ hasText: "1 running" }).waitFor();
+      expect(await f.getByLabel("Replicas").first().getAttribute("max")).toBe("20");
+      await f.locator("fieldset", { hasText: "worker" }).getByLabel("Replicas").fill("0");
+      await f.getByRole("button", { name: "Apply scale" }).click();
+      await page.locator(".tab-panel p.ok").filter({ hasText: "Scale applied." }).waitFor();
+      await page.locator('[data-process="worker"]').filter({ hasText: "0 running (stopped)" }).waitFor({ timeout: 60_000 });
+      // the panel updated in place: the confirmation is still there
+      expect(await page.locator(".tab-panel p.ok").filter({ hasText: "Scale applied." }).count()).toBe(1);
+      expect((await api("GET", svcPath())).body.process_counts).toEqual({ web: 1, worker: 0 });
+      // and a scale shows in the history
+      await openTabNamed("Deployments");
+      await page.locator(".run", { hasText: /Scale #\d/ }).first().waitFor();
+      await page.locator('.run.live', { hasText: /Rollback/ }).waitFor();
+      // put the worker back for the logs test
+      expect((await api("POST", `/api/v1/applications/${serviceId}/scale`, { process_counts: { web: 1, worker: 1 } })).status).toBeLessThan(300);
+      await fact("Replicas").filter({ hasText: "2/2 running" }).waitFor({ timeout: 60_000 });
+    });
+  });
+
+  test("Logs follow live with timestamps; the replica filter shows one replica; ANSI codes are stripped", async () => {
+    const { page } = tab;
+    await step(page, "service-logs", async () => {
+      await openTabNamed("Logs");
+      const out = page.getByLabel("Container output");
+      const ticks = async () => [...((await out.textContent()) ?? "").matchAll(/tick (\d+)/g)].length;
+      const first = await until("tick lines", async () => (await ticks()) || undefined, 30_000);
+      await until("more tick lines (live)", async () => (await ticks()) > first + 1 || undefined, 30_000);
+      const text = (await out.textContent()) ?? "";
+      expect(text).not.toContain("\u001b");
+      expect(text).not.toContain("[32m");
+      expect(text).toMatch(/^\d\d:\d\d:\d\d +worker\.1 \| tick \d+$/m);
+      await page.getByLabel("Replica", { exact: true }).selectOption("worker.1");
+      const filtered = (await out.textContent()) ?? "";
+      expect(filtered).toContain("worker.1 | tick");
+      expect(filtered).not.toContain("web.1 |");
+      await screenshot(page, "17-service-logs");
+    });
+  });
+
+  test("charts render with sampled data and read out the value under the pointer", async () => {
+    const { page } = tab;
+    await step(page, "service-charts", async () => {
+      await openTabNamed("Overview");
+      const metrics = page.getByRole("region", { name: "Metrics" });
+      // the sampler ticks every second; re-pick the range until its points arrive
+      await until("chart with data", async () => {
+        if (await metrics.locator("figure[data-chart=cpu] path.line").count()) return true;
+        await metrics.getByRole("button", { name: "1h" }).click();
+        await Bun.sleep(1500);
+        return undefined;
       }, 60_000);
-      expect(svc.process_counts.web).toBe(2);
-      // the Replicas section (refreshed while the page is open) shows both running
-      await page.getByText("web: 2/2 running").waitFor({ timeout: 60_000 });
-      await page.waitForLoadState("networkidle");
-      await screenshot(page, "17-service-scaled");
-      expect(realProblems(tab.problems)).toEqual([]);
+      const d = await metrics.locator("figure[data-chart=memory] path.line").getAttribute("d");
+      expect(d).toMatch(/^M[\d.]+,[\d.]+/);
+      expect(await metrics.locator("figure[data-chart=memory] figcaption").textContent()).toMatch(/now \d+(\.\d)? MiB/);
+      const plot = metrics.locator("figure[data-chart=replicas] .plot");
+      const box = (await plot.boundingBox())!;
+      await plot.hover({ position: { x: box.width - 3, y: box.height / 2 } });
+      await metrics.locator("figure[data-chart=replicas] .tip").filter({ hasText: /: (\d+|no sample)$/ }).waitFor();
+      await metrics.getByRole("cell", { name: "worker.1" }).waitFor();
+      await screenshot(page, "18-service-charts");
     });
   });
 
-  test("settings: a bad value is answered next to its field; saved settings reach the API and the URL list", async () => {
-    const { page } = tab;
-    await step(page, "service-settings", async () => {
-      const f = page.getByRole("form", { name: "Service settings" });
-      await f.getByLabel("Custom domains").fill("not a domain!");
-      await f.getByRole("button", { name: "Save settings" }).click();
-      await f.locator('[data-field="domains"] .field-error').filter({ hasText: /hostname/ }).waitFor();
-      expect((await api("GET", svcPath())).body.domains).toEqual([]);
-      await f.getByLabel("Custom domains").fill("shop.example.test");
-      await f.getByLabel("Health check path").fill("/_health/");
-      await f.getByLabel("Deployment timeout (seconds)").fill("90");
-      await f.getByRole("button", { name: "Save settings" }).click();
-      await page.locator(".urls").filter({ hasText: "shop.example.test" }).waitFor();
-      const svc = (await api("GET", svcPath())).body;
-      expect({ domains: svc.domains, timeout: svc.deployment_timeout }).toEqual({ domains: ["shop.example.test"], timeout: 90 });
-      expect(realProblems(tab.problems)).toEqual([]);
-    });
+  test("390 px wide: every tab without sideways scrolling", async () => {
+    const narrow = await openTab(browser, { width: 390, height: 844 });
+    try {
+      await step(narrow.page, "service-390", async () => {
+        await narrow.page.goto(server.url + pagePath());
+        await narrow.page.getByLabel("Email or username").fill(admin.email);
+        await narrow.page.getByLabel("Password").fill(admin.password);
+        await narrow.page.getByRole("button", { name: "Sign in" }).click();
+        await narrow.page.getByRole("heading", { name: "app", exact: true }).waitFor();
+        for (const t of ["", "/deployments", "/logs", "/environment", "/scaling", "/settings"]) {
+          await narrow.page.goto(server.url + pagePath() + t);
+          await narrow.page.getByRole("heading", { name: "app", exact: true }).waitFor();
+          await narrow.page.locator(".tab-panel section").first().waitFor();
+          await Bun.sleep(300);
+          const overflow = await narrow.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+          expect({ t, overflow }).toEqual({ t, overflow: 0 });
+        }
+        await narrow.page.goto(server.url + pagePath() + "/deployments");
+        await narrow.page.locator(".run").first().waitFor();
+        await screenshot(narrow.page, "19-service-390px");
+        expect(realProblems(narrow.problems)).toEqual([]);
+      });
+    } finally {
+      await narrow.close();
+    }
   });
 
-  test("promotion: create staging on the project page, preview the diff, promote, follow it to complete", async () => {
+  test("danger zone: Delete stays disabled until the service's slug is typed, then the service and its containers go", async () => {
     const { page } = tab;
-    await step(page, "promotion", async () => {
-      await page.goto(server.url + `/orgs/${org}/projects/web`);
-      await page.getByText("Create an environment").click();
-      const envForm = page.getByRole("form", { name: "Create an environment" });
-      await envForm.getByLabel("Name").fill("Staging");
-      await envForm.getByLabel("Type").selectOption("staging");
-      await envForm.getByRole("button", { name: "Create environment" }).click();
-      await page.getByRole("heading", { name: /Staging/ }).waitFor();
-      expect((await api("POST", `/api/v1/orgs/${org}/projects/web/envs/staging/config`, { name: "ONLY_STAGING", value: "yes" })).status).toBe(201);
-      await page.goto(server.url + `/orgs/${org}/projects/web`);
-      const promote = page.getByRole("form", { name: "Preview a promotion" });
-      await promote.getByLabel("Service").selectOption("app");
-      await promote.getByLabel("From").selectOption("production");
-      await promote.getByLabel("To").selectOption("staging");
-      await promote.getByRole("button", { name: "Preview" }).click();
-      const preview = page.locator(".preview");
-      await preview.getByText(/Release v\d+ of production/).waitFor();
-      await preview.getByText("ONLY_STAGING").waitFor(); // the target's own config shows as a difference
-      await preview.getByText(/does not exist there yet/).waitFor();
-      await screenshot(page, "18-promotion-preview");
-      await page.getByRole("button", { name: "Promote to staging" }).click();
-      await page.getByText(/Promotion complete/).waitFor({ timeout: 180_000 });
-      const staged = await api("GET", `/api/v1/orgs/${org}/projects/web/envs/staging/services/app`);
-      expect(staged.status).toBe(200);
-      expect(staged.body.latest_deployment).not.toBeNull();
-      await screenshot(page, "19-promotion-complete");
+    await step(page, "service-delete", async () => {
+      await openTabNamed("Settings");
+      await page.getByRole("button", { name: "Delete service" }).click();
+      const dialog = page.getByRole("dialog", { name: "Delete service?" });
+      const go = dialog.getByRole("button", { name: "Delete" });
+      expect(await go.isDisabled()).toBe(true);
+      await dialog.getByLabel("Name of the service").fill("ap");
+      expect(await go.isDisabled()).toBe(true);
+      await dialog.getByLabel("Name of the service").fill("app");
+      await go.click();
+      await page.getByRole("status").filter({ hasText: "Deleted service app." }).first().waitFor();
+      expect(new URL(page.url()).pathname).toBe(`/orgs/${org}/projects/web/envs/production`);
+      expect((await api("GET", svcPath())).status).toBe(404);
       expect(realProblems(tab.problems)).toEqual([]);
     });
   });

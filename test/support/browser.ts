@@ -32,8 +32,9 @@ export type Tab = {
   close: () => Promise<void>;
 };
 
-export async function openTab(browser: Browser, opts: { width?: number; height?: number } = {}): Promise<Tab> {
-  const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 } });
+/** bypassCSP: only for tabs that inject axe-core (its script tag is inline, which the CSP blocks). */
+export async function openTab(browser: Browser, opts: { width?: number; height?: number; bypassCSP?: boolean } = {}): Promise<Tab> {
+  const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 }, bypassCSP: opts.bypassCSP ?? false });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const problems: string[] = [];
@@ -97,4 +98,18 @@ export function ensureDashboardBuilt(): void {
   const root = resolve(import.meta.dir, "../..");
   const r = Bun.spawnSync([process.execPath, "scripts/gen-assets.ts"], { cwd: root, stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`scripts/gen-assets.ts failed:\n${r.stderr.toString()}`);
+}
+
+export type AxeViolation = { id: string; impact: string | null; help: string; nodes: string[] };
+
+/** axe-core (the npm package's own file) over the current page: serious and critical violations. */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ path: resolve(import.meta.dir, "../../node_modules/axe-core/axe.min.js") });
+  const result = await page.evaluate(async () => {
+    const r = await (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe.run(document, {
+      resultTypes: ["violations"],
+    });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => JSON.stringify(n.target)) }));
+  });
+  return result.filter((v) => v.impact === "serious" || v.impact === "critical");
 }

@@ -1,8 +1,12 @@
 // One environment: its services (create) and environment-level config with .env import.
 import { api, itemsOf, paths } from "../../api";
-import { empty, field, form, h, load, section, table, when } from "../../dom";
+import { checkbox, empty, field, form, h, load, notify, section, select, table, when } from "../../dom";
 import { links, navigate, type View } from "../../router";
+import { orgRole } from "../../session";
 import { configEditor } from "../config";
+import { dangerZone } from "../danger";
+
+const ENV_TYPES: [string, string][] = ["production", "staging", "development", "preview"].map((t) => [t, t]);
 
 type Deployment = { id: string; application_id: string; version: number; kind: string; status: string; release: { version?: number }; error_detail: string | null; created: string | null };
 type Summary = { id: string; name: string; slug: string; latest_release_version: number | null; latest_deployment_complete: boolean | null };
@@ -10,26 +14,35 @@ type Summary = { id: string; name: string; slug: string; latest_release_version:
 export const envView: View = async ({ params }) => {
   const { org, project, env } = params as { org: string; project: string; env: string };
   const base = paths.env(org, project, env);
-  const detail = await api.get<{ name: string; env_type: string; protected: boolean }>(base);
+  const [detail, role] = await Promise.all([api.get<{ name: string; slug: string; env_type: string; protected: boolean; is_default?: boolean; auto_deploy_branch?: string | null }>(base), orgRole(org)]);
   const list = h("div");
   const deployments = h("div");
+  const title = h("h1");
+  const drawTitle = (d: typeof detail) => title.replaceChildren(`${d.name} `, h("span", { class: "tag" }, d.env_type), d.protected ? h("span", { class: "tag warn" }, "protected") : "");
+  drawTitle(detail);
   void load(list, "Services", async () => {
-    const services = itemsOf<Summary>(await api.get(`${base}/services`));
-    void load(deployments, "Deployments", () => recentDeployments(base, services));
+    const [services, recent] = await Promise.all([api.get(`${base}/services`).then((x) => itemsOf<Summary>(x)), api.get(`${base}/deployments`).then((x) => itemsOf<Deployment>(x)).catch(() => [] as Deployment[])]);
+    void load(deployments, "Deployments", async () => recentDeployments(recent, services));
     if (!services.length) return empty("No services in this environment yet. Create one below.");
+    // the serving release is the latest complete deployment's, not the newest release
+    const serving = (id: string) => recent.find((d) => d.application_id === id && d.status === "complete")?.release?.version;
     return table(
-      ["Service", "Slug", "Release", "Deployed"],
-      services.map((s) => [
-        h("a", { href: links.service(org, project, env, s.slug) }, s.name),
-        s.slug,
-        s.latest_release_version ? `v${s.latest_release_version}` : "—",
-        s.latest_deployment_complete === null ? "never" : s.latest_deployment_complete ? "yes" : "no",
-      ]),
+      ["Service", "Slug", "Serving", "Newest release", "Last deploy"],
+      services.map((s) => {
+        const live = serving(s.id);
+        return [
+          h("a", { href: links.service(org, project, env, s.slug) }, s.name),
+          s.slug,
+          live ? `v${live}` : s.latest_deployment_complete ? "—" : "nothing",
+          s.latest_release_version ? `v${s.latest_release_version}` : "—",
+          s.latest_deployment_complete === null ? "never" : s.latest_deployment_complete ? "complete" : "failed or running",
+        ];
+      }),
     );
   });
   return [
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "/" }, "Organizations"), " / ", h("a", { href: links.org(org) }, org), " / ", h("a", { href: links.project(org, project) }, project), " / ", detail.name),
-    h("h1", null, `${detail.name} `, h("span", { class: "tag" }, detail.env_type), detail.protected ? h("span", { class: "tag warn" }, "protected") : null),
+    title,
     section(
       "Services",
       list,
@@ -47,6 +60,7 @@ export const envView: View = async ({ params }) => {
               if (v.image) body.image = v.image;
               if (v.git_url) body.git_url = v.git_url;
               if (v.port) body.port = Number(v.port);
+              if (v.health_check_path) body.health_check_path = v.health_check_path;
               const s = await api.post<Summary>(`${base}/services`, body);
               navigate(links.service(org, project, env, s.slug));
             },
@@ -55,17 +69,57 @@ export const envView: View = async ({ params }) => {
           field("Slug (optional)", "slug"),
           field("Image (optional, deploy a pre-built image)", "image", { placeholder: "registry/name:tag" }),
           field("Git URL (optional)", "git_url", { placeholder: "https://git.example.com/team/app.git" }),
-          field("Container port", "port", { type: "number", placeholder: "8000", min: 1, max: 65535 }),
+          field("Container port", "port", { type: "number", placeholder: "8000", min: 1, max: 65535, hint: "Your app listens on $PORT; this sets it (default 8000)." }),
+          field("Health check path", "health_check_path", { placeholder: "/_health/", hint: "Web replicas must answer it with 2xx or 3xx before they get traffic (default /_health/)." }),
         ),
       ),
     ),
     section("Recent deployments", deployments),
     section("Environment config", configEditor({ base: `${base}/config`, scope: "environment", bulk: `${base}/config/bulk` })),
+    role.admin ? section("Environment settings", envSettings(base, detail, (d) => drawTitle({ ...detail, ...d }))) : null,
+    role.admin
+      ? dangerZone({
+          what: "environment",
+          name: detail.name,
+          slug: detail.slug ?? env,
+          path: base,
+          after: links.project(org, project),
+          consequence: "its services are torn down with their releases and config",
+          canDelete: !detail.is_default,
+        })
+      : null,
   ];
 };
 
-async function recentDeployments(base: string, services: Summary[]): Promise<HTMLElement> {
-  const list = itemsOf<Deployment>(await api.get(`${base}/deployments`)).slice(0, 20);
+type EnvEdit = { name: string; env_type: string; protected: boolean; auto_deploy_branch?: string | null };
+
+function envSettings(base: string, d: EnvEdit, saved: (d: EnvEdit) => void): HTMLElement {
+  const done = h("p", { class: "ok", role: "status" });
+  return h(
+    "div",
+    null,
+    form(
+      {
+        label: "Environment settings",
+        submit: "Save environment",
+        onSubmit: async (v) => {
+          done.textContent = "";
+          const updated = await api.patch<EnvEdit>(base, { name: v.name, env_type: v.env_type, protected: v.protected === true });
+          done.textContent = "Environment saved.";
+          notify("Environment saved.");
+          saved(updated);
+        },
+      },
+      field("Name", "name", { value: d.name, required: true }),
+      select("Type", "env_type", ENV_TYPES, d.env_type),
+      checkbox("Protected (only organization admins deploy, roll back or promote)", "protected", d.protected),
+    ),
+    done,
+  );
+}
+
+function recentDeployments(all: Deployment[], services: Summary[]): HTMLElement {
+  const list = all.slice(0, 20);
   if (!list.length) return empty("Nothing deployed to this environment yet.");
   const name = new Map(services.map((s) => [s.id, s.name]));
   return table(

@@ -1,9 +1,10 @@
 // One organization: its projects, members and teams (admin actions), and organization config.
 import { api, itemsOf, paths } from "../../api";
-import { button, checkbox, empty, field, form, h, load, section, table } from "../../dom";
+import { button, checkbox, empty, field, form, h, load, notify, section, table } from "../../dom";
 import { links, navigate, type View } from "../../router";
 import { currentUser } from "../../session";
 import { configEditor } from "../config";
+import { dangerZone, renameForm } from "../danger";
 
 type Member = { user_id: string; username: string; email: string | null; admin: boolean };
 type OrgDetail = { id: string; name: string; slug: string; members: Member[]; project_count: number; application_count: number };
@@ -15,6 +16,7 @@ export const orgView: View = async ({ params }) => {
   const org = await api.get<OrgDetail>(paths.org(slug));
   const me = currentUser();
   const isAdmin = Boolean(me?.admin || org.members.some((m) => m.user_id === me?.id && m.admin));
+  const title = h("h1", null, org.name);
 
   const projects = h("div");
   void load(projects, "Projects", async () => {
@@ -39,11 +41,13 @@ export const orgView: View = async ({ params }) => {
                 { class: "row-actions" },
                 button(m.admin ? "Make member" : "Make admin", async () => {
                   await api.post(`${paths.org(slug)}/members/${m.user_id}/toggle-admin`);
+                  notify(`${m.username} is now ${m.admin ? "a member" : "an admin"}.`);
                   await showMembers();
-                }, { class: "small", "aria-label": `Toggle admin for ${m.username}` }),
+                }, { class: "small", "aria-label": `${m.admin ? "Make member" : "Make admin"}: ${m.username}` }),
                 button("Remove", async () => {
                   if (!confirm(`Remove ${m.username} from ${org.name}?`)) return;
                   await api.del(`${paths.org(slug)}/members/${m.user_id}`);
+                  notify(`${m.username} removed.`);
                   await showMembers();
                 }, { class: "small danger", "aria-label": `Remove ${m.username}` }),
               )
@@ -70,7 +74,7 @@ export const orgView: View = async ({ params }) => {
 
   return [
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "/" }, "Organizations"), " / ", org.name),
-    h("h1", null, org.name),
+    title,
     section(
       "Projects",
       projects,
@@ -131,5 +135,7 @@ export const orgView: View = async ({ params }) => {
         : null,
     ),
     section("Organization config", configEditor({ base: `${paths.orgH(slug)}/config`, scope: "organization" })),
+    isAdmin ? section("Rename", renameForm({ what: "organization", name: org.name, slug: org.slug, path: paths.org(slug), after: "/", renamed: (name) => (title.textContent = name) })) : null,
+    isAdmin ? dangerZone({ what: "organization", name: org.name, slug: org.slug, path: paths.org(slug), after: "/", consequence: "it must have no projects left" }) : null,
   ];
 };

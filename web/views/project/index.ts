@@ -1,8 +1,10 @@
 // One project: environments (create, promote between them) and project-level config.
 import { api, itemsOf, paths } from "../../api";
-import { button, checkbox, empty, field, form, h, load, replace, section, select, table } from "../../dom";
+import { button, checkbox, empty, field, form, h, load, notify, replace, section, select, table } from "../../dom";
 import { links, navigate, type View } from "../../router";
+import { orgRole } from "../../session";
 import { configEditor } from "../config";
+import { dangerZone } from "../danger";
 
 type Env = { id: string; name: string; slug: string; env_type: string; protected: boolean; is_default?: boolean; target?: string; service_count?: number };
 type Preview = {
@@ -20,7 +22,8 @@ const ENV_TYPES: [string, string][] = ["production", "staging", "development", "
 
 export const projectView: View = async ({ params }) => {
   const { org, project } = params as { org: string; project: string };
-  const detail = await api.get<{ name: string; organization_name?: string }>(paths.project(org, project));
+  const [detail, role] = await Promise.all([api.get<{ name: string; slug: string; team_slug?: string | null; organization_name?: string }>(paths.project(org, project)), orgRole(org)]);
+  const title = h("h1", null, detail.name);
   const envBox = h("div");
   const promoteBox = h("div");
   void load(envBox, "Environments", async () => {
@@ -34,7 +37,7 @@ export const projectView: View = async ({ params }) => {
   });
   return [
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "/" }, "Organizations"), " / ", h("a", { href: links.org(org) }, org), " / ", detail.name),
-    h("h1", null, detail.name),
+    title,
     section(
       "Environments",
       envBox,
@@ -60,8 +63,41 @@ export const projectView: View = async ({ params }) => {
     ),
     section("Promote between environments", promoteBox),
     section("Project config", configEditor({ base: `${paths.projectH(org, project)}/config`, scope: "project" })),
+    role.admin ? section("Project settings", projectSettings(org, project, detail, (name) => (title.textContent = name))) : null,
+    role.admin
+      ? dangerZone({ what: "project", name: detail.name, slug: detail.slug ?? project, path: paths.project(org, project), after: links.org(org), consequence: "its environments, services and config are deleted with it" })
+      : null,
   ];
 };
+
+/** Name and team: a project's team brings the team's config into every service of the project. */
+function projectSettings(org: string, project: string, d: { name: string; team_slug?: string | null }, renamed: (name: string) => void): HTMLElement {
+  const box = h("div");
+  void load(box, "Teams", async () => {
+    const teams = itemsOf<{ slug: string; name: string }>(await api.get(`${paths.orgH(org)}/teams`));
+    const done = h("p", { class: "ok", role: "status" });
+    return [
+      form(
+        {
+          label: "Project settings",
+          submit: "Save project",
+          onSubmit: async (v) => {
+            done.textContent = "";
+            const updated = await api.patch<{ name: string; team_slug?: string | null }>(paths.project(org, project), { name: v.name, team: v.team ? v.team : null });
+            renamed(updated.name);
+            done.textContent = "Project saved.";
+            notify("Project saved.");
+          },
+        },
+        field("Name", "name", { value: d.name, required: true }),
+        select("Team", "team", [["", "No team"], ...teams.map((t) => [t.slug, t.name] as [string, string])], d.team_slug ?? ""),
+        h("p", { class: "hint" }, "The team's config applies to every service of the project (organization < team < project < environment < service)."),
+      ),
+      done,
+    ];
+  });
+  return box;
+}
 
 async function promotion(org: string, project: string, envs: Env[]): Promise<HTMLElement> {
   if (envs.length < 2) return empty("Create a second environment to promote releases between them.");

@@ -1,73 +1,159 @@
-// One service: URL, pipeline and logs, releases and rollback, scale, settings, config, metrics.
+// One service: a status header that follows the service live, and tabs (each a deep link):
+// Overview · Deployments · Logs · Environment · Scaling · Settings. Switching tabs swaps the
+// panel in place; the header and the live state stay.
 import { api, paths } from "../../api";
-import { button, h, load, section } from "../../dom";
-import { links, refresh, type View } from "../../router";
+import { h, replace, section, tabs } from "../../dom";
+import { links, type View } from "../../router";
+import { orgRole } from "../../session";
 import { configEditor, resolvedConfig } from "../config";
+import { dangerZone, renameForm } from "../danger";
 import { observabilityPanel } from "../observability";
+import { statusHeader } from "./header";
+import { historyPanel } from "./history";
+import { logsPanel } from "./logs";
 import { pipelinePanel } from "./pipeline";
 import { domainsPanel } from "./domains";
-import { releasesPanel } from "./releases";
-import { replicasPanel, type ReplicaView } from "./replicas";
-import { scaleForm, settingsForm, type ServiceDetail } from "./settings";
+import { replicasPanel } from "./replicas";
+import { scalingPanel } from "./scaling";
+import { settingsForm } from "./settings";
+import { follow, loadActivity, statusPath, type Ctx, type Detail, type Live, type Status } from "./state";
+
+const TABS = [
+  ["overview", "Overview"],
+  ["deployments", "Deployments"],
+  ["logs", "Logs"],
+  ["environment", "Environment"],
+  ["scaling", "Scaling"],
+  ["settings", "Settings"],
+] as const;
+type Tab = (typeof TABS)[number][0];
 
 type Info = { domain: string; router_port: number | null };
 
 export const serviceView: View = async ({ params }) => {
   const { org, project, env, service } = params as { org: string; project: string; env: string; service: string };
+  const tab = (TABS.some(([k]) => k === params.tab) ? params.tab : "overview") as Tab;
   const base = paths.service(org, project, env, service);
-  const [svc, envDetail, info] = await Promise.all([
-    api.get<ServiceDetail & { url?: string; replicas?: ReplicaView[] }>(base),
-    api.get<{ is_default?: boolean }>(paths.env(org, project, env)).catch(() => ({ is_default: false })),
+  const [detail, envDetail, info, role] = await Promise.all([
+    api.get<Detail>(base),
+    api.get<{ is_default?: boolean; protected?: boolean; name?: string }>(paths.env(org, project, env)).catch(() => ({ is_default: false, protected: false, name: env })),
     api.get<Info>("/api/v1/dashboard/info").catch(() => null),
+    orgRole(org),
   ]);
-  const urls = appUrls(svc, { org, project, env, isDefault: Boolean(envDetail.is_default) }, info);
-  const resolved = resolvedConfig(`${base}/config/resolved`);
-  const releasesBox = h("div", null, releasesPanel(base, () => refresh()));
-  // when a pipeline run settles, the release list gains its new release
-  const pipeline = pipelinePanel({ org, project, env, svc }, () => releasesBox.replaceChildren(releasesPanel(base, () => refresh())));
-  return [
+  const ctx: Ctx = { org, project, env, service, base, admin: role.admin, protectedEnv: Boolean(envDetail.protected) };
+  const [status, activity] = await Promise.all([api.get<Status>(statusPath(ctx)).catch(() => null), loadActivity(ctx)]);
+  const page = h("div", { class: "service-page" });
+  const live = follow(ctx, { detail, status, activity }, () => page.isConnected);
+
+  const panel = h("div", { class: "tab-panel", role: "region", "aria-label": "" });
+  const nav = h("div");
+  const href = (t: Tab) => links.service(org, project, env, service) + (t === "overview" ? "" : `/${t}`);
+  const show = (t: Tab) => {
+    replace(nav, tabs("Service sections", TABS.map(([key, text]) => ({ key, text, href: href(key) })), t));
+    panel.setAttribute("aria-label", TABS.find(([k]) => k === t)![1]);
+    live.newScope();
+    replace(panel, tabContent(t, live));
+    document.title = `${TABS.find(([k]) => k === t)![1]} · ${service} · ${env} · Ancla`;
+  };
+  // tab links change the URL and the panel only (the router would rebuild the whole page)
+  nav.addEventListener("click", (ev) => {
+    const a = (ev.target as Element).closest("a");
+    if (!a || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    ev.preventDefault();
+    const t = TABS.find(([k]) => href(k) === a.getAttribute("href"))?.[0] ?? "overview";
+    history.pushState(null, "", a.getAttribute("href")!);
+    show(t);
+    panel.focus({ preventScroll: true });
+  });
+  panel.tabIndex = -1;
+  const header = statusHeader(live, { isDefault: Boolean(envDetail.is_default), info, onAction: () => void live.poke() });
+  live.pin(); // the header's subscription stays for the page's life
+  show(tab);
+
+  replace(
+    page,
     h(
       "nav",
       { class: "crumbs", "aria-label": "Breadcrumb" },
       h("a", { href: "/" }, "Organizations"), " / ", h("a", { href: links.org(org) }, org), " / ",
-      h("a", { href: links.project(org, project) }, project), " / ", h("a", { href: links.env(org, project, env) }, env), " / ", svc.name,
+      h("a", { href: links.project(org, project) }, project), " / ", h("a", { href: links.env(org, project, env) }, env), " / ", detail.name,
     ),
-    h("h1", null, svc.name),
-    h("p", { class: "urls" }, "URL: ", urls.links.length ? urls.links.map((u, i) => [i ? ", " : "", h("a", { href: u, target: "_blank", rel: "noopener noreferrer" }, u)]) : urls.hosts.length ? [urls.hosts.map((host, i) => [i ? ", " : "", h("code", null, host)]), " (on the router's port)"] : "unknown until the server reports its router address."),
-    section("Pipeline", pipeline),
-    section("Replicas", replicasPanel(base, svc)),
-    section("Domains and HTTPS", domainsPanel(svc)),
-    section("Releases", releasesBox),
-    section("App output", appLogs(`${base}/logs?tail=200`)),
-    section("Scale", scaleForm(svc, () => refresh())),
-    section("Metrics", observabilityPanel(`${paths.projectH(org, project)}/observability/?${paths.qs({ service, env })}`)),
-    section(
-      "Service config",
-      configEditor({ base: `${base}/config`, scope: "service", onChange: () => resolved.reload() }),
-      h("h3", null, "Resolved (what the next release gets)"),
-      resolved,
-    ),
-    section("Settings", settingsForm(svc, base, () => refresh())),
-  ];
+    header,
+    nav,
+    panel,
+  );
+  return page;
 };
 
-function appUrls(svc: ServiceDetail & { url?: string }, c: { org: string; project: string; env: string; isDefault: boolean }, info: Info | null): { links: string[]; hosts: string[] } {
-  if (svc.url) return { links: [svc.url], hosts: [] };
-  if (!info) return { links: [], hosts: [] };
-  const hosts = [c.isDefault ? `${svc.slug}.${c.project}.${c.org}.${info.domain}` : `${svc.slug}.${c.env}.${c.project}.${c.org}.${info.domain}`, ...svc.domains];
-  if (info.router_port === null) return { links: [], hosts };
-  const port = info.router_port === 80 ? "" : `:${info.router_port}`;
-  return { links: hosts.map((host) => `http://${host}${port}/`), hosts };
+function tabContent(t: Tab, live: Live): HTMLElement | HTMLElement[] {
+  const c = live.ctx;
+  const d = live.detail;
+  switch (t) {
+    case "overview":
+      return [
+        firstDeployHint(live),
+        section("Pipeline", pipelinePanel(live)),
+        section("Replicas", replicasPanel(live)),
+        section("Domains and HTTPS", domainsPanel(live.detail)),
+        section("Metrics", observabilityPanel(`${paths.projectH(c.org, c.project)}/observability/?${paths.qs({ service: c.service, env: c.env })}`, { running: () => (live.detail.replicas ?? []).filter((r) => r.state === "running").length })),
+      ].filter((x): x is HTMLElement => Boolean(x));
+    case "deployments":
+      return section("Deployment history", historyPanel(live));
+    case "logs":
+      return section("App output", logsPanel(`${c.base}/logs`));
+    case "environment": {
+      const resolved = resolvedConfig(`${c.base}/config/resolved`);
+      return section(
+        "Service config",
+        h("p", { class: "hint" }, "Config changes apply at the next release: use Deploy → Deploy current image with new config."),
+        configEditor({ base: `${c.base}/config`, scope: "service", onChange: () => resolved.reload() }),
+        h("h3", null, "Resolved (what the next release gets)"),
+        resolved,
+      );
+    }
+    case "scaling":
+      return section("Scale", scalingPanel(live));
+    case "settings":
+      return [
+        section("Settings", settingsForm(d, c.base, (s) => (live.detail = { ...live.detail, ...s }))),
+        section("Name", renameForm({ what: "service", name: d.name, slug: d.slug, path: c.base, after: "", renamed: (name) => void ((live.detail = { ...live.detail, name }), live.poke()) })),
+        dangerZone({
+          what: "service",
+          name: d.name,
+          slug: d.slug,
+          path: c.base,
+          after: links.env(c.org, c.project, c.env),
+          consequence: "its replicas are stopped and removed, with its releases and history",
+          canDelete: c.admin,
+        }),
+      ];
+  }
 }
 
-/** The last lines the service's containers printed, on demand (not polled: it can be large). */
-function appLogs(path: string): HTMLElement {
-  const pre = h("pre", { class: "log", tabindex: "0", "aria-label": "Container output" });
-  const box = h("div");
-  const show = () => load(box, "App output", async () => {
-    const text = await api.text(path);
-    pre.textContent = text || "(no output yet)";
-    return pre;
-  });
-  return h("div", null, h("div", { class: "actions" }, button("Show latest output", show, { class: "small" })), box);
+/** A service that never deployed says how to get there. */
+function firstDeployHint(live: Live): HTMLElement | null {
+  const started = () => Boolean(live.activity?.items.length || live.status?.build || live.status?.deploy);
+  if (started()) return null;
+  const c = live.ctx;
+  const target = `${c.org}/${c.project}/${c.env}/${c.service}`;
+  const box = h(
+    "aside",
+    { class: "hint-box", "aria-label": "First deploy" },
+    h("strong", null, "Not deployed yet. "),
+    "From your app's directory run ",
+    h("code", null, `ancla link ${target}`),
+    " then ",
+    h("code", null, "ancla deploy"),
+    ", or set a Git URL (or an image) under ",
+    h("a", { href: links.service(c.org, c.project, c.env, c.service) + "/settings" }, "Settings"),
+    " and use Deploy → Rebuild and deploy. Your app must listen on ",
+    h("code", null, "$PORT"),
+    ` (${live.detail.port}) and answer `,
+    h("code", null, live.detail.health_check_path),
+    " with 2xx or 3xx.",
+  );
+  // the first run (from the CLI, say) replaces the hint with its progress
+  const off = live.subscribe(() => started() && (box.remove(), off()));
+  return box;
 }
+

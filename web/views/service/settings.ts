@@ -1,6 +1,6 @@
-// Scale per process type and the service settings (health check, timeout, domains, git source).
+// The service settings (health check, port, timeout, domains, git source).
 import { api } from "../../api";
-import { field, form, h, select } from "../../dom";
+import { field, form, h, notify } from "../../dom";
 
 export type ServiceDetail = {
   id: string;
@@ -20,49 +20,6 @@ export type ServiceDetail = {
   image: string | null;
   port: number;
 };
-
-const CLASSES: [string, string][] = [
-  ["nano", "nano (0.25 CPU, 256 MiB)"],
-  ["small", "small (0.5 CPU, 512 MiB)"],
-  ["medium", "medium (1 CPU, 1 GiB)"],
-  ["large", "large (2 CPU, 2 GiB)"],
-];
-
-export function scaleForm(svc: ServiceDetail, onSaved: (s: ServiceDetail) => void): HTMLElement {
-  const types = Object.keys(svc.process_counts).length ? Object.keys(svc.process_counts) : ["web"];
-  const done = h("p", { class: "ok", "aria-live": "polite" });
-  return h(
-    "div",
-    null,
-    form(
-      {
-        label: "Scale processes",
-        submit: "Apply scale",
-        onSubmit: async (v) => {
-          const process_counts: Record<string, number> = {};
-          const process_pod_classes: Record<string, string> = {};
-          for (const t of types) {
-            process_counts[t] = v[`process_counts.${t}`] === "" ? Number.NaN : Number(v[`process_counts.${t}`]);
-            process_pod_classes[t] = String(v[`process_pod_classes.${t}`]);
-          }
-          const updated = await api.post<ServiceDetail>(`/api/v1/applications/${svc.id}/scale`, { process_counts, process_pod_classes });
-          done.textContent = "Scale applied.";
-          onSaved(updated);
-        },
-      },
-      types.map((t) =>
-        h(
-          "fieldset",
-          { class: "inline" },
-          h("legend", null, t),
-          field("Replicas", `process_counts.${t}`, { type: "number", value: String(svc.process_counts[t] ?? 1), min: 0, max: 100 }),
-          select("Size", `process_pod_classes.${t}`, CLASSES, svc.process_pod_classes[t] ?? "small"),
-        ),
-      ),
-    ),
-    done,
-  );
-}
 
 const orNull = (v: unknown) => (v === "" || v === undefined ? null : v);
 
@@ -91,10 +48,11 @@ export function settingsForm(svc: ServiceDetail, base: string, onSaved: (s: Serv
           };
           const updated = await api.patch<ServiceDetail>(base, body);
           done.textContent = "Settings saved.";
+          notify("Settings saved.");
           onSaved(updated);
         },
       },
-      field("Health check path", "health_check_path", { value: svc.health_check_path, placeholder: "/_health/" }),
+      field("Health check path", "health_check_path", { value: svc.health_check_path, placeholder: "/_health/", hint: "Web replicas must answer it with 2xx or 3xx before they get traffic (default /_health/)." }),
       field("Health check Host header", "health_check_host", { value: svc.health_check_host ?? "" }),
       field("Deployment timeout (seconds)", "deployment_timeout", { type: "number", value: svc.deployment_timeout?.toString() ?? "", placeholder: "180" }),
       field("Router timeout (seconds)", "upstream_timeout", {
@@ -110,7 +68,7 @@ export function settingsForm(svc: ServiceDetail, base: string, onSaved: (s: Serv
       field("Git ref (branch, tag or commit)", "build_ref", { value: svc.build_ref ?? "" }),
       field("Dockerfile path", "dockerfile_path", { value: svc.dockerfile_path }),
       field("Pre-built image (instead of building)", "image", { value: svc.image ?? "" }),
-      field("Container port", "port", { type: "number", value: String(svc.port), min: 1, max: 65535 }),
+      field("Container port", "port", { type: "number", value: String(svc.port), min: 1, max: 65535, hint: "Your app listens here; Ancla passes it as PORT (default 8000)." }),
     ),
     done,
   );

@@ -1,6 +1,6 @@
 // Server users (server admins only): list, create, activate/deactivate, grant admin.
 import { api, type User } from "../../api";
-import { button, checkbox, empty, field, form, h, load, table, when } from "../../dom";
+import { button, checkbox, empty, field, form, h, load, notify, select, table, when } from "../../dom";
 import type { View } from "../../router";
 import { currentUser } from "../../session";
 
@@ -10,10 +10,12 @@ export const usersView: View = ({ query }) => {
   if (!currentUser()?.admin) return [h("h1", null, "Users"), h("p", { class: "error" }, "Only server administrators can manage users.")];
   const page = Math.max(1, Number(query.get("page")) || 1);
   const list = h("div");
+  const reset = h("div");
   const show = () =>
     load(list, "Users", async () => {
       const r = await api.get<Page>(`/api/v1/admin/users?page=${page}&per_page=50`);
       if (!r.items.length) return empty("No users.");
+      reset.replaceChildren(resetForm(r.items.filter((u) => u.id !== currentUser()?.id)));
       return [
         table(
           ["User", "Email", "Role", "Status", "Last sign-in", ""],
@@ -30,12 +32,14 @@ export const usersView: View = ({ query }) => {
                   { class: "row-actions" },
                   button(u.active ? "Deactivate" : "Activate", async () => {
                     await api.patch(`/api/v1/admin/users/${u.id}`, { active: !u.active });
+                    notify(`${u.username} ${u.active ? "deactivated" : "activated"}.`);
                     await show();
                   }, { class: "small", "aria-label": `${u.active ? "Deactivate" : "Activate"} ${u.username}` }),
                   button(u.admin ? "Remove admin" : "Make admin", async () => {
                     await api.patch(`/api/v1/admin/users/${u.id}`, { admin: !u.admin });
+                    notify(`${u.username} is ${u.admin ? "no longer" : "now"} a server administrator.`);
                     await show();
-                  }, { class: "small", "aria-label": `Toggle server admin for ${u.username}` }),
+                  }, { class: "small", "aria-label": `${u.admin ? "Remove admin" : "Make admin"}: ${u.username}` }),
                 ),
           ]),
         ),
@@ -54,6 +58,7 @@ export const usersView: View = ({ query }) => {
   return [
     h("h1", null, "Users"),
     list,
+    h("details", null, h("summary", null, "Reset a user's password"), reset),
     h(
       "details",
       null,
@@ -76,3 +81,22 @@ export const usersView: View = ({ query }) => {
     ),
   ];
 };
+
+/** A server admin sets a new password for someone (their browser sessions end). */
+function resetForm(users: User[]): HTMLElement {
+  if (!users.length) return empty("No other users.");
+  return form(
+    {
+      label: "Reset a password",
+      submit: "Set password",
+      onSubmit: async (v, f) => {
+        const u = users.find((x) => x.id === v.user);
+        await api.patch(`/api/v1/admin/users/${v.user}`, { password: v.password });
+        f.reset();
+        notify(`New password set for ${u?.username ?? "the user"}; their sessions were signed out.`);
+      },
+    },
+    select("User", "user", users.map((u) => [u.id, u.username])),
+    field("New password", "password", { type: "password", required: true, autocomplete: "new-password", hint: "At least 8 characters. Tell them over a safe channel." }),
+  );
+}
