@@ -239,3 +239,15 @@ describe("documented shapes of the markdown routes", () => {
     }
   });
 });
+
+test("the services list carries github_repository and process_counts (both list routes)", async () => {
+  const created = await t.req("POST", `${P}/envs/production/services`, { name: "listed", github_repository: "acme/listed", process_counts: { web: 2 } }, { key });
+  expect(created.status).toBe(201);
+  for (const path of [`${P}/envs/production/services`, `${A}/acme/web`]) {
+    const list = await t.req("GET", path, undefined, { key });
+    expect(list.status).toBe(200);
+    for (const row of list.body) expect(referenceProblems("ApplicationSummary", row)).toEqual([]);
+    expect(list.body.find((s: { slug: string }) => s.slug === "listed")).toMatchObject({ id: created.body.id, name: "listed", slug: "listed", platform: "wind", github_repository: "acme/listed", process_counts: { web: 2 } });
+    expect(list.body.find((s: { slug: string }) => s.slug === "api")).toMatchObject({ github_repository: null, process_counts: { web: 1 } });
+  }
+});

@@ -19,6 +19,9 @@ export const applicationSummary = z.object({
   latest_image_version: z.number().int().nullable(),
   latest_release_version: z.number().int().nullable(),
   latest_deployment_complete: z.boolean().nullable(),
+  /** documented on the services list (additive to the reference ApplicationSummary) */
+  github_repository: z.string().nullable(),
+  process_counts: z.record(z.string(), z.number().int()),
 });
 export type ApplicationSummary = z.infer<typeof applicationSummary>;
 

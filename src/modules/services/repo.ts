@@ -19,7 +19,16 @@ export const listServicesInEnv = (db: Db, envId: string) =>
 /** The columns ApplicationSummary needs, in one indexed query (services_env_slug_idx), prepared once per database. */
 const summaryRowsQ = preparedPerDb((db) =>
   db
-    .select({ id: services.id, name: services.name, slug: services.slug, project_id: services.projectId, platform: services.platform, created: services.createdAt })
+    .select({
+      id: services.id,
+      name: services.name,
+      slug: services.slug,
+      project_id: services.projectId,
+      platform: services.platform,
+      created: services.createdAt,
+      github_repository: services.githubRepository,
+      process_counts: services.processCounts,
+    })
     .from(services)
     .where(eq(services.envId, sql.placeholder("envId")))
     .orderBy(services.slug)
