@@ -251,3 +251,29 @@ test("the services list carries github_repository and process_counts (both list 
     expect(list.body.find((s: { slug: string }) => s.slug === "api")).toMatchObject({ github_repository: null, process_counts: { web: 1 } });
   }
 });
+
+describe("ancla open (published CLI): /dashboard paths redirect to this dashboard's pages", () => {
+  test("/dashboard, /dashboard/orgs/{org}, …/projects/{project}, …/apps/{app} (the app in the project's default environment)", async () => {
+    // what a browser sends: the session cookie
+    const login = await t.req("POST", "/api/v1/auth/login", { email: "owner", password: "password-owner" });
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    const cases: [string, string][] = [
+      ["/dashboard", "/"],
+      ["/dashboard/", "/"],
+      ["/dashboard/orgs/acme", "/orgs/acme"],
+      ["/dashboard/orgs/acme/projects/web", "/orgs/acme/projects/web"],
+      ["/dashboard/orgs/acme/projects/web/apps/api", "/orgs/acme/projects/web/envs/production/services/api"],
+      ["/dashboard/orgs/acme/projects/web/apps/api/settings", "/orgs/acme/projects/web/envs/production/services/api"],
+      ["/dashboard/something-else", "/"],
+    ];
+    for (const [from, to] of cases) {
+      const r = await t.req("GET", from, undefined, { cookie });
+      expect({ from, status: r.status, location: r.headers.get("location") }).toEqual({ from, status: 302, location: to });
+    }
+    // a renamed default environment is followed for a member; anyone else gets the default name (nothing leaks)
+    expect((await t.req("PATCH", `${P}/envs/production`, { slug: "live" }, { key })).status).toBe(200);
+    expect((await t.req("GET", "/dashboard/orgs/acme/projects/web/apps/api", undefined, { cookie })).headers.get("location")).toBe("/orgs/acme/projects/web/envs/live/services/api");
+    expect((await t.req("GET", "/dashboard/orgs/acme/projects/web/apps/api")).headers.get("location")).toBe("/orgs/acme/projects/web/envs/production/services/api");
+    expect((await t.req("PATCH", `${P}/envs/live`, { slug: "production" }, { key })).status).toBe(200);
+  });
+});

@@ -3,6 +3,7 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../../deps";
 import { loadAssets } from "./assets";
+import { dashboardRedirect } from "./legacy-paths";
 import { isValidCliAuthQuery } from "../cli-auth/model";
 import { optionalActor } from "../auth/context";
 import { requireUser } from "../auth/service";
@@ -72,6 +73,8 @@ async function serve(pathname: string, search: URLSearchParams): Promise<Respons
   });
 }
 
+const redirectTo = (location: string) => new Response(null, { status: 302, headers: { location, "cache-control": "no-store" } });
+
 /** What the dashboard needs to show an app's URL: the router's port and the base domain. */
 const dashboardInfo = z.object({ domain: z.string(), router_port: z.number().int().nullable(), public_url: z.string().nullable() });
 
@@ -89,6 +92,9 @@ export const dashboardRoutes = (deps: Deps) =>
       { response: { 200: dashboardInfo }, detail: { hide: false, tags: ["dashboard"], summary: "Router port and base domain for app URLs" } },
     )
     .get("/", ({ request }) => serve("/", new URL(request.url).searchParams))
+    // the published CLI's `ancla open` (the hosted dashboard's paths) → our pages
+    .get("/dashboard", ({ actor, request }) => redirectTo(dashboardRedirect(deps, actor, new URL(request.url).pathname)))
+    .get("/dashboard/*", ({ actor, request }) => redirectTo(dashboardRedirect(deps, actor, new URL(request.url).pathname)))
     .get("/*", ({ request }) => {
       const url = new URL(request.url);
       return serve(url.pathname, url.searchParams);
