@@ -165,3 +165,63 @@ describe("dispatch", () => {
     expect(JSON.parse(failed.stderr)).toEqual({ status: 404, message: "no such thing" });
   });
 });
+
+describe("the real command table", () => {
+  test("every command: a summary, usage starting with its name, flags that do not shadow the global ones, distinct short letters, help that renders", async () => {
+    const { commands } = await import("../../src/cli/index");
+    const { commandHelp } = await import("../../src/cli/dispatch");
+    const globalShorts = new Set(Object.values(GLOBAL_OPTIONS).flatMap((o) => ("short" in o ? [o.short] : [])));
+    const problems: string[] = [];
+    for (const [name, c] of Object.entries(commands)) {
+      if (!c.summary) problems.push(`${name}: no summary`);
+      if (c.usage && !c.usage.startsWith(name)) problems.push(`${name}: usage "${c.usage}" does not start with the command`);
+      for (const [, flag] of (c.usage ?? "").matchAll(/--([a-z][a-z-]*)/g)) if (!(flag! in (c.options ?? {})) && !(flag! in GLOBAL_OPTIONS)) problems.push(`${name}: usage names --${flag}, which it does not take`);
+      const shorts = new Set<string>();
+      for (const [flag, spec] of Object.entries(c.options ?? {})) {
+        if (flag in GLOBAL_OPTIONS) problems.push(`${name}: --${flag} shadows a global flag`);
+        if (!spec.description) problems.push(`${name}: --${flag} has no description`);
+        if (spec.short && (globalShorts.has(spec.short) || shorts.has(spec.short))) problems.push(`${name}: -${spec.short} is taken`);
+        if (spec.short) shorts.add(spec.short);
+      }
+      const help = commandHelp(name, c);
+      for (const flag of Object.keys(c.options ?? {})) if (!help.includes(`--${flag}`)) problems.push(`${name}: help lacks --${flag}`);
+    }
+    expect(problems).toEqual([]);
+    expect(Object.keys(commands)).toEqual(expect.arrayContaining(["services update", "open", "deploy", "config import"]));
+  });
+
+  test("services update: only the flags given become the PATCH body; --unset resets; bad numbers and empty updates are usage errors", async () => {
+    const { updateBody } = await import("../../src/cli/commands/services");
+    expect(updateBody({ port: "5000", "health-check-path": "/up", domains: "a.example.com, b.example.com", "upstream-timeout": "30" })).toEqual({
+      port: 5000,
+      health_check_path: "/up",
+      domains: ["a.example.com", "b.example.com"],
+      upstream_timeout: 30,
+    });
+    expect(updateBody({ unset: ["image", "git-url,domains"] })).toEqual({ image: null, git_url: null, domains: [] });
+    for (const [flags, message] of [
+      [{ port: "http" }, "--port must be a whole number from 1 to 65535"],
+      [{ port: "70000" }, "--port must be a whole number from 1 to 65535"],
+      [{}, "nothing to update"],
+      [{ unset: ["colour"] }, "--unset colour: not a setting"],
+      [{ unset: ["port"] }, "port has no default"],
+      [{ image: "x", unset: ["image"] }, "contradict"],
+    ] as const) {
+      let error: AppError | undefined;
+      try {
+        updateBody(flags as Record<string, string>);
+      } catch (e) {
+        error = e as AppError;
+      }
+      expect(error?.exitCode).toBe(2);
+      expect(error?.message).toContain(message);
+    }
+  });
+
+  test("open: the dashboard page of each target depth", async () => {
+    const { dashboardPath } = await import("../../src/cli/commands/open");
+    expect(dashboardPath([])).toBe("/");
+    expect(dashboardPath(["acme"])).toBe("/orgs/acme");
+    expect(dashboardPath(["acme", "web", "staging", "api"])).toBe("/orgs/acme/projects/web/envs/staging/services/api");
+  });
+});
