@@ -225,6 +225,9 @@ describe("service page (Docker)", () => {
       await plot.hover({ position: { x: box.width - 3, y: box.height / 2 } });
       await metrics.locator("figure[data-chart=replicas] .tip").filter({ hasText: /: (\d+|no sample)$/ }).waitFor();
       await metrics.getByRole("cell", { name: "worker.1" }).waitFor();
+      // the replica list has each container's uptime (started_at from the server)
+      const web = page.getByRole("region", { name: "Replicas" }).getByRole("row").filter({ hasText: "web.1" });
+      await web.getByRole("cell", { name: /^\d+ (s|min)/ }).waitFor({ timeout: 20_000 });
       await screenshot(page, "18-service-charts");
     });
   });

@@ -38,6 +38,8 @@ export const replicaView = z.object({
   ancla_restarts: z.number().int(),
   docker_restarts: z.number().int(),
   last_exit_at: z.string().nullable(),
+  /** when the container last started: uptime (null until observed, or while it is down) */
+  started_at: z.string().nullable(),
   host_port: z.number().int().nullable(),
   /** web replicas: whether the router sends it traffic */
   in_rotation: z.boolean().nullable(),

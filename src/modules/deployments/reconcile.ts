@@ -48,6 +48,7 @@ function observe(slot: Slot, r: ReplicaRecord, s: engine.ReplicaState | null): v
   // what was seen while it was down (or what its die event said)
   if (!s.running || s.restarting) slot.exitCode = s.finishedAt ? s.exitCode : null;
   if (s.finishedAt) slot.lastExitAt = s.finishedAt;
+  slot.startedAt = s.running ? s.startedAt : null;
   slot.dockerRestarts = s.restartCount;
   slot.hostPort = s.hostPort;
 }

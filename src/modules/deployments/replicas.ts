@@ -34,6 +34,8 @@ export type Slot = {
   /** Docker's restart count of the current container (its restart policy) */
   dockerRestarts: number;
   lastExitAt: string | null;
+  /** when the observed container last started (uptime) */
+  startedAt: string | null;
   hostPort: number | null;
   inRotation: boolean;
   lastError: string | null;
@@ -63,6 +65,7 @@ const freshSlot = (r: ReplicaRecord, state: ReplicaStateName, inRotation: boolea
   exitCode: null,
   dockerRestarts: 0,
   lastExitAt: null,
+  startedAt: null,
   hostPort: r.hostPort,
   inRotation,
   lastError: null,
@@ -140,6 +143,7 @@ export function replicaViews(deps: Deps, serviceId: string): ReplicaView[] {
         ancla_restarts: ancla,
         docker_restarts: docker,
         last_exit_at: seen?.lastExitAt ?? null,
+        started_at: seen?.startedAt ?? null,
         host_port: isWebProcess(r.process) ? (seen?.hostPort ?? r.hostPort) : null,
         in_rotation: isWebProcess(r.process) ? (seen?.inRotation ?? false) : null,
         last_error: s?.lastError ?? null,

@@ -15,6 +15,8 @@ export type ReplicaState = {
   health: string | null;
   /** ISO time of the last exit; null when it never exited */
   finishedAt: string | null;
+  /** ISO time the container last started (a Docker restart moves it); null when it never ran */
+  startedAt: string | null;
   exitCode: number | null;
   oomKilled: boolean;
   restartCount: number;
@@ -70,6 +72,7 @@ export async function inspectReplica(docker: DockerClient, id: string, port: num
       paused: info.State.Paused === true,
       health: (info.State as { Health?: { Status?: string } }).Health?.Status ?? null,
       finishedAt: realTime(info.State.FinishedAt),
+      startedAt: realTime(info.State.StartedAt),
       exitCode: typeof info.State.ExitCode === "number" ? info.State.ExitCode : null, // the last exit, also while restarting
       oomKilled: info.State.OOMKilled === true,
       restartCount: info.RestartCount ?? 0,
