@@ -118,6 +118,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     // after listen: hashing the first admin's password (argon2id) takes ~150 ms on a first start
     const admin = await ensureInitialAdmin(deps);
     const work = backgroundWork(deps);
+    let stopped = false;
     cleanups.push(() => work.stop());
     if (!handover) await work.startJobs();
     const router = await startAppRouter(deps, { onResponse: routerMetrics(deps), takeOver: Boolean(handover) }).catch((e) => Promise.reject(bindError(e, "router", config.router))); // re-adopts running apps, then serves them on --router
@@ -133,7 +134,9 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     if (handover) {
       handover.ready();
       void handover.released.then(async () => {
+        if (stopped) return;
         keepPorts();
+        router.resumeBackground();
         await work.startJobs();
         work.startLoops();
         sdNotify({ MAINPID: process.pid, READY: 1 });
@@ -148,7 +151,6 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
       out(`created server admin 'admin' (${config.adminEmail}) with password: ${admin.password}`);
       out(`the credentials are saved in ${admin.file}`);
     }
-    let stopped = false;
     /** Stop serving. `handedOver`: new connections already go to the successor; let queued ones in first. */
     const stop = async (handedOver = false) => {
       if (stopped) return;
@@ -180,11 +182,13 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
           timeoutMs: config.reloadTimeout * 1000,
           logger: deps.logger,
           yieldDataDir: async () => {
+            await router.pauseBackground();
             await work.stop();
             lock.release();
           },
           reclaimDataDir: async () => {
             lock = await lockWhenFree(config.dataDir, pidFile);
+            router.resumeBackground();
             await work.startJobs();
             work.startLoops();
           },

@@ -11,7 +11,14 @@ import { startSelfHealing } from "./self-healing";
 // renamed or removed hostnames (domains, slugs) stop routing within this long
 const HOST_REFRESH_MS = 5000;
 
-export async function startAppRouter(deps: Deps, hooks: Pick<RouterOptions, "onResponse" | "takeOver"> = {}): Promise<RunningRouter> {
+/**
+ * Self-healing and certificate renewal change containers and the database: during a reload only
+ * the process that owns the data dir runs them, so they pause and resume with the job worker (a
+ * reload's successor, `takeOver`, starts with them paused).
+ */
+export type AppRouter = RunningRouter & { pauseBackground: () => Promise<void>; resumeBackground: () => void };
+
+export async function startAppRouter(deps: Deps, hooks: Pick<RouterOptions, "onResponse" | "takeOver"> = {}): Promise<AppRouter> {
   await adoptRunningApps(deps);
   const { hostname, port } = splitHostPort(deps.config.router);
   const table = routeTableOf(deps);
@@ -31,9 +38,10 @@ export async function startAppRouter(deps: Deps, hooks: Pick<RouterOptions, "onR
     acme: certs?.hooks,
   });
   // replicas Docker restarts (new port) or that die are followed from here on
-  const healing = startSelfHealing(deps);
+  let healing = hooks.takeOver ? undefined : startSelfHealing(deps);
   certs?.attach(router);
   const tickCerts = () => {
+    if (!healing) return; // paused: another process owns the data dir
     try {
       certs?.tick();
     } catch (e) {
@@ -51,9 +59,18 @@ export async function startAppRouter(deps: Deps, hooks: Pick<RouterOptions, "onR
   }, HOST_REFRESH_MS);
   return {
     ...router,
+    async pauseBackground() {
+      const h = healing;
+      healing = undefined;
+      await h?.stop();
+    },
+    resumeBackground() {
+      healing ??= startSelfHealing(deps); // its first event-stream connect resyncs every service
+      tickCerts();
+    },
     async stop() {
       clearInterval(timer);
-      await healing.stop();
+      await healing?.stop();
       await router.stop();
     },
   };
