@@ -317,6 +317,30 @@ describe("dashboard", () => {
     }
   });
 
+  test("project settings assign a team; environment settings mark it protected; both in place", async () => {
+    const { page } = tab;
+    await step(page, "project-env-settings", async () => {
+      await page.goto(server.url + "/orgs/acme/projects/web-shop");
+      const pf = page.getByRole("form", { name: "Project settings" });
+      await pf.getByLabel("Team").selectOption({ label: "Platform" });
+      await pf.getByRole("button", { name: "Save project" }).click();
+      await page.getByRole("status").getByText("Project saved.").first().waitFor();
+      expect(curl(["-H", `X-API-Key: ${server.adminKey}`, server.url + "/api/v1/projects/acme/web-shop"]).body.team_slug).toBe("platform");
+      await page.goto(server.url + "/orgs/acme/projects/web-shop/envs/production");
+      const ef = page.getByRole("form", { name: "Environment settings" });
+      await ef.getByLabel(/Protected/).check();
+      await ef.getByRole("button", { name: "Save environment" }).click();
+      await page.locator("main h1 .tag.warn").filter({ hasText: "protected" }).waitFor();
+      expect(curl(["-H", `X-API-Key: ${server.adminKey}`, server.url + "/api/v1/orgs/acme/projects/web-shop/envs/production"]).body.protected).toBe(true);
+      // the default environment cannot be deleted: its danger zone says so instead of offering it
+      expect(await page.getByRole("button", { name: "Delete environment" }).count()).toBe(0);
+      await ef.getByLabel(/Protected/).uncheck();
+      await ef.getByRole("button", { name: "Save environment" }).click();
+      await page.getByRole("status").getByText("Environment saved.").first().waitFor();
+      expect(curl(["-H", `X-API-Key: ${server.adminKey}`, server.url + "/api/v1/orgs/acme/projects/web-shop/envs/production"]).body.protected).toBe(false);
+    });
+  });
+
   test("a refused action says so: a demoted admin's click answers 403 and the page shows why", async () => {
     const dana = (await curl(["-H", `X-API-Key: ${server.adminKey}`, server.url + "/api/v1/organizations/acme"])).body.members.find((m: { username: string }) => m.username === "dana");
     const toggle = () => curl(["-X", "POST", "-H", `X-API-Key: ${server.adminKey}`, `${server.url}/api/v1/organizations/acme/members/${dana.user_id}/toggle-admin`]);

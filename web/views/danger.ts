@@ -16,6 +16,8 @@ export type DangerOpts = {
   /** what a delete takes with it, said before asking */
   consequence?: string;
   canDelete?: boolean;
+  /** why it cannot be deleted (with canDelete: false) */
+  refusal?: string;
 };
 
 export function renameForm(o: DangerOpts): HTMLFormElement {
@@ -39,7 +41,7 @@ export function dangerZone(o: DangerOpts): HTMLElement {
     h("div", { class: "danger-zone" },
       h("p", null, `Delete ${o.what} `, h("code", null, o.slug), o.consequence ? `: ${o.consequence}` : "."),
       o.canDelete === false
-        ? h("p", { class: "hint" }, "Only organization admins can delete it.")
+        ? h("p", { class: "hint" }, o.refusal ?? "Only organization admins can delete it.")
         : button(
             `Delete ${o.what}`,
             async () => {

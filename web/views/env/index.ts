@@ -86,6 +86,7 @@ export const envView: View = async ({ params }) => {
           after: links.project(org, project),
           consequence: "its services are torn down with their releases and config",
           canDelete: !detail.is_default,
+          refusal: "The project's default environment cannot be deleted.",
         })
       : null,
   ];
