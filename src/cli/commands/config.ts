@@ -7,6 +7,7 @@ import { clientFor, seg, type ApiClient } from "../client";
 import { command, type CommandTable, type ContextWith } from "../context";
 import type { Column } from "../render";
 import type { Link } from "../settings";
+import type { ProjectDetail } from "../../modules/projects/model";
 import { MAX_VALUE_BYTES, NAME_RE, type BulkConfigurationResponse, type ConfigurationSummary, type ResolvedVar } from "../../modules/config-vars/model";
 
 type Scope = "organization" | "team" | "project" | "environment" | "service";
@@ -57,7 +58,7 @@ async function scopePath(client: ApiClient, t: Target, scope: Scope, flags: Scop
   if (scope === "team") {
     let team = flags.team;
     if (!team) {
-      const project = await client.get<{ team_slug: string | null }>(`/api/v1/projects/${seg(t.org)}/${seg(t.project!)}`);
+      const project = await client.get<ProjectDetail>(`/api/v1/projects/${seg(t.org)}/${seg(t.project!)}`);
       if (!project.team_slug) throw usage(`project ${t.org}/${t.project} belongs to no team; pass --team SLUG`);
       team = project.team_slug;
     }

@@ -9,7 +9,10 @@ import { AppError } from "../../errors";
 import { FOLLOW, noExtraArgs, type OptionTable } from "../args";
 import { clientFor, errorFromResponse, NETWORK_EXIT, seg, type ApiClient } from "../client";
 import { command, type CommandContext, type CommandTable, type ContextWith } from "../context";
+import type { DashboardInfo } from "../../modules/dashboard";
 import type { DeploymentLog } from "../../modules/deployments/model";
+import type { EnvResponse } from "../../modules/envs/model";
+import type { ImageLog } from "../../modules/images/model";
 import type { DeployTriggerResponse, HistoryItem } from "../../modules/pipeline/model";
 import { writeContextFile } from "../../lib/context-tar";
 import { resolveSettings, resolveTarget } from "../settings";
@@ -77,7 +80,7 @@ export async function followPipeline(ctx: Following, client: ApiClient, t: Servi
       progress(ctx, `Deploy v${run.deployment.version}: ${run.deployment.status}`);
     }
     if (stream && run.image) {
-      const log = await client.get<{ log_text: string | null; last_line_id: number }>(`/api/v1/images/${seg(run.image.id)}/log`, { after: buildAfter });
+      const log = await client.get<ImageLog>(`/api/v1/images/${seg(run.image.id)}/log`, { after: buildAfter });
       for (const l of (log.log_text ?? "").split("\n").filter(Boolean)) progress(ctx, `  ${l}`);
       buildAfter = log.last_line_id;
     }
@@ -103,8 +106,8 @@ export async function followDeployment(ctx: Following, client: ApiClient, deploy
 /** `http://<svc>[.<env>].<project>.<org>.<domain>:<router port>` (the env part only outside the default environment). */
 export async function appUrl(client: ApiClient, t: ServiceTarget): Promise<string> {
   const [info, env] = await Promise.all([
-    client.get<{ domain: string; router_port: number | null }>("/api/v1/dashboard/info"),
-    client.get<{ is_default: boolean }>(`${projectPath(t)}/envs/${seg(t.env)}`),
+    client.get<DashboardInfo>("/api/v1/dashboard/info"),
+    client.get<EnvResponse>(`${projectPath(t)}/envs/${seg(t.env)}`),
   ]);
   const host = [t.service, ...(env.is_default ? [] : [t.env]), t.project, t.org, info.domain].join(".");
   const port = info.router_port && info.router_port !== 80 ? `:${info.router_port}` : "";

@@ -4,7 +4,7 @@ import { clientFor, seg } from "../client";
 import { command, type CommandTable } from "../context";
 import type { Column } from "../render";
 import type { ServiceDetail } from "../../modules/services/model";
-import type { DeploymentDetail, DeploymentLog } from "../../modules/deployments/model";
+import type { DeploymentDetail, DeploymentList, DeploymentLog } from "../../modules/deployments/model";
 import { servicePath, serviceTarget, TARGET } from "./deploy";
 
 type Deployment = DeploymentDetail;
@@ -28,7 +28,7 @@ export const deploymentCommands: CommandTable = {
       noExtraArgs(ctx.args, 1);
       const client = clientFor(ctx);
       const svc = await client.get<ServiceDetail>(servicePath(serviceTarget(ctx, ctx.args[0])));
-      const page = await client.get<{ items: Deployment[] }>(`/api/v1/applications/${seg(svc.id)}/deployments`, { per_page: 50 });
+      const page = await client.get<DeploymentList>(`/api/v1/applications/${seg(svc.id)}/deployments`, { per_page: 50 });
       return { kind: "table", rows: page.items, columns };
     },
   }),

@@ -7,12 +7,13 @@ import { createClient, NETWORK_EXIT } from "../client";
 import { command, type CommandContext, type CommandTable, type ContextWith } from "../context";
 import { resolveSettings, writeCliFile, type Settings } from "../settings";
 import { tryOpen } from "../browser";
+import type { SessionResponse, UserResponse } from "../../modules/auth/model";
 
 const KEY_RE = /^ancla_[0-9A-Za-z]{40}$/;
 const CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; // no 0/O or 1/I to misread
 const DEFAULT_TIMEOUT_S = 300;
 
-type SessionUser = { username: string; email: string | null };
+type SessionUser = UserResponse;
 
 /** XXXX-XXXX from a uniform alphabet of 32 (256 is a multiple of 32: no modulo bias). */
 export function confirmationCode(): string {
@@ -102,7 +103,7 @@ async function manualKey(ctx: CommandContext, server: string): Promise<string> {
 
 async function verifyKey(settings: Settings, key: string): Promise<SessionUser> {
   const client = createClient({ ...settings, apiKey: key, sources: { ...settings.sources, apiKey: "flag" } });
-  const session = await client.get<{ authenticated: boolean; user: SessionUser | null }>("/api/v1/auth/session");
+  const session = await client.get<SessionResponse>("/api/v1/auth/session");
   if (!session.authenticated || !session.user) throw new Unauthorized(`the server at ${settings.server} did not accept the key`);
   return session.user;
 }

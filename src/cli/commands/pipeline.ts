@@ -6,7 +6,7 @@ import { clientFor, seg, type ApiClient } from "../client";
 import { command, type Command, type CommandContext, type CommandTable, type ContextWith } from "../context";
 import { resolveSettings, resolveTarget } from "../settings";
 import type { ServiceDetail } from "../../modules/services/model";
-import type { DeploymentDetail, ReplicaView } from "../../modules/deployments/model";
+import type { DeploymentList, ReplicaView } from "../../modules/deployments/model";
 import type { DeployTriggerResponse, PipelineStatus, RollbackResponse } from "../../modules/pipeline/model";
 import type { PipelineStageStatus } from "../../modules/images/model";
 import { appUrl, finishRun, followDeployment, followPipeline, pipelineQuery, projectPath, servicePath, serviceTarget, TARGET, type ServiceTarget } from "./deploy";
@@ -51,7 +51,7 @@ export function confirm(ctx: ContextWith<{ yes?: boolean }>, question: string): 
 }
 
 const latestDeployment = async (client: ApiClient, serviceId: string) =>
-  (await client.get<{ items: DeploymentDetail[] }>(`/api/v1/applications/${seg(serviceId)}/deployments`, { per_page: 1 })).items[0] ?? null;
+  (await client.get<DeploymentList>(`/api/v1/applications/${seg(serviceId)}/deployments`, { per_page: 1 })).items[0] ?? null;
 
 /** Scale a service by id and follow the in-place scale deployment it started, if any. */
 async function scaleAndFollow(ctx: ContextWith<{ follow?: boolean }>, client: ApiClient, serviceId: string, counts: Record<string, number>) {

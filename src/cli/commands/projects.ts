@@ -6,6 +6,7 @@ import type { Column, Output } from "../render";
 import { resolveSettings, resolveTarget } from "../settings";
 
 import type { ProjectDetail, ProjectSummary } from "../../modules/projects/model";
+import type { OrgDetail } from "../../modules/orgs/model";
 
 const columns: Column<ProjectSummary>[] = [
   { header: "ORG", get: (p) => p.organization_slug },
@@ -60,7 +61,7 @@ export const projectCommands: CommandTable = {
       const t = resolveTarget(requireArg(ctx.args, 0, "<name>"), ["org", "project"] as const, link(ctx));
       const client = clientFor(ctx);
       // the reference create takes the organization's id, so look it up by slug first
-      const org = await client.get<{ id: string }>(`/api/v1/organizations/${seg(t.org)}`);
+      const org = await client.get<OrgDetail>(`/api/v1/organizations/${seg(t.org)}`);
       const body = { name: t.project, slug: ctx.flags.slug, organization_id: org.id };
       return detailOutput(await client.post<ProjectDetail>("/api/v1/projects", body));
     },

@@ -4,9 +4,9 @@ import { Unauthorized } from "../../errors";
 import { noExtraArgs } from "../args";
 import { createClient } from "../client";
 import { command, type CommandTable } from "../context";
+import type { SessionResponse } from "../../modules/auth/model";
 import { readCliFile, resolveSettings, writeCliFile } from "../settings";
 
-type User = { id: string; username: string; email: string | null; admin: boolean };
 
 export const sessionCommands: CommandTable = {
   whoami: command({
@@ -14,7 +14,7 @@ export const sessionCommands: CommandTable = {
     run: async (ctx) => {
       noExtraArgs(ctx.args, 0);
       const settings = resolveSettings(ctx);
-      const session = await createClient(settings).get<{ authenticated: boolean; user: User | null }>("/api/v1/auth/session");
+      const session = await createClient(settings).get<SessionResponse>("/api/v1/auth/session");
       if (!session.authenticated || !session.user) throw new Unauthorized("the server did not accept the API key; run `ancla login`");
       const u = session.user;
       return {

@@ -13,6 +13,7 @@ export const userResponse = z.object({
 export type UserResponse = z.infer<typeof userResponse>;
 
 export const sessionResponse = z.object({ authenticated: z.boolean(), user: userResponse.nullable() });
+export type SessionResponse = z.infer<typeof sessionResponse>;
 
 export const loginRequest = z.object({
   email: z.string().min(1, "is required").max(255),

@@ -77,6 +77,7 @@ const redirectTo = (location: string) => new Response(null, { status: 302, heade
 
 /** What the dashboard needs to show an app's URL: the router's port and the base domain. */
 const dashboardInfo = z.object({ domain: z.string(), router_port: z.number().int().nullable(), public_url: z.string().nullable() });
+export type DashboardInfo = z.infer<typeof dashboardInfo>;
 
 export const dashboardRoutes = (deps: Deps) =>
   new Elysia({ detail: { hide: true } })

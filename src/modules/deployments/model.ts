@@ -68,4 +68,5 @@ export const envParams = z.object({ org: seg, project: seg, env: seg });
 export const envDeploymentParams = envParams.extend({ id: seg });
 
 export type DeploymentDetail = z.infer<typeof deploymentDetail>;
+export type DeploymentList = z.infer<typeof deploymentListResponse>;
 export type DeploymentLog = z.infer<typeof deploymentLogResponse>;
