@@ -25,6 +25,7 @@ import { activityRoutes } from "./modules/pipeline/activity";
 import { passwordRoutes } from "./modules/auth/password";
 import { promotionRoutes } from "./modules/promotions";
 import { logRoutes } from "./modules/logs";
+import { wireModules } from "./modules/wiring";
 import { observabilityRoutes, requestMetrics } from "./modules/observability";
 import { requestContext, requestIdOf } from "./modules/ops/request-context";
 import { opsRoutes } from "./modules/ops";
@@ -47,6 +48,7 @@ function validationBody(error: unknown) {
 }
 
 export function createApp(deps: Deps) {
+  wireModules(); // job handlers and cross-module hooks, once per process
   const self: { app?: SpecSource } = {}; // the spec route reads the finished app lazily
   const redactBody = (body: { status: number; message: string; errors?: { path: string; message: string }[] }) => {
     const r = deps.redactor.redact;

@@ -98,7 +98,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     if (tightened.length) deps.logger.warn("tightened data dir permissions (only the owner may read it)", { changed: tightened });
     // the key now lives in deps.secrets; child processes (git, builds) must not inherit it
     delete process.env.ANCLA_MASTER_KEY;
-    const app = createApp(deps); // importing the modules registers their job handlers
+    const app = createApp(deps); // also wires the modules: job handlers and hooks (modules/wiring.ts)
     // the API listens before the Docker round trips below (adoption takes 150–600 ms here); new jobs
     // only queue until the worker starts, so nothing a request does depends on them having finished
     const { hostname } = splitHostPort(config.listen);

@@ -2,7 +2,7 @@
 //
 // Handlers are registered per job kind in a process-wide table (`registerJobHandler`): a handler
 // is code, not state, so one table serves every Deps (tests run several apps in one process).
-// Modules register their kinds at import time (images: "build"; deployments: their own kinds).
+// Every kind is registered in one place, modules/wiring.ts (build, deploy, pipeline).
 import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { isoNow } from "../deps";

@@ -1,5 +1,6 @@
 // Shallow checkouts with the git binary (argument arrays, never a shell; `--` before URLs).
 import { rmSync } from "node:fs";
+import { z } from "zod";
 
 /** `https://github.com/<owner>/<name>.git`, or the service's own git URL (which wins). */
 export function gitSourceUrl(s: { gitUrl: string | null; githubRepository: string | null }): string | null {
@@ -7,6 +8,14 @@ export function gitSourceUrl(s: { gitUrl: string | null; githubRepository: strin
   if (s.githubRepository) return `https://github.com/${s.githubRepository}.git`;
   return null;
 }
+
+/** Branch, tag or commit (git check-ref-format rules, simplified to a safe subset). */
+export const gitRefSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9._\/-]*$/, "must be a branch, tag or commit (letters, digits, . _ / -), not starting with '-'")
+  .refine((s) => !s.includes("..") && !s.endsWith("/") && !s.endsWith(".lock") && !s.includes("//"), "is not a valid git ref");
 
 /** A full or abbreviated commit id (fetched by id instead of cloned as a branch). */
 export const looksLikeCommit = (ref: string): boolean => /^[0-9a-f]{7,40}$/.test(ref);

@@ -1,7 +1,8 @@
 // Queries for config variables (drizzle only; values are stored as given — sealed when secret).
+// The scope chain is read by joining services, environments and projects; only config_vars is written.
 import { and, asc, count, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { configVars, environments, projects, services, teams, type ConfigScope } from "../../db/schema";
+import { configVars, environments, projects, services, type ConfigScope } from "../../db/schema";
 
 export type ConfigVarRow = typeof configVars.$inferSelect;
 export type ScopeKey = { scope: ConfigScope; scopeId: string };
@@ -73,6 +74,21 @@ export const updateVar = (db: Db, id: string, patch: Partial<typeof configVars.$
 
 export const deleteVar = (db: Db, id: string) => db.delete(configVars).where(eq(configVars.id, id)).run();
 
-/** Secret rows everywhere, and non-secret rows (for secret-looking names), for the server redactor. */
-export const findTeam = (db: Db, orgId: string, slugOrId: string) =>
-  db.select().from(teams).where(and(eq(teams.orgId, orgId), or(eq(teams.slug, slugOrId), eq(teams.id, slugOrId)))).get();
+/**
+ * Config variables point at their owner by (scope, scope_id) without a foreign key, so deleting
+ * an owner removes its variables and those of everything below it (in the caller's transaction).
+ */
+export function deleteConfigBelow(db: Db, level: "project" | "environment" | "service", id: string) {
+  const svcIds =
+    level === "service" ? sql`(${id})` : sql`(select id from services where ${sql.raw(level === "project" ? "project_id" : "env_id")} = ${id})`;
+  const envIds = level === "project" ? sql`(select id from environments where project_id = ${id})` : sql`(${level === "environment" ? id : ""})`;
+  db.delete(configVars)
+    .where(
+      or(
+        and(eq(configVars.scope, "service"), sql`${configVars.scopeId} in ${svcIds}`),
+        and(eq(configVars.scope, "environment"), sql`${configVars.scopeId} in ${envIds}`),
+        level === "project" ? and(eq(configVars.scope, "project"), eq(configVars.scopeId, id)) : undefined,
+      ),
+    )
+    .run();
+}

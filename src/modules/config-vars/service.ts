@@ -11,6 +11,7 @@ import { projectAccess } from "../projects/access";
 import { serviceAccess } from "../services/access";
 import type { ConfigScope } from "../../db/schema";
 import * as repo from "./repo";
+import { findTeam } from "../teams/repo";
 import { refreshServerRedactor } from "./redaction";
 import { resolvedListing, SECRET_MASK } from "./resolve";
 import {
@@ -47,7 +48,7 @@ export function resolveConfigScope(deps: Deps, actor: Actor | null, ref: TargetR
     }
     case "team": {
       const access = orgAccess(deps, actor, ref.org);
-      const team = repo.findTeam(deps.db, access.org.id, ref.team);
+      const team = findTeam(deps.db, access.org.id, ref.team);
       if (!team) throw new NotFound("Team");
       return { key: key("team", team.id), access };
     }

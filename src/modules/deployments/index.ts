@@ -1,5 +1,6 @@
 // Routes: /api/v1/deployments/{id}/detail|log, /applications/{id}/deployments and the
-// hierarchical envs/{env}/deployments[/{id}[/log]]. Importing this module registers the deploy job.
+// hierarchical envs/{env}/deployments[/{id}[/log]]; deploying a release (a rollback when it is an
+// older one): POST /api/v1/releases/{release_id}/deploy and POST …/services/{svc}/deploy.
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
@@ -10,11 +11,15 @@ import { envAccess } from "../envs/access";
 import { findServiceById } from "../services/repo";
 import { appParams, deploymentDetail, deploymentListResponse, deploymentLogResponse, deploymentParams, envDeploymentParams, envParams, idParams } from "./model";
 import * as svc from "./service";
-import "./runner";
+import { Unprocessable } from "../../errors";
+import { serviceAccess } from "../services/access";
+import { releaseAccessById } from "../releases/service";
+import { findRelease } from "../releases/repo";
+import { idParams as releaseIdParams, releaseDeployResponse, serviceDeployResponse, serviceDeployRequest, serviceParams } from "../releases/model";
 
 const platformOf = (deps: Deps, serviceId: string) => findServiceById(deps.db, serviceId)?.platform ?? "wind";
 
-export const deploymentRoutes = (deps: Deps) =>
+const viewRoutes = (deps: Deps) =>
   new Elysia({ detail: { tags: ["deployments"] } })
     .use(withActor(deps))
     .get(
@@ -56,3 +61,38 @@ export const deploymentRoutes = (deps: Deps) =>
       ({ actor, params: p }) => svc.toDeploymentLog(deps, svc.envDeployment(deps, envAccess(deps, actor, p.org, p.project, p.env), p.id)),
       { params: envDeploymentParams, response: { 200: deploymentLogResponse } },
     );
+
+function parseDeployBody(body: unknown): { version?: number } {
+  const parsed = serviceDeployRequest.safeParse(body ?? {});
+  if (parsed.success) return parsed.data;
+  const errors = parsed.error.issues.map((i) => ({ path: i.path.join(".") || "body", message: i.message }));
+  throw new Unprocessable(`${errors[0]!.path}: ${errors[0]!.message}`, errors);
+}
+
+/** Deploy a release by id, or a service's latest release (or release N): documented with the releases. */
+const releaseDeployRoutes = (deps: Deps) =>
+  new Elysia({ detail: { tags: ["releases"] } })
+    .use(withActor(deps))
+    .post(
+      "/api/v1/releases/:org/deploy",
+      ({ actor, params, set }) => {
+        const { release, access } = releaseAccessById(deps, actor, params.org);
+        const d = svc.enqueueDeploy(deps, access, release.id);
+        set.status = 201;
+        return { ok: true, deployment_id: d.id };
+      },
+      { params: releaseIdParams, response: { 201: releaseDeployResponse } },
+    )
+    .post(
+      "/api/v1/orgs/:org/projects/:project/envs/:env/services/:svc/deploy",
+      ({ actor, params: p, body, set }) => {
+        const access = serviceAccess(deps, actor, p.org, p.project, p.env, p.svc);
+        const d = svc.deployServiceVersion(deps, access, parseDeployBody(body).version);
+        const release = findRelease(deps.db, d.releaseId)!;
+        set.status = 201;
+        return { ok: true, deployment_id: d.id, release_id: release.id, release_version: release.version };
+      },
+      { params: serviceParams, response: { 201: serviceDeployResponse } },
+    );
+
+export const deploymentRoutes = (deps: Deps) => new Elysia().use(viewRoutes(deps)).use(releaseDeployRoutes(deps));

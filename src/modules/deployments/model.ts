@@ -22,33 +22,8 @@ export const deploymentDetail = z.object({
   updated: z.string().nullable(),
 });
 
-/**
- * One replica of the serving deployment as last observed (additive field of service detail and
- * pipeline status). `unknown`: not observed yet (the server just started, or no Docker watcher).
- */
-export const replicaView = z.object({
-  process: z.string(),
-  replica: z.number().int(),
-  container_id: z.string(),
-  state: z.enum(["running", "starting", "restarting", "replacing", "exited", "paused", "unhealthy", "missing", "unknown"]),
-  /** the last exit's code (also while Docker restarts it) */
-  exit_code: z.number().int().nullable(),
-  /** ancla_restarts + docker_restarts */
-  restart_count: z.number().int(),
-  ancla_restarts: z.number().int(),
-  docker_restarts: z.number().int(),
-  last_exit_at: z.string().nullable(),
-  /** when the container last started: uptime (null until observed, or while it is down) */
-  started_at: z.string().nullable(),
-  host_port: z.number().int().nullable(),
-  /** web replicas: whether the router sends it traffic */
-  in_rotation: z.boolean().nullable(),
-  /** why the last restart or replacement by Ancla failed */
-  last_error: z.string().nullable(),
-  /** when Ancla tries again (backoff) */
-  next_attempt_at: z.string().nullable(),
-});
-export type ReplicaView = z.infer<typeof replicaView>;
+// a replica as service detail and pipeline status show it: a field of the service views
+export { replicaView, type ReplicaView } from "../services/model";
 
 export const deploymentListResponse = paginated(deploymentDetail);
 

@@ -96,6 +96,3 @@ const latestStatusesQ = preparedPerDb((db) =>
 );
 export const latestStatusesOf = (db: Db, serviceIds: string[]) =>
   serviceIds.length === 0 ? [] : latestStatusesQ(db).all({ ids: JSON.stringify(serviceIds) });
-
-export const serviceIdsOfEnv = (db: Db, envId: string): string[] =>
-  db.select({ id: services.id }).from(services).where(eq(services.envId, envId)).all().map((r) => r.id);

@@ -8,6 +8,7 @@ import * as engine from "../../targets/docker/engine";
 import { removeReplicas } from "../../targets/docker/deploy";
 import { isWebProcess, LABEL } from "../../targets/docker/specs";
 import * as repo from "./repo";
+import type { EnvRow } from "../envs/repo";
 import { baseDomainOf, customDomainOwners, isUnderDomain, reconcileDomains } from "../services/domains";
 
 const reconciled = new WeakSet<object>();
@@ -116,10 +117,7 @@ export async function teardownService(deps: Deps, serviceId: string): Promise<vo
   refreshHosts(deps);
 }
 
-/** Ids of an environment's services (read before a cascade delete removes them). */
-export const serviceIdsOfEnv = (deps: Deps, envId: string): string[] => repo.serviceIdsOfEnv(deps.db, envId);
-
-/** teardownService for several services, in the background; failures are logged. */
-export function teardownInBackground(deps: Deps, serviceIds: string[]): void {
+/** teardownService for several deleted services of `env`, in the background; failures are logged. */
+export function teardownInBackground(deps: Deps, _env: EnvRow, serviceIds: string[]): void {
   for (const id of serviceIds) void teardownService(deps, id).catch((e) => deps.logger.warn("service teardown failed", { service: id, error: (e as Error).message }));
 }

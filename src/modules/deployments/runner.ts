@@ -1,10 +1,10 @@
-// The "deploy" job: runs one queued deployment on its environment's target, writes its steps
+// The "deploy" job (registered by modules/wiring.ts): runs one queued deployment on its environment's target, writes its steps
 // and (redacted) log lines as it goes, and on restart cleans up what an interrupted one started.
 import type { Deps } from "../../deps";
 import { isoNow } from "../../deps";
 import type { DeploymentMetadata } from "../../db/schema";
 import { createRedactor, type Redactor } from "../../lib/redact";
-import { INTERRUPTED, registerJobHandler, type JobContext, type JobRow } from "../../jobs/queue";
+import { INTERRUPTED, type JobContext, type JobHandler, type JobRow } from "../../jobs/queue";
 import { routeTableOf } from "../../router/table";
 import { DeployFailed, deployToDocker, removeReplicas } from "../../targets/docker/deploy";
 import * as engine from "../../targets/docker/engine";
@@ -16,7 +16,7 @@ import { findProjectById } from "../projects/repo";
 import { findServiceById } from "../services/repo";
 import { findRelease } from "../releases/repo";
 import * as repo from "./repo";
-import { DEPLOY_JOB, DEPLOY_STEPS } from "./service";
+import { DEPLOY_STEPS } from "./service";
 import { refreshHosts, servingWeb } from "./routing";
 import { extraLabels, openConfig } from "./replica-spec";
 import { requestedScale, restoreCountsAfterScale } from "./scale-counts";
@@ -179,4 +179,4 @@ async function runThenReconcile(ctx: JobContext): Promise<Record<string, unknown
   }
 }
 
-registerJobHandler(DEPLOY_JOB, { run: runThenReconcile, onInterrupted });
+export const deployJob: JobHandler = { run: runThenReconcile, onInterrupted };

@@ -5,11 +5,25 @@
 // meanwhile (that request's own deployment decides then).
 import type { Deps } from "../../deps";
 import { isoNow } from "../../deps";
-import { updateService } from "../services/repo";
+import { updateService, type ServiceRow } from "../services/repo";
+import { findRelease, latestRelease } from "../releases/repo";
 import { findServiceById } from "../services/repo";
 import * as repo from "./repo";
 
 export type ScaleRequest = { process_counts: Record<string, number>; process_pod_classes: Record<string, string> };
+
+/**
+ * The process types a scale may name: the latest and the serving release's (its Procfile, or
+ * `web`), and the ones the service already stores (so they can be scaled to 0). Null before the
+ * first release: no Procfile is known yet, the counts wait for the first deploy.
+ */
+export function knownProcessTypes(deps: Deps, s: ServiceRow): { types: Set<string>; version: number } | null {
+  const latest = latestRelease(deps.db, s.id);
+  if (!latest) return null;
+  const current = repo.currentDeployment(deps.db, s.id);
+  const serving = current && current.releaseId !== latest.id ? findRelease(deps.db, current.releaseId) : undefined;
+  return { types: new Set([...Object.keys(latest.processes), ...Object.keys(serving?.processes ?? {}), ...Object.keys(s.processCounts)]), version: latest.version };
+}
 
 /** The counts and pod classes a scale deployment asked for (null for other deployments). */
 export function requestedScale(d: repo.DeploymentRow): ScaleRequest | null {

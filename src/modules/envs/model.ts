@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { nameSchema, slugSchema, SLUG_RE } from "../../lib/slugs";
-import { gitRefSchema } from "../services/fields";
+import { gitRefSchema } from "../../lib/git";
 
 export const envTypes = ["production", "staging", "development", "preview"] as const;
 export const targets = ["docker", "kubernetes"] as const;

@@ -1,7 +1,7 @@
 // Queries for environments.
 import { and, asc, desc, eq, or, sql } from "drizzle-orm";
 import { preparedPerDb, type Db } from "../../db/client";
-import { environments } from "../../db/schema";
+import { environments, services } from "../../db/schema";
 
 export type EnvRow = typeof environments.$inferSelect;
 export type EnvInsert = typeof environments.$inferInsert;
@@ -34,6 +34,10 @@ export const listEnvs = (db: Db, projectId: string) =>
 
 export const countServicesIn = (db: Db, envId: string) =>
   db.select({ n: serviceCount }).from(environments).where(eq(environments.id, envId)).get()?.n ?? 0;
+
+/** Ids of the environment's services (read before a delete cascades to them). */
+export const serviceIdsIn = (db: Db, envId: string): string[] =>
+  db.select({ id: services.id }).from(services).where(eq(services.envId, envId)).all().map((r) => r.id);
 
 export const findEnvBySlug = (db: Db, projectId: string, slug: string) =>
   db.select({ id: environments.id }).from(environments).where(and(eq(environments.projectId, projectId), eq(environments.slug, slug))).get();

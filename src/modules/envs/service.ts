@@ -2,15 +2,15 @@
 // protection is an admin decision; deleting an environment deletes its services.
 import { Conflict, Forbidden, Unprocessable } from "../../errors";
 import { isoNow, type Deps } from "../../deps";
+import type { Db } from "../../db/client";
 import { newId } from "../../lib/ids";
 import type { Actor } from "../auth/service";
 import { slugOrDerived } from "../orgs/service";
 import { envAccess, type EnvAccess } from "./access";
 import { projectAccess, type ProjectAccess } from "../projects/access";
-import { deleteConfigBelow } from "../services/repo";
 import { envTypes, isKubeconfigPath, type CreateEnvInput, type EnvResponse, type PatchEnvInput } from "./model";
 import * as repo from "./repo";
-import { serviceIdsOfEnv, teardownInBackground } from "../deployments/routing";
+import { envHooks } from "./hooks";
 
 type Where = { org: { slug: string }; project: { slug: string } };
 
@@ -37,9 +37,9 @@ export function toEnvResponse(row: repo.EnvRow, at: Where, serviceCount: number)
   };
 }
 
-/** The row for a project's default environment (inserted by project creation, same transaction). */
-export function defaultEnvRow(projectId: string, now: string): repo.EnvInsert {
-  return { id: newId(), projectId, name: "production", slug: "production", envType: "production", isDefault: true, createdAt: now, updatedAt: now };
+/** A new project's default environment, inside the project's creating transaction (projects/hooks.ts). */
+export function createDefaultEnv(db: Db, projectId: string, now: string): repo.EnvRow {
+  return repo.insertEnv(db, { id: newId(), projectId, name: "production", slug: "production", envType: "production", isDefault: true, createdAt: now, updatedAt: now });
 }
 
 function assertMayProtect(access: ProjectAccess, wanted: boolean | undefined, current: boolean) {
@@ -114,16 +114,16 @@ export function patchEnv(deps: Deps, actor: Actor | null, org: string, project: 
   return toEnvResponse(row, access, repo.countServicesIn(deps.db, row.id));
 }
 
-/** Deletes the environment, its services and their config (container teardown arrives with the deploy targets). */
+/** Deletes the environment, its services and their config; what runs for those services goes in the background. */
 export function deleteEnv(deps: Deps, actor: Actor | null, org: string, project: string, env: string) {
   const access: EnvAccess = envAccess(deps, actor, org, project, env);
   if (access.env.isDefault) throw new Conflict("The default environment cannot be deleted.");
   if (access.env.protected && !access.isAdmin) throw new Forbidden("Only organization admins may delete a protected environment.");
-  const serviceIds = serviceIdsOfEnv(deps, access.env.id); // before the cascade removes them
+  const serviceIds = repo.serviceIdsIn(deps.db, access.env.id); // before the cascade removes them
   deps.db.transaction((tx) => {
-    deleteConfigBelow(tx as never, "environment", access.env.id);
+    envHooks.get().deleting(tx as never, access.env.id);
     repo.deleteEnv(tx as never, access.env.id); // services go with it (ON DELETE CASCADE)
   });
-  teardownInBackground(deps, serviceIds); // their containers and routes
+  envHooks.get().servicesRemoved(deps, access.env, serviceIds); // their containers and routes
   return { ok: true };
 }

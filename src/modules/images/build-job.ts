@@ -1,6 +1,6 @@
 // The `build` job: prepare the context (upload, git checkout or pre-built image), run the legacy
 // Docker build with a build slot held, stream redacted log lines into image_logs, record the
-// result, then apply retention. Registered with the queue when this module is imported.
+// result, then apply retention. Registered with the queue by modules/wiring.ts.
 import { createReadStream, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -13,7 +13,7 @@ import { INJECTED_DOCKERFILE, labelledDockerfile } from "../../targets/docker/do
 import { buildArgs } from "./build-args";
 import { withInjectedDockerfile } from "../../targets/docker/context-rewrite";
 import { withBuildSlot } from "../../jobs/build-slots";
-import { INTERRUPTED, registerJobHandler, type JobContext, type JobRow } from "../../jobs/queue";
+import { INTERRUPTED, type JobContext, type JobHandler, type JobRow } from "../../jobs/queue";
 import { dockerBuild, inspectImage, removeContainers, tagImage } from "../../targets/docker/build";
 import { resolveServiceConfig } from "../config-vars/resolve";
 import { serviceRedactor } from "../config-vars/redaction";
@@ -24,7 +24,7 @@ import { findOrg } from "../orgs/repo";
 import { BuildError, prepareGitContext } from "./git-context";
 import { applyRetention } from "./retention";
 import * as repo from "./repo";
-import { BUILD_JOB, tidyContexts, type BuildPayload } from "./service";
+import { tidyContexts, type BuildPayload } from "./service";
 
 const MAX_LINE = 16 * 1024;
 
@@ -177,4 +177,4 @@ async function cleanupInterruptedBuild(deps: Deps, job: JobRow): Promise<void> {
   tidyContexts(deps, image.serviceId);
 }
 
-registerJobHandler(BUILD_JOB, { run: runBuild, onInterrupted: cleanupInterruptedBuild });
+export const buildJob: JobHandler = { run: runBuild, onInterrupted: cleanupInterruptedBuild };

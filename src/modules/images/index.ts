@@ -8,7 +8,6 @@ import { pageQuery } from "../../lib/pagination";
 import { withActor } from "../auth/context";
 import { applicationAccess } from "../applications/access";
 import { serviceAccess } from "../services/access";
-import "./build-job"; // registers the `build` job handler
 import { imageBuildResponse, imageDetail, imageListResponse, imageLogResponse, logQuery } from "./model";
 import * as svc from "./service";
 import { buildFromRequest } from "./upload";

@@ -32,7 +32,6 @@ import {
   runParams,
 } from "./model";
 import * as svc from "./service";
-import "./runner"; // registers the pipeline job handler
 
 const keepStream = () => "stream";
 

@@ -1,19 +1,18 @@
-// The `pipeline` job: runs after its build job (same service, queued right before it). It checks
+// The `pipeline` job (registered by modules/wiring.ts): runs after its build job (same service, queued right before it). It checks
 // the build, snapshots a release, then queues the deploy and runs that deploy job inline — the
 // worker never picks it because this service is busy with the pipeline — so a later request's
 // build waits until this whole pipeline ended. Interrupted: the deploy job's own recovery removes
 // its containers; a deploy that never started is finished here.
 import type { Deps } from "../../deps";
 import { isoNow } from "../../deps";
-import { getJob, INTERRUPTED, jobHandler, markJob, registerJobHandler, type JobContext, type JobRow } from "../../jobs/queue";
+import { getJob, INTERRUPTED, jobHandler, markJob, type JobContext, type JobHandler, type JobRow } from "../../jobs/queue";
 import { findUserById } from "../auth/repo";
 import { findDeployment, updateDeployment, appendLog } from "../deployments/repo";
 import { enqueueDeploy } from "../deployments/service";
-import "../deployments/runner"; // registers the deploy job handler
 import * as imageRepo from "../images/repo";
 import { serviceAccessById, type ServiceAccess } from "../services/access";
 import { createRelease } from "../releases/service";
-import { PIPELINE_JOB, queuedDeploymentsOf } from "./repo";
+import { queuedDeploymentsOf } from "./repo";
 import { systemAccess, type PipelinePayload } from "./service";
 
 /** The access of the user who started the pipeline, checked again now (membership may have ended). */
@@ -78,4 +77,4 @@ async function onInterrupted(deps: Deps, job: JobRow): Promise<void> {
   }
 }
 
-registerJobHandler(PIPELINE_JOB, { run: runPipeline, onInterrupted });
+export const pipelineJob: JobHandler = { run: runPipeline, onInterrupted };

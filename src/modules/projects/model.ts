@@ -1,7 +1,7 @@
 // Project shapes: ProjectSummary / ProjectDetail / CreateProjectRequest of the reference contract.
 import { z } from "zod";
 import { nameSchema, slugSchema } from "../../lib/slugs";
-import { envTypes } from "../envs/model";
+import { environments } from "../../db/schema";
 
 const timestamp = z.string().nullable();
 
@@ -22,7 +22,7 @@ export const projectDetail = projectSummary.extend({
   organization_name: z.string(),
   description: z.string(),
   previews_enabled: z.boolean(),
-  environments: z.array(z.object({ id: z.string(), name: z.string(), slug: z.string(), env_type: z.enum(envTypes), is_default: z.boolean(), protected: z.boolean() })),
+  environments: z.array(z.object({ id: z.string(), name: z.string(), slug: z.string(), env_type: z.enum(environments.envType.enumValues), is_default: z.boolean(), protected: z.boolean() })),
   updated: timestamp,
 });
 export type ProjectDetail = z.infer<typeof projectDetail>;

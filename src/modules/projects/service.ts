@@ -7,11 +7,9 @@ import { requireUser, type Actor } from "../auth/service";
 import { orgAccess, orgAdminAccess } from "../orgs/access";
 import type { OrgRow } from "../orgs/repo";
 import { slugOrDerived } from "../orgs/service";
-import { defaultEnvRow } from "../envs/service";
-import { insertEnv } from "../envs/repo";
-import { deleteConfigBelow } from "../services/repo";
 import { findTeam } from "../teams/repo";
 import { projectAccess } from "./access";
+import { projectHooks } from "./hooks";
 import type { CreateProjectInput, PatchProjectInput, ProjectDetail, ProjectSummary } from "./model";
 import * as repo from "./repo";
 import type { ProjectRow } from "./repo";
@@ -59,7 +57,7 @@ export function createProject(deps: Deps, actor: Actor | null, orgRef: string, i
       createdAt: now,
       updatedAt: now,
     });
-    insertEnv(tx as never, defaultEnvRow(row.id, now));
+    projectHooks.get().created(tx as never, row, now); // its default environment
     return row;
   });
   return detail(deps, org, project);
@@ -85,12 +83,12 @@ export function patchProject(deps: Deps, actor: Actor | null, org: string, proje
   return detail(deps, access.org, repo.updateProject(deps.db, access.project.id, patch));
 }
 
-/** Org admins only; environments and services follow by ON DELETE CASCADE, config explicitly. */
+/** Org admins only; environments and services follow by ON DELETE CASCADE, config through the hook. */
 export function deleteProject(deps: Deps, actor: Actor | null, org: string, project: string) {
   const access = projectAccess(deps, actor, org, project);
   orgAdminAccess(deps, actor, access.org.id);
   deps.db.transaction((tx) => {
-    deleteConfigBelow(tx as never, "project", access.project.id);
+    projectHooks.get().deleting(tx as never, access.project.id);
     repo.deleteProject(tx as never, access.project.id);
   });
   return { ok: true };

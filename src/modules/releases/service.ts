@@ -8,7 +8,8 @@ import { offsetOf, pageOf, type PageQuery } from "../../lib/pagination";
 import type { ReleaseConfigVar } from "../../db/schema";
 import { resolveServiceRows } from "../config-vars/resolve";
 import { SECRET_MASK } from "../config-vars/resolve";
-import type { ServiceAccess } from "../services/access";
+import { serviceAccessById, type ServiceAccess } from "../services/access";
+import { requireUser, type Actor } from "../auth/service";
 import * as repo from "./repo";
 import type { PipelineStageStatus } from "../images/model";
 import type { ImageRow, ReleaseRow } from "./repo";
@@ -226,6 +227,20 @@ export function toReleaseLog(r: ReleaseRow) {
 export function listReleasePage(deps: Deps, access: ServiceAccess, q: PageQuery) {
   const rows = repo.listReleases(deps.db, access.service.id, q.per_page, offsetOf(q));
   return pageOf(rows.map((r) => toReleaseSummary(r, access.service.platform)), repo.countReleases(deps.db, access.service.id), q);
+}
+
+/** A release by its id with its service's access; 404 unless the caller may see it (401 first without credentials). */
+export function releaseAccessById(deps: Deps, actor: Actor | null, id: string): { release: ReleaseRow; access: ServiceAccess } {
+  const release = repo.findRelease(deps.db, id);
+  if (!release) {
+    requireUser(actor);
+    throw new NotFound("Release");
+  }
+  try {
+    return { release, access: serviceAccessById(deps, actor, release.serviceId) };
+  } catch (e) {
+    throw e instanceof NotFound ? new NotFound("Release") : e;
+  }
 }
 
 export function releaseByVersion(deps: Deps, access: ServiceAccess, version: number): ReleaseRow {

@@ -65,13 +65,7 @@ export const githubRepositorySchema = z
   .transform((s) => s.trim().replace(/^https:\/\/github\.com\//, "").replace(/\.git$/, "").replace(/\/$/, ""))
   .refine((s) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9_.][A-Za-z0-9_.-]{0,99}$/.test(s), "must be owner/repository");
 
-/** Branch, tag or commit (git check-ref-format rules, simplified to a safe subset). */
-export const gitRefSchema = z
-  .string()
-  .min(1)
-  .max(255)
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9._\/-]*$/, "must be a branch, tag or commit (letters, digits, . _ / -), not starting with '-'")
-  .refine((s) => !s.includes("..") && !s.endsWith("/") && !s.endsWith(".lock") && !s.includes("//"), "is not a valid git ref");
+export { gitRefSchema } from "../../lib/git";
 
 /** A path inside the build context: relative, no '..' segments, no control characters. */
 export const relativePathSchema = z

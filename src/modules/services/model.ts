@@ -3,7 +3,6 @@
 import { z } from "zod";
 import { nameSchema, slugSchema } from "../../lib/slugs";
 import * as f from "./fields";
-import { replicaView } from "../deployments/model";
 import { domainView } from "../certificates/model";
 
 const timestamp = z.string().nullable();
@@ -24,6 +23,34 @@ export const applicationSummary = z.object({
   process_counts: z.record(z.string(), z.number().int()),
 });
 export type ApplicationSummary = z.infer<typeof applicationSummary>;
+
+/**
+ * One replica of the serving deployment as last observed (additive field of service detail and
+ * pipeline status). `unknown`: not observed yet (the server just started, or no Docker watcher).
+ */
+export const replicaView = z.object({
+  process: z.string(),
+  replica: z.number().int(),
+  container_id: z.string(),
+  state: z.enum(["running", "starting", "restarting", "replacing", "exited", "paused", "unhealthy", "missing", "unknown"]),
+  /** the last exit's code (also while Docker restarts it) */
+  exit_code: z.number().int().nullable(),
+  /** ancla_restarts + docker_restarts */
+  restart_count: z.number().int(),
+  ancla_restarts: z.number().int(),
+  docker_restarts: z.number().int(),
+  last_exit_at: z.string().nullable(),
+  /** when the container last started: uptime (null until observed, or while it is down) */
+  started_at: z.string().nullable(),
+  host_port: z.number().int().nullable(),
+  /** web replicas: whether the router sends it traffic */
+  in_rotation: z.boolean().nullable(),
+  /** why the last restart or replacement by Ancla failed */
+  last_error: z.string().nullable(),
+  /** when Ancla tries again (backoff) */
+  next_attempt_at: z.string().nullable(),
+});
+export type ReplicaView = z.infer<typeof replicaView>;
 
 /** ApplicationDetail plus the service fields; one shape for both route families. */
 export const serviceDetail = z.object({
@@ -71,6 +98,10 @@ export const serviceDetail = z.object({
   certificates: z.array(domainView),
 });
 export type ServiceDetail = z.infer<typeof serviceDetail>;
+/** latest_image, latest_release and latest_deployment of ServiceDetail. */
+export type LatestActivity = Pick<ServiceDetail, "latest_image" | "latest_release" | "latest_deployment">;
+/** The latest versions an ApplicationSummary shows. */
+export type LatestVersions = Pick<ApplicationSummary, "latest_image_version" | "latest_release_version" | "latest_deployment_complete">;
 
 /** The reference contract's UpdateApplicationSettingsRequest fields (null resets a field to its default). */
 export const settingsFields = {

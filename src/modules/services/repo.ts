@@ -1,7 +1,7 @@
 // Queries for services.
 import { and, eq, or, sql } from "drizzle-orm";
 import { preparedPerDb, type Db } from "../../db/client";
-import { configVars, services } from "../../db/schema";
+import { services } from "../../db/schema";
 
 export type ServiceRow = typeof services.$inferSelect;
 export type ServiceInsert = typeof services.$inferInsert;
@@ -43,22 +43,3 @@ export const insertService = (db: Db, row: ServiceInsert) => db.insert(services)
 export const updateService = (db: Db, id: string, patch: Partial<ServiceInsert>) =>
   db.update(services).set(patch).where(eq(services.id, id)).returning().get()!;
 export const deleteService = (db: Db, id: string) => db.delete(services).where(eq(services.id, id)).run();
-
-/**
- * Config variables point at their owner by (scope, scope_id) without a foreign key, so deleting
- * an owner removes its variables and those of everything below it (in the caller's transaction).
- */
-export function deleteConfigBelow(db: Db, level: "project" | "environment" | "service", id: string) {
-  const svcIds =
-    level === "service" ? sql`(${id})` : sql`(select id from services where ${sql.raw(level === "project" ? "project_id" : "env_id")} = ${id})`;
-  const envIds = level === "project" ? sql`(select id from environments where project_id = ${id})` : sql`(${level === "environment" ? id : ""})`;
-  db.delete(configVars)
-    .where(
-      or(
-        and(eq(configVars.scope, "service"), sql`${configVars.scopeId} in ${svcIds}`),
-        and(eq(configVars.scope, "environment"), sql`${configVars.scopeId} in ${envIds}`),
-        level === "project" ? and(eq(configVars.scope, "project"), eq(configVars.scopeId, id)) : undefined,
-      ),
-    )
-    .run();
-}

@@ -1,5 +1,6 @@
 // Services: create/get/patch/delete inside an environment, settings and scale (no containers
-// here — the deploy pipeline reads what is stored). Shared by the hierarchical routes and the
+// here: what runs, and what releases hold, is known above this module and asked through
+// ./hooks.ts, like the latest image/release/deployment of the views). Shared by the hierarchical routes and the
 // reference-family applications routes.
 import { Conflict, Forbidden, invalidField, Unprocessable } from "../../errors";
 import { isoNow, type Deps } from "../../deps";
@@ -9,16 +10,12 @@ import { checkGitSource, GitSourceRefused } from "../../lib/git-source";
 import { slugOrDerived } from "../orgs/service";
 import { assertMayDeploy, type EnvAccess } from "../envs/access";
 import { type ServiceAccess } from "./access";
-import { latestActivity, latestVersions } from "./latest";
+import { serviceHooks } from "./hooks";
+import { envHooks } from "../envs/hooks";
 import { applicationSummary, type ApplicationSummary, type CreateServiceInput, type PatchServiceInput, type ScaleInput, type ServiceDetail } from "./model";
 import { z } from "zod";
 import * as repo from "./repo";
 import { cachedUntilWrite } from "../../db/client";
-import { enqueueScale } from "../deployments/service";
-import { currentDeployment } from "../deployments/repo";
-import { findRelease, latestRelease } from "../releases/repo";
-import { teardownService } from "../deployments/routing";
-import { replicaViews } from "../deployments/replicas";
 import { assertDomainsAllowed, claimDomains } from "./domains";
 import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "../../router/table";
 import { domainViews } from "../certificates/service";
@@ -74,8 +71,8 @@ export function toServiceDetail(deps: Deps, row: repo.ServiceRow, at: Where): Se
     hsts: row.hsts,
     created: row.createdAt,
     updated: row.updatedAt,
-    ...latestActivity(deps, row.id),
-    replicas: replicaViews(deps, row.id),
+    ...serviceHooks.get().latest(deps, row.id),
+    replicas: serviceHooks.get().replicas(deps, row.id),
     certificates: domainViews(deps, { org: at.org.slug, project: at.project.slug, env: at.env.slug, isDefaultEnv: at.env.isDefault ?? false, service: row.slug, domains: row.domains }),
   };
 }
@@ -90,7 +87,7 @@ export function serviceDomains(deps: Deps, at: Where & { service: repo.ServiceRo
 /** ApplicationSummary of every service in an environment: one query for the rows, one for activity. */
 function computeSummaries(deps: Deps, envId: string): ApplicationSummary[] {
   const rows = repo.listSummaryRows(deps.db, envId);
-  const latest = latestVersions(deps, rows.map((r) => r.id));
+  const latest = serviceHooks.get().latestVersions(deps, rows.map((r) => r.id));
   return rows.map((r) => ({ ...r, ...latest.get(r.id)! }));
 }
 
@@ -245,31 +242,17 @@ export async function patchService(deps: Deps, access: ServiceAccess, input: Pat
 export function deleteService(deps: Deps, access: ServiceAccess) {
   if (access.env.protected && !access.isAdmin) throw new Forbidden("Only organization admins may delete services of a protected environment.");
   deps.db.transaction((tx) => {
-    repo.deleteConfigBelow(tx as never, "service", access.service.id);
+    serviceHooks.get().deleting(tx as never, access.service.id);
     repo.deleteService(tx as never, access.service.id);
   });
   // its containers and routes go too (in the background: the row is already gone)
-  void teardownService(deps, access.service.id).catch((e) => deps.logger.warn("service teardown failed", { service: access.service.id, error: (e as Error).message }));
+  envHooks.get().servicesRemoved(deps, access.env, [access.service.id]);
   return { ok: true };
-}
-
-/** Scale stores replica counts and pod classes merged over the current maps; containers follow later. */
-/**
- * The process types a scale may name: the latest and the serving release's (its Procfile, or
- * `web`), and the ones the service already stores (so they can be scaled to 0). Null before the
- * first release: no Procfile is known yet, the counts wait for the first deploy.
- */
-function knownProcessTypes(deps: Deps, s: ServiceAccess["service"]): { types: Set<string>; version: number } | null {
-  const latest = latestRelease(deps.db, s.id);
-  if (!latest) return null;
-  const current = currentDeployment(deps.db, s.id);
-  const serving = current && current.releaseId !== latest.id ? findRelease(deps.db, current.releaseId) : undefined;
-  return { types: new Set([...Object.keys(latest.processes), ...Object.keys(serving?.processes ?? {}), ...Object.keys(s.processCounts)]), version: latest.version };
 }
 
 /** 422 naming each process type the releases do not have (a typo would otherwise be stored and never run). */
 function assertKnownProcessTypes(deps: Deps, s: ServiceAccess["service"], input: ScaleInput): void {
-  const known = knownProcessTypes(deps, s);
+  const known = serviceHooks.get().processTypes(deps, s);
   if (!known) return;
   const errors = (["process_counts", "process_pod_classes"] as const).flatMap((field) =>
     Object.keys(input[field] ?? {})
@@ -279,6 +262,7 @@ function assertKnownProcessTypes(deps: Deps, s: ServiceAccess["service"], input:
   if (errors.length) throw new Unprocessable(`${errors[0]!.path}: ${errors[0]!.message}`, errors);
 }
 
+/** Scale stores replica counts and pod classes merged over the current maps; containers follow later. */
 export function scaleService(deps: Deps, access: ServiceAccess, input: ScaleInput): ServiceDetail {
   assertMayDeploy(access);
   const s = access.service;
@@ -289,6 +273,6 @@ export function scaleService(deps: Deps, access: ServiceAccess, input: ScaleInpu
     updatedAt: isoNow(deps),
   });
   // running replicas follow in place (a scale deployment of the serving release), when any run
-  enqueueScale(deps, { ...access, service: row });
+  serviceHooks.get().scaled(deps, { ...access, service: row });
   return toServiceDetail(deps, row, access);
 }

@@ -1,27 +1,12 @@
-// The latest image / release / deployment of a service, as shown in ApplicationSummary and
-// ApplicationDetail. The images, releases and deployments tables are being added by the
-// pipeline work; until they exist every service has no activity, so these return nulls.
-// Fill both functions in when those tables land (keep latestVersions to one query per table:
-// the application list must not issue a query per service).
+// The latest image, release and deployment of services, as ServiceDetail and ApplicationSummary
+// show them (the services module asks for them through its hooks: it sits below all three). The
+// list form issues one query per table, never one per service.
 import type { Deps } from "../../deps";
 import { latestImageDetail, latestImageVersions } from "../images/service";
 import { latestReleaseDetail, latestReleaseVersions } from "../releases/service";
 import { latestDeploymentComplete, latestDeploymentDetail } from "../deployments/service";
-import { findServiceById } from "./repo";
-
-export type LatestActivity = {
-  latest_image: Record<string, unknown> | null;
-  latest_release: Record<string, unknown> | null;
-  latest_deployment: Record<string, unknown> | null;
-};
-
-export type LatestVersions = {
-  latest_image_version: number | null;
-  latest_release_version: number | null;
-  latest_deployment_complete: boolean | null;
-};
-
-const NONE: LatestVersions = { latest_image_version: null, latest_release_version: null, latest_deployment_complete: null };
+import { findServiceById } from "../services/repo";
+import type { LatestActivity, LatestVersions } from "../services/model";
 
 /** Latest image, release and deployment objects of one service (detail views). */
 export function latestActivity(deps: Deps, serviceId: string): LatestActivity {
@@ -41,7 +26,7 @@ export function latestVersions(deps: Deps, serviceIds: string[]): Map<string, La
   return new Map(
     serviceIds.map((id) => [
       id,
-      { ...NONE, latest_image_version: images.get(id) ?? null, latest_release_version: releases.get(id) ?? null, latest_deployment_complete: deployed.get(id) ?? null },
+      { latest_image_version: images.get(id) ?? null, latest_release_version: releases.get(id) ?? null, latest_deployment_complete: deployed.get(id) ?? null },
     ]),
   );
 }
