@@ -170,7 +170,7 @@ describe("the real command table", () => {
   test("every command: a summary, usage starting with its name, flags that do not shadow the global ones, distinct short letters, help that renders", async () => {
     const { commands } = await import("../../src/cli/index");
     const { commandHelp } = await import("../../src/cli/dispatch");
-    const globalShorts = new Set(Object.values(GLOBAL_OPTIONS).flatMap((o) => ("short" in o ? [o.short] : [])));
+    const globalShorts = new Set<string>(Object.values(GLOBAL_OPTIONS).flatMap((o) => ("short" in o ? [o.short] : [])));
     const problems: string[] = [];
     for (const [name, c] of Object.entries(commands)) {
       if (!c.summary) problems.push(`${name}: no summary`);
