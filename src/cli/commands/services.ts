@@ -68,7 +68,9 @@ const UPDATES = {
   "upstream-timeout": { field: "upstream_timeout", kind: "int", min: 1, max: 3600, value: "SECONDS", description: "how long the router waits for a replica's answer" },
   "keep-images": { field: "keep_images", kind: "int", min: 1, max: 50, value: "N", description: "how many images to keep" },
   domains: { field: "domains", kind: "list", value: "A,B", description: "custom hostnames, comma separated (replaces the list)" },
-} as const satisfies Record<string, { field: Field; kind: "text" | "int" | "list"; min?: number; max?: number; value: string; description: string }>;
+  "https-redirect": { field: "https_redirect", kind: "bool", value: "true|false", description: "with --https on the server: redirect plain HTTP to HTTPS (default true)" },
+  hsts: { field: "hsts", kind: "bool", value: "true|false", description: "with --https on the server: send Strict-Transport-Security (default false)" },
+} as const satisfies Record<string, { field: Field; kind: "text" | "int" | "list" | "bool"; min?: number; max?: number; value: string; description: string }>;
 type UpdateFlag = keyof typeof UPDATES;
 
 const UPDATE_OPTIONS = {
@@ -84,6 +86,10 @@ export function updateBody(flags: Partial<Record<UpdateFlag, string>> & { unset?
     if (raw === undefined) continue;
     if (u.kind === "int") body[u.field] = intFlag(raw, flag, u.min, u.max);
     else if (u.kind === "list") body[u.field] = raw.split(",").map((d) => d.trim()).filter(Boolean);
+    else if (u.kind === "bool") {
+      if (raw !== "true" && raw !== "false") throw usage(`--${flag} must be true or false`);
+      body[u.field] = raw === "true";
+    }
     else body[u.field] = raw;
   }
   for (const name of (flags.unset ?? []).flatMap((n) => n.split(","))) {
