@@ -15,7 +15,7 @@ import { routerMetrics, startSampler } from "./modules/observability";
 import { Conflict } from "./errors";
 import { secureDataDir } from "./lib/data-dir";
 import { lockDataDir, type DataDirLock } from "./lib/data-dir-lock";
-import { probeFreePort, steerPort } from "./lib/listeners";
+import { ownAcceptQueue, probeFreePort, steerPort } from "./lib/listeners";
 import { sdNotify } from "./lib/sd-notify";
 import { startBackupSchedule, type BackupSchedule } from "./modules/backups/schedule";
 import { setRuntime } from "./modules/ops/runtime";
@@ -29,11 +29,13 @@ export type RunningServer = { deps: Deps; url: string; stop: () => Promise<void>
  */
 const DRAIN_MS = 10_000;
 /**
- * At a handover, after new connections go to the new process: connections already queued for
- * this one are accepted and served, and keep-alive clients get `Connection: close` on their next
- * response, before the listeners close (closing a listener resets what is still queued on it).
+ * At a handover, after new connections go to the new process: keep-alive clients get
+ * `Connection: close` on their next response for at least this long, and the listeners close
+ * only once their accept queues are empty (closing a listener resets what is still queued on it;
+ * on a loaded machine this process may take a while to accept them), within HANDOVER_MAX_MS.
  */
 const HANDOVER_GRACE_MS = 500;
+const HANDOVER_MAX_MS = 5000;
 /** A reload's new process waits this long for the old one's data dir lock. */
 const LOCK_WAIT_MS = 15_000;
 
@@ -159,6 +161,8 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
       if (handedOver) {
         router.drain();
         await Bun.sleep(HANDOVER_GRACE_MS);
+        const until = Date.now() + HANDOVER_MAX_MS;
+        while (ownAcceptQueue(ports) > 0 && Date.now() < until) await Bun.sleep(20);
       }
       // false: let in-flight requests finish, within DRAIN_MS; then close what is left
       const drained = await Promise.race([app.stop(false).then(() => true), Bun.sleep(DRAIN_MS).then(() => false)]);

@@ -5,7 +5,8 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { steerReuseportGroup } from "./libc";
 
-type Listener = { inode: string; address: string; port: number };
+/** queued: connections in the accept queue (for a listener, /proc's rx_queue is its backlog) */
+type Listener = { inode: string; address: string; port: number; queued: number };
 
 const LISTEN = "0A";
 
@@ -24,7 +25,7 @@ export function tcpListeners(): Listener[] {
       const cols = line.trim().split(/\s+/);
       if (cols.length < 10 || cols[3] !== LISTEN) continue;
       const [address, port] = cols[1]!.split(":");
-      out.push({ inode: cols[9]!, address: address!, port: parseInt(port!, 16) });
+      out.push({ inode: cols[9]!, address: address!, port: parseInt(port!, 16), queued: parseInt(cols[4]!.split(":")[1]!, 16) });
     }
   }
   return out;
@@ -67,6 +68,17 @@ export function ownListenerFds(port: number): number[] {
   return tcpListeners()
     .filter((l) => l.port === port && own.has(l.inode))
     .map((l) => own.get(l.inode)!);
+}
+
+/**
+ * Connections the kernel accepted for our listeners on `ports` that this process has not taken
+ * yet. Closing a listener resets them, so a handover waits for this to reach 0 first.
+ */
+export function ownAcceptQueue(ports: number[]): number {
+  const own = ownSockets();
+  return tcpListeners()
+    .filter((l) => ports.includes(l.port) && own.has(l.inode))
+    .reduce((n, l) => n + l.queued, 0);
 }
 
 /**

@@ -1,0 +1,60 @@
+// The listener helpers a reload relies on, against real sockets: the no-reuse probe refuses a
+// port a reuse listener holds, reuseport steering sends every new connection to the chosen group
+// member, and the accept queue of a listener is visible before the process takes it.
+import { expect, setDefaultTimeout, test } from "bun:test";
+import { ownAcceptQueue, ownListenerFds, probeFreePort, steerPort } from "../../src/lib/listeners";
+
+setDefaultTimeout(30_000);
+
+const serve = (port: number, name: string) => Bun.serve({ hostname: "127.0.0.1", port, reusePort: true, fetch: () => new Response(name) });
+const ask = async (port: number) => (await fetch(`http://127.0.0.1:${port}/`, { keepalive: false, headers: { connection: "close" } })).text();
+
+test("probe: a port held with SO_REUSEPORT is still busy for a probe; a free one is returned", () => {
+  const port = probeFreePort("127.0.0.1", 0);
+  expect(port).toBeGreaterThan(0);
+  const a = serve(port, "a");
+  try {
+    expect(() => probeFreePort("127.0.0.1", port)).toThrow();
+  } finally {
+    a.stop(true);
+  }
+});
+
+test("steering: 0 keeps every new connection on the first listener, 1 sends them all to the second", async () => {
+  const port = probeFreePort("127.0.0.1", 0);
+  const first = serve(port, "first");
+  expect(ownListenerFds(port)).toHaveLength(1);
+  expect(steerPort(port, 0)).toBe(true);
+  const second = serve(port, "second"); // what a reload's successor does
+  try {
+    const before = await Promise.all(Array.from({ length: 20 }, () => ask(port)));
+    expect(new Set(before)).toEqual(new Set(["first"]));
+    expect(steerPort(port, 1)).toBe(true);
+    const after = await Promise.all(Array.from({ length: 20 }, () => ask(port)));
+    expect(new Set(after)).toEqual(new Set(["second"]));
+  } finally {
+    first.stop(true);
+    second.stop(true);
+  }
+});
+
+test("accept queue: connections the kernel holds for us are counted until the event loop takes them", async () => {
+  const port = probeFreePort("127.0.0.1", 0);
+  const s = serve(port, "q");
+  try {
+    // another process connects while this one's event loop is blocked
+    const client = Bun.spawn(["python3", "-c", `import socket,time\ntime.sleep(0.5)\nss=[socket.create_connection(("127.0.0.1",${port})) for _ in range(3)]\ntime.sleep(5)`], { stdout: "ignore" });
+    let queued = 0;
+    const until = Date.now() + 10_000;
+    while (queued < 3 && Date.now() < until) {
+      Bun.sleepSync(100); // never yields: nothing is accepted meanwhile
+      queued = ownAcceptQueue([port]);
+    }
+    expect(queued).toBe(3);
+    await Bun.sleep(200); // the event loop runs: Bun accepts them
+    expect(ownAcceptQueue([port])).toBe(0);
+    client.kill();
+  } finally {
+    s.stop(true);
+  }
+});
