@@ -6,7 +6,7 @@
 // `running` BEFORE the loop starts picking new work, so cleanup never races a fresh job.
 import type { Deps } from "../deps";
 import { isoNow } from "../deps";
-import { INTERRUPTED, jobHandler, listJobs, markJob, setWaker, type JobRow } from "./queue";
+import { getJob, INTERRUPTED, jobHandler, listJobs, markJob, setWaker, type JobRow } from "./queue";
 
 export type Worker = { stop: (graceMs?: number) => Promise<void>; idle: () => Promise<void> };
 
@@ -28,31 +28,46 @@ export async function recoverInterruptedJobs(deps: Deps): Promise<JobRow[]> {
   return stale;
 }
 
+/**
+ * Run one job already marked `running` with its kind's handler, then finish it as `complete` (with
+ * the handler's result merged over what it saved on the way) or `error`. When `signal` is aborted
+ * (the server stops) nothing more is written: the next start recovers the job as interrupted.
+ */
+export async function executeJob(deps: Deps, job: JobRow, signal: AbortSignal): Promise<void> {
+  const handler = jobHandler(job.kind);
+  let result: Record<string, unknown> = {};
+  const saveResult = (patch: Record<string, unknown>) => {
+    if (signal.aborted) return;
+    result = { ...result, ...patch };
+    markJob(deps, job.id, { result });
+  };
+  try {
+    if (!handler) throw new Error(`no handler for job kind '${job.kind}'`);
+    const out = await handler.run({ deps, job, signal, saveResult });
+    if (signal.aborted) return; // stopped mid-job: the next start finishes it
+    markJob(deps, job.id, { status: "complete", result: { ...result, ...(out ?? {}) }, finishedAt: isoNow(deps) });
+  } catch (e) {
+    if (signal.aborted) return;
+    markJob(deps, job.id, { status: "error", error: (e as Error).message || "job failed", finishedAt: isoNow(deps) });
+  }
+}
+
+/**
+ * Run a queued job now, in the caller's turn (a pipeline runs its deploy job inside its own: the
+ * worker never picks that job, because the service is busy with the pipeline).
+ */
+export async function runJobNow(deps: Deps, jobId: string, signal: AbortSignal): Promise<void> {
+  const row = getJob(deps, jobId);
+  if (!row || !jobHandler(row.kind)) throw new Error(`job ${jobId} cannot run`);
+  markJob(deps, jobId, { status: "running", startedAt: isoNow(deps) });
+  await executeJob(deps, { ...row, status: "running" }, signal);
+}
+
 export async function startWorker(deps: Deps): Promise<Worker> {
   await recoverInterruptedJobs(deps);
   const running = new Map<string, { serviceId: string; controller: AbortController; done: Promise<void> }>();
   let stopping = false;
   let scheduled = false;
-
-  const execute = async (job: JobRow, controller: AbortController) => {
-    const handler = jobHandler(job.kind);
-    const signal = controller.signal;
-    let result: Record<string, unknown> = {};
-    const saveResult = (patch: Record<string, unknown>) => {
-      if (signal.aborted) return;
-      result = { ...result, ...patch };
-      markJob(deps, job.id, { result });
-    };
-    try {
-      if (!handler) throw new Error(`no handler for job kind '${job.kind}'`);
-      const out = await handler.run({ deps, job, signal, saveResult });
-      if (signal.aborted) return; // stopped mid-job: the next start finishes it
-      markJob(deps, job.id, { status: "complete", result: { ...result, ...(out ?? {}) }, finishedAt: isoNow(deps) });
-    } catch (e) {
-      if (signal.aborted) return;
-      markJob(deps, job.id, { status: "error", error: (e as Error).message || "job failed", finishedAt: isoNow(deps) });
-    }
-  };
 
   const pick = () => {
     scheduled = false;
@@ -63,7 +78,7 @@ export async function startWorker(deps: Deps): Promise<Worker> {
       busy.add(job.serviceId); // later jobs of this service wait for this one
       markJob(deps, job.id, { status: "running", startedAt: isoNow(deps) });
       const controller = new AbortController();
-      const done = execute({ ...job, status: "running" }, controller).finally(() => {
+      const done = executeJob(deps, { ...job, status: "running" }, controller.signal).finally(() => {
         running.delete(job.id);
         wake();
       });

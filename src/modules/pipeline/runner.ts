@@ -1,11 +1,13 @@
-// The `pipeline` job (registered by modules/wiring.ts): runs after its build job (same service, queued right before it). It checks
-// the build, snapshots a release, then queues the deploy and runs that deploy job inline — the
-// worker never picks it because this service is busy with the pipeline — so a later request's
-// build waits until this whole pipeline ended. Interrupted: the deploy job's own recovery removes
-// its containers; a deploy that never started is finished here.
+// The `pipeline` job (registered by modules/wiring.ts): runs after its build job (same service,
+// queued right before it). It checks the build, snapshots a release, then queues the deploy and
+// runs that deploy job in its own turn (runJobNow, jobs/worker.ts) — the worker never picks it
+// because this service is busy with the pipeline — so a later request's build waits until this
+// whole pipeline ended. Interrupted: the deploy job's own recovery removes its containers; a
+// deploy that never started is finished here.
 import type { Deps } from "../../deps";
 import { isoNow } from "../../deps";
-import { getJob, INTERRUPTED, jobHandler, markJob, type JobContext, type JobHandler, type JobRow } from "../../jobs/queue";
+import { INTERRUPTED, markJob, type JobContext, type JobHandler, type JobRow } from "../../jobs/queue";
+import { runJobNow } from "../../jobs/worker";
 import { findUserById } from "../auth/repo";
 import { findDeployment, updateDeployment, appendLog } from "../deployments/repo";
 import { enqueueDeploy } from "../deployments/service";
@@ -23,28 +25,6 @@ function accessOf(deps: Deps, serviceId: string, actorId: string | null): Servic
   return serviceAccessById(deps, { user, via: "key" }, serviceId);
 }
 
-/** Run a queued job of this service now, in this job's turn; the same stop signal applies. */
-async function runInline(deps: Deps, jobId: string, signal: AbortSignal): Promise<void> {
-  const row = getJob(deps, jobId);
-  const handler = row && jobHandler(row.kind);
-  if (!row || !handler) throw new Error(`job ${jobId} cannot run`);
-  markJob(deps, jobId, { status: "running", startedAt: isoNow(deps) });
-  let result: Record<string, unknown> = {};
-  const saveResult = (patch: Record<string, unknown>) => {
-    if (signal.aborted) return;
-    result = { ...result, ...patch };
-    markJob(deps, jobId, { result });
-  };
-  try {
-    const out = await handler.run({ deps, job: { ...row, status: "running" }, signal, saveResult });
-    if (signal.aborted) return;
-    markJob(deps, jobId, { status: "complete", result: { ...result, ...(out ?? {}) }, finishedAt: isoNow(deps) });
-  } catch (e) {
-    if (signal.aborted) throw e;
-    markJob(deps, jobId, { status: "error", error: (e as Error).message || "job failed", finishedAt: isoNow(deps) });
-  }
-}
-
 async function runPipeline({ deps, job, signal, saveResult }: JobContext): Promise<Record<string, unknown>> {
   const p = job.payload as unknown as PipelinePayload;
   const image = imageRepo.findImage(deps.db, p.imageId);
@@ -58,7 +38,7 @@ async function runPipeline({ deps, job, signal, saveResult }: JobContext): Promi
   saveResult({ releaseId: release.id, releaseVersion: release.version });
   const d = enqueueDeploy(deps, access, release.id, { actorId: p.actorId });
   saveResult({ deploymentId: d.id, deploymentVersion: d.version });
-  await runInline(deps, d.jobId!, signal);
+  await runJobNow(deps, d.jobId!, signal);
   if (signal.aborted) throw signal.reason ?? new Error("server stopping");
   const done = findDeployment(deps.db, d.id);
   if (done?.status !== "complete") throw new Error(`deploy v${d.version} failed: ${done?.errorDetail ?? "unknown reason"}`);

@@ -1,0 +1,24 @@
+// modules/wiring.ts is the one place job handlers and cross-module hooks are registered: a test
+// (or a command) that uses a service without building the app gets them by calling wireModules().
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { jobHandler } from "../../src/jobs/queue";
+import { wireModules } from "../../src/modules/wiring";
+import { projectHooks } from "../../src/modules/projects/hooks";
+import { envHooks } from "../../src/modules/envs/hooks";
+import { serviceHooks } from "../../src/modules/services/hooks";
+
+setDefaultTimeout(10_000);
+
+describe("wireModules", () => {
+  test("registers every job kind and answers every hook; calling it again changes nothing", () => {
+    wireModules();
+    const handlers = ["build", "deploy", "pipeline"].map((kind) => jobHandler(kind));
+    for (const h of handlers) expect(typeof h?.run).toBe("function");
+    for (const h of handlers) expect(typeof h?.onInterrupted).toBe("function");
+    expect(Object.keys(projectHooks.get()).sort()).toEqual(["created", "deleting"]);
+    expect(Object.keys(envHooks.get()).sort()).toEqual(["deleting", "servicesRemoved"]);
+    expect(Object.keys(serviceHooks.get()).sort()).toEqual(["deleting", "latest", "latestVersions", "processTypes", "replicas", "scaled"]);
+    wireModules();
+    expect(["build", "deploy", "pipeline"].map((kind) => jobHandler(kind))).toEqual(handlers);
+  });
+});
