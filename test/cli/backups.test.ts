@@ -96,6 +96,14 @@ describe("scheduled backups", () => {
     });
     expect(status.body.queue).toEqual({ queued: 0, running: 0 });
     expect(status.body.router).toMatchObject({ listening: false });
+    // server admins only; the liveness probe stays open
+    const anon = await app.handle(new Request("http://localhost/api/v1/status"));
+    expect(anon.status).toBe(401);
+    const member = await createUser(deps, { username: "member", email: "member@example.test", password: "password-member" });
+    const memberKey = createApiKey(deps, member.id, { name: "m" }).key;
+    expect((await app.handle(new Request("http://localhost/api/v1/status", { headers: { "x-api-key": memberKey } }))).status).toBe(403);
+    expect((await app.handle(new Request("http://localhost/api/v1/admin/backups", { method: "POST", headers: { "x-api-key": memberKey } }))).status).toBe(403);
+    expect((await app.handle(new Request("http://localhost/api/v1/integrations/health"))).status).toBe(200);
     const list = await req("GET", "/api/v1/admin/backups");
     expect(list.body.items.map((b: { created_at: string }) => b.created_at)).toEqual(["2026-03-03T02:30:00.000Z", "2026-03-02T02:00:00.000Z"]);
   });
