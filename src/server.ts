@@ -132,7 +132,9 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     const ports = [app.server!.port!, router.port, ...(router.httpsPort ? [router.httpsPort] : [])];
     // a listener that is alone keeps new connections to itself: a reload's successor that binds
     // the same ports gets none until it is ready and this process steers them over (lib/listeners)
-    const keepPorts = () => ports.forEach((p) => steerPort(p, 0));
+    const keepPorts = () => {
+      if (!ports.map((p) => steerPort(p, 0)).every(Boolean)) deps.logger.warn("cannot steer connections between processes (libc via bun:ffi unavailable): a reload may reset a few connections");
+    };
     if (handover) {
       handover.ready();
       void handover.released.then(async () => {
