@@ -58,17 +58,23 @@ export function rotateMasterKey(deps: Deps): RotationResult {
     });
   const sqlite = deps.sqlite;
   sqlite.transaction(() => {
-    const tables = sqlite.query("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'").all() as { name: string }[];
-    for (const { name: table } of tables) {
-      const columns = sqlite.query(`select name, type from pragma_table_info(?)`).all(table) as { name: string; type: string }[];
-      for (const { name: column } of columns) {
+    const tables = sqlite.query("select name, sql from sqlite_master where type = 'table' and name not like 'sqlite_%'").all() as { name: string; sql: string | null }[];
+    for (const { name: table, sql } of tables) {
+      const columns = sqlite.query(`select name, type, pk from pragma_table_info(?)`).all(table) as { name: string; type: string; pk: number }[];
+      // WITHOUT ROWID tables (e.g. usage samples) have no rowid: their primary key names a row
+      const key = /without\s+rowid/i.test(sql ?? "") ? columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name) : ["rowid"];
+      const keySelect = key.map((k, i) => `${k === "rowid" ? "rowid" : quoteId(k)} as k${i}`).join(", ");
+      const keyWhere = key.map((k) => `${k === "rowid" ? "rowid" : quoteId(k)} = ?`).join(" and ");
+      for (const { name: column, type } of columns) {
+        if (/INT|REAL|FLOA|DOUB/i.test(type)) continue; // numeric affinity never holds a sealed token
         const rows = sqlite
-          .query(`select rowid as rid, ${quoteId(column)} as v from ${quoteId(table)} where typeof(${quoteId(column)}) = 'text' and ${quoteId(column)} like '%enc:v1:%'`)
-          .all() as { rid: number; v: string }[];
-        const update = sqlite.query(`update ${quoteId(table)} set ${quoteId(column)} = ? where rowid = ?`);
+          .query(`select ${keySelect}, ${quoteId(column)} as v from ${quoteId(table)} where typeof(${quoteId(column)}) = 'text' and ${quoteId(column)} like '%enc:v1:%'`)
+          .all() as Record<string, string | number>[];
+        if (!rows.length) continue;
+        const update = sqlite.query(`update ${quoteId(table)} set ${quoteId(column)} = ? where ${keyWhere}`);
         for (const row of rows) {
-          const v = reseal(row.v);
-          if (v !== row.v) update.run(v, row.rid);
+          const v = reseal(String(row.v));
+          if (v !== row.v) update.run(v, ...key.map((_, i) => row[`k${i}`]!));
         }
       }
     }
