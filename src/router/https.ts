@@ -4,7 +4,7 @@
 // old one finishes its requests and WebSockets. The first bind probes the port without
 // SO_REUSEPORT, so a port another process holds is an error, never shared.
 import type { Server } from "bun";
-import { probeFreePort } from "../lib/listeners";
+import { ownAcceptQueue, probeFreePort, steerPort } from "../lib/listeners";
 
 /** A certificate chain and its key (PEM); `serverName` picks it by SNI, none = the default. */
 export type TlsCertificate = { serverName?: string; cert: string; key: string };
@@ -39,7 +39,15 @@ export function startHttpsListener(at: { hostname: string; port: number; certifi
         const old = current;
         current = next;
         retiring.add(old);
+        // closing a listener resets the connections still in its accept queue: steer new ones to
+        // the new listener, let the old queue empty, then close (steering is back on "oldest" once
+        // the old listener is gone, which is the new one)
+        const steered = steerPort(port, 1);
+        const until = Date.now() + 5000;
+        do await Bun.sleep(50);
+        while (ownAcceptQueue([port]) > 0 && Date.now() < until);
         void old.stop(false).finally(() => retiring.delete(old));
+        if (steered) steerPort(port, 0);
       });
       return chain;
     },
