@@ -14,6 +14,14 @@ const duration = z
   .regex(/^\d+(\.\d+)?\s*(s|m|h|d)?$/i, "must be a duration such as 30m, 24h or 7d")
   .transform((v) => Number(/^[\d.]+/.exec(v)![0]) * ({ s: 1, m: 60, h: 3600, d: 86400 }[(/[smhd]$/i.exec(v.trim())?.[0] ?? "s").toLowerCase() as "s"]) * 1000)
   .refine((ms) => ms >= 60_000, "must be at least 1m");
+// a Docker label key (reverse-DNS style) and a value that fits the comma-separated list
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._\/-]{0,127}$/;
+const LABEL_VALUE = /^[^,\u0000-\u001f\u007f]{0,256}$/;
+/** "k=v,k2=v2" (flag, environment) or an object (tests) → labels; null when a pair is malformed. */
+function labelList(v: string | Record<string, string>): Record<string, string> | null {
+  const pairs = typeof v !== "string" ? Object.entries(v) : v.split(",").map((p) => p.trim()).filter(Boolean).map((p) => (p.includes("=") ? [p.slice(0, p.indexOf("=")).trim(), p.slice(p.indexOf("=") + 1).trim()] : [p, null]));
+  return pairs.every(([k, val]) => LABEL_KEY.test(k!) && typeof val === "string" && LABEL_VALUE.test(val)) ? Object.fromEntries(pairs) : null;
+}
 const flagBoolean = z.union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => ["true", "1", "yes"].includes(v))]);
 
 export const serveConfigSchema = z.object({
@@ -35,6 +43,11 @@ export const serveConfigSchema = z.object({
     .refine((v) => badAllowEntries(v).length === 0, "must be CIDRs (10.0.0.0/8), addresses or host names (git.internal, *.corp.example), comma separated"),
   buildConcurrency: z.coerce.number().int().min(1).max(16).default(1),
   sampleInterval: z.coerce.number().int().min(1).default(15),
+  containerLabels: z
+    .union([z.string(), z.record(z.string(), z.string())])
+    .default({})
+    .transform((v, ctx) => labelList(v) ?? (ctx.addIssue({ code: "custom", message: "must be key=value pairs, comma separated (keys of letters, digits, . _ - /; values without commas)" }), z.NEVER))
+    .describe("labels for every container and network Ancla creates, key=value pairs comma separated (its own dev.ancla.* labels win)"),
   // bearer token a Prometheus scraper sends to GET /metrics (server admins' keys work too)
   metricsToken: z.string().min(16, "must be at least 16 characters").optional(),
   // automatic HTTPS for app traffic: the TLS listener, the ACME account's email and CA directory

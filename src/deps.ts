@@ -6,6 +6,8 @@ import { openDatabase, type Db } from "./db/client";
 import { assertKnownSchema, runMigrations, type MigrationResult } from "./db/migrate";
 import { createLogger, type Logger } from "./lib/logger";
 import { createDockerClient, type DockerClient } from "./targets/docker/client";
+import { dockerTarget } from "./targets/docker";
+import { TargetUnavailable, type Targets } from "./targets/target";
 import type { Secrets } from "./lib/crypto";
 import { createServerRedactor, type ServerRedactor } from "./lib/redact";
 import { DATABASE_FILE, ensurePrivateFile, secureDataDir } from "./lib/data-dir";
@@ -20,8 +22,10 @@ export type Deps = {
   sqlite: Database;
   clock: Clock;
   logger: Logger;
-  /** dockerode, created on first access (lazy: keeps start-up fast). */
+  /** dockerode, created on first access (lazy: keeps start-up fast); images are built with it. */
   docker: DockerClient;
+  /** Where releases run: targetFor(deps, env) picks an environment's; `local` is this host's Docker engine. */
+  targets: Targets;
   /** AES-256-GCM seal/open under the verified master key. */
   secrets: Secrets;
   /** Hides every stored secret value; the server logger writes through it. Refreshed on config writes. */
@@ -68,7 +72,20 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
   if (tightened.length) deps.logger.warn("tightened data dir permissions (only the owner may read it)", { changed: tightened });
   let client: DockerClient | undefined = docker;
   Object.defineProperty(deps, "docker", { enumerable: true, get: () => (client ??= createDockerClient()) });
+  deps.targets ??= createTargets(() => deps.docker, config);
   return deps;
+}
+
+/** This server's targets: the local Docker engine; Kubernetes environments cannot deploy yet (issue 11). */
+function createTargets(docker: () => DockerClient, config: ServeConfig): Targets {
+  const local = dockerTarget(docker, { labels: config.containerLabels });
+  return {
+    local,
+    forEnv: (env) => {
+      if (env.target === local.kind) return local;
+      throw new TargetUnavailable(env.target);
+    },
+  };
 }
 
 export function closeDeps(deps: Deps): void {

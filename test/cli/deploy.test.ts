@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
-import { ensureBaseImage, removeLabelled, RUN_ID, testDocker } from "../support/docker";
+import { ensureBaseImage, RUN_ID, testDocker, removeOrgResources, RUN_LABELS_ENV } from "../support/docker";
 
 setDefaultTimeout(240_000);
 
@@ -46,7 +46,7 @@ function fixtureDir(extra: Record<string, string> = {}): string {
 
 beforeAll(async () => {
   await ensureBaseImage();
-  s = await startLiveServer({ env: { ANCLA_TEST_RUN_ID: RUN_ID } });
+  s = await startLiveServer({ env: RUN_LABELS_ENV });
   await api("POST", "/api/v1/organizations", { name: ORG, slug: ORG });
   await api("POST", `/api/v1/orgs/${ORG}/projects`, { name: "Web", slug: "web" });
   await api("POST", `/api/v1/orgs/${ORG}/projects/web/envs/production/services`, { name: "app", process_counts: { web: 1, worker: 1 }, deployment_timeout: 40 });
@@ -57,10 +57,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await s?.stop();
-  await removeLabelled(`dev.ancla.org=${ORG}`);
-  const docker = testDocker();
-  for (const i of await docker.listImages({ filters: { reference: [`ancla/${ORG}-*`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
-  for (const n of await docker.listNetworks({ filters: { label: [`dev.ancla.org=${ORG}`] } })) await docker.getNetwork(n.Id).remove().catch(() => {});
+  await removeOrgResources(ORG);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { startLiveServer, type LiveServer } from "../support/server";
-import { contextTar, ensureBaseImage, removeLabelled, RUN_ID } from "../support/docker";
+import { contextTar, ensureBaseImage, removeOrgResources, RUN_ID, RUN_LABELS_ENV } from "../support/docker";
 import { fixtureFiles } from "../fixtures/webapp/support";
 import { ensureDashboardBuilt, launchBrowser, openTab, realProblems, screenshot, step, type Tab } from "../support/browser";
 
@@ -59,7 +59,7 @@ const deployThroughApi = async () => {
 beforeAll(async () => {
   ensureDashboardBuilt();
   await ensureBaseImage();
-  server = await startLiveServer({ env: { ANCLA_TEST_RUN_ID: RUN_ID }, args: ["--sample-interval", "1"] });
+  server = await startLiveServer({ env: RUN_LABELS_ENV, args: ["--sample-interval", "1"] });
   routerUrl = /ancla router listening on (http:\/\/\S+)/.exec(server.output())![1]!;
   expect((await api("POST", "/api/v1/organizations", { name: org, slug: org })).status).toBe(201);
   expect((await api("POST", `/api/v1/orgs/${org}/projects`, { name: "Web", slug: "web" })).status).toBe(201);
@@ -82,7 +82,7 @@ afterAll(async () => {
   await tab?.close();
   await browser?.close();
   await server?.stop();
-  await removeLabelled(`dev.ancla.org=${org}`);
+  await removeOrgResources(org);
 }, 60_000);
 
 const head = () => tab.page.getByRole("banner", { name: "Service status" }).or(tab.page.locator("header.svc-head"));

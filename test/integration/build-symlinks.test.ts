@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
-import { ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker } from "../support/docker";
+import { ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker, removeOrgResources } from "../support/docker";
 import { startWorker, type Worker } from "../../src/jobs/worker";
 import { waitForJob } from "../../src/jobs/queue";
 
@@ -85,8 +85,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.stop();
-  await removeLabelled(`dev.ancla.org=${ORG}`);
-  for (const i of await testDocker().listImages({ filters: { reference: [`ancla/${ORG}-*`] } })) await testDocker().getImage(i.Id).remove({ force: true }).catch(() => {});
+  await removeOrgResources(ORG);
   await removeLabelled(`${TEST_RUN_LABEL}=${RUN_ID}`);
   t?.close();
   rmSync(tmp, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
-import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker } from "../support/docker";
+import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker, removeOrgResources } from "../support/docker";
 import { startWorker, type Worker } from "../../src/jobs/worker";
 import { getJob, waitForJob } from "../../src/jobs/queue";
 import { enqueueBuild } from "../../src/modules/images";
@@ -59,8 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.stop();
-  await removeLabelled(`dev.ancla.org=${ORG}`);
-  for (const i of await testDocker().listImages({ filters: { reference: [`ancla/${ORG}-*`] } })) await testDocker().getImage(i.Id).remove({ force: true }).catch(() => {});
+  await removeOrgResources(ORG);
   await removeLabelled(`${TEST_RUN_LABEL}=${RUN_ID}`);
   // extra tags of the base image this run made (untag only: the base image stays)
   for (const ref of [`ancla-test/foreign-${RUN_ID}:keep`, `ancla-test/prebuilt-${RUN_ID}:1`]) await testDocker().getImage(ref).remove({ noprune: true }).catch(() => {});

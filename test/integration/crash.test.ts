@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixtureFiles } from "../fixtures/webapp/support";
-import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, testDocker } from "../support/docker";
+import { contextTar, ensureBaseImage, RUN_ID, testDocker, removeOrgResources, RUN_LABELS_ENV } from "../support/docker";
 import { startLiveServer, type LiveServer } from "../support/server";
 
 // Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout
@@ -18,7 +18,7 @@ const dataDir = mkdtempSync(join(tmpdir(), "ancla-crash-"));
 let server: LiveServer | undefined;
 
 async function boot(): Promise<{ s: LiveServer; api: (method: string, path: string, body?: unknown, raw?: BodyInit) => Promise<any>; routerUrl: string }> {
-  const s = await startLiveServer({ dataDir, env: { ANCLA_TEST_RUN_ID: RUN_ID } });
+  const s = await startLiveServer({ dataDir, env: RUN_LABELS_ENV });
   server = s;
   let routerUrl = "";
   for (let i = 0; i < 100 && !routerUrl; i++) {
@@ -59,10 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop({ keep: true });
-  await removeLabelled(`dev.ancla.org=${ORG}`);
-  const docker = testDocker();
-  for (const i of await docker.listImages({ filters: { reference: [`ancla/${ORG}-*`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
-  for (const n of await docker.listNetworks({ filters: { label: [`dev.ancla.org=${ORG}`] } })) await docker.getNetwork(n.Id).remove().catch(() => {});
+  await removeOrgResources(ORG);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

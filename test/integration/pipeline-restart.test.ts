@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixtureFiles } from "../fixtures/webapp/support";
-import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, testDocker } from "../support/docker";
+import { contextTar, ensureBaseImage, RUN_ID, testDocker, removeOrgResources, RUN_LABELS_ENV } from "../support/docker";
 import { startLiveServer, type LiveServer } from "../support/server";
 
 // Docker builds and rollouts outlast bun's 5 s default; plain `bun test` passes no --timeout
@@ -49,7 +49,7 @@ async function page(path = "/cgi-bin/env") {
 
 beforeAll(async () => {
   await ensureBaseImage();
-  s = await startLiveServer({ dataDir, env: { ANCLA_TEST_RUN_ID: RUN_ID } });
+  s = await startLiveServer({ dataDir, env: RUN_LABELS_ENV });
   key = s.adminKey;
   expect((await call("POST", "/api/v1/organizations", { name: ORG, slug: ORG })).status).toBe(201);
   expect((await call("POST", "/api/v1/orgs/" + ORG + "/projects", { name: "Web", slug: "web" })).status).toBe(201);
@@ -58,10 +58,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await s?.stop();
-  await removeLabelled(`dev.ancla.org=${ORG}`);
-  const docker = testDocker();
-  for (const i of await docker.listImages({ filters: { reference: [`ancla/${ORG}-*`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
-  for (const n of await docker.listNetworks({ filters: { label: [`dev.ancla.org=${ORG}`] } })) await docker.getNetwork(n.Id).remove().catch(() => {});
+  await removeOrgResources(ORG);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -86,7 +83,7 @@ test("kill -9 mid-pipeline, restart: interrupted run and deployment, no half-sta
   expect(halfStarted.length).toBe(1);
 
   expect(await s!.stop({ signal: "SIGKILL", keep: true })).not.toBe(0);
-  s = await startLiveServer({ dataDir, createKey: false, env: { ANCLA_TEST_RUN_ID: RUN_ID } });
+  s = await startLiveServer({ dataDir, createKey: false, env: RUN_LABELS_ENV });
 
   const run = await runDone(second.body.pipeline_id);
   expect(run).toMatchObject({ status: "error", stage: "deploy", error_detail: "interrupted by server restart" });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixtureFiles } from "../fixtures/webapp/support";
-import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, testDocker } from "../support/docker";
+import { contextTar, ensureBaseImage, RUN_ID, testDocker, removeOrgResources, RUN_LABELS_ENV } from "../support/docker";
 import { startLiveServer, type LiveServer } from "../support/server";
 import { reloadAndWait, serverPid } from "../../src/modules/ops/upgrade";
 
@@ -41,7 +41,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 
 beforeAll(async () => {
   await ensureBaseImage();
-  s = await startLiveServer({ dataDir, env: { ANCLA_TEST_RUN_ID: RUN_ID } });
+  s = await startLiveServer({ dataDir, env: RUN_LABELS_ENV });
   routerUrl = /ancla router listening on (http:\/\/\S+)/.exec(s.output())![1]!;
   expect((await api("POST", "/api/v1/organizations", { name: ORG, slug: ORG })).status).toBe(201);
   expect((await api("POST", `/api/v1/orgs/${ORG}/projects`, { name: "Web", slug: "web" })).status).toBe(201);
@@ -68,10 +68,7 @@ afterAll(async () => {
   if (pid) process.kill(pid, "SIGTERM");
   for (let i = 0; i < 150 && pid && serverPid(dataDir) === pid; i++) await Bun.sleep(100);
   await s?.stop({ keep: true });
-  await removeLabelled(`dev.ancla.org=${ORG}`);
-  const docker = testDocker();
-  for (const i of await docker.listImages({ filters: { reference: [`ancla/${ORG}-*`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
-  for (const n of await docker.listNetworks({ filters: { label: [`dev.ancla.org=${ORG}`] } })) await docker.getNetwork(n.Id).remove().catch(() => {});
+  await removeOrgResources(ORG);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -3,7 +3,7 @@
 // used to be accepted and then fail with Docker's raw "No such image".
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
-import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker } from "../support/docker";
+import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker, removeOrgResources } from "../support/docker";
 import { startWorker, type Worker } from "../../src/jobs/worker";
 import { waitForJob } from "../../src/jobs/queue";
 
@@ -37,8 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.stop();
-  await removeLabelled(`dev.ancla.org=${ORG}`);
-  for (const i of await testDocker().listImages({ filters: { reference: [`ancla/${ORG}-*`] } })) await testDocker().getImage(i.Id).remove({ force: true }).catch(() => {});
+  await removeOrgResources(ORG);
   await removeLabelled(`${TEST_RUN_LABEL}=${RUN_ID}`);
   t?.close();
 });

@@ -23,9 +23,10 @@ export type TestApp = {
   close: () => void;
 };
 
-export async function testApp(config: Record<string, unknown> = {}): Promise<TestApp> {
+/** `config`: `ancla serve` settings; `overrides`: parts of Deps to replace (a fake deploy target, a clock). */
+export async function testApp(config: Record<string, unknown> = {}, overrides: Partial<Deps> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), "ancla-test-"));
-  const deps = createDeps(serveConfigSchema.parse({ dataDir, ...config }), { logger: silentLogger });
+  const deps = createDeps(serveConfigSchema.parse({ dataDir, ...config }), { logger: silentLogger, ...overrides });
   const app = createApp(deps);
   const bodies: string[] = [];
   const req = async (method: string, path: string, body?: unknown, opts: ReqOptions = {}) => {

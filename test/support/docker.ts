@@ -77,6 +77,11 @@ export async function contextTar(files: Record<string, string | { content: strin
   return Buffer.concat(chunks);
 }
 
+/** What labels everything `ancla serve` creates with this run (its --container-labels setting). */
+export const RUN_LABELS: Record<string, string> = { [TEST_RUN_LABEL]: RUN_ID };
+/** The same for a live server, as its environment (ANCLA_CONTAINER_LABELS). */
+export const RUN_LABELS_ENV = { ANCLA_CONTAINER_LABELS: `${TEST_RUN_LABEL}=${RUN_ID}` };
+
 /** Remove containers and images carrying a label (e.g. this run's service labels). */
 export async function removeLabelled(label: string): Promise<void> {
   const docker = testDocker();
@@ -84,4 +89,12 @@ export async function removeLabelled(label: string): Promise<void> {
   for (const c of containers) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
   const images = await docker.listImages({ filters: { label: [label] } });
   for (const i of images) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+}
+
+/** Remove what an organization's builds and deploys left on the engine: containers, images, networks. */
+export async function removeOrgResources(org: string): Promise<void> {
+  await removeLabelled(`dev.ancla.org=${org}`);
+  const docker = testDocker();
+  for (const i of await docker.listImages({ filters: { reference: [`ancla/${org}-*`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+  for (const n of await docker.listNetworks({ filters: { label: [`dev.ancla.org=${org}`] } })) await docker.getNetwork(n.Id).remove().catch(() => {});
 }

@@ -6,9 +6,7 @@
 import type { Deps } from "../../deps";
 import type { ReplicaRecord } from "../../db/schema";
 import { routeTableOf, type Backend } from "../../router/table";
-import { probe } from "../../targets/docker/deploy";
-import * as engine from "../../targets/docker/engine";
-import { isWebProcess } from "../../targets/docker/specs";
+import { isWebProcess, type ReplicaState } from "../../targets/target";
 import { healReplica } from "./replace";
 import { forgetSlots, servingOf, slotFor, type ReplicaStateName, type Serving, type Slot } from "./replicas";
 import * as repo from "./repo";
@@ -32,7 +30,7 @@ const BACKOFF_RESET_MS = 60_000;
 // a restarted web replica that does not answer its health path yet is checked again this often
 const PROBE_RETRY_MS = [250, 500, 1000, 2000, 5000];
 
-function stateOf(s: engine.ReplicaState | null): ReplicaStateName {
+function stateOf(s: ReplicaState | null): ReplicaStateName {
   if (!s) return "missing";
   if (s.restarting) return "restarting"; // Docker's restart policy brings it back; its start event brings us back
   if (s.paused) return "paused";
@@ -40,7 +38,7 @@ function stateOf(s: engine.ReplicaState | null): ReplicaStateName {
   return s.health === "unhealthy" ? "unhealthy" : "running";
 }
 
-function observe(slot: Slot, r: ReplicaRecord, s: engine.ReplicaState | null): void {
+function observe(slot: Slot, r: ReplicaRecord, s: ReplicaState | null): void {
   slot.containerId = r.id;
   slot.state = slot.healing ? "replacing" : stateOf(s);
   if (!s) return;
@@ -58,7 +56,7 @@ type Verdict = { backend?: Backend; dead?: { record: ReplicaRecord; slot: Slot; 
 /** One recorded replica: observe its container; serve it, leave it out, or mark it dead. */
 async function checkReplica(deps: Deps, serviceId: string, r: ReplicaRecord, release: Serving["release"], inTable: Map<string, number>): Promise<Verdict> {
   const slot = slotFor(deps, serviceId, r);
-  const s = await engine.inspectReplica(deps.docker, r.id, release.port);
+  const s = await deps.targets.local.inspectReplica(r.id, release.port);
   observe(slot, r, s);
   const dead = slot.state === "missing" || slot.state === "exited" ? { record: r, slot, exists: s !== null } : undefined;
   if (!isWebProcess(r.process) || !s?.hostPort) return { dead };
@@ -68,7 +66,7 @@ async function checkReplica(deps: Deps, serviceId: string, r: ReplicaRecord, rel
   if (slot.state !== "running") return { dead };
   if (inTable.get(r.id) === backend.port) return { backend };
   // new here or moved to another port: serve it once it answers, like the health gate
-  const problem = await probe(backend.port, release.healthCheckPath, release.healthCheckHost);
+  const problem = await deps.targets.local.supervision.probe(backend.port, release.healthCheckPath, release.healthCheckHost);
   if (!problem) {
     slot.probeFailures = 0;
     return { backend };

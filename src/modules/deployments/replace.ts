@@ -1,15 +1,13 @@
-// Bring one dead replica of the serving deployment back: `docker start` its container when it
-// still exists, else adopt a running container of the same slot that nothing records, else start
-// a new container from the same release and spec. Only a ready replica is recorded (in the
+// Bring one dead replica of the serving deployment back (through the local target's supervision):
+// start it again when it still exists, else adopt a running replica of the same slot that nothing
+// records, else start a new one from the same release and plan. Only a ready replica is recorded (in the
 // deployment's metadata, with its restart counted); when a rollout began meanwhile, whatever
 // was started here is removed again: the rollout decides what serves.
 import type { Deps } from "../../deps";
 import { isoNow } from "../../deps";
 import type { ReplicaRecord } from "../../db/schema";
-import * as engine from "../../targets/docker/engine";
-import { replaceReplica, waitReady, type ReadyCheck } from "../../targets/docker/heal";
-import { isWebProcess, LABEL } from "../../targets/docker/specs";
-import { replacementSpec } from "./replica-spec";
+import { isWebProcess, type ReadyCheck } from "../../targets/target";
+import { replacementPlan } from "./replica-plan";
 import { servingOf } from "./replicas";
 import * as repo from "./repo";
 
@@ -50,16 +48,17 @@ function rewriteRecord(deps: Deps, req: HealRequest, patch: Partial<ReplicaRecor
 /** A running container of the same slot and release that the record does not name (recreated outside Ancla). */
 async function adoptable(deps: Deps, req: HealRequest): Promise<string | null> {
   const r = req.record;
-  const found = await engine.listManaged(deps.docker, [`${LABEL.serviceId}=${req.serviceId}`, `${LABEL.release}=${r.releaseId}`, `${LABEL.process}=${r.process}`, `${LABEL.replica}=${r.replica}`]);
+  const found = await deps.targets.local.findReplicas({ serviceId: req.serviceId, releaseId: r.releaseId, process: r.process, replica: r.replica });
   const busy = new Set(repo.unfinished(deps.db, [req.serviceId]).map((d) => d.id));
   const recorded = new Set((repo.findDeployment(deps.db, req.deploymentId)?.metadata.replicas ?? []).map((x) => x.id));
-  return found.find((c) => c.state === "running" && !recorded.has(c.id) && !busy.has(c.labels[LABEL.deployment] ?? ""))?.id ?? null;
+  return found.find((c) => c.running && !recorded.has(c.id) && !busy.has(c.deploymentId ?? ""))?.id ?? null;
 }
 
 export async function healReplica(deps: Deps, req: HealRequest): Promise<HealOutcome> {
   const serving = servingOf(deps, req.serviceId);
   if (typeof serving === "string" || serving.current.id !== req.deploymentId) return { ok: false, error: null };
   const { service, release } = serving;
+  const target = deps.targets.local; // servingOf answers only for services Ancla supervises
   const check: ReadyCheck = {
     port: release.port,
     web: isWebProcess(req.record.process),
@@ -70,24 +69,23 @@ export async function healReplica(deps: Deps, req: HealRequest): Promise<HealOut
   };
   if (req.exists) {
     let startError: string | null = null;
-    await engine.startExisting(deps.docker, req.record.id).catch((e) => (startError = (e as Error).message));
+    await target.supervision.startReplica(req.record.id).catch((e) => (startError = (e as Error).message));
     if (!startError) {
-      const hostPort = await waitReady(deps.docker, req.record.id, check);
+      const hostPort = await target.supervision.waitReady(req.record.id, check);
       return rewriteRecord(deps, req, { hostPort }, true) ? { ok: true, id: req.record.id, how: "restarted" } : { ok: false, error: null };
     }
     // it cannot start any more (removed network, dead state…): a new container takes its place
-    await engine.removeContainer(deps.docker, req.record.id, 1);
+    await target.removeReplicas([req.record.id], 1);
   }
   const adopt = await adoptable(deps, req);
   if (adopt) {
-    const hostPort = await waitReady(deps.docker, adopt, check);
+    const hostPort = await target.supervision.waitReady(adopt, check);
     return rewriteRecord(deps, req, { id: adopt, hostPort }, false) ? { ok: true, id: adopt, how: "adopted" } : { ok: false, error: null };
   }
-  const spec = replacementSpec(deps, service, release, req.record, req.attempt);
-  if (!spec) return { ok: false, error: null };
-  await engine.ensureNetwork(deps.docker, spec.network);
-  const fresh = await replaceReplica(deps.docker, spec.container, check);
+  const plan = replacementPlan(deps, service, release, req.record, req.attempt);
+  if (!plan) return { ok: false, error: null };
+  const fresh = await target.supervision.replaceReplica(plan, check);
   if (rewriteRecord(deps, req, { id: fresh.id, hostPort: fresh.hostPort }, true)) return { ok: true, id: fresh.id, how: "replaced" };
-  await engine.removeContainer(deps.docker, fresh.id, 1);
+  await target.removeReplicas([fresh.id], 1);
   return { ok: false, error: null };
 }

@@ -4,8 +4,7 @@
 // visible as such instead of hiding behind process_counts.
 import type { Deps } from "../../deps";
 import type { ReplicaRecord } from "../../db/schema";
-import type { ContainerEvent } from "../../targets/docker/events";
-import { isWebProcess, LABEL } from "../../targets/docker/specs";
+import { isWebProcess, supervisedTarget, type ReplicaEvent } from "../../targets/target";
 import { findEnvById } from "../envs/repo";
 import { findServiceById, type ServiceRow } from "../services/repo";
 import { findRelease, type ReleaseRow } from "../releases/repo";
@@ -14,10 +13,11 @@ import * as repo from "./repo";
 
 export type Serving = { service: ServiceRow; current: repo.DeploymentRow; release: ReleaseRow };
 
-/** The serving deployment of a Docker service, "busy" while a rollout runs, "gone" when nothing serves. */
+/** The serving deployment of a supervised (Docker) service, "busy" while a rollout runs, "gone" when nothing serves. */
 export function servingOf(deps: Deps, serviceId: string): Serving | "busy" | "gone" {
   const service = findServiceById(deps.db, serviceId);
-  if (!service || findEnvById(deps.db, service.envId)?.target !== "docker") return "gone";
+  const env = service && findEnvById(deps.db, service.envId);
+  if (!service || !env || !supervisedTarget(deps, env)) return "gone";
   if (repo.unfinished(deps.db, [serviceId]).length) return "busy";
   const current = repo.currentDeployment(deps.db, serviceId);
   const release = current && findRelease(deps.db, current.releaseId);
@@ -97,11 +97,10 @@ export function seedSlots(deps: { db: object }, serviceId: string, serving: Repl
 }
 
 /** A die event carries the exit code, which Docker forgets once the container runs again. */
-export function noteExit(deps: { db: object }, e: ContainerEvent): void {
-  const a = e.attributes;
-  const slot = slotsOf(deps).get(slotKey(a[LABEL.serviceId] ?? "", a[LABEL.process] ?? "", Number(a[LABEL.replica])));
-  if (!slot || slot.containerId !== e.id || a.exitCode === undefined) return;
-  slot.exitCode = Number(a.exitCode);
+export function noteExit(deps: { db: object }, e: ReplicaEvent): void {
+  const slot = slotsOf(deps).get(slotKey(e.serviceId ?? "", e.process ?? "", Number(e.replica)));
+  if (!slot || slot.containerId !== e.id || e.exitCode === null) return;
+  slot.exitCode = e.exitCode;
   slot.lastExitAt = new Date(e.time).toISOString();
 }
 

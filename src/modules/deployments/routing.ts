@@ -4,11 +4,9 @@
 import type { Deps } from "../../deps";
 import { hostnamesFor } from "../../router/hosts";
 import { routeTableOf } from "../../router/table";
-import * as engine from "../../targets/docker/engine";
-import { removeReplicas } from "../../targets/docker/deploy";
-import { isWebProcess, LABEL } from "../../targets/docker/specs";
+import { isWebProcess, supervisedTarget, type FoundReplica, type TargetEnv } from "../../targets/target";
 import * as repo from "./repo";
-import type { EnvRow } from "../envs/repo";
+import { cleanupTarget } from "./targets";
 import { baseDomainOf, customDomainOwners, isUnderDomain, reconcileDomains } from "../services/domains";
 
 const reconciled = new WeakSet<object>();
@@ -55,11 +53,12 @@ export function servingWeb(deps: Deps, serviceId: string): { id: string; port: n
 export async function adoptRunningApps(deps: Deps): Promise<{ adopted: number; removed: number }> {
   refreshHosts(deps);
   const table = routeTableOf(deps);
-  const services = repo.routableServices(deps.db).filter((s) => s.target === "docker");
+  const target = deps.targets.local;
+  const services = repo.routableServices(deps.db).filter((s) => supervisedTarget(deps, s));
   const known = new Set(services.map((s) => s.id));
-  let containers: engine.ManagedContainer[];
+  let containers: FoundReplica[];
   try {
-    containers = await engine.listManaged(deps.docker);
+    containers = await target.findReplicas();
   } catch (e) {
     deps.logger.warn("router: the Docker engine is not reachable; apps are not served until it is", { error: (e as Error).message });
     return { adopted: 0, removed: 0 };
@@ -76,7 +75,7 @@ export async function adoptRunningApps(deps: Deps): Promise<{ adopted: number; r
     for (const r of replicas) {
       servingIds.add(r.id);
       if (!isWebProcess(r.process)) continue;
-      const state = await engine.inspectReplica(deps.docker, r.id, Number(current?.metadata.port ?? 0)).catch(() => null);
+      const state = await target.inspectReplica(r.id, Number(current?.metadata.port ?? 0)).catch(() => null);
       const port = state?.hostPort ?? r.hostPort;
       if (state && port) web.push({ id: r.id, port });
     }
@@ -84,10 +83,9 @@ export async function adoptRunningApps(deps: Deps): Promise<{ adopted: number; r
       // the recorded web containers are gone (recreated outside ancla?): adopt running web
       // containers of the serving release by their labels
       for (const c of containers) {
-        const l = c.labels;
-        if (l[LABEL.serviceId] !== s.id || l[LABEL.release] !== release || l[LABEL.process] !== "web" || c.state !== "running") continue;
-        if (busy.has(l[LABEL.deployment] ?? "")) continue;
-        const state = await engine.inspectReplica(deps.docker, c.id, Number(current?.metadata.port ?? 0)).catch(() => null);
+        if (c.serviceId !== s.id || c.releaseId !== release || c.process !== "web" || !c.running) continue;
+        if (busy.has(c.deploymentId ?? "")) continue;
+        const state = await target.inspectReplica(c.id, Number(current?.metadata.port ?? 0)).catch(() => null);
         if (state?.hostPort) {
           web.push({ id: c.id, port: state.hostPort });
           servingIds.add(c.id);
@@ -99,25 +97,24 @@ export async function adoptRunningApps(deps: Deps): Promise<{ adopted: number; r
     adopted += web.length;
   }
   for (const c of containers) {
-    const serviceId = c.labels[LABEL.serviceId];
+    const serviceId = c.serviceId;
     if (!serviceId || !known.has(serviceId)) continue; // another server's (or a deleted service's) container
-    if (servingIds.has(c.id) || busy.has(c.labels[LABEL.deployment] ?? "")) continue;
+    if (servingIds.has(c.id) || busy.has(c.deploymentId ?? "")) continue;
     stale.push(c.id);
   }
-  if (stale.length) await removeReplicas(deps.docker, stale, 2);
+  if (stale.length) await target.removeReplicas(stale, 2);
   if (adopted || stale.length) deps.logger.info("router: adopted running apps", { replicas: adopted, removed: stale.length });
   return { adopted, removed: stale.length };
 }
 
-/** Remove a service's containers and routes (service or environment deletion). */
-export async function teardownService(deps: Deps, serviceId: string): Promise<void> {
+/** Remove a deleted service's replicas (on its environment's target) and routes. */
+export async function teardownService(deps: Deps, env: TargetEnv | undefined, serviceId: string): Promise<void> {
   routeTableOf(deps).setReplicas(serviceId, []);
-  const containers = await engine.listManaged(deps.docker, [`${LABEL.serviceId}=${serviceId}`]);
-  await removeReplicas(deps.docker, containers.map((c) => c.id), 2);
+  await cleanupTarget(deps, env).teardown(serviceId);
   refreshHosts(deps);
 }
 
 /** teardownService for several deleted services of `env`, in the background; failures are logged. */
-export function teardownInBackground(deps: Deps, _env: EnvRow, serviceIds: string[]): void {
-  for (const id of serviceIds) void teardownService(deps, id).catch((e) => deps.logger.warn("service teardown failed", { service: id, error: (e as Error).message }));
+export function teardownInBackground(deps: Deps, env: TargetEnv, serviceIds: string[]): void {
+  for (const id of serviceIds) void teardownService(deps, env, id).catch((e) => deps.logger.warn("service teardown failed", { service: id, error: (e as Error).message }));
 }

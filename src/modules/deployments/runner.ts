@@ -1,14 +1,13 @@
-// The "deploy" job (registered by modules/wiring.ts): runs one queued deployment on its environment's target, writes its steps
-// and (redacted) log lines as it goes, and on restart cleans up what an interrupted one started.
+// The "deploy" job (registered by modules/wiring.ts): runs one queued deployment on its
+// environment's target (targetFor: the interface of targets/target.ts), writes its steps and
+// (redacted) log lines as it goes, and on restart cleans up what an interrupted one started.
 import type { Deps } from "../../deps";
 import { isoNow } from "../../deps";
 import type { DeploymentMetadata } from "../../db/schema";
 import { createRedactor, type Redactor } from "../../lib/redact";
 import { INTERRUPTED, type JobContext, type JobHandler, type JobRow } from "../../jobs/queue";
 import { routeTableOf } from "../../router/table";
-import { DeployFailed, deployToDocker, removeReplicas } from "../../targets/docker/deploy";
-import * as engine from "../../targets/docker/engine";
-import { LABEL } from "../../targets/docker/specs";
+import { DeployFailed, targetFor, TargetUnavailable, type DeployTarget } from "../../targets/target";
 import { serviceRedactor } from "../config-vars/redaction";
 import { findOrg } from "../orgs/repo";
 import { findEnvById } from "../envs/repo";
@@ -18,7 +17,8 @@ import { findRelease } from "../releases/repo";
 import * as repo from "./repo";
 import { DEPLOY_STEPS } from "./service";
 import { refreshHosts, servingWeb } from "./routing";
-import { extraLabels, openConfig } from "./replica-spec";
+import { openConfig } from "./replica-plan";
+import { cleanupTargetOf } from "./targets";
 import { requestedScale, restoreCountsAfterScale } from "./scale-counts";
 import { requestReconcile } from "./self-healing";
 import { seedSlots } from "./replicas";
@@ -83,7 +83,13 @@ async function runDeployment({ deps, job, signal }: JobContext): Promise<Record<
     throw new Error(redact(message.split("\n")[0]!));
   };
 
-  if (env.target !== "docker") fail(`The ${env.target} target is not available on this server yet.`);
+  let target: DeployTarget;
+  try {
+    target = targetFor(deps, env);
+  } catch (e) {
+    if (e instanceof TargetUnavailable) return fail(e.message);
+    throw e;
+  }
   let opened: ReturnType<typeof openConfig>;
   try {
     opened = openConfig(deps, release.config);
@@ -94,8 +100,7 @@ async function runDeployment({ deps, job, signal }: JobContext): Promise<Record<
   log(d.kind === "scale" ? `Scaling release v${release.version} of ${service.slug}` : `Deploying release v${release.version} of ${service.slug} to ${env.slug}`);
 
   try {
-    await deployToDocker(
-      deps.docker,
+    await target.rollout(
       {
         org: org.slug,
         project: project.slug,
@@ -117,7 +122,6 @@ async function runDeployment({ deps, job, signal }: JobContext): Promise<Record<
         privileged: service.privileged,
         current: current?.metadata.replicas ?? [],
         inPlace: d.kind === "scale",
-        labels: extraLabels(),
       },
       {
         signal,
@@ -164,9 +168,10 @@ async function onInterrupted(deps: Deps, job: JobRow): Promise<void> {
   repo.appendLog(deps.db, id, `Deployment ${INTERRUPTED}; removing the replicas it started`, isoNow(deps));
   repo.updateDeployment(deps.db, id, { status: "error", errorDetail: INTERRUPTED, finishedAt: isoNow(deps), updatedAt: isoNow(deps) });
   restoreCountsAfterScale(deps, d);
-  const labelled = await engine.listManaged(deps.docker, [`${LABEL.deployment}=${id}`]);
+  const target = cleanupTargetOf(deps, d.serviceId);
+  const labelled = await target.findReplicas({ deploymentId: id });
   const ids = new Set([...labelled.map((c) => c.id), ...(d.metadata.started ?? [])]);
-  await removeReplicas(deps.docker, [...ids], 1);
+  await target.removeReplicas([...ids], 1);
 }
 
 /** Once a deployment ends, the self-healing loop looks at the service again (it skips it meanwhile). */

@@ -1,10 +1,9 @@
-// The self-healing loop of `ancla serve`: Docker events of managed containers (and a full resync
-// whenever the event stream (re)connects, plus a slow periodic one as a safety net) schedule
-// reconcile passes per service. Passes of one service never overlap; a burst of events (kill,
+// The self-healing loop of `ancla serve`, for the replicas of the local target (its supervision):
+// replica events (and a full resync whenever the event stream (re)connects, plus a slow periodic
+// one as a safety net) schedule reconcile passes per service. Passes of one service never overlap; a burst of events (kill,
 // die, stop, start, restart) collapses into one pass. Stopped with the router.
 import type { Deps } from "../../deps";
-import { watchContainerEvents, type EventWatcher } from "../../targets/docker/events";
-import { LABEL } from "../../targets/docker/specs";
+import { supervisedTarget, type EventWatcher } from "../../targets/target";
 import { findServiceById } from "../services/repo";
 import { reconcileService, type PassHooks } from "./reconcile";
 import { noteExit, pruneSlots } from "./replicas";
@@ -90,7 +89,7 @@ export function startSelfHealing(deps: Deps): SelfHealing {
 
   const resync = () => {
     try {
-      const docker = repo.routableServices(deps.db).filter((s) => s.target === "docker");
+      const docker = repo.routableServices(deps.db).filter((s) => supervisedTarget(deps, s));
       pruneSlots(deps, new Set(docker.map((s) => s.id))); // deleted services leave nothing behind
       for (const s of docker) request(s.id, 0);
     } catch (e) {
@@ -99,9 +98,9 @@ export function startSelfHealing(deps: Deps): SelfHealing {
   };
 
   let lost = false;
-  const watcher: EventWatcher = watchContainerEvents(deps.docker, {
+  const watcher: EventWatcher = deps.targets.local.supervision.watch({
     onEvent: (e) => {
-      const serviceId = e.attributes[LABEL.serviceId];
+      const serviceId = e.serviceId;
       // other servers' containers share the engine: only this database's services matter
       if (!serviceId || !findServiceById(deps.db, serviceId)) return;
       if (e.action === "die") noteExit(deps, e);

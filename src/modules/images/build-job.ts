@@ -9,12 +9,10 @@ import { contextStream } from "../../lib/context-tar";
 import { parseProcfile, ProcfileError } from "../../lib/procfile";
 import { contextPath, inspectContext } from "../../lib/tar-safety";
 import { imageLabels } from "../../lib/image-names";
-import { INJECTED_DOCKERFILE, labelledDockerfile } from "../../targets/docker/dockerfile-labels";
 import { buildArgs } from "./build-args";
-import { withInjectedDockerfile } from "../../targets/docker/context-rewrite";
 import { withBuildSlot } from "../../jobs/build-slots";
 import { INTERRUPTED, type JobContext, type JobHandler, type JobRow } from "../../jobs/queue";
-import { dockerBuild, inspectImage, removeContainers, tagImage } from "../../targets/docker/build";
+import { buildWithLabels, inspectImage, removeContainers, tagImage } from "../../targets/docker/build";
 import { resolveServiceConfig } from "../config-vars/resolve";
 import { serviceRedactor } from "../config-vars/redaction";
 import { findEnvById } from "../envs/repo";
@@ -116,12 +114,12 @@ async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
         if (withheld.length) log(`withheld secret build-time variables (secrets are never passed to builds): ${withheld.join(", ")}`);
 
         step("build");
-        const dockerImageId = await dockerBuild(deps.docker, {
-          // labels go in as one LABEL line of an injected Dockerfile (one build step, not six)
-          context: withInjectedDockerfile(context as Readable, labelledDockerfile(dockerfile, imageLabels(names, image.version)), { maxEntries: deps.config.maxContextEntries }),
-          dockerfile: INJECTED_DOCKERFILE,
+        const dockerImageId = await buildWithLabels(deps.docker, {
+          context: context as Readable,
+          dockerfile,
+          labels: imageLabels(names, image.version),
+          maxEntries: deps.config.maxContextEntries,
           tag: ref,
-          labels: {},
           buildargs: args,
           signal,
           onEvent: (e) => {

@@ -4,7 +4,7 @@
 // tick), stored as one integer row per replica; 5-minute rollups and deletion by age run in the
 // background whenever a rollup bucket closes.
 import type { Deps } from "../../deps";
-import { createUsageReader, type UsageReader, type UsageReading } from "../../targets/docker/usage";
+import type { UsageReader, UsageReading } from "../../targets/target";
 import { slotKey, slotsOf } from "../deployments/replicas";
 import * as deployments from "../deployments/repo";
 import * as repo from "./repo";
@@ -58,7 +58,7 @@ type Previous = { cpuUsec: number; rx: number | null; tx: number | null; atMs: n
 
 /** `reader` is injectable for tests; intervalMs 0 means no timer (ticks only through sampleOnce). */
 export function startSampler(deps: Deps, opts: { reader?: UsageReader; intervalMs?: number } = {}): Sampler {
-  const reader = opts.reader ?? createUsageReader(deps.docker);
+  const reader = opts.reader ?? deps.targets.local.usageReader();
   const intervalMs = opts.intervalMs ?? deps.config.sampleInterval * 1000;
   const previous = new Map<string, Previous>();
   const seriesIds = new Map<string, number>();

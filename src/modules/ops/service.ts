@@ -19,7 +19,7 @@ const fileBytes = (path: string) => (existsSync(path) ? statSync(path).size : 0)
 
 async function dockerReachable(deps: Deps): Promise<StatusResponse["docker"]> {
   try {
-    const answer = await Promise.race([deps.docker.ping().then(() => "ok"), Bun.sleep(DOCKER_PING_MS).then(() => `no answer within ${DOCKER_PING_MS} ms`)]);
+    const answer = await Promise.race([deps.targets.local.ping().then(() => "ok"), Bun.sleep(DOCKER_PING_MS).then(() => `no answer within ${DOCKER_PING_MS} ms`)]);
     return answer === "ok" ? { reachable: true, error: null } : { reachable: false, error: answer };
   } catch (e) {
     return { reachable: false, error: (e as Error).message };

@@ -4,6 +4,8 @@ import type { Readable } from "node:stream";
 import type { DockerClient } from "./client";
 import { isServiceImage, type ServiceNames } from "../../lib/image-names";
 import { parseBuildLine, type BuildEvent } from "./build-progress";
+import { withInjectedDockerfile } from "./context-rewrite";
+import { INJECTED_DOCKERFILE, labelledDockerfile } from "./dockerfile-labels";
 
 export type BuildRequest = {
   context: NodeJS.ReadableStream | Readable;
@@ -60,6 +62,29 @@ export async function dockerBuild(docker: DockerClient, req: BuildRequest): Prom
   if (failure) throw new BuildFailed(failure);
   if (!imageId) throw new BuildFailed("The build ended without producing an image.");
   return imageId;
+}
+
+export type LabelledBuild = Omit<BuildRequest, "context" | "dockerfile" | "labels"> & {
+  context: Readable;
+  /** the user's Dockerfile text */
+  dockerfile: string;
+  labels: Record<string, string>;
+  /** at most this many context entries (git checkouts are bounded here too) */
+  maxEntries: number;
+};
+
+/**
+ * A build whose labels go in as one LABEL line of an injected Dockerfile (one build step, not
+ * six): the context is streamed through with that Dockerfile and a matching .dockerignore added.
+ */
+export function buildWithLabels(docker: DockerClient, req: LabelledBuild): Promise<string> {
+  const { context, dockerfile, labels, maxEntries, ...rest } = req;
+  return dockerBuild(docker, {
+    ...rest,
+    context: withInjectedDockerfile(context, labelledDockerfile(dockerfile, labels), { maxEntries }),
+    dockerfile: INJECTED_DOCKERFILE,
+    labels: {},
+  });
 }
 
 export type ImageFacts = { id: string; size: number; metadata: Record<string, unknown> };

@@ -4,50 +4,13 @@
 // Any failure before the switch removes what this rollout started and leaves traffic untouched.
 import type { DockerClient } from "./client";
 import * as engine from "./engine";
-import { desiredReplicas, isWebProcess, LABEL, networkName, networkSpec, podClassOf, replicaSpec } from "./specs";
+import { desiredReplicas, LABEL, networkName, networkSpec, podClassOf, replicaSpec } from "./specs";
+import { DeployFailed, isWebProcess, type RolloutHooks, type RolloutPlan, type ServingReplica } from "../target";
 
-export type ServingReplica = { id: string; process: string; replica: number; hostPort: number | null; deploymentId: string; podClass: string; releaseId: string };
+export { DeployFailed };
 
-export type DockerDeployPlan = {
-  org: string;
-  project: string;
-  env: string;
-  service: string;
-  serviceId: string;
-  releaseId: string;
-  releaseVersion: number;
-  deploymentId: string;
-  image: string;
-  processes: Record<string, string | null>;
-  /** plaintext env for the containers (never logged) */
-  vars: Record<string, string>;
-  port: number;
-  healthCheckPath: string;
-  healthCheckHost: string | null;
-  timeoutMs: number;
-  counts: Record<string, number>;
-  podClasses: Record<string, string>;
-  privileged: boolean;
-  /** replicas serving now (latest complete deployment) */
-  current: ServingReplica[];
-  /** scale: keep current replicas of the same release that are still wanted */
-  inPlace: boolean;
-  labels?: Record<string, string>;
-};
-
-export type DeployHooks = {
-  signal?: AbortSignal;
-  log: (line: string) => void;
-  step: (name: string, index: number) => void;
-  /** Record ids right after creation, so a failed or interrupted rollout can remove them. */
-  started: (ids: string[]) => void;
-  /** Point the router at these web replicas; returns a promise that resolves once the replaced ones drained. */
-  switchTraffic: (web: { id: string; port: number }[]) => Promise<void>;
-  /** Persist the new serving set (the deployment becomes complete). */
-  commit: (serving: ServingReplica[]) => void;
-};
-
-export class DeployFailed extends Error {}
+/** A rollout plan plus the labels every container and network of this server carries (--container-labels). */
+export type DockerDeployPlan = RolloutPlan & { labels?: Record<string, string> };
 
 const STABLE_MS = 2000;
 // replaced replicas get SIGTERM after their requests drained, SIGKILL after this many seconds
@@ -74,7 +37,7 @@ export async function probe(port: number, path: string, host: string | null): Pr
 }
 
 /** Waits until every new replica is healthy; throws DeployFailed with the reason otherwise. */
-async function healthGate(docker: DockerClient, plan: DockerDeployPlan, fresh: ServingReplica[], hooks: DeployHooks): Promise<void> {
+async function healthGate(docker: DockerClient, plan: DockerDeployPlan, fresh: ServingReplica[], hooks: RolloutHooks): Promise<void> {
   const deadline = Date.now() + plan.timeoutMs;
   const since = Date.now();
   const healthy = new Set<string>();
@@ -128,7 +91,7 @@ export async function removeReplicas(docker: DockerClient, ids: string[], graceS
   await Promise.all(ids.map((id) => engine.removeContainer(docker, id, graceSeconds).catch(() => {})));
 }
 
-export async function deployToDocker(docker: DockerClient, plan: DockerDeployPlan, hooks: DeployHooks): Promise<ServingReplica[]> {
+export async function deployToDocker(docker: DockerClient, plan: DockerDeployPlan, hooks: RolloutHooks): Promise<ServingReplica[]> {
   hooks.step("prepare", 1);
   const network = networkName(plan.org, plan.project);
   await engine.ensureNetwork(docker, networkSpec(plan.org, plan.project, plan.labels));

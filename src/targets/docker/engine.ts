@@ -2,27 +2,11 @@
 // Only dockerode calls live here; what to create is decided in specs.ts and deploy.ts.
 import type { DockerClient } from "./client";
 import { LABEL, type ContainerSpec } from "./specs";
+import type { ReplicaState } from "../target";
 
 export type ManagedContainer = { id: string; labels: Record<string, string>; state: string };
 
-export type ReplicaState = {
-  running: boolean;
-  restarting: boolean;
-  /** Docker's State.Status: created, running, paused, restarting, removing, exited, dead */
-  status: string;
-  paused: boolean;
-  /** the image's own HEALTHCHECK verdict (healthy, unhealthy, starting), null without one */
-  health: string | null;
-  /** ISO time of the last exit; null when it never exited */
-  finishedAt: string | null;
-  /** ISO time the container last started (a Docker restart moves it); null when it never ran */
-  startedAt: string | null;
-  exitCode: number | null;
-  oomKilled: boolean;
-  restartCount: number;
-  /** Host port published on 127.0.0.1 for the container port, when any. */
-  hostPort: number | null;
-};
+export type { ReplicaState };
 
 // Docker reports "never" as the zero time
 const realTime = (t: string | undefined): string | null => (t && !t.startsWith("0001-") ? t : null);

@@ -6,16 +6,9 @@ import type { DockerClient } from "./client";
 import { probe } from "./deploy";
 import * as engine from "./engine";
 import type { ContainerSpec } from "./specs";
+import type { ReadyCheck } from "../target";
 
-export type ReadyCheck = {
-  /** container port of the web process; 0 for processes that publish nothing */
-  port: number;
-  web: boolean;
-  healthCheckPath: string;
-  healthCheckHost: string | null;
-  timeoutMs: number;
-  signal?: AbortSignal;
-};
+export type { ReadyCheck };
 
 export class NotReady extends Error {}
 
@@ -45,12 +38,6 @@ export async function waitReady(docker: DockerClient, id: string, check: ReadyCh
     if (Date.now() > deadline) throw new NotReady(`not ready after ${Math.round(check.timeoutMs / 1000)} s (${last})`);
     await Bun.sleep(POLL_MS);
   }
-}
-
-/** `docker start` of an exited replica, then wait until it is ready. */
-export async function restartReplica(docker: DockerClient, id: string, check: ReadyCheck): Promise<number | null> {
-  await engine.startExisting(docker, id);
-  return waitReady(docker, id, check);
 }
 
 /** Create and start a new container from `spec`; removed again unless it becomes ready. */

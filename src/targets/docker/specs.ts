@@ -1,5 +1,8 @@
 // Pure data: a release's replica → Docker container create options, a project → its network.
 // No I/O here; engine.ts executes these and the unit tests compare them with toEqual.
+import { isWebProcess } from "../target";
+
+export { isWebProcess };
 
 export const POD_CLASSES = {
   nano: { cpus: 0.25, memoryMiB: 256 },
@@ -67,8 +70,6 @@ export type ContainerSpec = {
   };
   NetworkingConfig: { EndpointsConfig: Record<string, { Aliases: string[] }> };
 };
-
-export const isWebProcess = (process: string): boolean => process === "web";
 
 export function podClassOf(name: string | undefined): PodClass {
   return name && name in POD_CLASSES ? (name as PodClass) : DEFAULT_POD_CLASS;

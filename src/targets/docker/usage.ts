@@ -5,26 +5,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DockerClient } from "./client";
+import type { UsageReader, UsageReading, UsageTarget } from "../target";
 
-/** Counters at one instant; CPU is cumulative (callers take deltas), memory excludes page cache. */
-export type UsageReading = {
-  cpuUsec: number;
-  memoryBytes: number;
-  rxBytes: number | null;
-  txBytes: number | null;
-  source: "cgroup2" | "cgroup1" | "docker-api";
-  /** performance.now() when read: CPU rates divide by real elapsed time between readings */
-  atMs: number;
-};
-
-/** `generation` changes when the container may have a new init pid (Docker restarted it). */
-export type UsageTarget = { id: string; generation?: number };
-
-export type UsageReader = {
-  read: (targets: UsageTarget[]) => Promise<Map<string, UsageReading>>;
-  /** Drop cached locations of containers not in `keep` (replaced, removed). */
-  retain: (keep: Set<string>) => void;
-};
+export type { UsageReader, UsageReading, UsageTarget } from "../target";
 
 type Files = { kind: "cgroup2" | "cgroup1"; cpu: string; memCurrent: string; memStat: string; netDev: string };
 type Located = { generation: number | undefined; at: number } & ({ kind: "files"; files: Files } | { kind: "api" } | { kind: "gone" });

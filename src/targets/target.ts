@@ -1,0 +1,203 @@
+// The deploy target interface: what Ancla asks of a runtime that runs releases — the local Docker
+// engine (targets/docker) today, a Kubernetes cluster reached through a kubeconfig next
+// (targets/kubernetes, issue 11). Plain data in, plain data out: a target imports no feature
+// module, no job code and not the router. The deployments module turns releases into plans and
+// keeps the records; images are built by the local Docker engine for every target.
+
+export type TargetKind = "docker" | "kubernetes";
+
+/** The environment fields that choose and configure its target (the kubeconfig stays sealed here). */
+export type TargetEnv = { id: string; target: TargetKind; namespace: string | null; kubeconfig: string | null };
+
+/** This server cannot deploy to that kind of target: deployments there fail with this message. */
+export class TargetUnavailable extends Error {
+  constructor(readonly kind: string) {
+    super(`The ${kind} target is not available on this server yet.`);
+  }
+}
+
+/** A rollout failed for a reason meant for the user (the deployment's error_detail and log). */
+export class DeployFailed extends Error {}
+
+/** The process type that takes traffic (health checked over HTTP, routed to). */
+export const isWebProcess = (process: string): boolean => process === "web";
+
+/** Whose replicas these are: the slugs names are built from, the id they are found by. */
+export type ServiceRef = { org: string; project: string; env: string; service: string; serviceId: string };
+
+/** A release as a target runs it. `vars` is the resolved config in plaintext: it only ever goes to the runtime. */
+export type ReleaseRun = ServiceRef & {
+  releaseId: string;
+  releaseVersion: number;
+  deploymentId: string;
+  image: string;
+  /** process type → Procfile command (null: the image's own CMD) */
+  processes: Record<string, string | null>;
+  vars: Record<string, string>;
+  port: number;
+  privileged: boolean;
+};
+
+/** A replica a deployment recorded as serving (the deployment's metadata keeps these). */
+export type ServingReplica = { id: string; process: string; replica: number; hostPort: number | null; deploymentId: string; podClass: string; releaseId: string };
+
+/** Everything one rollout (or in-place scale) of a release needs. */
+export type RolloutPlan = ReleaseRun & {
+  healthCheckPath: string;
+  healthCheckHost: string | null;
+  timeoutMs: number;
+  counts: Record<string, number>;
+  podClasses: Record<string, string>;
+  /** replicas serving now (the latest complete deployment's) */
+  current: ServingReplica[];
+  /** a scale: replicas of the same release that are still wanted keep running */
+  inPlace: boolean;
+};
+
+/** A web replica the app router can send traffic to (127.0.0.1:port). */
+export type Backend = { id: string; port: number };
+
+/** What a rollout reports and asks of its caller, in this order: steps and log lines, started, switch, commit. */
+export type RolloutHooks = {
+  signal?: AbortSignal;
+  log: (line: string) => void;
+  step: (name: string, index: number) => void;
+  /** Ids right after creation, so a failed or interrupted rollout can remove them. */
+  started: (ids: string[]) => void;
+  /** Point the router at these web replicas; resolves once the replaced ones drained. */
+  switchTraffic: (web: Backend[]) => Promise<void>;
+  /** Persist the new serving set (the deployment becomes complete); old replicas are removed after. */
+  commit: (serving: ServingReplica[]) => void;
+};
+
+/** Which replicas to find: every given field must match. */
+export type ReplicaFilter = { serviceId?: string; releaseId?: string; deploymentId?: string; process?: string; replica?: number };
+
+/** A replica as the runtime lists it (running or not), by the identity the target gave it. */
+export type FoundReplica = { id: string; serviceId: string | null; releaseId: string | null; deploymentId: string | null; process: string | null; replica: number | null; running: boolean };
+
+/** One replica's state now. */
+export type ReplicaState = {
+  running: boolean;
+  restarting: boolean;
+  /** the runtime's own word: created, running, paused, restarting, removing, exited, dead … */
+  status: string;
+  paused: boolean;
+  /** the image's own health check verdict (healthy, unhealthy, starting), null without one */
+  health: string | null;
+  /** ISO time of the last exit; null when it never exited */
+  finishedAt: string | null;
+  /** ISO time it last started (a restart moves it); null when it never ran */
+  startedAt: string | null;
+  exitCode: number | null;
+  oomKilled: boolean;
+  restartCount: number;
+  /** port published on 127.0.0.1 for the web process, when any */
+  hostPort: number | null;
+};
+
+/** When a replica started outside a rollout counts as ready. */
+export type ReadyCheck = {
+  /** container port of the web process */
+  port: number;
+  web: boolean;
+  healthCheckPath: string;
+  healthCheckHost: string | null;
+  timeoutMs: number;
+  signal?: AbortSignal;
+};
+
+/** A replica started in place of another (same release, process, number, pod class and deployment). */
+export type ReplicaPlan = ReleaseRun & { process: string; replica: number; podClass: string; attempt: number };
+
+/** Something happened to a replica (died, started, restarted, was removed …). */
+export type ReplicaEvent = { id: string; action: string; serviceId: string | null; process: string | null; replica: number | null; exitCode: number | null; time: number };
+export type EventHooks = {
+  onEvent: (e: ReplicaEvent) => void;
+  /** The stream is (again) open: anything may have happened meanwhile. */
+  onConnect: () => void;
+  onDisconnect: (error: string, retryInMs: number) => void;
+};
+export type EventWatcher = { stop: () => void; connected: () => boolean };
+
+/** A running replica whose output can be read. */
+export type LogSource = { id: string; process: string; replica: number };
+/** One line of output; `ts` is the runtime's RFC 3339 time ("" when unknown). */
+export type LogLine = { ts: string; text: string };
+export type LogFollow = { close: () => void; ended: Promise<void> };
+
+/** Resource counters of one replica at one instant; CPU is cumulative (callers take deltas), memory excludes page cache. */
+export type UsageReading = {
+  cpuUsec: number;
+  memoryBytes: number;
+  rxBytes: number | null;
+  txBytes: number | null;
+  /** where it was read: cgroup2, cgroup1, docker-api (a cluster: its metrics API) */
+  source: "cgroup2" | "cgroup1" | "docker-api";
+  /** performance.now() when read: CPU rates divide by real elapsed time between readings */
+  atMs: number;
+};
+/** `generation` changes when the replica may have a new init process (it was restarted). */
+export type UsageTarget = { id: string; generation?: number };
+export type UsageReader = {
+  read: (targets: UsageTarget[]) => Promise<Map<string, UsageReading>>;
+  /** Forget replicas not in `keep` (replaced, removed). */
+  retain: (keep: Set<string>) => void;
+};
+
+/**
+ * What Ancla does itself where the runtime does not: follow replicas' lifecycle events and bring
+ * dead ones back (restart, or a replacement that must become ready). Docker has it; a cluster's
+ * controllers restart and replace pods themselves, so a Kubernetes target leaves it out.
+ */
+export type Supervision = {
+  watch: (hooks: EventHooks) => EventWatcher;
+  /** One health request to a web replica on its 127.0.0.1 port: null when healthy, else the reason. */
+  probe: (port: number, path: string, host: string | null) => Promise<string | null>;
+  /** Start an exited replica again (one already running is fine); throws when it cannot start. */
+  startReplica: (id: string) => Promise<void>;
+  /** Wait until a running replica is ready; resolves with its host port (null when not web). */
+  waitReady: (id: string, check: ReadyCheck) => Promise<number | null>;
+  /** Start a new replica from the plan; removed again unless it becomes ready. */
+  replaceReplica: (plan: ReplicaPlan, check: ReadyCheck) => Promise<{ id: string; hostPort: number | null }>;
+};
+
+export type DeployTarget = {
+  kind: TargetKind;
+  /** Resolves when the runtime answers; throws with the reason otherwise. */
+  ping: () => Promise<void>;
+  /** Start the release's replicas, wait until ready, switch traffic, commit, remove what no longer serves. Throws DeployFailed. */
+  rollout: (plan: RolloutPlan, hooks: RolloutHooks) => Promise<ServingReplica[]>;
+  /** Replicas (running or not) Ancla created, matching the filter. */
+  findReplicas: (filter?: ReplicaFilter) => Promise<FoundReplica[]>;
+  /** One replica's state; null when it no longer exists. */
+  inspectReplica: (id: string, port: number) => Promise<ReplicaState | null>;
+  /** Stop (after graceSeconds) and remove replicas; missing ones are fine. */
+  removeReplicas: (ids: string[], graceSeconds?: number) => Promise<void>;
+  /** Remove everything of a service (it or its environment was deleted). */
+  teardown: (serviceId: string) => Promise<void>;
+  /** Running replicas of a service, by process then replica number. */
+  logSources: (serviceId: string) => Promise<LogSource[]>;
+  /** The last `tail` lines of one replica; null when it is gone. */
+  tailLog: (id: string, tail: number) => Promise<LogLine[] | null>;
+  /** Follow one replica's output from its last `tail` lines ("all": everything); null when it is gone. */
+  followLog: (id: string, tail: number | "all", onLine: (line: LogLine) => void) => Promise<LogFollow | null>;
+  /** A reader of its replicas' resource usage (metrics). */
+  usageReader: () => UsageReader;
+  supervision?: Supervision;
+};
+
+export type Targets = {
+  /** The target an environment deploys to; throws TargetUnavailable when this server has none of that kind. */
+  forEnv: (env: TargetEnv) => DeployTarget;
+  /** The local Docker engine: images are built there for every environment, and its replicas are the ones the app router serves and Ancla supervises. */
+  local: DeployTarget & { supervision: Supervision };
+};
+
+/** The target of an environment (deps.targets is built by the composition root, deps.ts). */
+export const targetFor = (deps: { targets: Targets }, env: TargetEnv): DeployTarget => deps.targets.forEnv(env);
+
+/** The target of an environment when Ancla supervises its replicas itself; null otherwise (or when unavailable). */
+export function supervisedTarget(deps: { targets: Targets }, env: Pick<TargetEnv, "target">): Targets["local"] | null {
+  return env.target === deps.targets.local.kind ? deps.targets.local : null;
+}
