@@ -3,7 +3,7 @@
 // Handlers are registered per job kind in a process-wide table (`registerJobHandler`): a handler
 // is code, not state, so one table serves every Deps (tests run several apps in one process).
 // Every kind is registered in one place, modules/wiring.ts (build, deploy, pipeline).
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, count, eq, inArray } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { isoNow } from "../deps";
 import { jobs } from "../db/schema";
@@ -69,6 +69,10 @@ export const pendingJobsOf = (deps: Deps, serviceId: string, kind?: string) =>
     .where(and(eq(jobs.serviceId, serviceId), inArray(jobs.status, ["queued", "running"]), kind ? eq(jobs.kind, kind) : undefined))
     .orderBy(asc(jobs.createdAt), asc(jobs.id))
     .all();
+
+/** Queued and running jobs counted by kind and status (status pages, metrics). */
+export const countPendingJobs = (deps: Deps): { kind: string; status: string; n: number }[] =>
+  deps.db.select({ kind: jobs.kind, status: jobs.status, n: count() }).from(jobs).where(inArray(jobs.status, ["queued", "running"])).groupBy(jobs.kind, jobs.status).all();
 
 export function markJob(deps: Deps, id: string, patch: Partial<typeof jobs.$inferInsert>): void {
   deps.db.update(jobs).set(patch).where(eq(jobs.id, id)).run();

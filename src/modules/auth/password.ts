@@ -1,15 +1,13 @@
 // Route: POST /api/v1/auth/password — change your own password. The current one must be given
 // (a left-open browser is not enough); every other session of the user ends, this one stays.
 import { Elysia } from "elysia";
-import { and, eq, ne } from "drizzle-orm";
 import { z } from "zod";
 import type { Deps } from "../../deps";
-import { sessions } from "../../db/schema";
 import { invalidField } from "../../errors";
 import { sha256Hex } from "../../lib/ids";
 import { withActor } from "./context";
 import { okResponse, passwordSchema } from "./model";
-import { updateUser } from "./repo";
+import { deleteOtherSessions, updateUser } from "./repo";
 import { hashPassword, readCookie, requireUser, SESSION_COOKIE, type Actor } from "./service";
 
 export const changePasswordRequest = z.object({ current_password: z.string().min(1).max(1024), new_password: passwordSchema });
@@ -22,7 +20,7 @@ export async function changeOwnPassword(deps: Deps, actor: Actor, input: z.infer
   const keep = token ? sha256Hex(token) : "";
   deps.db.transaction((tx) => {
     updateUser(tx as never, actor.user.id, { passwordHash });
-    tx.delete(sessions).where(and(eq(sessions.userId, actor.user.id), ne(sessions.id, keep))).run();
+    deleteOtherSessions(tx as never, actor.user.id, keep);
   });
   return { ok: true };
 }

@@ -1,5 +1,5 @@
 // Queries for the identity tables: users, browser sessions, API keys (only hashes are stored).
-import { and, desc, eq, gt, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, lt, ne, or, sql } from "drizzle-orm";
 import { countRows, preparedPerDb, type Db } from "../../db/client";
 import { apiKeys, sessions, users } from "../../db/schema";
 
@@ -17,6 +17,9 @@ export const insertUser = (db: Db, row: typeof users.$inferInsert) => db.insert(
 export const updateUser = (db: Db, id: string, patch: Partial<typeof users.$inferInsert>) =>
   db.update(users).set(patch).where(eq(users.id, id)).returning().get();
 
+/** Usernames of these users (none asked: no query). */
+export const usernamesOf = (db: Db, ids: string[]) => (ids.length ? db.select({ id: users.id, username: users.username }).from(users).where(inArray(users.id, ids)).all() : []);
+
 export const listUsers = (db: Db, limit: number, offset: number) =>
   db.select().from(users).orderBy(users.username).limit(limit).offset(offset).all();
 
@@ -30,6 +33,9 @@ export const findLiveSession = (db: Db, id: string, nowIso: string) =>
 export const deleteSession = (db: Db, id: string) => db.delete(sessions).where(eq(sessions.id, id)).run();
 
 export const deleteUserSessions = (db: Db, userId: string) => db.delete(sessions).where(eq(sessions.userId, userId)).run();
+
+/** Every session of the user but `keepId` (a password change keeps the browser that made it). */
+export const deleteOtherSessions = (db: Db, userId: string, keepId: string) => db.delete(sessions).where(and(eq(sessions.userId, userId), ne(sessions.id, keepId))).run();
 
 export const deleteExpiredSessions = (db: Db, nowIso: string) => db.delete(sessions).where(lt(sessions.expiresAt, nowIso)).run();
 

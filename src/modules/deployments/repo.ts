@@ -23,6 +23,9 @@ export const currentDeployment = (db: Db, serviceId: string) =>
     .limit(1)
     .get();
 
+/** Every deployment of a service, oldest first. */
+export const deploymentsInOrder = (db: Db, serviceId: string) => db.select().from(deployments).where(eq(deployments.serviceId, serviceId)).orderBy(deployments.version).all();
+
 export const latestDeployment = (db: Db, serviceId: string) =>
   db.select().from(deployments).where(eq(deployments.serviceId, serviceId)).orderBy(desc(deployments.version)).limit(1).get();
 

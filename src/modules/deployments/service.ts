@@ -6,7 +6,7 @@ import { newId } from "../../lib/ids";
 import { offsetOf, pageOf, type PageQuery } from "../../lib/pagination";
 import type { DeploymentKind } from "../../db/schema";
 import { enqueueJob } from "../../jobs/queue";
-import type { Actor } from "../auth/service";
+import { requireUser, type Actor } from "../auth/service";
 import { assertMayDeploy, type EnvAccess } from "../envs/access";
 import { serviceAccessById, type ServiceAccess } from "../services/access";
 import { findServiceById } from "../services/repo";
@@ -83,7 +83,7 @@ export function enqueueScale(deps: Deps, access: ServiceAccess, _counts?: Record
 export function deploymentAccess(deps: Deps, actor: Actor | null, id: string): { deployment: DeploymentRow; access: ServiceAccess } {
   const d = repo.findDeployment(deps.db, id);
   if (!d) {
-    if (!actor) serviceAccessById(deps, actor, "00000000-0000-0000-0000-000000000000"); // 401 first
+    requireUser(actor); // 401 before 404
     throw new NotFound("Deployment");
   }
   try {

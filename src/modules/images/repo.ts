@@ -1,5 +1,5 @@
 // Queries for images and their log lines.
-import { and, asc, count, desc, eq, gt, max, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, max, sql } from "drizzle-orm";
 import { preparedPerDb, type Db } from "../../db/client";
 import { imageLogs, images, releases } from "../../db/schema";
 
@@ -24,6 +24,22 @@ export function pageImages(db: Db, serviceId: string, limit: number, offset: num
 
 export const latestImage = (db: Db, serviceId: string) =>
   db.select().from(images).where(eq(images.serviceId, serviceId)).orderBy(desc(images.version)).limit(1).get();
+
+/** A service's newest `limit` images, newest first. */
+export const newestImages = (db: Db, serviceId: string, limit: number) =>
+  db.select().from(images).where(eq(images.serviceId, serviceId)).orderBy(desc(images.version)).limit(limit).all();
+
+/** The newest image built from an uploaded context (a pipeline deploy without a body rebuilds from it). */
+export const latestUpload = (db: Db, serviceId: string) =>
+  db.select().from(images).where(and(eq(images.serviceId, serviceId), eq(images.source, "upload"))).orderBy(desc(images.version)).limit(1).get();
+
+/** Id, status and source of every image of a service, newest first (which uploaded contexts to keep). */
+export const imageStates = (db: Db, serviceId: string) =>
+  db.select({ id: images.id, status: images.status, source: images.source }).from(images).where(eq(images.serviceId, serviceId)).orderBy(desc(images.version)).all();
+
+/** Images with a build still queued or running. */
+export const unfinishedImages = (db: Db, serviceId: string) =>
+  db.select().from(images).where(and(eq(images.serviceId, serviceId), inArray(images.status, ["queued", "running"]))).all();
 
 export const latestCompleteImage = (db: Db, serviceId: string) =>
   db.select().from(images).where(and(eq(images.serviceId, serviceId), eq(images.status, "complete"))).orderBy(desc(images.version)).limit(1).get();

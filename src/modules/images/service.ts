@@ -1,7 +1,5 @@
 // Images: start builds (upload, git or pre-built image), list them, show detail, log and status.
-import { and, desc, eq, inArray } from "drizzle-orm";
 import { isoNow, type Deps } from "../../deps";
-import { images } from "../../db/schema";
 import { NotFound, Unprocessable } from "../../errors";
 import { newId, isUuid } from "../../lib/ids";
 import { offsetOf, pageOf, type PageQuery } from "../../lib/pagination";
@@ -44,7 +42,6 @@ export function enqueueBuild(deps: Deps, access: ServiceAccess, source: BuildSou
   const imageId = newId();
   let payload: BuildPayload;
   let buildRef: string | null = null;
-  const lastUpload = () => deps.db.select().from(images).where(and(eq(images.serviceId, svc.id), eq(images.source, "upload"))).orderBy(desc(images.version)).limit(1).get();
   if (source.kind === "upload") {
     payload = { imageId, source: "upload", contextPath: adoptContext(deps, svc.id, source.context.path, imageId) };
   } else if (svc.image) {
@@ -54,7 +51,7 @@ export function enqueueBuild(deps: Deps, access: ServiceAccess, source: BuildSou
     buildRef = source.ref ?? svc.buildRef ?? null;
     payload = { imageId, source: "git", gitUrl: gitSourceUrl(svc)!, ref: buildRef };
   } else {
-    const last = source.reuseLastUpload ? lastUpload() : undefined;
+    const last = source.reuseLastUpload ? repo.latestUpload(deps.db, svc.id) : undefined;
     const path = last && reuseContext(deps, svc.id, last.id, imageId);
     if (!last || !path) throw new Unprocessable(NOTHING_TO_BUILD);
     payload = { imageId, source: "upload", contextPath: path };
@@ -81,7 +78,7 @@ export function enqueueBuild(deps: Deps, access: ServiceAccess, source: BuildSou
 
 /** Keeps the newest uploaded context and those of builds still to run; deletes the rest. */
 export function tidyContexts(deps: Deps, serviceId: string): void {
-  const rows = deps.db.select({ id: images.id, status: images.status, source: images.source }).from(images).where(eq(images.serviceId, serviceId)).orderBy(desc(images.version)).all();
+  const rows = repo.imageStates(deps.db, serviceId);
   const keep = new Set(rows.filter((r) => r.status === "queued" || r.status === "running").map((r) => r.id));
   const newestUpload = rows.find((r) => r.source === "upload" && r.status !== "queued" && r.status !== "running");
   if (newestUpload) keep.add(newestUpload.id);
@@ -179,5 +176,4 @@ export const latestImageVersions = (deps: Deps, serviceIds: string[]): Map<strin
   new Map(repo.latestVersionsOf(deps.db, serviceIds).map((r) => [r.serviceId, r.version ?? 0]));
 
 /** Images with a build still queued or running (for status displays). */
-export const activeBuilds = (deps: Deps, serviceId: string) =>
-  deps.db.select().from(images).where(and(eq(images.serviceId, serviceId), inArray(images.status, ["queued", "running"]))).all();
+export const activeBuilds = (deps: Deps, serviceId: string) => repo.unfinishedImages(deps.db, serviceId);

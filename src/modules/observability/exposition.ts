@@ -8,23 +8,13 @@ import { Unauthorized } from "../../errors";
 import { metricsOf } from "../../lib/metrics";
 import { requireServerAdmin, resolveActor } from "../auth/service";
 import { latestOf } from "./sampler";
+import * as repo from "./repo";
+import { countPendingJobs } from "../../jobs/queue";
 
 const SERVICE = ["org", "project", "env", "service"] as const;
 const REPLICA = [...SERVICE, "process", "replica"] as const;
 const DURATION_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 1200, 3600];
 const withCollectors = new WeakSet<object>();
-
-type Finished = { org: string; project: string; env: string; service: string; status: string; started: string | null; finished: string };
-const finishedOf = (deps: Deps, table: "images" | "deployments"): Finished[] =>
-  deps.sqlite
-    .query(
-      `SELECT o.slug AS org, p.slug AS project, e.slug AS env, s.slug AS service, t.status AS status,
-              t.started_at AS started, t.finished_at AS finished
-       FROM ${table} t JOIN services s ON s.id = t.service_id JOIN environments e ON e.id = s.env_id
-       JOIN projects p ON p.id = s.project_id JOIN organizations o ON o.id = p.org_id
-       WHERE t.finished_at IS NOT NULL AND t.status IN ('complete', 'error')`,
-    )
-    .all() as Finished[];
 
 function historyInstruments(deps: Deps, stage: "build" | "deploy", table: "images" | "deployments") {
   const registers = [metricsOf(deps).registry];
@@ -37,7 +27,7 @@ function historyInstruments(deps: Deps, stage: "build" | "deploy", table: "image
     collect() {
       this.reset();
       duration.reset();
-      for (const r of finishedOf(deps, table)) {
+      for (const r of repo.finishedRuns(deps.sqlite, table)) {
         const labels = { org: r.org, project: r.project, env: r.env, service: r.service, outcome: r.status === "complete" ? "success" : "error" };
         this.inc(labels);
         const seconds = r.started ? (Date.parse(r.finished) - Date.parse(r.started)) / 1000 : NaN; // exact ms (julianday rounds)
@@ -59,7 +49,7 @@ function addCollectors(deps: Deps): void {
     registers,
     collect() {
       this.reset();
-      for (const r of deps.sqlite.query("SELECT kind, status, count(*) AS n FROM jobs WHERE status IN ('queued', 'running') GROUP BY kind, status").all() as { kind: string; status: string; n: number }[])
+      for (const r of countPendingJobs(deps))
         this.set({ kind: r.kind, status: r.status }, r.n);
     },
   });

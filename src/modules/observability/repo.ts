@@ -94,3 +94,16 @@ export function usageBytes(sqlite: Database): number | null {
     return null; // SQLite built without dbstat
   }
 }
+
+export type FinishedRun = { org: string; project: string; env: string; service: string; status: string; started: string | null; finished: string };
+/** Every finished build or deployment with its service's slugs (build and deploy metrics). */
+export const finishedRuns = (sqlite: Database, table: "images" | "deployments"): FinishedRun[] =>
+  sqlite
+    .query(
+      `SELECT o.slug AS org, p.slug AS project, e.slug AS env, s.slug AS service, t.status AS status,
+              t.started_at AS started, t.finished_at AS finished
+       FROM ${table} t JOIN services s ON s.id = t.service_id JOIN environments e ON e.id = s.env_id
+       JOIN projects p ON p.id = s.project_id JOIN organizations o ON o.id = p.org_id
+       WHERE t.finished_at IS NOT NULL AND t.status IN ('complete', 'error')`,
+    )
+    .all() as FinishedRun[];

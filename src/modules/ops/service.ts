@@ -10,6 +10,7 @@ import { routeTableOf } from "../../router/table";
 import { backupDirOf, listBackups } from "../backups/service";
 import { scheduleState } from "../backups/schedule";
 import { runtimeOf } from "./runtime";
+import { countPendingJobs } from "../../jobs/queue";
 import type { StatusResponse } from "./model";
 
 const DOCKER_PING_MS = 1500;
@@ -34,7 +35,8 @@ export async function serverStatus(deps: Deps): Promise<StatusResponse> {
   const state = migrationState(deps.sqlite);
   const backups = listBackups(backupDirOf(deps.config));
   const last = backups[0];
-  const queue = deps.sqlite.query("select sum(status = 'queued') as queued, sum(status = 'running') as running from jobs").get() as { queued: number | null; running: number | null };
+  const pending = countPendingJobs(deps);
+  const queue = { queued: pending.filter((j) => j.status === "queued").reduce((n, j) => n + j.n, 0), running: pending.filter((j) => j.status === "running").reduce((n, j) => n + j.n, 0) };
   const table = routeTableOf(deps);
   const services = table.services();
   const schedule = scheduleState(deps);

@@ -4,10 +4,12 @@
 // A deployment is a "rollback" when its release is older than the one serving before it, a
 // "redeploy" when that release was deployed before (a restart, or back to a newer release).
 import { Elysia } from "elysia";
-import { desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { Deps } from "../../deps";
-import { deployments, images, releases, users } from "../../db/schema";
+import { usernamesOf } from "../auth/repo";
+import { newestImages } from "../images/repo";
+import { releaseVersionsOf } from "../releases/repo";
+import { deploymentsInOrder } from "../deployments/repo";
 import { withActor } from "../auth/context";
 import { currentDeployment } from "../deployments/repo";
 import { serviceAccess, type ServiceAccess } from "../services/access";
@@ -50,17 +52,17 @@ export function serviceActivity(deps: Deps, access: ServiceAccess, limit: number
   const e = encodeURIComponent;
   const envPath = `/api/v1/orgs/${e(access.org.slug)}/projects/${e(access.project.slug)}/envs/${e(access.env.slug)}`;
   const svcPath = `${envPath}/services/${e(access.service.slug)}`;
-  const builds = db.select().from(images).where(eq(images.serviceId, sid)).orderBy(desc(images.version)).limit(limit).all();
+  const builds = newestImages(db, sid, limit);
   // every deployment is read (they are few per service) so kinds are judged against the full past
-  const deps_ = db.select().from(deployments).where(eq(deployments.serviceId, sid)).orderBy(deployments.version).all();
-  const releaseVersion = new Map(db.select({ id: releases.id, version: releases.version, imageVersion: releases.imageVersion }).from(releases).where(eq(releases.serviceId, sid)).all().map((r) => [r.id, r]));
+  const deps_ = deploymentsInOrder(db, sid);
+  const releaseVersion = new Map(releaseVersionsOf(db, sid).map((r) => [r.id, r]));
   const builtBy = new Map<string, string | null>();
   for (const j of pipelineJobs(db, sid, limit * 2)) {
     const p = j.payload as { imageId?: string; actorId?: string | null };
     if (p.imageId) builtBy.set(p.imageId, p.actorId ?? null);
   }
   const userIds = [...new Set([...deps_.map((d) => d.createdById), ...builtBy.values()].filter((x): x is string => Boolean(x)))];
-  const names = new Map(userIds.length ? db.select({ id: users.id, username: users.username }).from(users).where(inArray(users.id, userIds)).all().map((u) => [u.id, u.username]) : []);
+  const names = new Map(usernamesOf(db, userIds).map((u) => [u.id, u.username]));
   const who = (id: string | null | undefined, known: boolean) => (id ? (names.get(id) ?? null) : known ? "ancla" : null);
 
   const runs: ActivityRun[] = [];

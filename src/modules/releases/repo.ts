@@ -29,6 +29,10 @@ export const latestBuiltImage = (db: Db, serviceId: string) =>
     .limit(1)
     .get();
 
+/** Version and image version of every release of a service, by id. */
+export const releaseVersionsOf = (db: Db, serviceId: string) =>
+  db.select({ id: releases.id, version: releases.version, imageVersion: releases.imageVersion }).from(releases).where(eq(releases.serviceId, serviceId)).all();
+
 export const findImage = (db: Db, id: string) => db.select().from(images).where(eq(images.id, id)).get();
 
 export const insertRelease = (db: Db, row: typeof releases.$inferInsert) => db.insert(releases).values(row).returning().get();

@@ -2,9 +2,8 @@
 // (`<service>.<env>.<project>.<org>.<domain>`), so no service may take another's — or a future
 // service's — as a custom domain. Custom domains are owned through service_domains' primary key:
 // the database, not the order of a query, decides between two services wanting the same name.
-import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { serviceDomains, services } from "../../db/schema";
+import * as repo from "./repo";
 import type { Deps } from "../../deps";
 import { Conflict, invalidField } from "../../errors";
 import { hostnamesFor, normalizeHost, type HostNames } from "../../router/hosts";
@@ -43,13 +42,13 @@ const isUniqueViolation = (e: unknown): boolean => {
  * (so `services.domains` and the owners never disagree). A name another service owns → 409.
  */
 export function claimDomains(db: Db, serviceId: string, domains: string[], now: string): void {
-  const held = new Set(db.select({ hostname: serviceDomains.hostname }).from(serviceDomains).where(eq(serviceDomains.serviceId, serviceId)).all().map((r) => r.hostname));
+  const held = new Set(repo.heldDomains(db, serviceId));
   const wanted = new Set(domains);
-  for (const h of held) if (!wanted.has(h)) db.delete(serviceDomains).where(eq(serviceDomains.hostname, h)).run();
+  for (const h of held) if (!wanted.has(h)) repo.releaseDomain(db, h);
   for (const hostname of wanted) {
     if (held.has(hostname)) continue;
     try {
-      db.insert(serviceDomains).values({ hostname, serviceId, createdAt: now }).run();
+      repo.insertDomain(db, { hostname, serviceId, createdAt: now });
     } catch (e) {
       if (isUniqueViolation(e)) throw new Conflict(`Domain '${hostname}' is already used by another service.`);
       throw e;
@@ -58,8 +57,7 @@ export function claimDomains(db: Db, serviceId: string, domains: string[], now: 
 }
 
 /** Every custom domain and the service owning it (for the router's host map). */
-export const customDomainOwners = (db: Db): { hostname: string; serviceId: string }[] =>
-  db.select({ hostname: serviceDomains.hostname, serviceId: serviceDomains.serviceId }).from(serviceDomains).all();
+export const customDomainOwners = (db: Db): { hostname: string; serviceId: string }[] => repo.domainOwners(db);
 
 /**
  * On start: a service that lists a domain another service owns (duplicates that migration 0005
@@ -67,17 +65,14 @@ export const customDomainOwners = (db: Db): { hostname: string; serviceId: strin
  * nobody owns is claimed for it. Returns how many names were dropped.
  */
 export function reconcileDomains(deps: Pick<Deps, "db" | "logger">): number {
-  const rows = deps.db.all<{ id: string; domain: string; owner: string | null; created: string }>(sql`
-    select s.id as id, d.value as domain, sd.service_id as owner, s.created_at as created
-    from services s, json_each(s.domains) d left join service_domains sd on sd.hostname = d.value
-    where sd.service_id is null or sd.service_id != s.id order by s.created_at, s.id`);
+  const rows = repo.unownedListedDomains(deps.db);
   if (!rows.length) return 0;
   let dropped = 0;
   deps.db.transaction((tx) => {
     const lose = new Map<string, Set<string>>();
     for (const r of rows) {
       if (r.owner === null) {
-        tx.insert(serviceDomains).values({ hostname: r.domain, serviceId: r.id, createdAt: r.created }).onConflictDoNothing().run();
+        repo.insertDomain(tx as never, { hostname: r.domain, serviceId: r.id, createdAt: r.created }, { ifFree: true });
         continue;
       }
       deps.logger.warn("custom domain dropped: another service owns it", { domain: r.domain, service: r.id, owner: r.owner });
@@ -85,8 +80,8 @@ export function reconcileDomains(deps: Pick<Deps, "db" | "logger">): number {
       dropped++;
     }
     for (const [id, names] of lose) {
-      const current = tx.select({ domains: services.domains }).from(services).where(eq(services.id, id)).get()?.domains ?? [];
-      tx.update(services).set({ domains: current.filter((d) => !names.has(d)) }).where(eq(services.id, id)).run();
+      const current = repo.findServiceById(tx as never, id)?.domains ?? [];
+      repo.updateService(tx as never, id, { domains: current.filter((d) => !names.has(d)) });
     }
   });
   return dropped;

@@ -1,7 +1,7 @@
 // Queries for services.
 import { and, eq, or, sql } from "drizzle-orm";
 import { preparedPerDb, type Db } from "../../db/client";
-import { services } from "../../db/schema";
+import { serviceDomains, services } from "../../db/schema";
 
 export type ServiceRow = typeof services.$inferSelect;
 export type ServiceInsert = typeof services.$inferInsert;
@@ -43,3 +43,21 @@ export const insertService = (db: Db, row: ServiceInsert) => db.insert(services)
 export const updateService = (db: Db, id: string, patch: Partial<ServiceInsert>) =>
   db.update(services).set(patch).where(eq(services.id, id)).returning().get()!;
 export const deleteService = (db: Db, id: string) => db.delete(services).where(eq(services.id, id)).run();
+
+// custom domains: service_domains' primary key (the hostname) makes one service its owner
+export const heldDomains = (db: Db, serviceId: string): string[] =>
+  db.select({ hostname: serviceDomains.hostname }).from(serviceDomains).where(eq(serviceDomains.serviceId, serviceId)).all().map((r) => r.hostname);
+export const releaseDomain = (db: Db, hostname: string) => db.delete(serviceDomains).where(eq(serviceDomains.hostname, hostname)).run();
+/** Throws SQLite's unique violation when another service owns the name (`ifFree`: then nothing happens). */
+export function insertDomain(db: Db, row: typeof serviceDomains.$inferInsert, opts: { ifFree?: boolean } = {}): void {
+  const insert = db.insert(serviceDomains).values(row);
+  (opts.ifFree ? insert.onConflictDoNothing() : insert).run();
+}
+export const domainOwners = (db: Db): { hostname: string; serviceId: string }[] =>
+  db.select({ hostname: serviceDomains.hostname, serviceId: serviceDomains.serviceId }).from(serviceDomains).all();
+/** Domains a service lists that it does not own (owner null: nobody does), oldest service first. */
+export const unownedListedDomains = (db: Db) =>
+  db.all<{ id: string; domain: string; owner: string | null; created: string }>(sql`
+    select s.id as id, d.value as domain, sd.service_id as owner, s.created_at as created
+    from services s, json_each(s.domains) d left join service_domains sd on sd.hostname = d.value
+    where sd.service_id is null or sd.service_id != s.id order by s.created_at, s.id`);
