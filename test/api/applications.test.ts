@@ -1,26 +1,21 @@
 import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { snapshotDb, testApp, type TestApp } from "../support/app";
+import { orgsWorld, snapshotDb, testApp, type TestApp, type TestUser } from "../support/app";
 import { referenceProblems } from "../support/reference-schema";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(60_000);
 
 let t: TestApp;
-type U = { id: string; key: string };
+type U = TestUser;
 let owner: U, member: U, outsider: U;
 let projectId: string;
 const A = "/api/v1/applications";
 
 beforeEach(async () => {
   t = await testApp();
-  owner = await t.user("owner");
-  member = await t.user("member");
-  outsider = await t.user("outsider");
-  await t.req("POST", "/api/v1/organizations", { name: "Acme" }, { key: owner.key });
-  await t.req("POST", "/api/v1/organizations/acme/members", { username: "member" }, { key: owner.key });
-  await t.req("POST", "/api/v1/organizations", { name: "Other" }, { key: outsider.key });
-  projectId = (await t.req("POST", "/api/v1/projects/acme", { name: "Web" }, { key: owner.key })).body.id;
-  await t.req("GET", "/api/v1/organizations", undefined, { key: member.key }); // stamp last_used_at before snapshots
+  const w = await orgsWorld(t, { project: true });
+  ({ owner, member, outsider } = w);
+  projectId = w.projectId!;
 });
 afterEach(() => t.close());
 

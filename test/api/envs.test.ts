@@ -1,24 +1,17 @@
 import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { snapshotDb, testApp, type TestApp } from "../support/app";
+import { orgsWorld, snapshotDb, testApp, type TestApp, type TestUser } from "../support/app";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(60_000);
 
 let t: TestApp;
-type U = { id: string; key: string };
+type U = TestUser;
 let owner: U, member: U, outsider: U;
 const base = "/api/v1/orgs/acme/projects/web/envs";
 
 beforeEach(async () => {
   t = await testApp();
-  owner = await t.user("owner");
-  member = await t.user("member");
-  outsider = await t.user("outsider");
-  await t.req("POST", "/api/v1/organizations", { name: "Acme" }, { key: owner.key });
-  await t.req("POST", "/api/v1/organizations/acme/members", { username: "member" }, { key: owner.key });
-  await t.req("POST", "/api/v1/organizations", { name: "Other" }, { key: outsider.key });
-  expect((await t.req("POST", "/api/v1/projects/acme", { name: "Web" }, { key: owner.key })).status).toBe(201);
-  await t.req("GET", "/api/v1/organizations", undefined, { key: member.key }); // stamps last_used_at before snapshots
+  ({ owner, member, outsider } = await orgsWorld(t, { project: true }));
 });
 afterEach(() => t.close());
 

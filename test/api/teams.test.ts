@@ -1,23 +1,16 @@
 import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { snapshotDb, testApp, type TestApp } from "../support/app";
+import { orgsWorld, snapshotDb, testApp, type TestApp, type TestUser } from "../support/app";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(60_000);
 
 let t: TestApp;
-type U = { id: string; key: string };
+type U = TestUser;
 let owner: U, member: U, outsider: U;
 
 beforeEach(async () => {
   t = await testApp();
-  owner = await t.user("owner");
-  member = await t.user("member");
-  outsider = await t.user("outsider");
-  await t.req("POST", "/api/v1/organizations", { name: "Acme" }, { key: owner.key });
-  await t.req("POST", "/api/v1/organizations/acme/members", { username: "member" }, { key: owner.key });
-  await t.req("POST", "/api/v1/organizations", { name: "Other" }, { key: outsider.key });
-  // first use of each key stamps last_used_at; do it before any snapshot is taken
-  await t.req("GET", "/api/v1/organizations", undefined, { key: member.key });
+  ({ owner, member, outsider } = await orgsWorld(t));
 });
 afterEach(() => t.close());
 

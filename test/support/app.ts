@@ -1,4 +1,5 @@
 // In-process test harness: a fresh data dir and SQLite database per call, requests via app.handle.
+import { expect } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -59,6 +60,34 @@ export async function testApp(config: Record<string, unknown> = {}, overrides: P
     rmSync(dataDir, { recursive: true, force: true });
   };
   return { deps, dataDir, bodies, req, user, close };
+}
+
+export type TestUser = Awaited<ReturnType<TestApp["user"]>>;
+export type OrgsWorld = { owner: TestUser; member: TestUser; outsider: TestUser; root?: TestUser; projectId?: string };
+
+/**
+ * The world most API tests start from: `owner` is admin of organization "acme" (Acme) and
+ * `member` a member of it, `outsider` admin of "other" (Other); `project` adds project "web" to
+ * acme (`otherProject`: to other too), `root` a server admin. Every key is used here once: a key's
+ * first use stamps last_used_at, which a later database snapshot must not see change.
+ */
+export async function orgsWorld(t: TestApp, opts: { project?: boolean; otherProject?: boolean; root?: boolean } = {}): Promise<OrgsWorld> {
+  const owner = await t.user("owner");
+  const member = await t.user("member");
+  const outsider = await t.user("outsider");
+  const root = opts.root ? await t.user("root", { admin: true }) : undefined;
+  const created = async (path: string, body: unknown, key: string) => {
+    const r = await t.req("POST", path, body, { key });
+    expect([path, r.status]).toEqual([path, 201]);
+    return r.body;
+  };
+  await created("/api/v1/organizations", { name: "Acme" }, owner.key);
+  await created("/api/v1/organizations/acme/members", { username: "member" }, owner.key);
+  await created("/api/v1/organizations", { name: "Other" }, outsider.key);
+  const projectId = opts.project ? (await created("/api/v1/projects/acme", { name: "Web" }, owner.key)).id : undefined;
+  if (opts.otherProject) await created("/api/v1/projects/other", { name: "Web" }, outsider.key);
+  for (const u of [member, ...(root ? [root] : [])]) await t.req("GET", "/api/v1/organizations", undefined, { key: u.key });
+  return { owner, member, outsider, root, projectId };
 }
 
 /** A table's full contents, to prove a rejected request changed nothing. */
