@@ -55,12 +55,20 @@ export function assertExistingDatabase(dir: string): void {
   if (!existsSync(file)) throw new AppError(404, `no Ancla database at ${file}: ${hint}.`, "not_found", 4);
   const st = statSync(file);
   if (!st.isFile() || st.size === 0) throw new AppError(404, `${file} is empty, not an Ancla database: ${hint}.`, "not_found", 4);
-  const head = Buffer.alloc(16);
+  if (readFileHead(file, 16).toString("latin1") !== SQLITE_MAGIC) throw new AppError(2, `${file} is not an SQLite database: ${hint}.`, "usage", 2);
+}
+
+/** The first 16 bytes of every SQLite database file. */
+export const SQLITE_MAGIC = "SQLite format 3\0";
+
+/** The first `bytes` bytes of a file (fewer when it is shorter): enough to tell its format. */
+export function readFileHead(file: string, bytes: number): Buffer {
+  const head = Buffer.alloc(bytes);
   const fd = openSync(file, "r");
   try {
-    readSync(fd, head, 0, 16, 0);
+    const n = readSync(fd, head, 0, bytes, 0);
+    return head.subarray(0, n);
   } finally {
     closeSync(fd);
   }
-  if (head.toString("latin1") !== "SQLite format 3\0") throw new AppError(2, `${file} is not an SQLite database: ${hint}.`, "usage", 2);
 }

@@ -1,13 +1,14 @@
 // The backup file: one gzip'd tar holding manifest.json, ancla.db (an online VACUUM INTO copy) and,
 // only when asked, master.key. The manifest records the master key's fingerprint so a restore can
 // check the key it is given without the key ever being in the file.
-import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { createReadStream, createWriteStream, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 import { createHash } from "node:crypto";
 import * as tar from "tar-stream";
 import { AppError } from "../../errors";
+import { readFileHead, SQLITE_MAGIC } from "../../lib/data-dir";
 
 export const BACKUP_FORMAT = "ancla-backup";
 export const BACKUP_FORMAT_VERSION = 1;
@@ -52,17 +53,9 @@ export async function packBackup(dir: string, members: Member[], out: string): P
   return statSync(out).size;
 }
 
-const SQLITE_MAGIC = "SQLite format 3\0";
-
 /** What a file given to `ancla restore` is: one of our archives, or a bare database (older `ancla backup`). */
 export function backupKind(file: string): "archive" | "database" {
-  const head = Buffer.alloc(16);
-  const fd = openSync(file, "r");
-  try {
-    readSync(fd, head, 0, 16, 0);
-  } finally {
-    closeSync(fd);
-  }
+  const head = readFileHead(file, 16);
   if (head[0] === 0x1f && head[1] === 0x8b) return "archive";
   if (head.toString("latin1") === SQLITE_MAGIC) return "database";
   throw new AppError(2, `${file} is neither an Ancla backup (.tar.gz) nor an SQLite database`, "usage", 2);
