@@ -10,3 +10,4 @@ export * from "./deployments";
 export * from "./promotions";
 export * from "./usage";
 export * from "./certificates";
+export * from "./integrations";
