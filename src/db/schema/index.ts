@@ -11,3 +11,4 @@ export * from "./promotions";
 export * from "./usage";
 export * from "./certificates";
 export * from "./integrations";
+export * from "./exec";
