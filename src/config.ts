@@ -64,6 +64,7 @@ export const serveConfigSchema = z.object({
   // operations (README "Running in production"): logs, reloads, scheduled backups
   logFormat: z.enum(["text", "json"]).default("text").describe("server log lines: text or json (one object per line)"),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info").describe("least severe log level written; debug adds one line per API request"),
+  healthNotFoundTimeout: z.coerce.number().int().min(0).max(3600).default(30).describe("seconds a new web replica may answer 404 to its health check path before the deploy fails early (0: wait the service's deployment timeout)"),
   reloadTimeout: z.coerce.number().int().min(1).max(3600).default(60).describe("seconds a reload's new process may take to serve before it is abandoned (the old one keeps serving)"),
   backupEvery: duration.optional().describe("write a backup this often, e.g. 24h, 30m, 7d (default: no scheduled backups)"),
   backupKeep: z.coerce.number().int().min(1).max(1000).default(7).describe("scheduled backups to keep (older ones are deleted)"),

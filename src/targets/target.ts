@@ -46,6 +46,8 @@ export type RolloutPlan = ReleaseRun & {
   healthCheckPath: string;
   healthCheckHost: string | null;
   timeoutMs: number;
+  /** a web replica answering 404 to the health path this long fails the rollout early (0 or absent: wait timeoutMs) */
+  notFoundTimeoutMs?: number;
   counts: Record<string, number>;
   podClasses: Record<string, string>;
   /** replicas serving now (the latest complete deployment's) */

@@ -117,6 +117,7 @@ async function runDeployment({ deps, job, signal }: JobContext): Promise<Record<
         healthCheckPath: release.healthCheckPath,
         healthCheckHost: release.healthCheckHost,
         timeoutMs: service.deploymentTimeout * 1000,
+        notFoundTimeoutMs: deps.config.healthNotFoundTimeout * 1000,
         counts: wanted.process_counts,
         podClasses: wanted.process_pod_classes,
         privileged: service.privileged,

@@ -4,6 +4,7 @@
 // Any failure before the switch removes what this rollout started and leaves traffic untouched.
 import type { DockerClient } from "./client";
 import * as engine from "./engine";
+import { ensureVolumes } from "./volumes";
 import { desiredReplicas, LABEL, networkName, networkSpec, podClassOf, replicaSpec } from "./specs";
 import { DeployFailed, isWebProcess, type RolloutHooks, type RolloutPlan, type ServingReplica } from "../target";
 
@@ -21,8 +22,11 @@ function checkAborted(signal?: AbortSignal) {
   if (signal?.aborted) throw signal.reason ?? new Error("aborted");
 }
 
-/** One health request to a replica on its loopback port: null when healthy, else the reason. */
-export async function probe(port: number, path: string, host: string | null): Promise<string | null> {
+/** One health request's outcome: the status it answered, or why it got none. */
+export type ProbeResult = { status: number } | { error: string };
+
+/** One health request to a replica on its loopback port. */
+export async function probeStatus(port: number, path: string, host: string | null): Promise<ProbeResult> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, {
       headers: host ? { host } : {},
@@ -30,10 +34,68 @@ export async function probe(port: number, path: string, host: string | null): Pr
       signal: AbortSignal.timeout(2000),
     });
     await res.arrayBuffer().catch(() => {});
-    return res.status >= 200 && res.status < 400 ? null : `GET ${path} answered ${res.status}`;
+    return { status: res.status };
   } catch (e) {
-    return `GET ${path} failed: ${(e as Error).message}`;
+    return { error: (e as Error).message };
   }
+}
+
+const isHealthy = (r: ProbeResult) => "status" in r && r.status >= 200 && r.status < 400;
+
+/** One health request: null when healthy, else the reason. */
+export async function probe(port: number, path: string, host: string | null): Promise<string | null> {
+  const r = await probeStatus(port, path, host);
+  return isHealthy(r) ? null : "status" in r ? `GET ${path} answered ${r.status}` : `GET ${path} failed: ${r.error}`;
+}
+
+// progress of a replica that is not healthy yet: one line per replica this often, and on a change
+const PROGRESS_EVERY_MS = 5000;
+
+/** A web replica's health probes so far: for progress lines and the early failure on a steady 404. */
+type ProbeTrack = { lastLine: number; lastWhat: string; notFoundSince: number | null };
+
+/** "GET /_health/ → 404" or "GET /_health/ → connection refused" */
+function probeWords(path: string, r: ProbeResult): string {
+  if ("status" in r) return `GET ${path} → ${r.status}`;
+  const refused = /refused|ECONNREFUSED|connect/i.test(r.error);
+  return `GET ${path} → ${refused ? "connection refused" : r.error}`;
+}
+
+/** Why a web replica that kept answering 404 failed the deploy, with the way out. */
+function notFoundFailure(plan: DockerDeployPlan, label: string, seconds: number): DeployFailed {
+  const target = `${plan.org}/${plan.project}/${plan.env}/${plan.service}`;
+  return new DeployFailed(
+    `${label} answered 404 to its health check GET ${plan.healthCheckPath} for ${seconds} s: the app does not serve that path. ` +
+      `Serve it (any 2xx or 3xx answer), or point the health check at a path the app answers: ` +
+      `ancla services update ${target} --health-check-path / (the previous release keeps serving).`,
+  );
+}
+
+/**
+ * Probe one web replica: null once healthy, else what it answered. Logs progress (a line when the
+ * answer changes, else one per PROGRESS_EVERY_MS) and fails the rollout on a steady 404.
+ */
+async function probeWeb(plan: DockerDeployPlan, label: string, port: number, tracks: Map<string, ProbeTrack>, id: string, since: number, hooks: RolloutHooks): Promise<string | null> {
+  const path = plan.healthCheckPath;
+  const result = await probeStatus(port, path, plan.healthCheckHost);
+  if (isHealthy(result)) {
+    hooks.log(`${label} is healthy (GET ${path} on 127.0.0.1:${port})`);
+    return null;
+  }
+  const now = Date.now();
+  const track = tracks.get(id) ?? { lastLine: 0, lastWhat: "", notFoundSince: null };
+  tracks.set(id, track);
+  const what = probeWords(path, result);
+  if (what !== track.lastWhat || now - track.lastLine >= PROGRESS_EVERY_MS) {
+    hooks.log(`${label}: ${what}, ${Math.floor((now - since) / 1000)} s of ${Math.round(plan.timeoutMs / 1000)} s`);
+    track.lastLine = now;
+    track.lastWhat = what;
+  }
+  // a steady 404 is an app that does not serve the path, not one still starting: fail early
+  track.notFoundSince = "status" in result && result.status === 404 ? (track.notFoundSince ?? now) : null;
+  const limit = plan.notFoundTimeoutMs ?? 0;
+  if (limit > 0 && track.notFoundSince !== null && now - track.notFoundSince >= limit) throw notFoundFailure(plan, label, Math.round((now - track.notFoundSince) / 1000));
+  return "status" in result ? `GET ${path} answered ${result.status}` : `GET ${path} failed: ${result.error}`;
 }
 
 /** Waits until every new replica is healthy; throws DeployFailed with the reason otherwise. */
@@ -42,6 +104,7 @@ async function healthGate(docker: DockerClient, plan: DockerDeployPlan, fresh: S
   const since = Date.now();
   const healthy = new Set<string>();
   const lastProblem = new Map<string, string>();
+  const tracks = new Map<string, ProbeTrack>();
   for (;;) {
     checkAborted(hooks.signal);
     for (const r of fresh) {
@@ -65,12 +128,9 @@ async function healthGate(docker: DockerClient, plan: DockerDeployPlan, fresh: S
           lastProblem.set(r.id, "no published port yet");
           continue;
         }
-        const problem = await probe(state.hostPort, plan.healthCheckPath, plan.healthCheckHost);
+        const problem = await probeWeb(plan, label, state.hostPort, tracks, r.id, since, hooks);
         if (problem) lastProblem.set(r.id, problem);
-        else {
-          healthy.add(r.id);
-          hooks.log(`${label} is healthy (GET ${plan.healthCheckPath} on 127.0.0.1:${state.hostPort})`);
-        }
+        else healthy.add(r.id);
       } else if (Date.now() - since >= STABLE_MS) {
         healthy.add(r.id);
         hooks.log(`${label} is running`);
@@ -95,6 +155,7 @@ export async function deployToDocker(docker: DockerClient, plan: DockerDeployPla
   hooks.step("prepare", 1);
   const network = networkName(plan.org, plan.project);
   await engine.ensureNetwork(docker, networkSpec(plan.org, plan.project, plan.labels));
+  await ensureVolumes(docker, plan, plan.labels);
   const wanted = desiredReplicas(plan.processes, plan.counts);
   const keep = plan.inPlace
     ? plan.current.filter(
@@ -130,6 +191,7 @@ export async function deployToDocker(docker: DockerClient, plan: DockerDeployPla
         privileged: plan.privileged,
         network,
         labels: plan.labels,
+        volumes: plan.volumes,
       });
       const id = await engine.startContainer(docker, spec);
       fresh.push({ id, process: w.process, replica: w.replica, hostPort: null, deploymentId: plan.deploymentId, podClass, releaseId: plan.releaseId });
