@@ -1,0 +1,223 @@
+// Pure data: a release → the Kubernetes objects Ancla server-side-applies for it (Namespace, the
+// release's config Secret, a Deployment per process type, for `web` a Service and an Ingress), and
+// the registry pull Secret. No I/O here; apply.ts sends these, the unit tests read them as data
+// and validate each against the official schemas.
+import { createHash } from "node:crypto";
+import { isWebProcess, type RolloutPlan } from "../target";
+
+// the same sizes as the Docker target's pod classes (SPEC §2), as requests and limits
+export const POD_RESOURCES = {
+  nano: { cpu: "250m", memory: "256Mi" },
+  small: { cpu: "500m", memory: "512Mi" },
+  medium: { cpu: "1", memory: "1Gi" },
+  large: { cpu: "2", memory: "2Gi" },
+} as const;
+export type PodClassName = keyof typeof POD_RESOURCES;
+export const podClassName = (name: string | undefined): PodClassName => (name && name in POD_RESOURCES ? (name as PodClassName) : "small");
+
+export const LABEL = {
+  managed: "dev.ancla.managed",
+  org: "dev.ancla.org",
+  project: "dev.ancla.project",
+  env: "dev.ancla.env",
+  service: "dev.ancla.service",
+  serviceId: "dev.ancla.service-id",
+  release: "dev.ancla.release",
+  version: "dev.ancla.version",
+  process: "dev.ancla.process",
+  deployment: "dev.ancla.deployment",
+  podClass: "dev.ancla.pod-class",
+  /** what an object is for: config, registry, process, web */
+  role: "dev.ancla.role",
+} as const;
+export const ANNOTATION = { releaseVersion: "ancla.dev/release-version", deployment: "ancla.dev/deployment" } as const;
+export const FIELD_MANAGER = "ancla";
+export const PULL_SECRET = "ancla-registry";
+
+export type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [k: string]: unknown };
+
+/** What the environment adds to a rollout plan on a cluster. */
+export type KubeSite = {
+  namespace: string;
+  ingressClass: string | null;
+  /** TLS secret for the Ingress; null: no TLS section */
+  tlsSecretName: string | null;
+  /** the image reference the cluster pulls (the pushed one) */
+  image: string;
+  /** generated hostname(s) and custom domains of the service */
+  hostnames: string[];
+  /** a pull secret exists in the namespace */
+  pullSecret: boolean;
+  /** --container-labels: put on every object */
+  labels?: Record<string, string>;
+};
+
+export type KubeRelease = Pick<
+  RolloutPlan,
+  "org" | "project" | "env" | "service" | "serviceId" | "releaseId" | "releaseVersion" | "deploymentId" | "processes" | "vars" | "port" | "privileged" | "healthCheckPath" | "healthCheckHost" | "timeoutMs" | "counts" | "podClasses"
+>;
+
+/** `ancla-<org>-<project>-<env>`, shortened with a hash when longer than a namespace may be. */
+export const defaultNamespace = (org: string, project: string, env: string): string => dnsLabel(`ancla-${org}-${project}-${env}`);
+
+/** A DNS-1123 label: at most 63 characters; longer names keep a prefix and a hash of the whole. */
+export function dnsLabel(name: string): string {
+  const clean = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "x";
+  if (clean.length <= 63) return clean;
+  const hash = createHash("sha256").update(clean).digest("hex").slice(0, 8);
+  return `${clean.slice(0, 54).replace(/-+$/, "")}-${hash}`;
+}
+
+export const deploymentName = (service: string, process: string) => dnsLabel(`${service}-${process}`);
+export const serviceName = (service: string) => dnsLabel(service);
+export const secretName = (service: string, version: number) => dnsLabel(`${service}-config-v${version}`);
+
+/** The label selector of everything of one service. */
+export const serviceSelector = (serviceId: string) => `${LABEL.managed}=true,${LABEL.serviceId}=${serviceId}`;
+
+export function baseLabels(r: Pick<KubeRelease, "org" | "project" | "env" | "service" | "serviceId">, site: Pick<KubeSite, "labels">): Record<string, string> {
+  return {
+    ...(site.labels ?? {}),
+    [LABEL.managed]: "true",
+    [LABEL.org]: r.org,
+    [LABEL.project]: r.project,
+    [LABEL.env]: r.env,
+    [LABEL.service]: r.service,
+    [LABEL.serviceId]: r.serviceId,
+  };
+}
+
+/** Process types with a replica count: every process of the release; unnamed counts run web once. */
+export function wantedCounts(processes: Record<string, string | null>, counts: Record<string, number>): Record<string, number> {
+  const anyCount = Object.keys(counts).length > 0;
+  const out: Record<string, number> = {};
+  for (const p of Object.keys(processes).sort()) out[p] = Math.max(0, Math.floor(counts[p] ?? (!anyCount && isWebProcess(p) ? 1 : 0)));
+  return out;
+}
+
+export function namespaceManifest(namespace: string, site: Pick<KubeSite, "labels">): KubeObject {
+  return { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: { ...(site.labels ?? {}), [LABEL.managed]: "true" } } };
+}
+
+export function configSecret(r: KubeRelease, site: KubeSite): KubeObject {
+  const data: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r.vars)) data[k] = Buffer.from(v, "utf8").toString("base64");
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: {
+      name: secretName(r.service, r.releaseVersion),
+      namespace: site.namespace,
+      labels: { ...baseLabels(r, site), [LABEL.role]: "config", [LABEL.release]: r.releaseId, [LABEL.version]: String(r.releaseVersion) },
+    },
+    type: "Opaque",
+    data,
+  };
+}
+
+/** The registry's pull secret (kubernetes.io/dockerconfigjson). */
+export function pullSecret(namespace: string, registry: string, username: string, password: string, labels: Record<string, string> = {}): KubeObject {
+  const auth = Buffer.from(`${username}:${password}`).toString("base64");
+  const config = JSON.stringify({ auths: { [registry]: { username, password, auth } } });
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: PULL_SECRET, namespace, labels: { ...labels, [LABEL.managed]: "true", [LABEL.role]: "registry" } },
+    type: "kubernetes.io/dockerconfigjson",
+    data: { ".dockerconfigjson": Buffer.from(config).toString("base64") },
+  };
+}
+
+export function deploymentManifest(r: KubeRelease, site: KubeSite, process: string, replicas: number): KubeObject {
+  const web = isWebProcess(process);
+  const podClass = podClassName(r.podClasses[process]);
+  const base = baseLabels(r, site);
+  const selector = { [LABEL.serviceId]: r.serviceId, [LABEL.process]: process };
+  const podLabels = { ...base, [LABEL.process]: process, [LABEL.release]: r.releaseId, [LABEL.version]: String(r.releaseVersion), [LABEL.deployment]: r.deploymentId, [LABEL.podClass]: podClass };
+  const command = r.processes[process];
+  const container: Record<string, unknown> = {
+    name: process,
+    image: site.image,
+    // Procfile lines are shell command lines (as on Heroku); they run inside the user's container
+    ...(command ? { command: ["/bin/sh", "-c", command] } : {}),
+    env: [{ name: "PORT", value: String(r.port) }],
+    envFrom: [{ secretRef: { name: secretName(r.service, r.releaseVersion) } }],
+    resources: { requests: { ...POD_RESOURCES[podClass] }, limits: { ...POD_RESOURCES[podClass] } },
+    ...(r.privileged ? { securityContext: { privileged: true } } : {}),
+  };
+  if (web) {
+    container.ports = [{ name: "http", containerPort: r.port, protocol: "TCP" }];
+    container.readinessProbe = {
+      httpGet: { path: r.healthCheckPath, port: r.port, scheme: "HTTP", ...(r.healthCheckHost ? { httpHeaders: [{ name: "Host", value: r.healthCheckHost }] } : {}) },
+      periodSeconds: 2,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+      successThreshold: 1,
+    };
+  }
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: {
+      name: deploymentName(r.service, process),
+      namespace: site.namespace,
+      labels: { ...base, [LABEL.role]: "process", [LABEL.process]: process, [LABEL.release]: r.releaseId, [LABEL.version]: String(r.releaseVersion) },
+      annotations: { [ANNOTATION.releaseVersion]: String(r.releaseVersion), [ANNOTATION.deployment]: r.deploymentId },
+    },
+    spec: {
+      replicas,
+      selector: { matchLabels: selector },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      progressDeadlineSeconds: Math.max(10, Math.ceil(r.timeoutMs / 1000)),
+      revisionHistoryLimit: 5,
+      template: {
+        metadata: { labels: podLabels, annotations: { [ANNOTATION.releaseVersion]: String(r.releaseVersion) } },
+        spec: {
+          containers: [container],
+          ...(site.pullSecret ? { imagePullSecrets: [{ name: PULL_SECRET }] } : {}),
+          terminationGracePeriodSeconds: 30,
+        },
+      },
+    },
+  };
+}
+
+export function serviceManifest(r: KubeRelease, site: KubeSite): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: serviceName(r.service), namespace: site.namespace, labels: { ...baseLabels(r, site), [LABEL.role]: "web" } },
+    spec: {
+      type: "ClusterIP",
+      selector: { [LABEL.serviceId]: r.serviceId, [LABEL.process]: "web" },
+      ports: [{ name: "http", port: 80, targetPort: r.port, protocol: "TCP" }],
+    },
+  };
+}
+
+export function ingressManifest(r: KubeRelease, site: KubeSite): KubeObject {
+  const hosts = [...new Set(site.hostnames)];
+  const backend = { service: { name: serviceName(r.service), port: { number: 80 } } };
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: { name: serviceName(r.service), namespace: site.namespace, labels: { ...baseLabels(r, site), [LABEL.role]: "web" } },
+    spec: {
+      ...(site.ingressClass ? { ingressClassName: site.ingressClass } : {}),
+      rules: hosts.map((host) => ({ host, http: { paths: [{ path: "/", pathType: "Prefix", backend }] } })),
+      ...(site.tlsSecretName && hosts.length ? { tls: [{ hosts, secretName: site.tlsSecretName }] } : {}),
+    },
+  };
+}
+
+/** Everything one release wants in its namespace, in apply order (config before the Deployments that read it). */
+export function releaseManifests(r: KubeRelease, site: KubeSite): KubeObject[] {
+  const counts = wantedCounts(r.processes, r.counts);
+  const objects: KubeObject[] = [namespaceManifest(site.namespace, site), configSecret(r, site)];
+  for (const [process, n] of Object.entries(counts)) objects.push(deploymentManifest(r, site, process, n));
+  if ("web" in counts) {
+    objects.push(serviceManifest(r, site));
+    if (site.hostnames.length) objects.push(ingressManifest(r, site));
+  }
+  return objects;
+}
