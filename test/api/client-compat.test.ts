@@ -171,6 +171,27 @@ describe("scale names only process types the release has", () => {
   });
 });
 
+describe("services update (PATCH) of process_counts names only process types the release has, as scale does", () => {
+  test("an unknown type is the same 422 on every PATCH route and stores nothing; the release's types are accepted; before a release any type is", async () => {
+    const svc = (await t.req("POST", `${A}/acme/web`, { name: "patched" }, { key })).body;
+    expect((await t.req("PATCH", `${A}/${svc.id}/settings`, { process_counts: { web: 1, clock: 1 } }, { key })).status).toBe(200);
+    seedDeployed(svc.id); // release v1: web and worker
+    const before = (await t.req("GET", `${A}/acme/web/patched`, undefined, { key })).body;
+    for (const path of [`${A}/${svc.id}/settings`, `${A}/acme/web/patched/settings`, `${A}/acme/web/patched`, `${P}/envs/production/services/patched`]) {
+      const r = await t.req("PATCH", path, { process_counts: { web: 2, wroker: 1 }, port: 5000 }, { key });
+      expect({ path, status: r.status }).toEqual({ path, status: 422 });
+      expect(r.body.message).toBe('process_counts.wroker: unknown process type "wroker": release v1 has clock, web, worker');
+    }
+    const pods = await t.req("PATCH", `${P}/envs/production/services/patched`, { process_pod_classes: { beat: "large" } }, { key });
+    expect(pods.status).toBe(422);
+    expect(pods.body.errors).toEqual([{ path: "process_pod_classes.beat", message: expect.stringContaining('unknown process type "beat"') }]);
+    expect((await t.req("GET", `${A}/acme/web/patched`, undefined, { key })).body).toEqual(before);
+    const ok = await t.req("PATCH", `${P}/envs/production/services/patched`, { process_counts: { web: 1, worker: 2 }, process_pod_classes: { worker: "large" } }, { key });
+    expect(ok.status).toBe(200);
+    expect(ok.body.process_counts).toEqual({ web: 1, worker: 2 });
+  });
+});
+
 describe("id-form routes never fall into the {org}/{project} routes", () => {
   test("POST /{id}/exec, GET /{id}/database, /cache: 501 saying so (id and path forms), 404 for an app you cannot see, 401 without a key", async () => {
     const cases: [string, string, unknown][] = [

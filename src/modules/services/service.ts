@@ -221,6 +221,8 @@ export function getService(deps: Deps, access: ServiceAccess): ServiceDetail {
 
 export async function patchService(deps: Deps, access: ServiceAccess, input: PatchServiceInput): Promise<ServiceDetail> {
   assertPrivilegedChange(access, input.privileged, access.service.privileged);
+  // the settings' counts are the same counts `scale` sets: the same 422 for a type no release has
+  assertKnownProcessTypes(deps, access.service, input);
   await assertGitSourceAllowed(deps, access, input);
   const { name, slug, ...rest } = input;
   const cols = columnsOf(rest);
@@ -251,7 +253,7 @@ export function deleteService(deps: Deps, access: ServiceAccess) {
 }
 
 /** 422 naming each process type the releases do not have (a typo would otherwise be stored and never run). */
-function assertKnownProcessTypes(deps: Deps, s: ServiceAccess["service"], input: ScaleInput): void {
+function assertKnownProcessTypes(deps: Deps, s: ServiceAccess["service"], input: { process_counts?: ScaleInput["process_counts"] | null; process_pod_classes?: ScaleInput["process_pod_classes"] | null }): void {
   const known = serviceHooks.get().processTypes(deps, s);
   if (!known) return;
   const errors = (["process_counts", "process_pod_classes"] as const).flatMap((field) =>
