@@ -31,8 +31,20 @@ export const environments = sqliteTable(
     autoDeployBranch: text("auto_deploy_branch"),
     ephemeral: integer("ephemeral", { mode: "boolean" }).notNull().default(false),
     target: text("target", { enum: ["docker", "kubernetes"] }).notNull().default("docker"),
+    /** Sealed (enc:v1:…) kubeconfig text; never returned. Server and fingerprint are kept beside it to show. */
     kubeconfig: text("kubeconfig"),
+    kubeconfigServer: text("kubeconfig_server"),
+    kubeconfigFingerprint: text("kubeconfig_fingerprint"),
+    /** kubeconfig context to use; null: its current-context */
+    kubeContext: text("kube_context"),
     namespace: text("namespace"),
+    ingressClass: text("ingress_class"),
+    /** TLS secret (in the namespace) the Ingress names; null: no TLS section */
+    ingressTlsSecret: text("ingress_tls_secret"),
+    /** registry the cluster pulls from (host[:port][/path]); credentials optional, password sealed */
+    registryUrl: text("registry_url"),
+    registryUsername: text("registry_username"),
+    registryPassword: text("registry_password"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
