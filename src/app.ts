@@ -1,7 +1,7 @@
 // createApp(deps): the HTTP application — error mapping, body rules, every module. No listen here.
 import { Elysia } from "elysia";
 import { AppError, BadRequest } from "./errors";
-import { JSON_LIMIT, parseSmallBody, readTextLimited } from "./lib/body-limit";
+import { isRawBodyRoute, JSON_LIMIT, parseSmallBody, readTextLimited } from "./lib/body-limit";
 import type { Deps } from "./deps";
 import { authRoutes } from "./modules/auth";
 import { keyRoutes } from "./modules/keys";
@@ -65,7 +65,7 @@ export function createApp(deps: Deps) {
       }
     })
     .onParse({ as: "global" }, async ({ request, contentType }) => {
-      if (!contentType) return;
+      if (!contentType || isRawBodyRoute(request)) return;
       // bodies are counted while read (chunked ones have no length): see lib/body-limit.ts
       if (!contentType.includes("json")) return parseSmallBody(request, contentType, JSON_LIMIT, "Request body larger than 1 MiB.");
       const text = await readTextLimited(request, JSON_LIMIT, "JSON body larger than 1 MiB.");

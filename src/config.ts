@@ -70,6 +70,11 @@ export const serveConfigSchema = z.object({
   backupKeep: z.coerce.number().int().min(1).max(1000).default(7).describe("scheduled backups to keep (older ones are deleted)"),
   backupDir: z.string().min(1).optional().describe("where scheduled backups go (default <data-dir>/backups)"),
   backupIncludeKey: flagBoolean.default(false).describe("put master.key itself into backups (default: only its fingerprint)"),
+  // integrations (README "Deploy on git push"): GitHub webhooks and previews, the registry token server
+  githubWebhookSecret: z.string().min(8, "must be at least 8 characters").optional().describe("secret of GitHub webhooks for every project (a project may set its own)"),
+  githubApiUrl: z.string().url().default("https://api.github.com").describe("GitHub API for commit statuses of previews (GitHub Enterprise: https://HOST/api/v3)"),
+  githubToken: z.string().min(1).optional().describe("token that may write commit statuses (previews); without one no status is sent"),
+  registryIssuer: z.string().min(1).max(255).default("ancla").describe("iss of registry tokens; the registry's auth.token.issuer must say the same"),
 });
 export type ServeConfig = z.infer<typeof serveConfigSchema>;
 

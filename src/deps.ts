@@ -9,6 +9,7 @@ import { createDockerClient, type DockerClient } from "./targets/docker/client";
 import { dockerTarget } from "./targets/docker";
 import { TargetUnavailable, type Targets } from "./targets/target";
 import type { Secrets } from "./lib/crypto";
+import { argon2idHasher, type PasswordHasher } from "./lib/passwords";
 import { createServerRedactor, type ServerRedactor } from "./lib/redact";
 import { DATABASE_FILE, ensurePrivateFile, secureDataDir } from "./lib/data-dir";
 import { ensureCheckValue, loadMasterKey } from "./db/master-key";
@@ -30,6 +31,8 @@ export type Deps = {
   secrets: Secrets;
   /** Hides every stored secret value; the server logger writes through it. Refreshed on config writes. */
   redactor: ServerRedactor;
+  /** Password hashing: argon2id at its defaults; only a Deps built in code (the tests) passes another. */
+  passwords: PasswordHasher;
   /** Aborted when the server starts to stop: long-lived responses (log follows) end on it. */
   shutdown: AbortController;
 };
@@ -55,7 +58,9 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
     throw e;
   }
   ensureCheckValue(sqlite, master.secrets, systemClock.now().toISOString());
-  const redactor = createServerRedactor(serverRedactionValues(db, master.secrets));
+  // secrets given as settings (webhook secret, GitHub token) are hidden from the first log line on
+  const settingSecrets = [config.githubWebhookSecret, config.githubToken, config.metricsToken].filter((v): v is string => !!v);
+  const redactor = createServerRedactor(serverRedactionValues(db, master.secrets), settingSecrets);
   const { docker, ...rest } = overrides;
   const deps = {
     config,
@@ -66,6 +71,7 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
     secrets: master.secrets,
     redactor,
     shutdown: new AbortController(),
+    passwords: argon2idHasher,
     ...rest,
   } as Deps;
   if (migrated.backup) deps.logger.info("database migrated; the copy taken before is kept next to it", { applied: migrated.applied, backup: migrated.backup });

@@ -46,3 +46,10 @@ export async function parseSmallBody(request: Request, contentType: string, limi
       return undefined;
   }
 }
+
+/** Routes that verify a signature over the exact bytes (GitHub webhooks): the global JSON parser leaves them unread. */
+export const RAW_BODY_PATHS = ["/api/v1/integrations/github/hooks"];
+export const isRawBodyRoute = (request: Request): boolean => {
+  const path = new URL(request.url).pathname.replace(/\/+$/, "");
+  return RAW_BODY_PATHS.includes(path);
+};

@@ -32,12 +32,13 @@ export function createRedactor(values: Iterable<string>): Redactor {
 /** A redactor whose value set can be replaced while loggers keep holding the same function. */
 export type ServerRedactor = { redact: Redactor; update: (values: Iterable<string>) => void };
 
-export function createServerRedactor(values: Iterable<string> = []): ServerRedactor {
-  let current = createRedactor(values);
+/** `fixed`: values hidden for the whole life of the process (secrets from the server's own settings). */
+export function createServerRedactor(values: Iterable<string> = [], fixed: string[] = []): ServerRedactor {
+  let current = createRedactor([...values, ...fixed]);
   return {
     redact: (text) => current(text),
     update: (next) => {
-      current = createRedactor(next);
+      current = createRedactor([...next, ...fixed]);
     },
   };
 }

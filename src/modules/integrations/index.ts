@@ -1,10 +1,70 @@
-// Routes: /api/v1/integrations/* — health (no auth). Webhooks and registry auth arrive with their issue.
+// Routes: /api/v1/integrations/* — health (no auth), the GitHub webhook (signature-verified, no
+// user), and per project /api/v1/orgs/{org}/projects/{project}/webhooks (settings, deliveries).
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
+import { JSON_LIMIT, readBodyLimited } from "../../lib/body-limit";
+import { withActor } from "../auth/context";
+import { deliveriesQuery, deliveryList, deliveryParams, projectParams, redeliverResponse, setSecretRequest, webhookResponse, webhookSettings } from "./model";
+import * as settings from "./settings";
+import { receiveDelivery } from "./webhooks";
 
-export const integrationRoutes = (_deps: Deps) =>
-  new Elysia({ prefix: "/api/v1/integrations", detail: { tags: ["integrations"] } }).get("/health", () => ({ status: "ok" }), {
-    response: { 200: z.object({ status: z.string() }) },
-    detail: { summary: "Liveness probe", security: [] },
-  });
+// the signature covers the raw bytes: the route reads the body itself (see images/index.ts)
+const keepStream = () => "stream";
+
+const hooks = (deps: Deps) =>
+  new Elysia({ prefix: "/api/v1/integrations", detail: { tags: ["integrations"] } })
+    .get("/health", () => ({ status: "ok" }), {
+      response: { 200: z.object({ status: z.string() }) },
+      detail: { summary: "Liveness probe", security: [] },
+    })
+    .post(
+      "/github/hooks",
+      async ({ request, set }) => {
+        const body = await readBodyLimited(request, JSON_LIMIT, "Webhook body larger than 1 MiB.");
+        const h = request.headers;
+        const answer = receiveDelivery(deps, {
+          event: h.get("x-github-event") ?? "",
+          deliveryId: h.get("x-github-delivery") ?? "",
+          signature: h.get("x-hub-signature-256"),
+          body,
+          contentType: (h.get("content-type") ?? "").toLowerCase(),
+        });
+        set.status = 201;
+        return answer;
+      },
+      { parse: keepStream, response: { 201: webhookResponse }, detail: { summary: "GitHub webhook (push deploys, pull request previews)", security: [] } },
+    );
+
+const projectWebhooks = (deps: Deps) =>
+  new Elysia({ prefix: "/api/v1/orgs/:org/projects/:project/webhooks", detail: { tags: ["integrations"] } })
+    .use(withActor(deps))
+    .get("/", ({ actor, params: p }) => settings.webhookSettings(deps, actor, p.org, p.project), {
+      params: projectParams,
+      response: { 200: webhookSettings },
+      detail: { summary: "The project's GitHub webhook: URL, events, whether a secret is set" },
+    })
+    .put("/secret", ({ actor, params: p, body }) => settings.setWebhookSecret(deps, actor, p.org, p.project, body?.secret), {
+      params: projectParams,
+      body: setSecretRequest,
+      response: { 200: webhookSettings },
+      detail: { summary: "Set or generate the project's webhook secret (shown once; org admins)" },
+    })
+    .delete("/secret", ({ actor, params: p }) => settings.deleteWebhookSecret(deps, actor, p.org, p.project), {
+      params: projectParams,
+      response: { 200: webhookSettings },
+      detail: { summary: "Remove the project's webhook secret (org admins)" },
+    })
+    .get("/deliveries", ({ actor, params: p, query }) => settings.listDeliveries(deps, actor, p.org, p.project, query.limit), {
+      params: projectParams,
+      query: deliveriesQuery,
+      response: { 200: deliveryList },
+      detail: { summary: "Recorded webhook deliveries of the project, newest first" },
+    })
+    .post("/deliveries/:id/redeliver", ({ actor, params: p, set }) => ((set.status = 201), settings.redeliver(deps, actor, p.org, p.project, p.id)), {
+      params: deliveryParams,
+      response: { 201: redeliverResponse },
+      detail: { summary: "Replay a recorded push delivery as the calling user" },
+    });
+
+export const integrationRoutes = (deps: Deps) => new Elysia().use(hooks(deps)).use(projectWebhooks(deps));

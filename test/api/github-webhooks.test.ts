@@ -1,0 +1,203 @@
+// GitHub webhooks (issue 13): signature checks per project, push → pipeline at exactly the pushed
+// commit, deliveries recorded and listed per project, duplicates ignored, redelivery; with the
+// payload shapes GitHub documents (test/support/github.ts). No git server is contacted here: the
+// pipelines stay queued (test/integration/github-push.test.ts builds and deploys one).
+import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { orgsWorld, testApp, type OrgsWorld, type TestApp } from "../support/app";
+import { delivery, pingPayload, pullRequestPayload, pushPayload, repository } from "../support/github";
+
+setDefaultTimeout(60_000);
+
+const SERVER_SECRET = "server-webhook-secret-0123456789";
+const REPO_URL = "http://127.0.0.1:9/octocat/hello-world.git";
+const repo = repository("octocat/Hello-World", REPO_URL);
+const SHA1 = "6dcb09b5b57875f334f61aebed695e2e4193db5e";
+const SHA2 = "7dcb09b5b57875f334f61aebed695e2e4193db5f";
+const HOOK = "/api/v1/integrations/github/hooks";
+
+let t: TestApp;
+let w: OrgsWorld;
+let acmeSvc: string;
+let otherSecret: string;
+
+async function post(event: string, payload: unknown, secret: string | null, id?: string) {
+  const d = delivery(event, payload, secret, id);
+  const r = await t.req("POST", HOOK, undefined, { raw: d.body, headers: d.headers });
+  return { ...r, deliveryId: d.deliveryId };
+}
+const pipelines = () => t.deps.sqlite.query("select j.id, j.service_id, i.build_ref from jobs j join images i on i.id = json_extract(j.payload, '$.imageId') where j.kind = 'pipeline' order by j.created_at").all() as { id: string; service_id: string; build_ref: string }[];
+const deliveries = async (org = "acme", key = w.owner.key) => (await t.req("GET", `/api/v1/orgs/${org}/projects/web/webhooks/deliveries`, undefined, { key })).body.items as any[];
+
+async function gitService(org: string, key: string, name: string, fields: Record<string, unknown>) {
+  const r = await t.req("POST", `/api/v1/orgs/${org}/projects/web/envs/production/services`, { name, git_url: REPO_URL, ...fields }, { key });
+  expect(r.status).toBe(201);
+  return r.body.id as string;
+}
+
+beforeEach(async () => {
+  t = await testApp({ githubWebhookSecret: SERVER_SECRET, gitAllowHosts: "127.0.0.0/8" });
+  w = await orgsWorld(t, { project: true, otherProject: true });
+  acmeSvc = await gitService("acme", w.owner.key, "api", { auto_deploy_branch: "main" });
+  await gitService("other", w.outsider.key, "site", { auto_deploy_branch: "main" });
+  const s = await t.req("PUT", "/api/v1/orgs/other/projects/web/webhooks/secret", {}, { key: w.outsider.key });
+  expect(s.status).toBe(200);
+  otherSecret = s.body.secret;
+});
+afterEach(() => t.close());
+
+describe("signatures", () => {
+  test("missing or wrong signature → 401 and nothing is triggered; the refusal is visible to the project", async () => {
+    const missing = await post("push", pushPayload(repo, "refs/heads/main", SHA2, SHA1), null);
+    expect(missing.status).toBe(401);
+    expect(missing.body.message).toContain("X-Hub-Signature-256");
+    const wrong = await post("push", pushPayload(repo, "refs/heads/main", SHA2, SHA1), "not-the-secret-at-all");
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toEqual({ status: 401, message: "The webhook signature does not match." });
+    expect(pipelines()).toEqual([]);
+    const listed = await deliveries();
+    expect(listed.map((d) => [d.status, d.delivery_id, d.pipeline_ids])).toEqual([["refused", wrong.deliveryId, []]]);
+    expect(listed[0].message).toContain("Signature does not match");
+  });
+
+  test("a signature over other bytes does not verify (the body is what is signed)", async () => {
+    const d = delivery("push", pushPayload(repo, "refs/heads/main", SHA2, SHA1), SERVER_SECRET);
+    const tampered = d.body.replace(SHA1, SHA2);
+    const r = await t.req("POST", HOOK, undefined, { raw: tampered, headers: d.headers });
+    expect(r.status).toBe(401);
+    expect(pipelines()).toEqual([]);
+  });
+
+  test("a project's own secret deploys only that project; the server secret deploys every project using the repository", async () => {
+    const own = await post("push", pushPayload(repo, "refs/heads/main", SHA2, SHA1), otherSecret);
+    expect(own.status).toBe(201);
+    expect(own.body).toEqual({ ok: true, hook_id: own.deliveryId });
+    const after = pipelines();
+    expect(after.length).toBe(1);
+    expect(after[0]!.service_id).not.toBe(acmeSvc);
+    expect(await deliveries()).toEqual([]); // acme's project never learns of it
+    expect((await deliveries("other", w.outsider.key)).map((d) => d.status)).toEqual(["accepted"]);
+
+    const server = await post("push", pushPayload(repo, "refs/heads/main", SHA1, SHA2), SERVER_SECRET);
+    expect(server.status).toBe(201);
+    expect(pipelines().length).toBe(3);
+  });
+
+  test("the webhook secret is sealed at rest, shown once, never listed, and only org admins may set it", async () => {
+    const row = t.deps.sqlite.query("select webhook_secret from project_integrations").get() as { webhook_secret: string };
+    expect(row.webhook_secret.startsWith("enc:v1:")).toBe(true);
+    expect(row.webhook_secret).not.toContain(otherSecret);
+    const settings = await t.req("GET", "/api/v1/orgs/other/projects/web/webhooks", undefined, { key: w.outsider.key });
+    expect(settings.body).toEqual({ url: expect.stringContaining(HOOK), content_type: "application/json", events: ["push", "pull_request"], project_secret_set: true, server_secret_set: true });
+    expect((await t.req("PUT", "/api/v1/orgs/acme/projects/web/webhooks/secret", {}, { key: w.member.key })).status).toBe(403);
+    expect((await t.req("GET", "/api/v1/orgs/other/projects/web/webhooks", undefined, { key: w.owner.key })).status).toBe(404);
+    expect((await t.req("PUT", "/api/v1/orgs/acme/projects/web/webhooks/secret", { secret: "short" }, { key: w.owner.key })).status).toBe(422);
+    const chosen = await t.req("PUT", "/api/v1/orgs/acme/projects/web/webhooks/secret", { secret: "acme-chosen-secret-value" }, { key: w.owner.key });
+    expect(chosen.body.secret).toBe("acme-chosen-secret-value");
+    expect((await post("ping", pingPayload(repo), "acme-chosen-secret-value")).status).toBe(201);
+    expect((await t.req("DELETE", "/api/v1/orgs/acme/projects/web/webhooks/secret", undefined, { key: w.owner.key })).body.project_secret_set).toBe(false);
+    for (const body of t.bodies.slice(0, -3)) if (!body.includes('"secret"')) expect(body).not.toContain(otherSecret);
+  });
+});
+
+describe("events", () => {
+  test("ping → ok and recorded", async () => {
+    const r = await post("ping", pingPayload(repo), SERVER_SECRET);
+    expect(r.status).toBe(201);
+    expect(r.body).toEqual({ ok: true, hook_id: r.deliveryId });
+    expect((await deliveries()).map((d) => [d.event, d.status])).toEqual([["ping", "accepted"]]);
+  });
+
+  test("push to the service's branch → a pipeline building exactly the pushed commit, recorded with its id", async () => {
+    const r = await post("push", pushPayload(repo, "refs/heads/main", SHA2, SHA1), SERVER_SECRET);
+    expect(r.status).toBe(201);
+    const acme = pipelines().filter((p) => p.service_id === acmeSvc);
+    expect(acme.map((p) => p.build_ref)).toEqual([SHA1]);
+    const [d] = await deliveries();
+    expect(d).toMatchObject({ delivery_id: r.deliveryId, event: "push", repository: "octocat/hello-world", ref: "refs/heads/main", commit_sha: SHA1, status: "accepted", pipeline_ids: [acme[0]!.id] });
+    const images = await t.req("GET", `/api/v1/images/${acmeSvc}`, undefined, { key: w.member.key });
+    const detail = await t.req("GET", `/api/v1/images/${images.body.items[0].id}/detail`, undefined, { key: w.member.key });
+    expect(detail.body.build_ref).toBe(SHA1);
+  });
+
+  test("the same delivery id again (a retry or a replay) is ignored", async () => {
+    const first = await post("push", pushPayload(repo, "refs/heads/main", SHA2, SHA1), SERVER_SECRET);
+    const again = await post("push", pushPayload(repo, "refs/heads/main", SHA2, SHA1), SERVER_SECRET, first.deliveryId);
+    expect(again.status).toBe(201);
+    expect(pipelines().filter((p) => p.service_id === acmeSvc).length).toBe(1);
+    expect((await deliveries()).length).toBe(1);
+  });
+
+  test("a refused delivery does not burn its id: the genuine delivery with that id still deploys", async () => {
+    const forged = await post("push", pushPayload(repo, "refs/heads/main", SHA2, SHA1), "guessed-secret-value");
+    expect(forged.status).toBe(401);
+    const real = await post("push", pushPayload(repo, "refs/heads/main", SHA2, SHA1), SERVER_SECRET, forged.deliveryId);
+    expect(real.status).toBe(201);
+    expect(pipelines().filter((p) => p.service_id === acmeSvc).length).toBe(1);
+  });
+
+  test("another branch, a deleted branch, a tag and an unused event are recorded as ignored; an unknown repository is not recorded", async () => {
+    await post("push", pushPayload(repo, "refs/heads/feature", SHA2, SHA1), SERVER_SECRET);
+    await post("push", pushPayload(repo, "refs/heads/main", SHA1, "0".repeat(40), { deleted: true }), SERVER_SECRET);
+    await post("push", pushPayload(repo, "refs/tags/v1.0.0", SHA2, SHA1), SERVER_SECRET);
+    await post("issues", { action: "opened", issue: { number: 1 }, repository: repo, sender: { login: "octocat" } }, SERVER_SECRET);
+    const unknown = await post("push", pushPayload(repository("someone/else", "https://github.com/someone/else.git"), "refs/heads/main", SHA2, SHA1), SERVER_SECRET);
+    expect(unknown.status).toBe(201);
+    expect(pipelines()).toEqual([]);
+    const listed = await deliveries();
+    expect(listed.map((d) => d.status)).toEqual(["ignored", "ignored", "ignored", "ignored"]);
+    expect(listed.map((d) => d.message).reverse()).toEqual([
+      "No service deploys branch 'feature' of this repository (auto_deploy_branch).",
+      "Branch deleted: nothing to deploy.",
+      "refs/tags/v1.0.0 is not a branch: nothing to deploy.",
+      "Event 'issues' is not used by Ancla.",
+    ]);
+  });
+
+  test("a service matches by github_repository too, and GitHub's form encoding is accepted", async () => {
+    const r = await t.req("POST", "/api/v1/orgs/acme/projects/web/envs/production/services", { name: "gh", github_repository: "octocat/Hello-World", auto_deploy_branch: "release" }, { key: w.owner.key });
+    expect(r.status).toBe(201);
+    const body = "payload=" + encodeURIComponent(JSON.stringify(pushPayload(repository("octocat/Hello-World", "https://github.com/octocat/Hello-World.git"), "refs/heads/release", SHA2, SHA1)));
+    const d = delivery("push", {}, SERVER_SECRET);
+    const { sign } = await import("../support/github");
+    const res = await t.req("POST", HOOK, undefined, { raw: body, headers: { ...d.headers, "content-type": "application/x-www-form-urlencoded", "x-hub-signature-256": sign(SERVER_SECRET, body) } });
+    expect(res.status).toBe(201);
+    expect(pipelines().map((p) => [p.service_id, p.build_ref])).toEqual([[r.body.id, SHA1]]);
+  });
+
+  test("pull_request on a project without previews is recorded as ignored", async () => {
+    await post("pull_request", pullRequestPayload(repo, "opened", 7, SHA1), SERVER_SECRET);
+    expect((await deliveries()).map((d) => [d.event, d.action, d.status])).toEqual([["pull_request", "opened", "ignored"]]);
+    expect(pipelines()).toEqual([]);
+  });
+});
+
+describe("bad requests", () => {
+  test("missing event or delivery headers → 400; a signed body that is not JSON → 400; oversize → 413", async () => {
+    const d = delivery("push", pushPayload(repo, "refs/heads/main", SHA2, SHA1), SERVER_SECRET);
+    const { "x-github-event": _e, ...noEvent } = d.headers;
+    expect((await t.req("POST", HOOK, undefined, { raw: d.body, headers: noEvent })).status).toBe(400);
+    expect((await t.req("POST", HOOK, undefined, { raw: d.body, headers: { ...d.headers, "x-github-delivery": "../../etc" } })).status).toBe(400);
+    const { sign } = await import("../support/github");
+    const junk = "{not json";
+    expect((await t.req("POST", HOOK, undefined, { raw: junk, headers: { ...d.headers, "x-hub-signature-256": sign(SERVER_SECRET, junk) } })).status).toBe(400);
+    const big = JSON.stringify({ pad: "x".repeat(1024 * 1024 + 10) });
+    expect((await t.req("POST", HOOK, undefined, { raw: big, headers: { ...d.headers, "x-hub-signature-256": sign(SERVER_SECRET, big) } })).status).toBe(413);
+    expect(pipelines()).toEqual([]);
+  });
+});
+
+describe("redelivery", () => {
+  test("a recorded push is replayed as the calling user; refused ones cannot be; other organizations get 404", async () => {
+    await post("push", pushPayload(repo, "refs/heads/main", SHA2, SHA1), SERVER_SECRET);
+    await post("push", pushPayload(repo, "refs/heads/main", SHA2, SHA2), "wrong-secret-value-x");
+    const [refused, accepted] = await deliveries();
+    expect([refused.status, accepted.status]).toEqual(["refused", "accepted"]);
+    const again = await t.req("POST", `/api/v1/orgs/acme/projects/web/webhooks/deliveries/${accepted.id}/redeliver`, undefined, { key: w.member.key });
+    expect(again.status).toBe(201);
+    expect(again.body.delivery).toMatchObject({ status: "accepted", commit_sha: SHA1, redelivery_of: accepted.id });
+    expect(pipelines().filter((p) => p.service_id === acmeSvc).map((p) => p.build_ref)).toEqual([SHA1, SHA1]);
+    expect((await t.req("POST", `/api/v1/orgs/acme/projects/web/webhooks/deliveries/${refused.id}/redeliver`, undefined, { key: w.member.key })).status).toBe(409);
+    expect((await t.req("POST", `/api/v1/orgs/acme/projects/web/webhooks/deliveries/${accepted.id}/redeliver`, undefined, { key: w.outsider.key })).status).toBe(404);
+    expect((await t.req("GET", `/api/v1/orgs/acme/projects/web/webhooks/deliveries`)).status).toBe(401);
+  });
+});
