@@ -7,7 +7,20 @@
 export type TargetKind = "docker" | "kubernetes";
 
 /** The environment fields that choose and configure its target (the kubeconfig stays sealed here). */
-export type TargetEnv = { id: string; target: TargetKind; namespace: string | null; kubeconfig: string | null };
+export type TargetEnv = { id: string; target: TargetKind; namespace: string | null; kubeconfig: string | null } & KubeEnvSettings;
+
+/** A kubernetes environment's settings beyond the kubeconfig (sealed values stay sealed here; null: unset). */
+export type KubeEnvSettings = {
+  kubeContext?: string | null;
+  ingressClass?: string | null;
+  ingressTlsSecret?: string | null;
+  registryUrl?: string | null;
+  registryUsername?: string | null;
+  registryPassword?: string | null;
+};
+
+/** One thing `check` verified: `message` says what failed (or what was found). */
+export type TargetCheck = { name: string; ok: boolean; message: string };
 
 /** This server cannot deploy to that kind of target: deployments there fail with this message. */
 export class TargetUnavailable extends Error {
@@ -36,6 +49,51 @@ export type ReleaseRun = ServiceRef & {
   vars: Record<string, string>;
   port: number;
   privileged: boolean;
+  /** the service's persistent volumes, mounted into every process (replicas, release phase, runs) */
+  volumes?: VolumeMount[];
+};
+
+/** A persistent volume of a service; the target names it from the service's slugs and `name`. */
+export type VolumeMount = { name: string; mountPath: string };
+
+/**
+ * A one-off process of a release: the release phase of a deploy (`kind: "release"`) or a run
+ * someone asked for. Same image, config, pod class limits, network and volumes as the replicas;
+ * removed once it exits. On a cluster this is a Job.
+ */
+export type OneOffPlan = ReleaseRun & { kind: "release" | "run"; runId: string; command: string; podClass: string; timeoutMs: number };
+export type OneOffHooks = {
+  signal?: AbortSignal;
+  /** output as it comes (stdout and stderr interleaved), in chunks */
+  output: (chunk: string) => void;
+};
+/** `exitCode` is null when it was stopped (timeout, abort) or never started. */
+export type OneOffResult = { exitCode: number | null; timedOut: boolean; durationMs: number };
+
+/** A command to run inside a running replica (exec). With `tty` the streams are one and resizable. */
+export type ExecRequest = { replicaId: string; command: string[]; tty: boolean; cols?: number; rows?: number; term?: string };
+export type ExecSession = {
+  /** stdin */
+  write: (data: Uint8Array) => void;
+  /** stdin EOF */
+  end: () => void;
+  resize: (cols: number, rows: number) => Promise<void>;
+  /** fd 1 or 2 (always 1 with a tty) */
+  onOutput: (cb: (fd: 1 | 2, data: Uint8Array) => void) => void;
+  /** resolves with the exit status once the command ended (null when unknown) */
+  exited: Promise<number | null>;
+  /** end the session from our side (the client went away) */
+  close: () => void;
+};
+
+/** Persistent volumes of a service, by the name the user gave them. */
+export type VolumeStore = {
+  /** A tar stream of the volume's contents (an empty volume gives an empty archive). `image` is the service's, used to reach the volume. */
+  backup: (ref: ServiceRef, name: string, image: string) => Promise<NodeJS.ReadableStream>;
+  /** Replace the volume's contents with a tar stream. */
+  restore: (ref: ServiceRef, name: string, image: string, tar: NodeJS.ReadableStream) => Promise<void>;
+  /** Remove the volumes (the service is deleted with delete_volumes); missing ones are fine. */
+  remove: (ref: ServiceRef, names: string[]) => Promise<void>;
 };
 
 /** A replica a deployment recorded as serving (the deployment's metadata keeps these). */
@@ -54,6 +112,8 @@ export type RolloutPlan = ReleaseRun & {
   current: ServingReplica[];
   /** a scale: replicas of the same release that are still wanted keep running */
   inPlace: boolean;
+  /** the service's generated hostnames and custom domains (a cluster's Ingress routes them) */
+  hostnames?: string[];
 };
 
 /** A web replica the app router can send traffic to (127.0.0.1:port). */
@@ -187,6 +247,19 @@ export type DeployTarget = {
   /** A reader of its replicas' resource usage (metrics). */
   usageReader: () => UsageReader;
   supervision?: Supervision;
+  /** Verify the target is usable (connection, rights, registry), each check saying what failed. */
+  check?: () => Promise<TargetCheck[]>;
+  /**
+   * After a crash mid-rollout (declarative targets): bring the service back to its last committed
+   * state. Where present it replaces removing the interrupted deployment's replicas.
+   */
+  recoverInterrupted?: (serviceId: string, deploymentId: string, log: (line: string) => void) => Promise<void>;
+  /** Run a one-off process to its end (release phase, runs); absent where the target cannot yet. */
+  runOnce?: (plan: OneOffPlan, hooks: OneOffHooks) => Promise<OneOffResult>;
+  /** Start a command in a running replica; absent where the target cannot yet. */
+  exec?: (req: ExecRequest) => Promise<ExecSession>;
+  /** Persistent volumes; absent where the target cannot yet. */
+  volumes?: VolumeStore;
 };
 
 export type Targets = {

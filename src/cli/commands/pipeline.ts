@@ -141,16 +141,17 @@ export const pipelineCommands: CommandTable = {
   rollback: command({
     summary: "Redeploy the previous successful release (or release N with --to N)",
     usage: "rollback [org/project/env/service]",
-    options: { to: { type: "string", value: "VERSION", description: "the release to go back to (default: the previous successful one)" }, ...FOLLOW, ...TARGET },
+    options: { to: { type: "string", value: "VERSION", description: "the release to go back to (default: the previous successful one)" }, "run-release-phase": { type: "boolean", description: "run the Procfile release process again (a rollback or redeploy skips it)" }, ...FOLLOW, ...TARGET },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       const t = serviceTarget(ctx, ctx.args[0]);
       const client = clientFor(ctx);
       const to = ctx.flags.to;
       if (to !== undefined && !/^[1-9]\d{0,9}$/.test(to)) throw new AppError(2, "--to must be a release version (a positive whole number)", "usage", 2);
+      const again = ctx.flags["run-release-phase"] === true;
       const started = to
-        ? await client.post<{ deployment_id: string; release_version?: number }>(`${servicePath(t)}/deploy`, { version: Number(to) })
-        : await client.post<RollbackResponse>(`${projectPath(t)}/pipeline/rollback?${pipelineQuery(t)}`);
+        ? await client.post<{ deployment_id: string; release_version?: number }>(`${servicePath(t)}/deploy`, { version: Number(to), ...(again ? { run_release_phase: true } : {}) })
+        : await client.post<RollbackResponse>(`${projectPath(t)}/pipeline/rollback?${pipelineQuery(t)}${again ? "&run_release_phase=true" : ""}`);
       const version = to ? Number(to) : started.release_version;
       if (ctx.flags.quiet !== true) ctx.io.err(`Rolling back ${t.service} to release v${version}…`);
       const log = await followDeployment(ctx, client, started.deployment_id);

@@ -43,14 +43,14 @@ export const releaseCommands: CommandTable = {
   "releases deploy": command({
     summary: "Deploy release N of a service (an older one is a rollback)",
     usage: "releases deploy <version> [org/project/env/service]",
-    options: { ...FOLLOW, ...TARGET },
+    options: { "run-release-phase": { type: "boolean", description: "run the Procfile release process again (a rollback or redeploy skips it)" }, ...FOLLOW, ...TARGET },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 2);
       const v = requireArg(ctx.args, 0, "<version>").replace(/^v/, "");
       if (!/^[1-9]\d{0,9}$/.test(v)) throw new AppError(2, `"${ctx.args[0]}" is not a release version`, "usage", 2);
       const t = serviceTarget(ctx, ctx.args[1]);
       const client = clientFor(ctx);
-      const started = await client.post<{ deployment_id: string }>(`${servicePath(t)}/deploy`, { version: Number(v) });
+      const started = await client.post<{ deployment_id: string }>(`${servicePath(t)}/deploy`, { version: Number(v), ...(ctx.flags["run-release-phase"] === true ? { run_release_phase: true } : {}) });
       if (ctx.flags.quiet !== true) ctx.io.err(`Deploying release v${v} (deployment ${started.deployment_id})…`);
       const log = await followDeployment(ctx, client, started.deployment_id);
       if (log.status !== "complete") throw new AppError(1, `deploy failed: ${log.error_detail ?? "unknown reason"}`, "deploy_failed", 1);

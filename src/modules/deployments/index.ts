@@ -62,7 +62,7 @@ const viewRoutes = (deps: Deps) =>
       { params: envDeploymentParams, response: { 200: deploymentLogResponse } },
     );
 
-function parseDeployBody(body: unknown): { version?: number } {
+function parseDeployBody(body: unknown): { version?: number; run_release_phase?: boolean } {
   const parsed = serviceDeployRequest.safeParse(body ?? {});
   if (parsed.success) return parsed.data;
   const errors = parsed.error.issues.map((i) => ({ path: i.path.join(".") || "body", message: i.message }));
@@ -75,19 +75,20 @@ const releaseDeployRoutes = (deps: Deps) =>
     .use(withActor(deps))
     .post(
       "/api/v1/releases/:org/deploy",
-      ({ actor, params, set }) => {
+      ({ actor, params, query, set }) => {
         const { release, access } = releaseAccessById(deps, actor, params.org);
-        const d = svc.enqueueDeploy(deps, access, release.id);
+        const d = svc.enqueueDeploy(deps, access, release.id, query.run_release_phase === "true" ? { metadata: { run_release_phase: true } } : {});
         set.status = 201;
         return { ok: true, deployment_id: d.id };
       },
-      { params: releaseIdParams, response: { 201: releaseDeployResponse } },
+      { params: releaseIdParams, query: z.object({ run_release_phase: z.enum(["true", "false"]).optional() }), response: { 201: releaseDeployResponse } },
     )
     .post(
       "/api/v1/orgs/:org/projects/:project/envs/:env/services/:svc/deploy",
       ({ actor, params: p, body, set }) => {
         const access = serviceAccess(deps, actor, p.org, p.project, p.env, p.svc);
-        const d = svc.deployServiceVersion(deps, access, parseDeployBody(body).version);
+        const parsed = parseDeployBody(body);
+        const d = svc.deployServiceVersion(deps, access, parsed.version, { runReleasePhase: parsed.run_release_phase === true });
         const release = findRelease(deps.db, d.releaseId)!;
         set.status = 201;
         return { ok: true, deployment_id: d.id, release_id: release.id, release_version: release.version };

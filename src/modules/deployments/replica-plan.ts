@@ -9,6 +9,7 @@ import { findProjectById } from "../projects/repo";
 import { findEnvById } from "../envs/repo";
 import type { ServiceRow } from "../services/repo";
 import type { ReleaseRow } from "../releases/repo";
+import { volumeMountsOf } from "../services/volumes";
 
 export function openConfig(deps: Deps, config: { name: string; value: string; secret: boolean }[]): { vars: Record<string, string>; secretValues: string[] } {
   const vars: Record<string, string> = {};
@@ -44,6 +45,7 @@ export function replacementPlan(deps: Deps, service: ServiceRow, release: Releas
     vars: openConfig(deps, release.config).vars,
     port: release.port,
     privileged: service.privileged,
+    volumes: volumeMountsOf(deps.db, service.id),
     process: record.process,
     replica: record.replica,
     podClass: record.podClass,

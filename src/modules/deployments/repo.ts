@@ -99,3 +99,12 @@ const latestStatusesQ = preparedPerDb((db) =>
 );
 export const latestStatusesOf = (db: Db, serviceIds: string[]) =>
   serviceIds.length === 0 ? [] : latestStatusesQ(db).all({ ids: JSON.stringify(serviceIds) });
+
+/** Whether a release ever completed a deployment (then its release phase already ran). */
+export const releaseWasDeployed = (db: Db, serviceId: string, releaseId: string): boolean =>
+  db
+    .select({ id: deployments.id })
+    .from(deployments)
+    .where(and(eq(deployments.serviceId, serviceId), eq(deployments.releaseId, releaseId), eq(deployments.status, "complete"), eq(deployments.kind, "deploy")))
+    .limit(1)
+    .get() !== undefined;

@@ -22,6 +22,8 @@ import { cleanupTargetOf } from "./targets";
 import { requestedScale, restoreCountsAfterScale } from "./scale-counts";
 import { requestReconcile } from "./self-healing";
 import { seedSlots } from "./replicas";
+import { releasePhaseWanted, runReleasePhase, RELEASE_PROCESS } from "./release-phase";
+import { volumeMountsOf } from "../services/volumes";
 
 const DRAIN_MS = 30_000;
 // after in-flight requests finished: a moment for responses already on the wire
@@ -99,28 +101,45 @@ async function runDeployment({ deps, job, signal }: JobContext): Promise<Record<
   redact = redactorFor(deps, service.id, opened.secretValues);
   log(d.kind === "scale" ? `Scaling release v${release.version} of ${service.slug}` : `Deploying release v${release.version} of ${service.slug} to ${env.slug}`);
 
+  const run = {
+    org: org.slug,
+    project: project.slug,
+    env: env.slug,
+    service: service.slug,
+    serviceId: service.id,
+    releaseId: release.id,
+    releaseVersion: release.version,
+    deploymentId: id,
+    image: release.imageRef,
+    processes: release.processes,
+    vars: opened.vars,
+    port: release.port,
+    privileged: service.privileged,
+    volumes: volumeMountsOf(deps.db, service.id),
+  };
+  if (releasePhaseWanted(deps, d, release.processes)) {
+    save({ deployStep: { name: "release", index: 0, total: DEPLOY_STEPS.length } });
+    log("==> release");
+    try {
+      await runReleasePhase(target, run, { podClass: wanted.process_pod_classes[RELEASE_PROCESS] ?? "small", timeoutMs: service.deploymentTimeout * 1000, signal, log });
+    } catch (e) {
+      if (signal.aborted) throw e;
+      return fail(e instanceof DeployFailed ? e.message : `The release phase could not run: ${(e as Error).message}`);
+    }
+  } else if (release.processes[RELEASE_PROCESS] && d.kind === "deploy") {
+    log("Skipping the release phase: this release already ran it (ask for it with --run-release-phase)");
+  }
+
   try {
     await target.rollout(
       {
-        org: org.slug,
-        project: project.slug,
-        env: env.slug,
-        service: service.slug,
-        serviceId: service.id,
-        releaseId: release.id,
-        releaseVersion: release.version,
-        deploymentId: id,
-        image: release.imageRef,
-        processes: release.processes,
-        vars: opened.vars,
-        port: release.port,
+        ...run,
         healthCheckPath: release.healthCheckPath,
         healthCheckHost: release.healthCheckHost,
         timeoutMs: service.deploymentTimeout * 1000,
         notFoundTimeoutMs: deps.config.healthNotFoundTimeout * 1000,
         counts: wanted.process_counts,
         podClasses: wanted.process_pod_classes,
-        privileged: service.privileged,
         current: current?.metadata.replicas ?? [],
         inPlace: d.kind === "scale",
       },

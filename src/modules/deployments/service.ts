@@ -56,11 +56,11 @@ export function enqueueDeploy(deps: Deps, access: ServiceAccess, releaseId: stri
 }
 
 /** Deploy the latest release (or release `version`) of a service. */
-export function deployServiceVersion(deps: Deps, access: ServiceAccess, version?: number): DeploymentRow {
+export function deployServiceVersion(deps: Deps, access: ServiceAccess, version?: number, opts: { runReleasePhase?: boolean } = {}): DeploymentRow {
   assertMayDeploy(access);
   const release = version === undefined ? latestRelease(deps.db, access.service.id) : findReleaseByVersion(deps.db, access.service.id, version);
   if (!release) throw version === undefined ? new Conflict("This service has no release yet; create one first.") : new NotFound("Release");
-  return enqueueDeploy(deps, access, release.id);
+  return enqueueDeploy(deps, access, release.id, opts.runReleasePhase ? { metadata: { run_release_phase: true } } : {});
 }
 
 /**

@@ -103,7 +103,7 @@ const hierarchicalRoutes = (deps: Deps) =>
         ((set.status = 201), await svc.deployFromRequest(deps, serviceAccess(deps, actor, p.org, p.project, p.env, query.service), request)),
       { params: envParams, query: envDeployQuery, parse: keepStream, response: { 201: deployTriggerResponse } },
     )
-    .post("/pipeline/rollback", ({ actor, params: p, query, set }) => ((set.status = 201), svc.rollback(deps, svc.queryAccess(deps, actor, p.org, p.project, query))), {
+    .post("/pipeline/rollback", ({ actor, params: p, query, set }) => ((set.status = 201), svc.rollback(deps, svc.queryAccess(deps, actor, p.org, p.project, query), { runReleasePhase: query.run_release_phase === "true" })), {
       params: projectParams,
       query: pipelineQuery,
       parse: keepStream, // no body is read

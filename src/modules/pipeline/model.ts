@@ -64,6 +64,8 @@ export const pipelineQuery = z.object({
   service: seg,
   env: seg.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** a rollback runs the release phase again only when asked (true|false) */
+  run_release_phase: z.enum(["true", "false"]).optional(),
 });
 export const envDeployQuery = z.object({ service: seg });
 

@@ -147,7 +147,7 @@ export const pipelineHistory = (deps: Deps, serviceId: string, limit: number): H
  * Redeploy the previous successful release: the latest complete deployment serves now; the one
  * before it with a different release is what ran before (scales of the same release are skipped).
  */
-export function rollback(deps: Deps, access: ServiceAccess) {
+export function rollback(deps: Deps, access: ServiceAccess, opts: { runReleasePhase?: boolean } = {}) {
   assertMayDeploy(access);
   const done = repo.completeDeployments(deps.db, access.service.id);
   const current = done[0];
@@ -156,6 +156,6 @@ export function rollback(deps: Deps, access: ServiceAccess) {
   if (!previous) throw new Conflict("Nothing to roll back to: no earlier release of this service was deployed successfully.");
   const release = findRelease(deps.db, previous.releaseId);
   if (!release) throw new Conflict("The previous release no longer exists.");
-  const d = enqueueDeploy(deps, access, release.id);
+  const d = enqueueDeploy(deps, access, release.id, opts.runReleasePhase ? { metadata: { run_release_phase: true } } : {});
   return { ok: true, deployment_id: d.id, release_id: release.id, release_version: release.version };
 }

@@ -47,7 +47,7 @@ export const releaseDeployResponse = z.object({ ok: z.boolean(), deployment_id: 
 export const serviceDeployResponse = releaseDeployResponse.extend({ release_id: z.string(), release_version: z.number().int() });
 
 /** Body of POST …/services/{svc}/deploy: redeploy release N, or the latest release. */
-export const serviceDeployRequest = z.object({ version: z.number().int().min(1).optional() }).strict();
+export const serviceDeployRequest = z.object({ version: z.number().int().min(1).optional(), run_release_phase: z.boolean().optional() }).strict();
 
 const seg = z.string().max(255);
 export const idParams = z.object({ org: seg });

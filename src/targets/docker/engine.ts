@@ -93,6 +93,12 @@ export async function listManaged(docker: DockerClient, labels: string[] = []): 
   return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {}, state: c.State }));
 }
 
+/** Any containers carrying every given label (one-off containers have no `managed` label). */
+export async function listContainers(docker: DockerClient, labels: string[]): Promise<ManagedContainer[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: labels } });
+  return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {}, state: c.State }));
+}
+
 /** The last lines a container printed (stdout and stderr), for failure reasons. */
 export async function containerTail(docker: DockerClient, id: string, lines = 20): Promise<string> {
   try {

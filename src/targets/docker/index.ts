@@ -10,6 +10,8 @@ import { replaceReplica, waitReady } from "./heal";
 import { followLog, tailLog } from "./logs";
 import { LABEL, networkName, networkSpec, replicaSpec } from "./specs";
 import { createUsageReader } from "./usage";
+import { execInReplica, runOneOff } from "./oneoff";
+import { dockerVolumes } from "./volumes";
 import type { DeployTarget, FoundReplica, ReplicaFilter, ReplicaPlan, Supervision } from "../target";
 
 export type DockerTargetOptions = { labels?: Record<string, string> };
@@ -76,6 +78,8 @@ export function dockerTarget(docker: () => DockerClient, opts: DockerTargetOptio
     removeReplicas: removeAll,
     async teardown(serviceId) {
       await removeAll((await findReplicas({ serviceId })).map((r) => r.id), 2);
+      // one-off containers (a run, a release phase, a volume helper) of the service too; volumes stay
+      await removeAll((await engine.listContainers(docker(), [`${LABEL.oneOffService}=${serviceId}`])).map((c) => c.id), 1);
     },
     async logSources(serviceId) {
       return (await findReplicas({ serviceId }))
@@ -87,5 +91,8 @@ export function dockerTarget(docker: () => DockerClient, opts: DockerTargetOptio
     followLog: (id, tail, onLine) => followLog(docker(), id, tail, onLine),
     usageReader: () => createUsageReader(docker()),
     supervision,
+    runOnce: (plan, hooks) => runOneOff(docker(), { ...plan, labels }, hooks),
+    exec: (req) => execInReplica(docker(), req),
+    volumes: dockerVolumes(docker, labels),
   };
 }

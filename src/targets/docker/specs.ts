@@ -10,6 +10,7 @@ export const POD_CLASSES = {
   medium: { cpus: 1, memoryMiB: 1024 },
   large: { cpus: 2, memoryMiB: 2048 },
 } as const;
+export const RELEASE_PROCESS = "release";
 export type PodClass = keyof typeof POD_CLASSES;
 export const DEFAULT_POD_CLASS: PodClass = "small";
 
@@ -26,6 +27,13 @@ export const LABEL = {
   replica: "dev.ancla.replica",
   deployment: "dev.ancla.deployment",
   podClass: "dev.ancla.pod-class",
+  // one-off containers (release phase, runs) are not replicas: no `managed` label, so neither
+  // a rollout's cleanup nor the self-healing loop ever touches them
+  oneOff: "dev.ancla.one-off",
+  oneOffService: "dev.ancla.one-off-service-id",
+  runId: "dev.ancla.run-id",
+  // volumes: whose they are (a volume left by a deleted service is never handed to another one)
+  volume: "dev.ancla.volume",
 } as const;
 
 export type ReplicaSpecInput = {
@@ -50,6 +58,7 @@ export type ReplicaSpecInput = {
   network: string;
   /** Extra labels (e.g. a test run id). */
   labels?: Record<string, string>;
+  volumes?: { name: string; mountPath: string }[];
 };
 
 export type ContainerSpec = {
@@ -62,9 +71,10 @@ export type ContainerSpec = {
   HostConfig: {
     NanoCpus: number;
     Memory: number;
-    RestartPolicy: { Name: "unless-stopped" };
+    RestartPolicy: { Name: "unless-stopped" | "no" };
     NetworkMode: string;
     Privileged: boolean;
+    Mounts?: { Type: "volume"; Source: string; Target: string }[];
     PortBindings?: Record<string, { HostIp: string; HostPort: string }[]>;
     LogConfig: { Type: "json-file"; Config: Record<string, string> };
   };
@@ -137,6 +147,8 @@ export function replicaSpec(i: ReplicaSpecInput): ContainerSpec {
   // Procfile lines are shell command lines by definition (as on Heroku); they run inside the
   // user's own container, never on the server.
   if (i.command) spec.Cmd = ["/bin/sh", "-c", i.command];
+  const mounts = volumeMounts(i);
+  if (mounts.length) spec.HostConfig.Mounts = mounts;
   if (web) {
     spec.ExposedPorts = { [portKey]: {} };
     // published on loopback only, on a port the engine picks; the router is the public door
@@ -145,10 +157,45 @@ export function replicaSpec(i: ReplicaSpecInput): ContainerSpec {
   return spec;
 }
 
+/** `ancla-<org>-<project>-<env>-<service>-<name>`: one Docker named volume per service volume. */
+export const volumeName = (i: { org: string; project: string; env: string; service: string }, name: string): string => `ancla-${i.org}-${i.project}-${i.env}-${i.service}-${name}`;
+
+export function volumeMounts(i: { org: string; project: string; env: string; service: string; volumes?: { name: string; mountPath: string }[] }) {
+  return (i.volumes ?? []).map((v) => ({ Type: "volume" as const, Source: volumeName(i, v.name), Target: v.mountPath }));
+}
+
+export function volumeSpec(i: { org: string; project: string; env: string; service: string; serviceId: string }, name: string, labels: Record<string, string> = {}) {
+  return {
+    Name: volumeName(i, name),
+    Labels: { ...labels, [LABEL.org]: i.org, [LABEL.project]: i.project, [LABEL.env]: i.env, [LABEL.service]: i.service, [LABEL.volume]: name, [LABEL.serviceId]: i.serviceId },
+  };
+}
+
+export type OneOffSpecInput = Omit<ReplicaSpecInput, "process" | "replica"> & { kind: "release" | "run"; runId: string; command: string };
+
+/**
+ * A one-off container: the replica spec of its release (config, limits, network, volumes) with
+ * the command, no restart, no published port and one-off labels instead of replica labels.
+ */
+export function oneOffSpec(i: OneOffSpecInput): ContainerSpec {
+  const base = replicaSpec({ ...i, process: i.kind, replica: 0 });
+  const { [LABEL.managed]: _m, [LABEL.serviceId]: _s, [LABEL.replica]: _r, [LABEL.deployment]: _d, ...labels } = base.Labels;
+  const { PortBindings: _p, ...hostConfig } = base.HostConfig;
+  const { ExposedPorts: _e, ...rest } = base;
+  return {
+    ...rest,
+    name: `ancla-${i.org}-${i.project}-${i.env}-${i.service}-${i.kind}-${i.runId.replace(/-/g, "").slice(-10)}`,
+    Cmd: ["/bin/sh", "-c", i.command],
+    Labels: { ...labels, [LABEL.oneOff]: i.kind, [LABEL.oneOffService]: i.serviceId, [LABEL.runId]: i.runId },
+    HostConfig: { ...hostConfig, RestartPolicy: { Name: "no" } },
+  };
+}
+
 /** Replica numbers to run per process type: the release's processes × the wanted counts. */
 export function desiredReplicas(processes: Record<string, string | null>, counts: Record<string, number>): { process: string; replica: number }[] {
   const out: { process: string; replica: number }[] = [];
-  const names = Object.keys(processes).sort();
+  // the release phase runs once per deploy as a one-off, never as a replica
+  const names = Object.keys(processes).filter((p) => p !== RELEASE_PROCESS).sort();
   const anyCount = Object.keys(counts).length > 0;
   for (const process of names) {
     const n = counts[process] ?? (!anyCount && isWebProcess(process) ? 1 : 0);

@@ -1,0 +1,100 @@
+// Persistent volumes of a service as Docker named volumes (`ancla-<org>-<project>-<env>-<service>-<name>`):
+// created with the service's id as a label before anything mounts them (a volume left by a
+// deleted service, or made outside Ancla, is never handed to another service), copied out and
+// back through a helper container that is created but never started.
+import type { DockerClient } from "./client";
+import { LABEL, volumeName, volumeSpec } from "./specs";
+import { DeployFailed, type ServiceRef, type VolumeMount } from "../target";
+
+const statusOf = (e: unknown): number | undefined => (e as { statusCode?: number })?.statusCode;
+const HELPER_MOUNT = "/ancla-volume";
+
+/** Thrown when a volume exists but another service (or no service of Ancla) owns it. */
+export class VolumeNotOwned extends DeployFailed {}
+
+async function ensureVolume(docker: DockerClient, ref: ServiceRef, name: string, labels: Record<string, string>): Promise<void> {
+  const spec = volumeSpec(ref, name, labels);
+  try {
+    const info = await docker.getVolume(spec.Name).inspect();
+    const owner = info.Labels?.[LABEL.serviceId];
+    if (owner !== ref.serviceId)
+      throw new VolumeNotOwned(`The Docker volume ${spec.Name} exists but does not belong to this service (left by a deleted service or made outside Ancla); remove it on the host or give the volume another name.`);
+  } catch (e) {
+    if (statusOf(e) !== 404) throw e;
+    await docker.createVolume(spec as never);
+  }
+}
+
+/** Create the service's volumes that do not exist yet; refuse volumes another service owns. */
+export async function ensureVolumes(docker: DockerClient, ref: ServiceRef & { volumes?: VolumeMount[] }, labels: Record<string, string> = {}): Promise<void> {
+  for (const v of ref.volumes ?? []) await ensureVolume(docker, ref, v.name, labels);
+}
+
+/** A stopped container with only the volume mounted: the Docker archive API reads and writes through it. */
+async function withHelper<T>(docker: DockerClient, ref: ServiceRef, name: string, image: string, labels: Record<string, string>, use: (c: ReturnType<DockerClient["getContainer"]>) => Promise<T>): Promise<T> {
+  await ensureVolume(docker, ref, name, labels);
+  const container = await docker.createContainer({
+    Image: image,
+    Cmd: ["true"],
+    Labels: { ...labels, [LABEL.oneOff]: "volume", [LABEL.oneOffService]: ref.serviceId },
+    NetworkDisabled: true,
+    HostConfig: { Mounts: [{ Type: "volume", Source: volumeName(ref, name), Target: HELPER_MOUNT }], NetworkMode: "none" },
+  } as never);
+  try {
+    return await use(container);
+  } catch (e) {
+    await container.remove({ force: true }).catch(() => {});
+    throw e;
+  }
+}
+
+export function dockerVolumes(docker: () => DockerClient, labels: Record<string, string>) {
+  return {
+    async backup(ref: ServiceRef, name: string, image: string): Promise<NodeJS.ReadableStream> {
+      return withHelper(docker(), ref, name, image, labels, async (c) => {
+        const stream = (await c.getArchive({ path: `${HELPER_MOUNT}/.` })) as NodeJS.ReadableStream;
+        let removed = false;
+        const remove = () => {
+          if (!removed) (removed = true), void c.remove({ force: true }).catch(() => {});
+        };
+        stream.on("end", remove);
+        stream.on("close", remove);
+        stream.on("error", remove);
+        return stream;
+      });
+    },
+    async restore(ref: ServiceRef, name: string, image: string, tar: NodeJS.ReadableStream): Promise<void> {
+      const d = docker();
+      const vol = volumeName(ref, name);
+      // an exact copy needs an empty volume: recreate it when nothing uses it, else refuse
+      const users = await d.listContainers({ all: true, filters: { volume: [vol] } });
+      if (users.some((u) => u.State === "running" || u.State === "restarting" || u.State === "paused"))
+        throw new DeployFailed(`The volume ${name} is in use by running processes; scale the service to 0 (ancla down) before restoring, then scale it up again.`);
+      for (const u of users) await d.getContainer(u.Id).remove({ force: true }).catch(() => {});
+      try {
+        const info = await d.getVolume(vol).inspect();
+        if (info.Labels?.[LABEL.serviceId] === ref.serviceId) await d.getVolume(vol).remove();
+      } catch (e) {
+        if (statusOf(e) !== 404) throw e;
+      }
+      await withHelper(d, ref, name, image, labels, async (c) => {
+        await c.putArchive(tar as never, { path: HELPER_MOUNT });
+        await c.remove({ force: true }).catch(() => {});
+      });
+    },
+    async remove(ref: ServiceRef, names: string[]): Promise<void> {
+      const d = docker();
+      for (const name of names) {
+        const vol = d.getVolume(volumeName(ref, name));
+        try {
+          const info = await vol.inspect();
+          if (info.Labels?.[LABEL.serviceId] !== ref.serviceId) continue; // not ours to remove
+          for (const u of await d.listContainers({ all: true, filters: { volume: [info.Name] } })) await d.getContainer(u.Id).remove({ force: true }).catch(() => {});
+          await vol.remove();
+        } catch (e) {
+          if (statusOf(e) !== 404) throw e;
+        }
+      }
+    },
+  };
+}
