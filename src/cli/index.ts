@@ -23,6 +23,7 @@ import { promoteCommands } from "./commands/promote";
 import { logCommands } from "./commands/logs";
 import { domainCommands } from "./commands/domains";
 import { openCommands } from "./commands/open";
+import { webhookCommands } from "./commands/webhooks";
 import pkg from "../../package.json" with { type: "json" };
 
 export const VERSION: string = pkg.version;
@@ -60,6 +61,7 @@ export const commands: CommandTable = {
   ...logCommands,
   ...domainCommands,
   ...openCommands,
+  ...webhookCommands,
 };
 
 export function processIo(): Io {

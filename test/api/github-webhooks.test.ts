@@ -39,7 +39,7 @@ beforeEach(async () => {
   w = await orgsWorld(t, { project: true, otherProject: true });
   acmeSvc = await gitService("acme", w.owner.key, "api", { auto_deploy_branch: "main" });
   await gitService("other", w.outsider.key, "site", { auto_deploy_branch: "main" });
-  const s = await t.req("PUT", "/api/v1/orgs/other/projects/web/webhooks/secret", {}, { key: w.outsider.key });
+  const s = await t.req("POST", "/api/v1/orgs/other/projects/web/webhooks/secret", {}, { key: w.outsider.key });
   expect(s.status).toBe(200);
   otherSecret = s.body.secret;
 });
@@ -88,10 +88,10 @@ describe("signatures", () => {
     expect(row.webhook_secret).not.toContain(otherSecret);
     const settings = await t.req("GET", "/api/v1/orgs/other/projects/web/webhooks", undefined, { key: w.outsider.key });
     expect(settings.body).toEqual({ url: expect.stringContaining(HOOK), content_type: "application/json", events: ["push", "pull_request"], project_secret_set: true, server_secret_set: true });
-    expect((await t.req("PUT", "/api/v1/orgs/acme/projects/web/webhooks/secret", {}, { key: w.member.key })).status).toBe(403);
+    expect((await t.req("POST", "/api/v1/orgs/acme/projects/web/webhooks/secret", {}, { key: w.member.key })).status).toBe(403);
     expect((await t.req("GET", "/api/v1/orgs/other/projects/web/webhooks", undefined, { key: w.owner.key })).status).toBe(404);
-    expect((await t.req("PUT", "/api/v1/orgs/acme/projects/web/webhooks/secret", { secret: "short" }, { key: w.owner.key })).status).toBe(422);
-    const chosen = await t.req("PUT", "/api/v1/orgs/acme/projects/web/webhooks/secret", { secret: "acme-chosen-secret-value" }, { key: w.owner.key });
+    expect((await t.req("POST", "/api/v1/orgs/acme/projects/web/webhooks/secret", { secret: "short" }, { key: w.owner.key })).status).toBe(422);
+    const chosen = await t.req("POST", "/api/v1/orgs/acme/projects/web/webhooks/secret", { secret: "acme-chosen-secret-value" }, { key: w.owner.key });
     expect(chosen.body.secret).toBe("acme-chosen-secret-value");
     expect((await post("ping", pingPayload(repo), "acme-chosen-secret-value")).status).toBe(201);
     expect((await t.req("DELETE", "/api/v1/orgs/acme/projects/web/webhooks/secret", undefined, { key: w.owner.key })).body.project_secret_set).toBe(false);

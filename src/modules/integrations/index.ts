@@ -44,7 +44,7 @@ const projectWebhooks = (deps: Deps) =>
       response: { 200: webhookSettings },
       detail: { summary: "The project's GitHub webhook: URL, events, whether a secret is set" },
     })
-    .put("/secret", ({ actor, params: p, body }) => settings.setWebhookSecret(deps, actor, p.org, p.project, body?.secret), {
+    .post("/secret", ({ actor, params: p, body }) => settings.setWebhookSecret(deps, actor, p.org, p.project, body?.secret), {
       params: projectParams,
       body: setSecretRequest,
       response: { 200: webhookSettings },
