@@ -123,7 +123,7 @@ export const serverCommands: CommandTable = {
         const user = findUserByLogin(deps.db, need(ctx, 0, "<username>"));
         if (!user) throw new NotFound("User");
         const password = ctx.flags.password ?? randomBase62(20);
-        updateUser(deps.db, user.id, { passwordHash: await hashPassword(password) });
+        updateUser(deps.db, user.id, { passwordHash: await hashPassword(deps, password) });
         deleteUserSessions(deps.db, user.id);
         return { kind: "object", value: { username: user.username, password } };
       }),

@@ -21,7 +21,7 @@ export async function patchUser(deps: Deps, actorId: string, userId: string, pat
   if (patch.email && patch.email !== user.email && users.findUserByLogin(deps.db, patch.email)) {
     throw new Conflict("A user with that email already exists.");
   }
-  const passwordHash = patch.password ? await hashPassword(patch.password) : undefined;
+  const passwordHash = patch.password ? await hashPassword(deps, patch.password) : undefined;
   const updated = deps.db.transaction((tx) => {
     const row = users.updateUser(tx as never, userId, {
       ...(patch.active !== undefined && { active: patch.active }),

@@ -13,9 +13,9 @@ import { hashPassword, readCookie, requireUser, SESSION_COOKIE, type Actor } fro
 export const changePasswordRequest = z.object({ current_password: z.string().min(1).max(1024), new_password: passwordSchema });
 
 export async function changeOwnPassword(deps: Deps, actor: Actor, input: z.infer<typeof changePasswordRequest>, cookie: string | null): Promise<{ ok: boolean }> {
-  if (!(await Bun.password.verify(input.current_password, actor.user.passwordHash))) throw invalidField("current_password", "is not your current password");
+  if (!(await deps.passwords.verify(input.current_password, actor.user.passwordHash))) throw invalidField("current_password", "is not your current password");
   if (input.current_password === input.new_password) throw invalidField("new_password", "must differ from the current password");
-  const passwordHash = await hashPassword(input.new_password);
+  const passwordHash = await hashPassword(deps, input.new_password);
   const token = actor.via === "session" ? readCookie(cookie, SESSION_COOKIE) : undefined;
   const keep = token ? sha256Hex(token) : "";
   deps.db.transaction((tx) => {

@@ -8,6 +8,7 @@ import type { UserResponse } from "./model";
 import { verifyApiKey } from "./api-key";
 import { assertKeyMayWrite } from "./key-scopes";
 import type { LoginLimiter } from "./limiter";
+import { dummyHashOf } from "../../lib/passwords";
 
 /** scopes: the API key's (see key-scopes.ts); absent for a browser session, which may do anything its user may. */
 export type Actor = { user: UserRow; via: "session" | "key"; keyId?: string; scopes?: string[] };
@@ -15,7 +16,7 @@ export type Actor = { user: UserRow; via: "session" | "key"; keyId?: string; sco
 export const SESSION_COOKIE = "ancla_session";
 const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 
-export const hashPassword = (password: string) => Bun.password.hash(password, { algorithm: "argon2id" });
+export const hashPassword = (deps: Pick<Deps, "passwords">, password: string) => deps.passwords.hash(password);
 
 export function toUserResponse(u: UserRow): UserResponse {
   return {
@@ -39,7 +40,7 @@ export async function createUser(
     id: newId(),
     username: input.username,
     email: input.email,
-    passwordHash: await hashPassword(input.password),
+    passwordHash: await hashPassword(deps, input.password),
     isAdmin: input.admin ?? false,
     active: true,
     registeredAt: isoNow(deps),
@@ -59,8 +60,8 @@ export async function login(
   limiter.check(key, now);
   const user = repo.findUserByLogin(deps.db, login);
   // verify against a real hash even for unknown users so timing does not reveal who exists
-  const hash = user?.passwordHash ?? (await dummyHash());
-  const ok = await Bun.password.verify(input.password, hash);
+  const hash = user?.passwordHash ?? (await dummyHashOf(deps.passwords));
+  const ok = await deps.passwords.verify(input.password, hash);
   if (!user || !ok || !user.active) {
     limiter.fail(key, now);
     throw new Unauthorized("Invalid email or password.");
@@ -77,8 +78,6 @@ export async function login(
   const updated = repo.updateUser(deps.db, user.id, { lastLoginAt: nowIso }) ?? user;
   return { token, user: updated, maxAgeSeconds: SESSION_TTL_MS / 1000 };
 }
-let dummy: Promise<string> | undefined;
-const dummyHash = () => (dummy ??= hashPassword(randomBase62(24)));
 
 export function logout(deps: Deps, token: string | undefined): void {
   if (token) repo.deleteSession(deps.db, sha256Hex(token));
