@@ -3,11 +3,13 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
+import { BadRequest } from "../../errors";
 import { JSON_LIMIT, readBodyLimited } from "../../lib/body-limit";
 import { withActor } from "../auth/context";
-import { deliveriesQuery, deliveryList, deliveryParams, projectParams, redeliverResponse, setSecretRequest, webhookResponse, webhookSettings } from "./model";
+import { deliveriesQuery, deliveryList, deliveryParams, dockerTokenResponse, projectParams, redeliverResponse, setSecretRequest, signingCertResponse, webhookResponse, webhookSettings } from "./model";
 import * as settings from "./settings";
 import { receiveDelivery } from "./webhooks";
+import { issueToken, signingCertificate } from "./docker-auth";
 
 // the signature covers the raw bytes: the route reads the body itself (see images/index.ts)
 const keepStream = () => "stream";
@@ -34,7 +36,35 @@ const hooks = (deps: Deps) =>
         return answer;
       },
       { parse: keepStream, response: { 201: webhookResponse }, detail: { summary: "GitHub webhook (push deploys, pull request previews)", security: [] } },
-    );
+    )
+    // the registry token protocol: GET with basic auth; POST is its OAuth2 form (grant_type=password)
+    .get(
+      "/docker/auth",
+      async ({ request, set }) => {
+        const q = new URL(request.url).searchParams;
+        const answer = await issueToken(deps, { authorization: request.headers.get("authorization"), service: q.get("service") ?? undefined, account: q.get("account") ?? undefined, scopes: q.getAll("scope") });
+        set.status = 201;
+        return answer;
+      },
+      { response: { 201: dockerTokenResponse }, detail: { summary: "Registry token (Docker token auth: username + API key as basic auth)", security: [] } },
+    )
+    .post(
+      "/docker/auth",
+      async ({ request, body, set }) => {
+        const form = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
+        const str = (k: string) => (typeof form[k] === "string" ? (form[k] as string) : undefined);
+        if (str("grant_type") !== "password") throw new BadRequest("Only grant_type=password is supported (username and an API key as password).");
+        const basic = "Basic " + Buffer.from(`${str("username") ?? ""}:${str("password") ?? ""}`).toString("base64");
+        const answer = await issueToken(deps, { authorization: basic, service: str("service"), account: str("username"), scopes: str("scope") ? [str("scope")!] : [] });
+        set.status = 201;
+        return { ...answer, scope: str("scope") ?? "" };
+      },
+      { response: { 201: dockerTokenResponse.extend({ scope: z.string() }) }, detail: { summary: "Registry token, OAuth2 password grant form", security: [] } },
+    )
+    .get("/signing-cert", () => signingCertificate(deps), {
+      response: { 200: signingCertResponse },
+      detail: { summary: "PEM certificate of the registry token signing key (the registry's rootcertbundle)", security: [] },
+    });
 
 const projectWebhooks = (deps: Deps) =>
   new Elysia({ prefix: "/api/v1/orgs/:org/projects/:project/webhooks", detail: { tags: ["integrations"] } })

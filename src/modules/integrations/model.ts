@@ -5,6 +5,7 @@ import { deliveryStatuses } from "../../db/schema";
 
 export const webhookResponse = z.object({ ok: z.boolean(), hook_id: z.string() });
 export const signingCertResponse = z.object({ certificate: z.string().nullable() });
+export const dockerTokenResponse = z.object({ token: z.string(), access_token: z.string(), expires_in: z.number().int(), issued_at: z.string() });
 
 export const deliveryView = z.object({
   id: z.string(),
