@@ -24,6 +24,7 @@ import { logCommands } from "./commands/logs";
 import { domainCommands } from "./commands/domains";
 import { openCommands } from "./commands/open";
 import { webhookCommands } from "./commands/webhooks";
+import { metricsCommands } from "./commands/metrics";
 import pkg from "../../package.json" with { type: "json" };
 
 export const VERSION: string = pkg.version;
@@ -62,6 +63,7 @@ export const commands: CommandTable = {
   ...domainCommands,
   ...openCommands,
   ...webhookCommands,
+  ...metricsCommands,
 };
 
 export function processIo(): Io {

@@ -158,3 +158,31 @@ test("failures are reported on the service: an unreachable challenge (the CA's e
   // no redirect for names without a certificate
   expect((await viaRouter(host("broken"))).status).toBe(503);
 });
+
+test("a released custom domain and a deleted service's name leave the SNI set; a name given back serves its stored certificate again", async () => {
+  const root = await pebble.root();
+  const served = async (name: string) => presented(name, root).then((c) => c.serial, () => null);
+  const until = async (name: string, ok: (serial: string | null) => boolean) => {
+    let s = await served(name);
+    for (let i = 0; i < 120 && !ok(s); i++) {
+      await Bun.sleep(250);
+      s = await served(name);
+    }
+    return s;
+  };
+  const before = await until("shop.custom.test", (s) => s !== null);
+  expect(before).not.toBeNull();
+  // released: the name falls back to the self-signed default, which Pebble's root does not vouch for
+  expect((await api("PATCH", svcPath("shop"), { domains: [] })).status).toBe(200);
+  expect(await until("shop.custom.test", (s) => s === null)).toBeNull();
+  // the other name of the service is still served
+  expect(await served(host("shop"))).not.toBeNull();
+  // given back: the stored certificate (same serial), not a new request to the CA
+  expect((await api("PATCH", svcPath("shop"), { domains: ["shop.custom.test"] })).status).toBe(200);
+  await viaRouter("shop.custom.test");
+  expect(await until("shop.custom.test", (s) => s !== null)).toBe(before);
+  // the service deleted: none of its names is served with its certificate any more
+  expect((await api("DELETE", svcPath("shop"))).status).toBeLessThan(300);
+  expect(await until(host("shop"), (s) => s === null)).toBeNull();
+  expect(await until("shop.custom.test", (s) => s === null)).toBeNull();
+});

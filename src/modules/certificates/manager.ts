@@ -39,18 +39,23 @@ export async function createCertificateManager(deps: Deps, table: RouteTable): P
   const challenges: ChallengeStore = new Map();
   const fallback = await selfSignedDefault();
   const live = new Map<string, Live>();
-  for (const row of repo.issuedCertificates(deps.db)) {
-    try {
-      live.set(row.hostname, { cert: deps.secrets.open(row.certSealed!), key: deps.secrets.open(row.keySealed!) });
-    } catch {
-      deps.logger.warn("certificate unreadable (sealed under another key?); it will be issued again", { hostname: row.hostname });
-    }
-  }
   const base = baseDomain(deps.config.domain);
   const queue = new Set<string>();
   const lastWanted = new Map<string, number>();
   let router: RunningRouter | undefined;
   let running: Promise<void> | null = null;
+
+  /** Loads an issued row into the served set; false when it cannot be opened. */
+  const reload = (row: repo.CertificateRow): boolean => {
+    try {
+      live.set(row.hostname, { cert: deps.secrets.open(row.certSealed!), key: deps.secrets.open(row.keySealed!) });
+      return true;
+    } catch {
+      deps.logger.warn("certificate unreadable (sealed under another key?); it will be issued again", { hostname: row.hostname });
+      return false;
+    }
+  };
+  for (const row of repo.issuedCertificates(deps.db)) reload(row);
 
   const certificates = (): TlsCertificate[] => [fallback, ...[...live].map(([serverName, c]) => ({ serverName, ...c }))];
 
@@ -58,6 +63,8 @@ export async function createCertificateManager(deps: Deps, table: RouteTable): P
     if (queue.has(host) || !needsCertificate(host, base)) return;
     const row = repo.findCertificate(deps.db, host);
     const now = deps.clock.now().getTime();
+    // a name routed again (a domain given back, a service re-created) serves its stored certificate
+    if (row?.status === "issued" && !live.has(host) && Date.parse(row.notAfter ?? "") > now && reload(row)) void router?.setCertificates(certificates());
     if (row?.nextAttemptAt && Date.parse(row.nextAttemptAt) > now) return;
     if (row?.status === "issued" && live.has(host) && Date.parse(row.notAfter ?? "") - now > RENEW_BEFORE_MS) return;
     queue.add(host);
@@ -113,6 +120,19 @@ export async function createCertificateManager(deps: Deps, table: RouteTable): P
 
   const tick = (): void => {
     table.setHttpsPolicies(repo.httpsPolicies(deps.db));
+    // names nothing routes any more (a deleted service, a released custom domain) leave the SNI
+    // set: their certificate is not served for a host that is someone else's now; the sealed row
+    // stays, so the name coming back serves it again without asking the CA
+    let dropped = false;
+    for (const host of [...live.keys()]) {
+      if (table.serviceFor(host) || queue.has(host)) continue;
+      live.delete(host);
+      dropped = true;
+    }
+    if (dropped) {
+      deps.logger.info("certificates unloaded for names no longer routed", { served: live.size });
+      void router?.setCertificates(certificates());
+    }
     for (const host of table.hostnames()) {
       const id = table.serviceFor(host);
       if (id && table.replicasOf(id).length) want(host);

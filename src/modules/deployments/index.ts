@@ -16,6 +16,7 @@ import { serviceAccess } from "../services/access";
 import { releaseAccessById } from "../releases/service";
 import { findRelease } from "../releases/repo";
 import { idParams as releaseIdParams, releaseDeployResponse, serviceDeployResponse, serviceDeployRequest, serviceParams } from "../releases/model";
+import { wantsEventStream } from "../../lib/live-stream";
 
 const platformOf = (deps: Deps, serviceId: string) => findServiceById(deps.db, serviceId)?.platform ?? "wind";
 
@@ -30,10 +31,19 @@ const viewRoutes = (deps: Deps) =>
       },
       { params: deploymentParams, response: { 200: deploymentDetail } },
     )
-    .get("/api/v1/deployments/:deployment_id/log", ({ actor, params }) => svc.toDeploymentLog(deps, svc.deploymentAccess(deps, actor, params.deployment_id).deployment), {
-      params: deploymentParams,
-      response: { 200: deploymentLogResponse },
-    })
+    .get(
+      "/api/v1/deployments/:deployment_id/log",
+      ({ actor, params, request }) => {
+        const d = svc.deploymentAccess(deps, actor, params.deployment_id).deployment;
+        // Accept: text/event-stream follows the deploy live (Server-Sent Events) until it ends
+        return wantsEventStream(request) ? svc.deploymentLogEvents(deps, d, request) : svc.toDeploymentLog(deps, d);
+      },
+      {
+        params: deploymentParams,
+        response: { 200: deploymentLogResponse },
+        detail: { summary: "Deploy log (with Accept: text/event-stream: followed live as Server-Sent Events until the deploy ends)" },
+      },
+    )
     .get("/api/v1/applications/:org/deployments", ({ actor, params, query }) => svc.listDeploymentPage(deps, applicationAccess(deps, actor, params.org), query), {
       params: idParams,
       query: pageQuery,
@@ -58,7 +68,10 @@ const viewRoutes = (deps: Deps) =>
     )
     .get(
       "/api/v1/orgs/:org/projects/:project/envs/:env/deployments/:id/log",
-      ({ actor, params: p }) => svc.toDeploymentLog(deps, svc.envDeployment(deps, envAccess(deps, actor, p.org, p.project, p.env), p.id)),
+      ({ actor, params: p, request }) => {
+        const d = svc.envDeployment(deps, envAccess(deps, actor, p.org, p.project, p.env), p.id);
+        return wantsEventStream(request) ? svc.deploymentLogEvents(deps, d, request) : svc.toDeploymentLog(deps, d);
+      },
       { params: envDeploymentParams, response: { 200: deploymentLogResponse } },
     );
 

@@ -1,7 +1,8 @@
 // Deployment and deployment log queries.
-import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import { preparedPerDb, type Db } from "../../db/client";
 import { deploymentLogs, deployments, environments, organizations, projects, services } from "../../db/schema";
+import { wake } from "../../lib/wake";
 
 export type DeploymentRow = typeof deployments.$inferSelect;
 
@@ -54,8 +55,22 @@ export const unfinished = (db: Db, serviceIds?: string[]) =>
     .where(and(inArray(deployments.status, ["queued", "running"]), serviceIds ? inArray(deployments.serviceId, serviceIds) : undefined))
     .all();
 
-export const appendLog = (db: Db, deploymentId: string, line: string, createdAt: string) =>
+export const deploymentLogKey = (deploymentId: string) => `deployment-log:${deploymentId}`;
+
+/** Appends a deploy log line and wakes the live streams following this deployment's log. */
+export function appendLog(db: Db, deploymentId: string, line: string, createdAt: string): void {
   db.insert(deploymentLogs).values({ deploymentId, line, createdAt }).run();
+  wake(deploymentLogKey(deploymentId));
+}
+
+/** Lines after the line id `after`, with their ids (live streams resume from there). */
+export const readLog = (db: Db, deploymentId: string, after = 0) =>
+  db
+    .select({ id: deploymentLogs.id, line: deploymentLogs.line })
+    .from(deploymentLogs)
+    .where(and(eq(deploymentLogs.deploymentId, deploymentId), gt(deploymentLogs.id, after)))
+    .orderBy(asc(deploymentLogs.id))
+    .all();
 
 export const logLines = (db: Db, deploymentId: string): string[] =>
   db.select({ line: deploymentLogs.line }).from(deploymentLogs).where(eq(deploymentLogs.deploymentId, deploymentId)).orderBy(asc(deploymentLogs.id)).all().map((r) => r.line);

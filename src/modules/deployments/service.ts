@@ -15,6 +15,7 @@ import { assertReleaseImageKept, toReleaseSummary } from "../releases/service";
 import * as repo from "./repo";
 import type { PipelineStageStatus } from "../images/model";
 import type { DeploymentRow } from "./repo";
+import { storedLogEvents } from "../../lib/live-stream";
 
 export const DEPLOY_JOB = "deploy";
 export const DEPLOY_STEPS = ["prepare", "start", "health", "switch", "cleanup"] as const;
@@ -114,6 +115,22 @@ export function toDeploymentDetail(deps: Deps, d: DeploymentRow, platform: strin
     created: d.createdAt,
     updated: d.updatedAt,
   };
+}
+
+const FINISHED = new Set(["complete", "error"]);
+
+/** The deploy log as Server-Sent Events: stored lines from Last-Event-ID on, then live ones, then `end` with the outcome. */
+export function deploymentLogEvents(deps: Deps, d: DeploymentRow, req: Request): Response {
+  return storedLogEvents(req, deps.shutdown.signal, {
+    key: repo.deploymentLogKey(d.id),
+    after: 0,
+    read: (from) => repo.readLog(deps.db, d.id, from),
+    finished: () => {
+      const fresh = repo.findDeployment(deps.db, d.id);
+      if (!fresh) return { status: "deleted" };
+      return FINISHED.has(fresh.status) ? { status: fresh.status, version: fresh.version, error_detail: fresh.errorDetail } : null;
+    },
+  });
 }
 
 export function toDeploymentLog(deps: Deps, d: DeploymentRow) {

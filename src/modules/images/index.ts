@@ -11,6 +11,7 @@ import { serviceAccess } from "../services/access";
 import { imageBuildResponse, imageDetail, imageListResponse, imageLogResponse, logQuery } from "./model";
 import * as svc from "./service";
 import { buildFromRequest } from "./upload";
+import { wantsEventStream } from "../../lib/live-stream";
 
 // Answers the parse step without reading the body, so buildFromRequest can stream it to disk.
 // (`parse: "none"` only applies when a route has no other parser; app.ts adds a global JSON one.)
@@ -49,11 +50,20 @@ const referenceRoutes = (deps: Deps) =>
       { params: pathFormParams, parse: keepStream, response: { 201: imageBuildResponse } },
     )
     .get("/:id/detail", ({ actor, params }) => svc.toDetail(svc.imageById(deps, actor, params.id)), { params: idParams, response: { 200: imageDetail } })
-    .get("/:id/log", ({ actor, params, query }) => svc.imageLog(deps, svc.imageById(deps, actor, params.id), query.after), {
-      params: idParams,
-      query: logQuery,
-      response: { 200: imageLogResponse },
-    });
+    .get(
+      "/:id/log",
+      ({ actor, params, query, request }) => {
+        const row = svc.imageById(deps, actor, params.id);
+        // Accept: text/event-stream follows the build live (Server-Sent Events) until it ends
+        return wantsEventStream(request) ? svc.imageLogEvents(deps, row, request, query.after) : svc.imageLog(deps, row, query.after);
+      },
+      {
+        params: idParams,
+        query: logQuery,
+        response: { 200: imageLogResponse },
+        detail: { summary: "Build log (with Accept: text/event-stream: followed live as Server-Sent Events until the build ends)" },
+      },
+    );
 
 const hierarchicalRoutes = (deps: Deps) =>
   new Elysia({ prefix: "/api/v1/orgs/:org/projects/:project/envs/:env/services/:svc/images", detail: { tags: ["images"] } })
@@ -74,7 +84,10 @@ const hierarchicalRoutes = (deps: Deps) =>
     })
     .get(
       "/:version/log",
-      ({ actor, params: p, query }) => svc.imageLog(deps, svc.imageByVersion(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), p.version), query.after),
+      ({ actor, params: p, query, request }) => {
+        const row = svc.imageByVersion(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), p.version);
+        return wantsEventStream(request) ? svc.imageLogEvents(deps, row, request, query.after) : svc.imageLog(deps, row, query.after);
+      },
       { params: versionParams, query: logQuery, response: { 200: imageLogResponse } },
     );
 

@@ -2,6 +2,7 @@
 import { and, asc, count, desc, eq, gt, inArray, max, sql } from "drizzle-orm";
 import { preparedPerDb, type Db } from "../../db/client";
 import { imageLogs, images, releases } from "../../db/schema";
+import { wake } from "../../lib/wake";
 
 export type ImageRow = typeof images.$inferSelect;
 
@@ -61,8 +62,13 @@ export const latestVersionsOf = (db: Db, serviceIds: string[]) =>
 export const completeImages = (db: Db, serviceId: string) =>
   db.select().from(images).where(and(eq(images.serviceId, serviceId), eq(images.status, "complete"), eq(images.pruned, false))).orderBy(asc(images.version)).all();
 
-export const appendLog = (db: Db, imageId: string, line: string, createdAt: string) =>
+export const imageLogKey = (imageId: string) => `image-log:${imageId}`;
+
+/** Appends a build log line and wakes the live streams following this image's log. */
+export function appendLog(db: Db, imageId: string, line: string, createdAt: string): void {
   db.insert(imageLogs).values({ imageId, line, createdAt }).run();
+  wake(imageLogKey(imageId));
+}
 
 export const readLog = (db: Db, imageId: string, after = 0) =>
   db.select({ id: imageLogs.id, line: imageLogs.line }).from(imageLogs).where(and(eq(imageLogs.imageId, imageId), gt(imageLogs.id, after))).orderBy(asc(imageLogs.id)).all();

@@ -11,6 +11,7 @@ import { serviceAccessById, type ServiceAccess } from "../services/access";
 import { adoptContext, pruneContexts, reuseContext, type StoredContext } from "./context-store";
 import type { PipelineStageStatus } from "./model";
 import * as repo from "./repo";
+import { storedLogEvents } from "../../lib/live-stream";
 
 export const BUILD_JOB = "build";
 
@@ -144,6 +145,22 @@ export function imageByVersion(deps: Deps, access: ServiceAccess, version: numbe
   const row = repo.findImageByVersion(deps.db, access.service.id, version);
   if (!row) throw new NotFound("Image");
   return row;
+}
+
+const FINISHED = new Set(["complete", "error"]);
+
+/** The build log as Server-Sent Events: stored lines from `after` (or Last-Event-ID), then live ones, then `end` with the outcome. */
+export function imageLogEvents(deps: Deps, row: repo.ImageRow, req: Request, after = 0): Response {
+  return storedLogEvents(req, deps.shutdown.signal, {
+    key: repo.imageLogKey(row.id),
+    after,
+    read: (from) => repo.readLog(deps.db, row.id, from),
+    finished: () => {
+      const fresh = repo.findImage(deps.db, row.id);
+      if (!fresh) return { status: "deleted" };
+      return FINISHED.has(fresh.status) ? { status: fresh.status, version: fresh.version, error_detail: fresh.errorDetail } : null;
+    },
+  });
 }
 
 export function imageLog(deps: Deps, row: repo.ImageRow, after = 0) {
