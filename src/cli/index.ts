@@ -3,6 +3,9 @@ import { noExtraArgs } from "./args";
 import { command, type CommandTable, type Io } from "./context";
 import { dispatch } from "./dispatch";
 import { serverCommands } from "./commands/server";
+import { settingsCommands } from "./commands/settings";
+import { initCommands } from "./commands/init";
+import { completionCommands } from "./commands/completion";
 import { opsCommands } from "./commands/ops";
 import { sessionCommands } from "./commands/session";
 import { loginCommands } from "./commands/login";
@@ -41,6 +44,10 @@ const baseCommands: CommandTable = {
 
 export const commands: CommandTable = {
   ...baseCommands,
+  ...settingsCommands,
+  ...initCommands,
+  // completes every command of this table, itself included
+  ...completionCommands(() => commands),
   ...serverCommands,
   ...opsCommands,
   ...sessionCommands,

@@ -123,7 +123,7 @@ export function resolveSettings(ctx: Pick<CommandContext, "flags" | "env" | "cwd
   };
 }
 
-function normaliseServer(value: string): string {
+export function normaliseServer(value: string): string {
   let url: URL;
   try {
     url = new URL(value);
