@@ -1,4 +1,4 @@
-// Organizations, their members and teams.
+// Organizations, their members, teams and the members of each team.
 import { sqliteTable, text, integer, index, primaryKey, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { users } from "./users";
 
@@ -32,4 +32,15 @@ export const teams = sqliteTable(
     updatedAt: text("updated_at").notNull(),
   },
   (t) => [uniqueIndex("teams_org_slug_idx").on(t.orgId, t.slug)],
+);
+
+/** Who is on a team (members of its organization; the dashboard and API list them per team). */
+export const teamMembers = sqliteTable(
+  "team_members",
+  {
+    teamId: text("team_id").notNull().references(() => teams.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index("team_members_user_idx").on(t.userId)],
 );
