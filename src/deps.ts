@@ -7,7 +7,11 @@ import { assertKnownSchema, runMigrations, type MigrationResult } from "./db/mig
 import { createLogger, type Logger } from "./lib/logger";
 import { createDockerClient, type DockerClient } from "./targets/docker/client";
 import { dockerTarget } from "./targets/docker";
-import { TargetUnavailable, type Targets } from "./targets/target";
+import { TargetUnavailable, type TargetEnv, type Targets } from "./targets/target";
+import { kubernetesTarget, type KubeTargetEnv } from "./targets/kubernetes";
+import { checkRegistry, pushImage } from "./targets/docker/push";
+import { isSealed } from "./lib/crypto";
+import { sealPlaintextKubeconfigs } from "./db/seal-kubeconfigs";
 import type { Secrets } from "./lib/crypto";
 import { argon2idHasher, type PasswordHasher } from "./lib/passwords";
 import { createServerRedactor, type ServerRedactor } from "./lib/redact";
@@ -58,6 +62,7 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
     throw e;
   }
   ensureCheckValue(sqlite, master.secrets, systemClock.now().toISOString());
+  sealPlaintextKubeconfigs(sqlite, master.secrets); // kubeconfigs stored before they were sealed
   // secrets given as settings (webhook secret, GitHub token) are hidden from the first log line on
   const settingSecrets = [config.githubWebhookSecret, config.githubToken, config.metricsToken].filter((v): v is string => !!v);
   const redactor = createServerRedactor(serverRedactionValues(db, master.secrets), settingSecrets);
@@ -78,19 +83,46 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
   if (tightened.length) deps.logger.warn("tightened data dir permissions (only the owner may read it)", { changed: tightened });
   let client: DockerClient | undefined = docker;
   Object.defineProperty(deps, "docker", { enumerable: true, get: () => (client ??= createDockerClient()) });
-  deps.targets ??= createTargets(() => deps.docker, config);
+  deps.targets ??= createTargets(() => deps.docker, config, deps.secrets);
   return deps;
 }
 
-/** This server's targets: the local Docker engine; Kubernetes environments cannot deploy yet (issue 11). */
-function createTargets(docker: () => DockerClient, config: ServeConfig): Targets {
+/** This server's targets: the local Docker engine, and a cluster per kubernetes environment (its kubeconfig opened here). */
+function createTargets(docker: () => DockerClient, config: ServeConfig, secrets: Secrets): Targets {
   const local = dockerTarget(docker, { labels: config.containerLabels });
+  const kubeOptions = {
+    push: (ref: string, registry: KubeTargetEnv["registry"] & {}, log: (line: string) => void, signal?: AbortSignal) => pushImage(docker(), ref, registry, log, signal),
+    checkRegistry: (registry: KubeTargetEnv["registry"] & {}) => checkRegistry(docker(), registry),
+  };
   return {
     local,
     forEnv: (env) => {
       if (env.target === local.kind) return local;
+      if (env.target === "kubernetes") return kubernetesTarget(openKubeEnv(env, secrets, config.containerLabels), kubeOptions);
       throw new TargetUnavailable(env.target);
     },
+  };
+}
+
+/** A kubernetes environment's settings with its sealed values opened (a value that does not open becomes empty: the target says so). */
+function openKubeEnv(env: TargetEnv, secrets: Secrets, labels: Record<string, string> | undefined): KubeTargetEnv {
+  const open = (v: string | null | undefined): string | null => {
+    if (v === null || v === undefined) return null;
+    if (!isSealed(v)) return v;
+    try {
+      return secrets.open(v);
+    } catch {
+      return "";
+    }
+  };
+  return {
+    kubeconfig: open(env.kubeconfig) ?? "",
+    context: env.kubeContext ?? null,
+    namespace: env.namespace ?? `ancla-${env.id}`,
+    ingressClass: env.ingressClass ?? null,
+    tlsSecretName: env.ingressTlsSecret ?? null,
+    registry: env.registryUrl ? { url: env.registryUrl, username: env.registryUsername ?? null, password: open(env.registryPassword) } : null,
+    labels,
   };
 }
 

@@ -195,7 +195,7 @@ export type UsageReading = {
   rxBytes: number | null;
   txBytes: number | null;
   /** where it was read: cgroup2, cgroup1, docker-api (a cluster: its metrics API) */
-  source: "cgroup2" | "cgroup1" | "docker-api";
+  source: "cgroup2" | "cgroup1" | "docker-api" | "metrics-api";
   /** performance.now() when read: CPU rates divide by real elapsed time between readings */
   atMs: number;
 };

@@ -110,8 +110,8 @@ describe("the deploy job and the target interface", () => {
     ]);
   });
 
-  test("a kubernetes environment fails with 'not available' and its target is never asked", async () => {
-    const kubeconfig = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\n";
+  test("on a server without a kubernetes target, a kubernetes environment fails with 'not available' and no target is asked", async () => {
+    const kubeconfig = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\nusers:\n- name: u\n  user: { token: t }\ncontexts:\n- name: x\n  context: { cluster: c, user: u }\ncurrent-context: x\n";
     expect((await t.req("POST", `${P}/envs`, { name: "Cluster", slug: "cluster", target: "kubernetes", kubeconfig }, { key })).status).toBe(201);
     const { deployment } = await builtService("cluster");
     expect(deployment.status).toBe("error");

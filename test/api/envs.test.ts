@@ -42,7 +42,7 @@ describe("environments", () => {
       ephemeral: false,
       target: "docker",
       kubeconfig_set: false,
-      kubeconfig_path: null,
+      kubeconfig_server: null,
       namespace: null,
       auto_deploy_branch: null,
       service_count: 0,
@@ -101,16 +101,16 @@ describe("environments", () => {
     expect((await t.req("DELETE", `${base}/stage`, undefined, { key: owner.key })).status).toBe(200);
   });
 
-  test("kubeconfig: inline contents are stored but never echoed; a path is shown", async () => {
+  // sealing at rest, the fingerprint, the registry and the check: test/api/envs-kubernetes.test.ts
+  test("kubeconfig: contents are stored but never echoed; its server is shown", async () => {
     const r = await t.req("POST", base, { name: "k8s", target: "kubernetes", kubeconfig: KUBECONFIG, namespace: "acme" }, { key: owner.key });
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ target: "kubernetes", kubeconfig_set: true, kubeconfig_path: null, namespace: "acme" });
+    expect(r.body).toMatchObject({ target: "kubernetes", kubeconfig_set: true, kubeconfig_server: "https://127.0.0.1:6443", namespace: "acme" });
     expect(r.text).not.toContain("super-secret-token-value");
     expect((await t.req("GET", `${base}/k8s`, undefined, { key: owner.key })).text).not.toContain("super-secret");
     expect((await t.req("GET", base, undefined, { key: owner.key })).text).not.toContain("super-secret");
-    expect(t.deps.sqlite.query("select kubeconfig from environments where slug = 'k8s'").get()).toEqual({ kubeconfig: KUBECONFIG });
-    const p = await t.req("PATCH", `${base}/k8s`, { kubeconfig: "/etc/ancla/cluster.yaml" }, { key: owner.key });
-    expect(p.body).toMatchObject({ kubeconfig_set: true, kubeconfig_path: "/etc/ancla/cluster.yaml" });
+    // a path on the server is no kubeconfig: the server never reads its own files for a user
+    expect((await t.req("PATCH", `${base}/k8s`, { kubeconfig: "/etc/ancla/cluster.yaml" }, { key: owner.key })).status).toBe(422);
     // a kubernetes target needs a kubeconfig
     const before = snapshotDb(t.deps);
     expect((await t.req("PATCH", `${base}/k8s`, { kubeconfig: null }, { key: owner.key })).status).toBe(422);

@@ -7,6 +7,7 @@ import type { DeploymentMetadata } from "../../db/schema";
 import { createRedactor, type Redactor } from "../../lib/redact";
 import { INTERRUPTED, type JobContext, type JobHandler, type JobRow } from "../../jobs/queue";
 import { routeTableOf } from "../../router/table";
+import { hostnamesFor } from "../../router/hosts";
 import { DeployFailed, targetFor, TargetUnavailable, type DeployTarget } from "../../targets/target";
 import { serviceRedactor } from "../config-vars/redaction";
 import { findOrg } from "../orgs/repo";
@@ -142,6 +143,8 @@ async function runDeployment({ deps, job, signal }: JobContext): Promise<Record<
         podClasses: wanted.process_pod_classes,
         current: current?.metadata.replicas ?? [],
         inPlace: d.kind === "scale",
+        // a cluster's Ingress routes these (the local router serves them from its own table)
+        hostnames: hostnamesFor({ org: org.slug, project: project.slug, env: env.slug, service: service.slug, isDefaultEnv: env.isDefault, domains: service.domains }, deps.config.domain),
       },
       {
         signal,
@@ -189,6 +192,12 @@ async function onInterrupted(deps: Deps, job: JobRow): Promise<void> {
   repo.updateDeployment(deps.db, id, { status: "error", errorDetail: INTERRUPTED, finishedAt: isoNow(deps), updatedAt: isoNow(deps) });
   restoreCountsAfterScale(deps, d);
   const target = cleanupTargetOf(deps, d.serviceId);
+  if (target.recoverInterrupted) {
+    // a declarative target: put back what served before this deployment started applying
+    const log = (line: string) => repo.appendLog(deps.db, id, line, isoNow(deps));
+    await target.recoverInterrupted(d.serviceId, id, log).catch((e) => log(`Could not restore the previous release on the cluster: ${(e as Error).message}`));
+    return;
+  }
   const labelled = await target.findReplicas({ deploymentId: id });
   const ids = new Set([...labelled.map((c) => c.id), ...(d.metadata.started ?? [])]);
   await target.removeReplicas([...ids], 1);

@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
 import { okResponse } from "../auth/model";
-import { createEnvRequest, envParams, envResponse, patchEnvRequest, projectParams } from "./model";
+import { createEnvRequest, envCheckResponse, envParams, envResponse, patchEnvRequest, projectParams } from "./model";
 import { withActor } from "../auth/context";
 import * as svc from "./service";
 
@@ -24,6 +24,11 @@ export const envRoutes = (deps: Deps) =>
       params: envParams,
       body: patchEnvRequest,
       response: { 200: envResponse },
+    })
+    .post("/:env/check", ({ actor, params: p }) => svc.checkEnv(deps, actor, p.org, p.project, p.env), {
+      params: envParams,
+      response: { 200: envCheckResponse },
+      detail: { summary: "Check the environment's target: API server, namespace rights and registry login (Kubernetes), or the Docker engine" },
     })
     .delete("/:env", ({ actor, params: p }) => svc.deleteEnv(deps, actor, p.org, p.project, p.env), {
       params: envParams,

@@ -1,7 +1,7 @@
-// Environment shapes (SPEC §2). An inline kubeconfig holds cluster credentials, so responses
-// only say whether one is set, or echo the path when the reference is a file path.
+// Environment shapes (SPEC §2, §3.7). A kubeconfig and a registry password are credentials: they
+// are accepted, sealed and never returned — responses show the kubeconfig's server, context and
+// fingerprint, and whether a registry password is set.
 import { z } from "zod";
-import { parse as parseYaml } from "yaml";
 import { nameSchema, slugSchema, SLUG_RE } from "../../lib/slugs";
 import { gitRefSchema } from "../../lib/git";
 
@@ -21,36 +21,37 @@ export const envResponse = z.object({
   auto_deploy_branch: z.string().nullable(),
   ephemeral: z.boolean(),
   target: z.enum(targets),
+  /** A kubeconfig is stored (sealed; never returned). Only its server, context and fingerprint are shown. */
   kubeconfig_set: z.boolean(),
-  kubeconfig_path: z.string().nullable(),
+  kubeconfig_server: z.string().nullable(),
+  kubeconfig_fingerprint: z.string().nullable(),
+  context: z.string().nullable(),
   namespace: z.string().nullable(),
+  ingress_class: z.string().nullable(),
+  ingress_tls_secret: z.string().nullable(),
+  registry_url: z.string().nullable(),
+  registry_username: z.string().nullable(),
+  registry_password_set: z.boolean(),
   service_count: z.number().int(),
   created: z.string().nullable(),
   updated: z.string().nullable(),
 });
 export type EnvResponse = z.infer<typeof envResponse>;
 
-/** A kubeconfig given by path (on the server) rather than inline YAML. */
-export const isKubeconfigPath = (s: string) => !s.includes("\n") && (s.startsWith("/") || s.startsWith("~/"));
+/** Kubeconfig YAML text (its own file references and credential plugins are refused by the service). */
+export const kubeconfigSchema = z.string().min(1).max(256 * 1024, "must be at most 256 KiB");
 
-export const kubeconfigSchema = z
+const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
+/** A DNS-1123 subdomain (ingress class and secret names). */
+const dnsSubdomain = z
   .string()
-  .min(1)
-  .max(256 * 1024, "must be at most 256 KiB")
-  .superRefine((s, ctx) => {
-    if (isKubeconfigPath(s)) {
-      if (/[\u0000-\u001f\u007f]/.test(s) || s.split("/").includes("..")) ctx.addIssue({ code: "custom", message: "must be a clean absolute path" });
-      return;
-    }
-    let doc: unknown;
-    try {
-      doc = parseYaml(s);
-    } catch {
-      doc = null;
-    }
-    const clusters = doc && typeof doc === "object" ? (doc as { clusters?: unknown }).clusters : undefined;
-    if (!Array.isArray(clusters)) ctx.addIssue({ code: "custom", message: "must be a kubeconfig file path or kubeconfig YAML with clusters" });
-  });
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, "must be a Kubernetes object name (lowercase letters, digits, dashes and dots)");
+/** host[:port][/path] of a registry, without a scheme: registry.example.com, 127.0.0.1:5000, ghcr.io/acme */
+export const registryUrlSchema = z
+  .string()
+  .max(255)
+  .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, "must be a registry host[:port][/path] without a scheme, such as registry.example.com or 127.0.0.1:5000");
 
 export const namespaceSchema = z.string().regex(SLUG_RE, "must be a Kubernetes namespace name (lowercase letters, digits, dashes; max 63)");
 
@@ -61,7 +62,14 @@ const envFields = {
   ephemeral: z.boolean().optional(),
   target: z.enum(targets).optional(),
   kubeconfig: kubeconfigSchema.nullable().optional(),
+  /** kubeconfig context; null: its current-context */
+  context: z.string().min(1).max(253).regex(NO_CONTROL, "must not contain control characters").nullable().optional(),
   namespace: namespaceSchema.nullable().optional(),
+  ingress_class: dnsSubdomain.nullable().optional(),
+  ingress_tls_secret: dnsSubdomain.nullable().optional(),
+  registry_url: registryUrlSchema.nullable().optional(),
+  registry_username: z.string().min(1).max(255).regex(/^[^\s:]+$/, "must not contain spaces or ':'").nullable().optional(),
+  registry_password: z.string().min(1).max(4096).regex(NO_CONTROL, "must not contain control characters").nullable().optional(),
 };
 
 export const createEnvRequest = z.object({ name: nameSchema, slug: slugSchema.optional(), ...envFields });
@@ -72,3 +80,10 @@ export type PatchEnvInput = z.infer<typeof patchEnvRequest>;
 const seg = z.string().max(255);
 export const projectParams = z.object({ org: seg, project: seg });
 export const envParams = z.object({ org: seg, project: seg, env: seg });
+
+export const envCheckResponse = z.object({
+  ok: z.boolean(),
+  target: z.enum(targets),
+  checks: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })),
+});
+export type EnvCheckResponse = z.infer<typeof envCheckResponse>;

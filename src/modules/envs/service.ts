@@ -8,7 +8,11 @@ import type { Actor } from "../auth/service";
 import { slugOrDerived } from "../orgs/service";
 import { envAccess, type EnvAccess } from "./access";
 import { projectAccess, type ProjectAccess } from "../projects/access";
-import { envTypes, isKubeconfigPath, type CreateEnvInput, type EnvResponse, type PatchEnvInput } from "./model";
+import { envTypes, type CreateEnvInput, type EnvCheckResponse, type EnvResponse, type PatchEnvInput } from "./model";
+import { KubeconfigError, kubeconfigFingerprint, parseKubeconfig } from "../../lib/kubeconfig";
+import { defaultNamespace } from "../../lib/kube-names";
+import { isSealed } from "../../lib/crypto";
+import { targetFor, TargetUnavailable } from "../../targets/target";
 import * as repo from "./repo";
 import { envHooks } from "./hooks";
 
@@ -29,8 +33,15 @@ export function toEnvResponse(row: repo.EnvRow, at: Where, serviceCount: number)
     ephemeral: row.ephemeral,
     target: row.target,
     kubeconfig_set: row.kubeconfig !== null,
-    kubeconfig_path: row.kubeconfig !== null && isKubeconfigPath(row.kubeconfig) ? row.kubeconfig : null,
+    kubeconfig_server: row.kubeconfig !== null ? row.kubeconfigServer : null,
+    kubeconfig_fingerprint: row.kubeconfig !== null ? row.kubeconfigFingerprint : null,
+    context: row.kubeContext,
     namespace: row.namespace,
+    ingress_class: row.ingressClass,
+    ingress_tls_secret: row.ingressTlsSecret,
+    registry_url: row.registryUrl,
+    registry_username: row.registryUsername,
+    registry_password_set: row.registryPassword !== null,
     service_count: serviceCount,
     created: row.createdAt,
     updated: row.updatedAt,
@@ -46,10 +57,51 @@ function assertMayProtect(access: ProjectAccess, wanted: boolean | undefined, cu
   if (wanted !== undefined && wanted !== current && !access.isAdmin) throw new Forbidden("Only organization admins may change 'protected'.");
 }
 
-function assertKubeconfig(target: string, kubeconfig: string | null) {
-  if (target === "kubernetes" && !kubeconfig) {
-    throw new Unprocessable("kubeconfig: is required when target is kubernetes", [{ path: "kubeconfig", message: "is required when target is kubernetes" }]);
+const unprocessable = (path: string, message: string) => new Unprocessable(`${path}: ${message}`, [{ path, message }]);
+
+type KubeFields = Pick<repo.EnvInsert, "target" | "kubeconfig" | "kubeconfigServer" | "kubeconfigFingerprint" | "kubeContext" | "namespace" | "registryUsername" | "registryPassword">;
+
+/**
+ * The cluster settings after a create or patch: a new kubeconfig is read (its context must resolve,
+ * no file references or credential plugins) and sealed; a changed context is checked against the
+ * stored one; a kubernetes environment gets its default namespace; registry credentials come in pairs.
+ */
+function kubeSettings(deps: Deps, at: Where & { env: string }, current: KubeFields | null, input: CreateEnvInput | PatchEnvInput): Partial<repo.EnvInsert> {
+  const out: Partial<repo.EnvInsert> = {};
+  const target = input.target ?? current?.target ?? "docker";
+  const context = input.context === undefined ? (current?.kubeContext ?? null) : input.context;
+  if (input.context !== undefined) out.kubeContext = input.context;
+  let plain: string | null = null;
+  if (input.kubeconfig !== undefined) {
+    plain = input.kubeconfig;
+    out.kubeconfig = plain === null ? null : deps.secrets.seal(plain);
+    out.kubeconfigFingerprint = plain === null ? null : kubeconfigFingerprint(plain);
+  } else if (input.context !== undefined && current?.kubeconfig) {
+    try {
+      plain = isSealed(current.kubeconfig) ? deps.secrets.open(current.kubeconfig) : current.kubeconfig;
+    } catch {
+      throw unprocessable("kubeconfig", "the stored kubeconfig cannot be decrypted with the server's master key; send it again");
+    }
   }
+  if (plain !== null) {
+    try {
+      out.kubeconfigServer = parseKubeconfig(plain, context).server;
+    } catch (e) {
+      if (e instanceof KubeconfigError) throw unprocessable(input.kubeconfig !== undefined ? "kubeconfig" : "context", `${input.kubeconfig !== undefined ? "" : "the stored kubeconfig "}${e.message}`.trim());
+      throw e;
+    }
+  } else if (input.kubeconfig === null) out.kubeconfigServer = null;
+  const kubeconfig = input.kubeconfig === undefined ? (current?.kubeconfig ?? null) : input.kubeconfig;
+  if (target === "kubernetes" && !kubeconfig) throw unprocessable("kubeconfig", "is required when target is kubernetes");
+  if (input.namespace !== undefined) out.namespace = input.namespace;
+  const namespace = input.namespace === undefined ? (current?.namespace ?? null) : input.namespace;
+  if (target === "kubernetes" && namespace === null) out.namespace = defaultNamespace(at.org.slug, at.project.slug, at.env);
+  if (input.registry_password !== undefined) out.registryPassword = input.registry_password === null ? null : deps.secrets.seal(input.registry_password);
+  if (input.registry_username !== undefined) out.registryUsername = input.registry_username;
+  const username = input.registry_username === undefined ? (current?.registryUsername ?? null) : input.registry_username;
+  const password = input.registry_password === undefined ? (current?.registryPassword ?? null) : input.registry_password;
+  if (!!username !== !!password) throw unprocessable(username ? "registry_password" : "registry_username", "registry_username and registry_password are set together (or neither)");
+  return out;
 }
 
 function assertSlugFree(deps: Deps, projectId: string, slug: string, exceptId?: string) {
@@ -66,8 +118,8 @@ export function createEnv(deps: Deps, actor: Actor | null, org: string, project:
   const access = projectAccess(deps, actor, org, project);
   const slug = slugOrDerived(input.slug, input.name);
   assertMayProtect(access, input.protected, false);
-  assertKubeconfig(input.target ?? "docker", input.kubeconfig ?? null);
   assertSlugFree(deps, access.project.id, slug);
+  const kube = kubeSettings(deps, { ...access, env: slug }, null, input);
   const now = isoNow(deps);
   const row = repo.insertEnv(deps.db, {
     id: newId(),
@@ -81,8 +133,11 @@ export function createEnv(deps: Deps, actor: Actor | null, org: string, project:
     autoDeployBranch: input.auto_deploy_branch ?? null,
     ephemeral: input.ephemeral ?? false,
     target: input.target ?? "docker",
-    kubeconfig: input.kubeconfig ?? null,
     namespace: input.namespace ?? null,
+    ingressClass: input.ingress_class ?? null,
+    ingressTlsSecret: input.ingress_tls_secret ?? null,
+    registryUrl: input.registry_url ?? null,
+    ...kube,
     createdAt: now,
     updatedAt: now,
   });
@@ -98,9 +153,8 @@ export function patchEnv(deps: Deps, actor: Actor | null, org: string, project: 
   const access = envAccess(deps, actor, org, project, env);
   const current = access.env;
   assertMayProtect(access, input.protected, current.protected);
-  assertKubeconfig(input.target ?? current.target, input.kubeconfig === undefined ? current.kubeconfig : input.kubeconfig);
   if (input.slug) assertSlugFree(deps, access.project.id, input.slug, current.id);
-  const patch: Partial<repo.EnvInsert> = { updatedAt: isoNow(deps) };
+  const patch: Partial<repo.EnvInsert> = { updatedAt: isoNow(deps), ...kubeSettings(deps, { ...access, env: input.slug ?? current.slug }, current, input) };
   if (input.name !== undefined) patch.name = input.name;
   if (input.slug !== undefined) patch.slug = input.slug;
   if (input.env_type !== undefined) patch.envType = input.env_type;
@@ -108,8 +162,9 @@ export function patchEnv(deps: Deps, actor: Actor | null, org: string, project: 
   if (input.auto_deploy_branch !== undefined) patch.autoDeployBranch = input.auto_deploy_branch;
   if (input.ephemeral !== undefined) patch.ephemeral = input.ephemeral;
   if (input.target !== undefined) patch.target = input.target;
-  if (input.kubeconfig !== undefined) patch.kubeconfig = input.kubeconfig;
-  if (input.namespace !== undefined) patch.namespace = input.namespace;
+  if (input.ingress_class !== undefined) patch.ingressClass = input.ingress_class;
+  if (input.ingress_tls_secret !== undefined) patch.ingressTlsSecret = input.ingress_tls_secret;
+  if (input.registry_url !== undefined) patch.registryUrl = input.registry_url;
   const row = repo.updateEnv(deps.db, current.id, patch);
   return toEnvResponse(row, access, repo.countServicesIn(deps.db, row.id));
 }
@@ -126,4 +181,27 @@ export function deleteEnv(deps: Deps, actor: Actor | null, org: string, project:
   });
   envHooks.get().servicesRemoved(deps, access.env, serviceIds); // their containers and routes
   return { ok: true };
+}
+
+/**
+ * Check that the environment's target can be used: for a cluster the API server, the rights in its
+ * namespace and the registry login, each saying exactly what failed. Nothing is changed.
+ */
+export async function checkEnv(deps: Deps, actor: Actor | null, org: string, project: string, env: string): Promise<EnvCheckResponse> {
+  const access = envAccess(deps, actor, org, project, env);
+  let checks: EnvCheckResponse["checks"];
+  try {
+    const target = targetFor(deps, access.env);
+    if (target.check) checks = await target.check();
+    else {
+      checks = await target.ping().then(
+        () => [{ name: target.kind, ok: true, message: `the ${target.kind} engine answers` }],
+        (e: Error) => [{ name: target.kind, ok: false, message: `the ${target.kind} engine does not answer: ${e.message}` }],
+      );
+    }
+  } catch (e) {
+    if (!(e instanceof TargetUnavailable)) throw e;
+    checks = [{ name: access.env.target, ok: false, message: e.message }];
+  }
+  return { ok: checks.every((c) => c.ok), target: access.env.target, checks };
 }

@@ -32,7 +32,9 @@ export function kubeMessage(e: unknown): string {
     let msg: string | undefined;
     try {
       const parsed = typeof body === "string" ? JSON.parse(body) : body;
-      if (parsed && typeof parsed === "object" && typeof (parsed as { message?: unknown }).message === "string") msg = (parsed as { message: string }).message;
+      // only a Kubernetes Status body is quoted: whatever else a server answers stays out of messages
+      const status = parsed as { kind?: unknown; message?: unknown } | null;
+      if (status && typeof status === "object" && status.kind === "Status" && typeof status.message === "string") msg = status.message.slice(0, 500);
     } catch {
       // not a Status body
     }

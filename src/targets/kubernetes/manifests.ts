@@ -2,7 +2,7 @@
 // release's config Secret, a Deployment per process type, for `web` a Service and an Ingress), and
 // the registry pull Secret. No I/O here; apply.ts sends these, the unit tests read them as data
 // and validate each against the official schemas.
-import { createHash } from "node:crypto";
+import { defaultNamespace, dnsLabel } from "../../lib/kube-names";
 import { isWebProcess, type RolloutPlan } from "../target";
 
 // the same sizes as the Docker target's pod classes (SPEC §2), as requests and limits
@@ -34,6 +34,8 @@ export const ANNOTATION = { releaseVersion: "ancla.dev/release-version", deploym
 export const FIELD_MANAGER = "ancla";
 export const PULL_SECRET = "ancla-registry";
 
+export { defaultNamespace, dnsLabel };
+
 export type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [k: string]: unknown };
 
 /** What the environment adds to a rollout plan on a cluster. */
@@ -56,17 +58,6 @@ export type KubeRelease = Pick<
   RolloutPlan,
   "org" | "project" | "env" | "service" | "serviceId" | "releaseId" | "releaseVersion" | "deploymentId" | "processes" | "vars" | "port" | "privileged" | "healthCheckPath" | "healthCheckHost" | "timeoutMs" | "counts" | "podClasses"
 >;
-
-/** `ancla-<org>-<project>-<env>`, shortened with a hash when longer than a namespace may be. */
-export const defaultNamespace = (org: string, project: string, env: string): string => dnsLabel(`ancla-${org}-${project}-${env}`);
-
-/** A DNS-1123 label: at most 63 characters; longer names keep a prefix and a hash of the whole. */
-export function dnsLabel(name: string): string {
-  const clean = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "x";
-  if (clean.length <= 63) return clean;
-  const hash = createHash("sha256").update(clean).digest("hex").slice(0, 8);
-  return `${clean.slice(0, 54).replace(/-+$/, "")}-${hash}`;
-}
 
 export const deploymentName = (service: string, process: string) => dnsLabel(`${service}-${process}`);
 export const serviceName = (service: string) => dnsLabel(service);
