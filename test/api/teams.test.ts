@@ -25,6 +25,7 @@ describe("teams", () => {
       organization_id: expect.any(String),
       organization_slug: "acme",
       project_count: 0,
+      member_count: 0,
       created: expect.any(String),
     });
     await t.req("POST", "/api/v1/orgs/acme/teams/", { name: "Ops", slug: "ops" }, { key: owner.key });
@@ -73,5 +74,54 @@ describe("teams", () => {
     const malformed = await t.req("POST", "/api/v1/orgs/acme/teams", undefined, { key: owner.key, raw: "{", headers: { "content-type": "application/json" } });
     expect(malformed.status).toBe(400);
     expect(snapshotDb(t.deps)).toBe(before);
+  });
+});
+
+describe("team members", () => {
+  const T = "/api/v1/orgs/acme/teams";
+  beforeEach(async () => {
+    expect((await t.req("POST", T, { name: "Ops" }, { key: owner.key })).status).toBe(201);
+  });
+
+  test("org admins add members of the organization (by username, email or id) and remove them; members see who is on a team", async () => {
+    const add = await t.req("POST", `${T}/ops/members`, { username: "member" }, { key: owner.key });
+    expect(add.status).toBe(201);
+    expect(add.body).toMatchObject({ slug: "ops", member_count: 1, members: [{ user_id: member.id, username: "member", email: "member@example.test", added: expect.any(String) }] });
+    expect((await t.req("POST", `${T}/ops/members`, { username: "owner@example.test" }, { key: owner.key })).body.members.map((m: { username: string }) => m.username)).toEqual(["member", "owner"]);
+    const seen = await t.req("GET", `${T}/ops`, undefined, { key: member.key });
+    expect(seen.status).toBe(200);
+    expect(seen.body.member_count).toBe(2);
+    expect((await t.req("GET", T, undefined, { key: member.key })).body[0]).toMatchObject({ slug: "ops", member_count: 2 });
+    const removed = await t.req("DELETE", `${T}/ops/members/${member.id}`, undefined, { key: owner.key });
+    expect(removed.status).toBe(200);
+    expect(removed.body.members.map((m: { username: string }) => m.username)).toEqual(["owner"]);
+    expect((await t.req("DELETE", `${T}/ops/members/owner`, undefined, { key: owner.key })).body.members).toEqual([]);
+  });
+
+  test("only members of the organization join (422 naming it), twice is 409, members cannot change a team (403), other organizations see nothing (404)", async () => {
+    const before = snapshotDb(t.deps);
+    const stranger = await t.req("POST", `${T}/ops/members`, { username: "outsider" }, { key: owner.key });
+    expect(stranger.status).toBe(422);
+    expect(stranger.body.message).toBe("outsider is not a member of acme; add them to the organization first.");
+    expect((await t.req("POST", `${T}/ops/members`, { username: "nobody" }, { key: owner.key })).status).toBe(404);
+    expect((await t.req("POST", `${T}/nope/members`, { username: "member" }, { key: owner.key })).status).toBe(404);
+    expect((await t.req("POST", `${T}/ops/members`, { username: "member" }, { key: member.key })).status).toBe(403);
+    expect((await t.req("POST", `${T}/ops/members`, { username: "member" }, { key: outsider.key })).status).toBe(404);
+    expect((await t.req("GET", `${T}/ops`, undefined, { key: outsider.key })).status).toBe(404);
+    expect((await t.req("GET", `${T}/ops`)).status).toBe(401);
+    for (const body of [{}, { username: "" }, { username: 5 }, "x"]) expect([body, (await t.req("POST", `${T}/ops/members`, body, { key: owner.key })).status]).toEqual([body, 422]);
+    expect((await t.req("DELETE", `${T}/ops/members/member`, undefined, { key: owner.key })).status).toBe(404); // not on the team
+    expect(snapshotDb(t.deps)).toBe(before);
+    expect((await t.req("POST", `${T}/ops/members`, { username: member.id }, { key: owner.key })).status).toBe(201);
+    expect((await t.req("POST", `${T}/ops/members`, { username: "member" }, { key: owner.key })).status).toBe(409);
+    expect((await t.req("DELETE", `${T}/ops/members/${member.id}`, undefined, { key: member.key })).status).toBe(403);
+  });
+
+  test("leaving the organization is leaving its teams", async () => {
+    expect((await t.req("POST", `${T}/ops/members`, { username: "member" }, { key: owner.key })).status).toBe(201);
+    expect((await t.req("DELETE", `/api/v1/organizations/acme/members/${member.id}`, undefined, { key: owner.key })).status).toBe(200);
+    expect((await t.req("GET", `${T}/ops`, undefined, { key: owner.key })).body).toMatchObject({ member_count: 0, members: [] });
+    expect((await t.req("POST", "/api/v1/organizations/acme/members", { username: "member" }, { key: owner.key })).status).toBe(201);
+    expect((await t.req("GET", `${T}/ops`, undefined, { key: owner.key })).body.members).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // Queries for organizations and memberships.
-import { and, count, eq, or, sql } from "drizzle-orm";
+import { and, count, eq, inArray, or, sql } from "drizzle-orm";
 import { countRows, preparedPerDb, type Db } from "../../db/client";
-import { organizations, orgMembers, projects, services, users } from "../../db/schema";
+import { organizations, orgMembers, projects, services, teamMembers, teams, users } from "../../db/schema";
 
 export type OrgRow = typeof organizations.$inferSelect;
 
@@ -61,5 +61,8 @@ export const deleteOrg = (db: Db, id: string) => db.delete(organizations).where(
 export const insertMember = (db: Db, row: typeof orgMembers.$inferInsert) => db.insert(orgMembers).values(row).run();
 export const setMemberAdmin = (db: Db, orgId: string, userId: string, admin: boolean) =>
   db.update(orgMembers).set({ admin }).where(and(eq(orgMembers.orgId, orgId), eq(orgMembers.userId, userId))).run();
-export const deleteMember = (db: Db, orgId: string, userId: string) =>
-  db.delete(orgMembers).where(and(eq(orgMembers.orgId, orgId), eq(orgMembers.userId, userId))).run();
+/** Leaving an organization is leaving its teams too (call inside the caller's transaction). */
+export const deleteMember = (db: Db, orgId: string, userId: string) => {
+  db.delete(teamMembers).where(and(eq(teamMembers.userId, userId), inArray(teamMembers.teamId, db.select({ id: teams.id }).from(teams).where(eq(teams.orgId, orgId))))).run();
+  return db.delete(orgMembers).where(and(eq(orgMembers.orgId, orgId), eq(orgMembers.userId, userId))).run();
+};
