@@ -12,6 +12,7 @@ import { projectRoutes } from "./modules/projects";
 import { envRoutes } from "./modules/envs";
 import { serviceRoutes } from "./modules/services";
 import { applicationRoutes } from "./modules/applications";
+import { execRoutes } from "./modules/exec";
 import { configRoutes } from "./modules/config-vars";
 import { integrationRoutes } from "./modules/integrations";
 import { docsRoutes, openapiPlugin, type SpecSource } from "./modules/docs";
@@ -122,6 +123,7 @@ export function createApp(deps: Deps) {
     .use(activityRoutes(deps))
     .use(promotionRoutes(deps))
     .use(logRoutes(deps))
+    .use(execRoutes(deps))
     .use(observabilityRoutes(deps))
     .use(opsRoutes(deps))
     .use(backupRoutes(deps))

@@ -74,6 +74,8 @@ export const serveConfigSchema = z.object({
   githubWebhookSecret: z.string().min(8, "must be at least 8 characters").optional().describe("secret of GitHub webhooks for every project (a project may set its own)"),
   githubApiUrl: z.string().url().default("https://api.github.com").describe("GitHub API for commit statuses of previews (GitHub Enterprise: https://HOST/api/v3)"),
   githubToken: z.string().min(1).optional().describe("token that may write commit statuses (previews); without one no status is sent"),
+  // exec (README "Exec, runs, the release phase and volumes"): the built-in SSH server
+  ssh: z.union([z.literal("off"), hostPort]).default("127.0.0.1:2222").describe("address of the built-in SSH server for exec (ancla shell/ssh), or off"),
   registryIssuer: z.string().min(1).max(255).default("ancla").describe("iss of registry tokens; the registry's auth.token.issuer must say the same"),
 });
 export type ServeConfig = z.infer<typeof serveConfigSchema>;

@@ -1,5 +1,7 @@
 // `ancla serve`: open the data dir, listen for the API, run background workers, shut down cleanly,
 // and hand everything to a new process on SIGHUP (modules/ops/handover.ts) without a dropped request.
+import { startSshServer, type RunningSshServer } from "./modules/exec/ssh-server";
+import { setExecEndpoint } from "./modules/exec/sessions";
 import type { ServeConfig } from "./config";
 import { splitHostPort } from "./config";
 import { createDeps, closeDeps, type Deps } from "./deps";
@@ -127,6 +129,9 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     out(`ancla router listening on ${router.url}`);
     setRuntime(deps, { startedAt: new Date(), router: { url: router.url, httpsPort: router.httpsPort } });
     if (router.httpsPort) out(`ancla https listening on port ${router.httpsPort}`);
+    // a reload's successor binds SSH once the old process let go of it (no port sharing there)
+    const ssh = startSsh(deps, handover ? handover.released : Promise.resolve(), out);
+    cleanups.push(() => void ssh.then((s) => s?.close()));
     // --router 127.0.0.1:0 binds any free port: app URLs (dashboard info, `ancla deploy`) need the real one
     if (splitHostPort(config.router).port === 0) config.router = new URL(router.url).host;
     const ports = [app.server!.port!, router.port, ...(router.httpsPort ? [router.httpsPort] : [])];
@@ -170,6 +175,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
       const drained = await Promise.race([app.stop(false).then(() => true), Bun.sleep(DRAIN_MS).then(() => false)]);
       if (!drained) await app.stop(true);
       await router.stop(); // app containers keep running; the next start adopts them
+      await (await ssh)?.close(); // exec sessions end with it
       await work.stop();
       closeDeps(deps);
       lock.release(); // also removes serve.pid (when it is still ours)
@@ -240,4 +246,23 @@ export async function serveUntilSignal(config: ServeConfig): Promise<void> {
   }
   server.deps.logger.info("shutting down");
   await server.stop().catch(() => undefined);
+}
+
+/** The exec SSH server (--ssh); a failure to bind is a warning: exec answers with port 0 then. */
+async function startSsh(deps: Deps, after: Promise<unknown>, out: (line: string) => void): Promise<RunningSshServer | null> {
+  const address = deps.config.ssh;
+  if (address === "off") return null;
+  await after;
+  const { hostname, port } = splitHostPort(address);
+  try {
+    const server = await startSshServer(deps, hostname, port);
+    const wildcard = hostname === "0.0.0.0" || hostname === "::" || hostname === "";
+    const sshHost = wildcard ? (deps.config.publicUrl ? new URL(deps.config.publicUrl).hostname : "127.0.0.1") : hostname;
+    setExecEndpoint(deps, { sshHost, sshPort: server.port });
+    out(`ancla ssh listening on ${hostname.includes(":") ? `[${hostname}]` : hostname}:${server.port}`);
+    return server;
+  } catch (e) {
+    deps.logger.warn("the exec SSH server did not start; ancla shell/ssh of the published CLI will not connect", { address, error: (e as Error).message });
+    return null;
+  }
 }

@@ -18,6 +18,7 @@ import { createDefaultEnv } from "./envs/service";
 import { projectHooks } from "./projects/hooks";
 import { envHooks } from "./envs/hooks";
 import { serviceHooks } from "./services/hooks";
+import { removeVolumesLater } from "./exec/volumes";
 
 let wired = false;
 
@@ -42,5 +43,6 @@ export function wireModules(): void {
     replicas: replicaViews,
     latest: latestActivity,
     latestVersions,
+    volumesRemoved: removeVolumesLater,
   });
 }

@@ -87,7 +87,8 @@ export async function startLiveServer(opts: ServerOptions = {}): Promise<LiveSer
   const args = ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--router", "127.0.0.1:0", ...(opts.args ?? [])];
   const proc = Bun.spawn([...(opts.command ?? anclaCommand()), ...args], {
     cwd: home,
-    env: cleanEnv({ HOME: home, ...opts.env }),
+    // the exec SSH server on a free port (its default 2222 would be shared by parallel tests)
+    env: cleanEnv({ HOME: home, ANCLA_SSH: "127.0.0.1:0", ...opts.env }),
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

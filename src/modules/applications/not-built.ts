@@ -1,5 +1,5 @@
-// `{application_id}` routes the published CLI calls for features Ancla does not have (yet): exec
-// (`ancla shell`/`ssh`), database (`dbshell`), cache. Each answers, once the app is found, a 501
+// `{application_id}` routes the published CLI calls for features Ancla does not have: database
+// (`dbshell`), cache (exec is the exec module's). Each answers, once the app is found, a 501
 // that says so — in both the id form and the path form — instead of the `{org}/{project}` route
 // the id form would otherwise fall into (a 422 about a missing `name`). A feature that gets built
 // replaces its entry here with real routes.
@@ -17,7 +17,6 @@ import * as svc from "./service";
 
 type Feature = { method: "GET" | "POST"; suffix: string; message: string };
 const FEATURES: Feature[] = [
-  { method: "POST", suffix: "exec", message: "Exec into a running replica (ancla shell, ancla ssh) is not available on this server yet; use `ancla run` or `docker exec` on the host." },
   { method: "GET", suffix: "database", message: "Ancla does not manage databases: run one as a service or outside, and give it to the app as config (DATABASE_URL)." },
   { method: "GET", suffix: "cache", message: "Ancla does not manage caches: run one as a service or outside, and give it to the app as config." },
   { method: "POST", suffix: "cache/flush", message: "Ancla does not manage caches, so there is nothing to flush." },

@@ -30,7 +30,7 @@ const DRAIN_MS = 30_000;
 // after in-flight requests finished: a moment for responses already on the wire
 const DRAIN_GRACE_MS = 300;
 
-function redactorFor(deps: Deps, serviceId: string, secretValues: string[]): Redactor {
+export function redactorFor(deps: Deps, serviceId: string, secretValues: string[]): Redactor {
   const own = createRedactor(secretValues);
   let service: Redactor = (s) => s;
   try {

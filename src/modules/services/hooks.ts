@@ -8,6 +8,7 @@ import type { Deps } from "../../deps";
 import { hookSlot } from "../../lib/hook-slot";
 import type { ServiceAccess } from "./access";
 import type { ServiceRow } from "./repo";
+import type { ServiceRef, TargetEnv } from "../../targets/target";
 import type { LatestActivity, LatestVersions, ReplicaView } from "./model";
 
 export type ServiceHooks = {
@@ -26,6 +27,8 @@ export type ServiceHooks = {
   latest: (deps: Deps, serviceId: string) => LatestActivity;
   /** Latest versions for many services at once, keyed by service id (list views: one query per table). */
   latestVersions: (deps: Deps, serviceIds: string[]) => Map<string, LatestVersions>;
+  /** The service was deleted with delete_volumes: remove its volumes' data too. */
+  volumesRemoved: (deps: Deps, env: TargetEnv, ref: ServiceRef, names: string[]) => void;
 };
 
 export const serviceHooks = hookSlot<ServiceHooks>("service");

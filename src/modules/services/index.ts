@@ -31,8 +31,9 @@ export const serviceRoutes = (deps: Deps) =>
       body: patchServiceRequest,
       response: { 200: serviceDetail },
     })
-    .delete("/:svc", ({ actor, params: p }) => svc.deleteService(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc)), {
+    .delete("/:svc", ({ actor, params: p, query }) => svc.deleteService(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), { deleteVolumes: query.delete_volumes === "true" }), {
       params: serviceParams,
+      query: z.object({ delete_volumes: z.enum(["true", "false"]).optional() }),
       response: { 200: okResponse },
     })
     .get("/:svc/domains", ({ actor, params: p }) => svc.serviceDomains(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc)), {

@@ -2,6 +2,7 @@
 // here: what runs, and what releases hold, is known above this module and asked through
 // ./hooks.ts, like the latest image/release/deployment of the views). Shared by the hierarchical routes and the
 // reference-family applications routes.
+import { listVolumes } from "./volumes";
 import { Conflict, Forbidden, invalidField, Unprocessable } from "../../errors";
 import { isoNow, type Deps } from "../../deps";
 import { newId } from "../../lib/ids";
@@ -241,14 +242,20 @@ export async function patchService(deps: Deps, access: ServiceAccess, input: Pat
   return toServiceDetail(deps, row, access);
 }
 
-export function deleteService(deps: Deps, access: ServiceAccess) {
+export function deleteService(deps: Deps, access: ServiceAccess, opts: { deleteVolumes?: boolean } = {}) {
   if (access.env.protected && !access.isAdmin) throw new Forbidden("Only organization admins may delete services of a protected environment.");
+  // volumes outlive their service unless asked: their names are needed after the rows are gone
+  const volumeNames = opts.deleteVolumes ? listVolumes(deps.db, access.service.id).map((v) => v.name) : [];
   deps.db.transaction((tx) => {
     serviceHooks.get().deleting(tx as never, access.service.id);
     repo.deleteService(tx as never, access.service.id);
   });
   // its containers and routes go too (in the background: the row is already gone)
   envHooks.get().servicesRemoved(deps, access.env, [access.service.id]);
+  if (volumeNames.length) {
+    const ref = { org: access.org.slug, project: access.project.slug, env: access.env.slug, service: access.service.slug, serviceId: access.service.id };
+    serviceHooks.get().volumesRemoved(deps, access.env, ref, volumeNames);
+  }
   return { ok: true };
 }
 
