@@ -193,18 +193,18 @@ describe("services update (PATCH) of process_counts names only process types the
 });
 
 describe("id-form routes never fall into the {org}/{project} routes", () => {
-  test("POST /{id}/exec, GET /{id}/database, /cache: 501 saying so (id and path forms), 404 for an app you cannot see, 401 without a key", async () => {
-    const cases: [string, string, unknown][] = [
-      ["POST", "exec", { process: "web", command: "sh" }],
-      ["GET", "database", undefined],
-      ["GET", "cache", undefined],
-      ["POST", "cache/flush", undefined],
+  test("POST /{id}/exec (409: nothing runs yet), GET /{id}/database, /cache (501 saying so), id and path forms, 404 for an app you cannot see, 401 without a key", async () => {
+    const cases: [string, string, unknown, number][] = [
+      ["POST", "exec", { process: "web", command: "sh" }, 409],
+      ["GET", "database", undefined, 501],
+      ["GET", "cache", undefined, 501],
+      ["POST", "cache/flush", undefined, 501],
     ];
     const stranger = (await t.user(`stranger-${Date.now()}`)).key;
-    for (const [method, suffix, body] of cases) {
+    for (const [method, suffix, body, status] of cases) {
       for (const ref of [app.id, "acme/web/api"]) {
         const r = await t.req(method, `${A}/${ref}/${suffix}`, body, { key });
-        expect({ method, suffix, ref, status: r.status }).toEqual({ method, suffix, ref, status: 501 });
+        expect({ method, suffix, ref, status: r.status }).toEqual({ method, suffix, ref, status });
         expect(r.body.message).not.toContain("name:");
         expect(r.body.message.length).toBeGreaterThan(20);
         expect((await t.req(method, `${A}/${ref}/${suffix}`, body, { key: stranger })).status).toBe(404);
