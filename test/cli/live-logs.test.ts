@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ancla, startLiveServer, type LiveServer } from "../support/server";
+import { ancla, anclaCommand, cleanEnv, startLiveServer, type LiveServer } from "../support/server";
 import { ensureBaseImage, removeOrgResources, RUN_ID, RUN_LABELS_ENV, testDocker } from "../support/docker";
 import { openSse } from "../support/sse";
 
@@ -63,7 +63,31 @@ describe("container output as Server-Sent Events", () => {
     events.close();
   });
 
-  test("SIGTERM: open streams (a service with replicas, one waiting for any) get `end` {reason: server stopping} and the server exits 0", async () => {
+  test("the CLI follows over SSE: `images log -f` and `deployments log -f` print a finished run's log and exit 0", async () => {
+    const env = { ANCLA_SERVER: s.url, ANCLA_API_KEY: s.adminKey };
+    const image = await api("GET", `/api/v1/orgs/${ORG}/projects/web/envs/production/services/app/images/1`);
+    const build = await ancla(["images", "log", image.id, "-f"], { home: s.home, env });
+    expect(build.code).toBe(0);
+    const json = await api("GET", `/api/v1/images/${image.id}/log`);
+    expect(build.stdout).toBe(json.log_text);
+    const [deployment] = await api("GET", `/api/v1/orgs/${ORG}/projects/web/envs/production/deployments`);
+    const deploy = await ancla(["deployments", "log", deployment.id, "--follow"], { home: s.home, env });
+    expect(deploy.code).toBe(0);
+    expect(deploy.stdout.trimEnd()).toBe((await api("GET", `/api/v1/deployments/${deployment.id}/log`)).log_text.trimEnd());
+    expect(deploy.stdout).toContain("worker");
+  });
+
+  test("SIGTERM: open streams (a service with replicas, one waiting for any, `ancla logs -f`) get `end` {reason: server stopping}; the server exits 0, the CLI 7 saying why", async () => {
+    const cli = Bun.spawn([...anclaCommand(), "logs", "-f", TARGET], { env: { ...cleanEnv(), HOME: s.home, ANCLA_SERVER: s.url, ANCLA_API_KEY: s.adminKey }, stdout: "pipe", stderr: "pipe" });
+    const cliOut = (async () => {
+      let text = "";
+      for await (const chunk of cli.stdout as unknown as AsyncIterable<Uint8Array>) {
+        text += new TextDecoder().decode(chunk);
+        if (text.includes("worker.1 | worker up")) break;
+      }
+      return text;
+    })();
+    expect(await cliOut).toContain("worker.1 | worker up");
     const busy = await openSse(logsUrl(), { "x-api-key": s.adminKey });
     const waiting = await openSse(logsUrl("idle"), { "x-api-key": s.adminKey });
     await busy.next((e) => e.data === "worker.1 | worker up");
@@ -75,5 +99,7 @@ describe("container output as Server-Sent Events", () => {
       await stream.done;
     }
     expect(await exited).toBe(0);
+    expect(await cli.exited).toBe(7);
+    expect(await new Response(cli.stderr).text()).toContain("the server ended the stream: server stopping");
   });
 });

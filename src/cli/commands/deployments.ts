@@ -1,6 +1,7 @@
 // `ancla deployments list|get|log [--follow]`.
 import { FOLLOW, noExtraArgs, requireArg } from "../args";
 import { clientFor, seg } from "../client";
+import { followEvents, stoppedEarly } from "../events";
 import { command, type CommandTable } from "../context";
 import type { Column } from "../render";
 import type { ServiceDetail } from "../../modules/services/model";
@@ -53,16 +54,15 @@ export const deploymentCommands: CommandTable = {
       noExtraArgs(ctx.args, 1);
       const id = requireArg(ctx.args, 0, "<deployment-id>");
       const client = clientFor(ctx);
-      let printed = 0;
-      for (;;) {
-        const log = await client.get<DeploymentLog>(`/api/v1/deployments/${seg(id)}/log`);
-        const lines = (log.log_text ?? "").split("\n").filter(Boolean);
-        for (const l of lines.slice(printed)) ctx.io.out(l);
-        printed = Math.max(printed, lines.length);
-        const done = log.status === "complete" || log.status === "error";
-        if (ctx.flags.follow !== true || done) return { kind: "none" };
-        await Bun.sleep(500);
+      if (ctx.flags.follow === true) {
+        // Server-Sent Events: each line as the deploy writes it, until the deploy ends
+        const stopped = stoppedEarly(await followEvents(client, `/api/v1/deployments/${seg(id)}/log`, (l) => ctx.io.out(l)));
+        if (stopped) throw stopped;
+        return { kind: "none" };
       }
+      const log = await client.get<DeploymentLog>(`/api/v1/deployments/${seg(id)}/log`);
+      for (const l of (log.log_text ?? "").split("\n").filter(Boolean)) ctx.io.out(l);
+      return { kind: "none" };
     },
   }),
 };

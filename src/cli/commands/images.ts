@@ -11,6 +11,7 @@ import type { ImageBuildResponse, ImageDetail, ImageLog, ImageSummary } from "..
 import { writeContextFile } from "../../lib/context-tar";
 import type { Column, Output } from "../render";
 import { resolveSettings, resolveTarget } from "../settings";
+import { followEvents, stoppedEarly } from "../events";
 
 type BuildStarted = ImageBuildResponse;
 
@@ -150,8 +151,11 @@ export const imageCommands: CommandTable = {
         const log = await api.get<ImageLog>(`/api/v1/images/${seg(id)}/log`);
         return { kind: "text", text: (log.log_text ?? "").replace(/\n$/, "") || `(no output yet; build ${log.status})`, data: log };
       }
-      const log = await watchBuild(api, id, (text) => ctx.io.out(text), null);
-      if (log.status === "error") throw new AppError(1, `build v${log.version} failed: ${log.error_detail ?? "see the log above"}`, "build_failed", 1);
+      // Server-Sent Events: each line as the build writes it, until the build ends
+      const end = await followEvents(api, `/api/v1/images/${seg(id)}/log`, (line) => ctx.io.out(line));
+      const stopped = stoppedEarly(end);
+      if (stopped) throw stopped;
+      if (end.status === "error") throw new AppError(1, `build v${end.version} failed: ${end.error_detail ?? "see the log above"}`, "build_failed", 1);
       return { kind: "none" };
     },
   }),

@@ -1,8 +1,9 @@
 // `ancla logs [org/project/env/service] [--tail N] [--follow]`: the service's container output,
-// each line prefixed with process.replica; --follow keeps streaming until interrupted.
+// each line prefixed with process.replica; --follow streams it (Server-Sent Events) until interrupted.
 import { AppError } from "../../errors";
 import { FOLLOW, intFlag, noExtraArgs } from "../args";
 import { clientFor, errorFromResponse, NETWORK_EXIT } from "../client";
+import { followEvents, stoppedEarly } from "../events";
 import { command, type CommandTable } from "../context";
 import { servicePath, serviceTarget, TARGET } from "./deploy";
 
@@ -15,9 +16,16 @@ export const logCommands: CommandTable = {
       noExtraArgs(ctx.args, 1);
       const t = serviceTarget(ctx, ctx.args[0]);
       const tail = intFlag(ctx.flags.tail, "tail", 0, 99_999) ?? 100;
-      const { settings } = clientFor(ctx);
+      const client = clientFor(ctx);
+      const { settings } = client;
+      if (ctx.flags.follow === true) {
+        // Server-Sent Events until interrupted; the server's shutdown ends the stream with a reason
+        const stopped = stoppedEarly(await followEvents(client, `${servicePath(t)}/logs?tail=${tail}`, (line) => ctx.io.out(line), 0));
+        if (stopped) throw stopped;
+        return { kind: "none" };
+      }
       if (!settings.apiKey) throw new AppError(401, "not logged in: run `ancla login`, pass --api-key or set ANCLA_API_KEY", "unauthorized", 3);
-      const url = `${settings.server}${servicePath(t)}/logs?tail=${tail}${ctx.flags.follow === true ? "&follow=true" : ""}`;
+      const url = `${settings.server}${servicePath(t)}/logs?tail=${tail}`;
       let res: Response;
       try {
         res = await fetch(url, { headers: { "x-api-key": settings.apiKey, "user-agent": "ancla-cli" } });
