@@ -1,5 +1,5 @@
 // Pipeline progress of the latest run (build, release, deploy) with its build and deploy logs,
-// redrawn from the page's live state; logs are re-read while a stage is queued or running.
+// redrawn from the page's live state; a stage in progress streams its log (Server-Sent Events).
 import { api, ApiError, paths } from "../../api";
 import { h, replace } from "../../dom";
 import { isActive, type Live, type Stage } from "./state";
@@ -19,9 +19,12 @@ export function pipelinePanel(live: Live): HTMLElement {
     wasActive = active;
     const base = paths.service(c.org, c.project, c.env, c.service);
     const lastDeploy = live.activity?.items.find((r) => r.kind !== "build");
+    // a stage in progress streams its log (Server-Sent Events: every line as it is written);
+    // a finished one is read once
+    const show = (path: string, pre: HTMLElement, what: string, running: boolean) => (running ? streamLog(path, pre) : readLog(path, pre, what));
     await Promise.all([
-      s.build?.version ? readLog(`${base}/images/${s.build.version}/log`, buildLog, "Build logs") : null,
-      lastDeploy ? readLog(lastDeploy.log_path, deployLog, "Deploy logs") : null,
+      s.build?.version ? show(`${base}/images/${s.build.version}/log`, buildLog, "Build logs", isRunning(s.build)) : null,
+      lastDeploy ? show(lastDeploy.log_path, deployLog, "Deploy logs", isRunning(s.deploy)) : null,
     ]);
   };
   void draw();
@@ -48,7 +51,32 @@ export function stageBadge(label: string, s: Stage): HTMLElement {
 }
 const ACTIVE_TEXT = new Set(["queued", "running"]);
 
+const isRunning = (s: Stage) => !!s && ACTIVE_TEXT.has(s.status);
+
+// one stream per log panel; a new path (the next run) replaces it
+const streams = new WeakMap<HTMLElement, { path: string; source: EventSource }>();
+
+/** Follows a build or deploy log live until the server's `end` event (or the panel leaves the page). */
+function streamLog(path: string, pre: HTMLElement): void {
+  const current = streams.get(pre);
+  if (current?.path === path) return;
+  current?.source.close();
+  let text = "";
+  const source = new EventSource(path); // same origin: the session cookie goes along
+  streams.set(pre, { path, source });
+  const add = (line: string) => {
+    if (!pre.isConnected) return source.close();
+    text += line + "\n";
+    setLog(pre, text);
+  };
+  source.onmessage = (e) => add(e.data);
+  source.addEventListener("gap", (e) => add(`(… ${JSON.parse((e as MessageEvent).data).dropped} lines skipped)`));
+  // the run ended: the stream is complete (the browser would otherwise reconnect)
+  source.addEventListener("end", () => source.close());
+}
+
 async function readLog(path: string, pre: HTMLElement, what: string): Promise<void> {
+  if (streams.get(pre)?.path === path && streams.get(pre)!.source.readyState !== EventSource.CLOSED) return; // still streaming it
   try {
     const log = await api.get<{ log_text: string | null }>(path);
     setLog(pre, log.log_text || "(empty)");
