@@ -5,6 +5,7 @@ import { links, navigate, type View } from "../../router";
 import { orgRole } from "../../session";
 import { configEditor } from "../config";
 import { dangerZone } from "../danger";
+import { targetSection, type EnvTarget } from "./target";
 
 const ENV_TYPES: [string, string][] = ["production", "staging", "development", "preview"].map((t) => [t, t]);
 
@@ -14,7 +15,7 @@ type Summary = { id: string; name: string; slug: string; latest_release_version:
 export const envView: View = async ({ params }) => {
   const { org, project, env } = params as { org: string; project: string; env: string };
   const base = paths.env(org, project, env);
-  const [detail, role] = await Promise.all([api.get<{ name: string; slug: string; env_type: string; protected: boolean; is_default?: boolean; auto_deploy_branch?: string | null }>(base), orgRole(org)]);
+  const [detail, role] = await Promise.all([api.get<{ name: string; slug: string; env_type: string; protected: boolean; is_default?: boolean; auto_deploy_branch?: string | null } & EnvTarget>(base), orgRole(org)]);
   const list = h("div");
   const deployments = h("div");
   const title = h("h1");
@@ -76,6 +77,7 @@ export const envView: View = async ({ params }) => {
     ),
     section("Recent deployments", deployments),
     section("Environment config", configEditor({ base: `${base}/config`, scope: "environment", bulk: `${base}/config/bulk` })),
+    section("Target", targetSection(base, detail)),
     role.admin ? section("Environment settings", envSettings(base, detail, (d) => drawTitle({ ...detail, ...d }))) : null,
     role.admin
       ? dangerZone({
