@@ -1,0 +1,95 @@
+// Pushing a release's image to an environment's registry, for real: Debian's docker-registry
+// (the CNCF distribution registry) on a loopback port with htpasswd auth, the real Docker engine
+// pushing. The digest reference comes back, a second push of the same image gives the same digest
+// (what makes a promotion to a cluster run the very same image), and the registry check tells a
+// good login from a wrong password and from a registry that wants credentials.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { ensureBaseImage, requireDocker, RUN_ID } from "../support/docker";
+import { checkRegistry, pushImage } from "../../src/targets/docker/push";
+import type { DockerClient } from "../../src/targets/docker/client";
+
+setDefaultTimeout(180_000);
+
+let docker: DockerClient;
+let registry: Subprocess;
+let dir: string;
+let host: string;
+const LOCAL = `ancla/push-${RUN_ID}:v1`;
+const PASSWORD = "push-pass-" + RUN_ID;
+
+async function freePort(): Promise<number> {
+  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+  const port = s.port!;
+  s.stop(true);
+  return port;
+}
+
+beforeAll(async () => {
+  docker = await requireDocker();
+  await docker.getImage(await ensureBaseImage()).tag({ repo: `ancla/push-${RUN_ID}`, tag: "v1" });
+  dir = mkdtempSync(join(tmpdir(), "ancla-registry-"));
+  writeFileSync(join(dir, "htpasswd"), `ci:${await Bun.password.hash(PASSWORD, { algorithm: "bcrypt", cost: 4 })}\n`);
+  const port = await freePort();
+  host = `127.0.0.1:${port}`;
+  writeFileSync(
+    join(dir, "config.yml"),
+    `version: 0.1
+log: { level: error }
+storage: { filesystem: { rootdirectory: ${join(dir, "data")} } }
+http: { addr: ${host} }
+auth: { htpasswd: { realm: ancla-test, path: ${join(dir, "htpasswd")} } }
+`,
+  );
+  registry = Bun.spawn(["docker-registry", "serve", join(dir, "config.yml")], { stdout: "ignore", stderr: "pipe" });
+  for (let i = 0; ; i++) {
+    const up = await fetch(`http://${host}/v2/`).then((r) => r.status === 401, () => false);
+    if (up) break;
+    if (i > 100) throw new Error("docker-registry did not start");
+    await Bun.sleep(100);
+  }
+});
+
+afterAll(async () => {
+  registry?.kill();
+  await registry?.exited;
+  for (const ref of [LOCAL, `${host}/ancla/push-${RUN_ID}:v1`]) await docker?.getImage(ref).remove({ force: true }).catch(() => {});
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const auth = () => ({ url: host, username: "ci", password: PASSWORD });
+
+describe("pushing to the environment's registry", () => {
+  test("the image lands in the registry under its name; the digest reference comes back; the same image twice has one digest", async () => {
+    const lines: string[] = [];
+    const ref = await pushImage(docker, LOCAL, auth(), (l) => lines.push(l));
+    expect(ref).toMatch(new RegExp(`^${host.replace(/\./g, "\\.")}/ancla/push-${RUN_ID}@sha256:[0-9a-f]{64}$`));
+    expect(lines[0]).toBe(`Pushing ${host}/ancla/push-${RUN_ID}:v1`);
+    expect(lines.at(-1)).toBe(`Pushed ${ref}`);
+    expect(lines.join("\n")).not.toContain(PASSWORD);
+    // the registry itself serves that manifest under the tag, with that digest
+    const res = await fetch(`http://${host}/v2/ancla/push-${RUN_ID}/manifests/v1`, {
+      method: "HEAD",
+      headers: { authorization: `Basic ${btoa(`ci:${PASSWORD}`)}`, accept: "application/vnd.docker.distribution.manifest.v2+json" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("docker-content-digest")).toBe(ref.split("@")[1]!);
+    expect(await pushImage(docker, LOCAL, auth(), () => {})).toBe(ref);
+  });
+
+  test("a wrong password fails the push and the check with the registry's reason, never the password", async () => {
+    const wrong = { url: host, username: "ci", password: "not-the-password" };
+    const err = (await pushImage(docker, LOCAL, wrong, () => {}).catch((e) => e)) as Error;
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toMatch(/unauthorized|authentication required|no basic auth/i);
+    await expect(checkRegistry(docker, wrong)).rejects.toThrow();
+    expect(await checkRegistry(docker, auth())).toBe(`logged in to ${host} as ci`);
+  });
+
+  test("without credentials the check says the registry wants them", async () => {
+    await expect(checkRegistry(docker, { url: host, username: null, password: null })).rejects.toThrow(`${host} requires credentials`);
+  });
+});
