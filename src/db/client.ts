@@ -59,19 +59,69 @@ export function changeKey(sqlite: Database): string {
 }
 
 /**
- * Memoizes a read per key until the database changes (see changeKey). For hot list routes whose
- * answer is a pure function of the database; the cached value is shared, so callers must not
- * mutate it.
+ * Memoizes a read per key until the database changes (see changeKey). For hot routes whose answer
+ * is a pure function of the database; the cached value is shared, so callers must not mutate it.
+ * Every entry belongs to the current change key: the first call after a write drops them all, so
+ * the cache never holds stale values. Bounded by `maxEntries` and by `maxWeight` (the sum of
+ * `weigh(value)`, e.g. JSON length): past either, it starts over.
  */
-export function cachedUntilWrite<T>(compute: (key: string) => T, maxEntries = 1000): (sqlite: Database, key: string) => T {
-  const entries = new Map<string, { version: string; value: T }>();
+export function cachedUntilWrite<T>(
+  compute: (key: string) => T,
+  opts: { maxEntries?: number; maxWeight?: number; weigh?: (value: T) => number } | number = {},
+): (sqlite: Database, key: string) => T {
+  const { maxEntries = 1000, maxWeight = Infinity, weigh } = typeof opts === "number" ? { maxEntries: opts } : opts;
+  const entries = new Map<string, T>();
+  let version = "";
+  let weight = 0;
   return (sqlite, key) => {
-    const version = changeKey(sqlite);
-    const hit = entries.get(key);
-    if (hit && hit.version === version) return hit.value;
-    if (entries.size >= maxEntries) entries.clear();
+    const now = changeKey(sqlite);
+    if (now !== version) {
+      entries.clear();
+      weight = 0;
+      version = now;
+    } else if (entries.has(key)) {
+      return entries.get(key)!;
+    }
     const value = compute(key);
-    entries.set(key, { version, value });
+    const w = weigh ? weigh(value) : 0;
+    if (entries.size >= maxEntries || weight + w > maxWeight) {
+      entries.clear();
+      weight = 0;
+    }
+    entries.set(key, value);
+    weight += w;
     return value;
   };
 }
+
+/**
+ * Runs `fn` inside one read transaction. Outside a transaction each statement takes and releases
+ * the database's read locks on its own (≈5 µs here, most of a simple indexed lookup); a request's
+ * handful of reads pays that once and sees one snapshot. `fn` must be synchronous and must not
+ * write (a write inside would upgrade the snapshot and could fail busy). Nested: runs inline.
+ */
+export function readTx<T>(sqlite: Database, fn: () => T): T {
+  if (sqlite.inTransaction) return fn();
+  sqlite.query("BEGIN").run();
+  let ok = false;
+  try {
+    const value = fn();
+    ok = true;
+    return value;
+  } finally {
+    sqlite.query(ok ? "COMMIT" : "ROLLBACK").run();
+  }
+}
+
+/**
+ * A route's answer as JSON text, kept until the next write (cachedUntilWrite): checked against
+ * the route's response schema and serialised once per fill, where Elysia would do both on every
+ * request. The text is what Elysia would send: JSON of the schema's parsed output. Entries are
+ * bounded to 8 MiB of text per cache.
+ */
+export function cachedJsonUntilWrite(schema: { parse: (value: unknown) => unknown }, compute: (key: string) => unknown): (sqlite: Database, key: string) => string {
+  return cachedUntilWrite((key) => JSON.stringify(schema.parse(compute(key))), { maxWeight: 8 * 2 ** 20, weigh: (json) => json.length });
+}
+
+/** A ready JSON answer (Elysia passes a Response through as it is, adding its headers). */
+export const jsonResponse = (json: string): Response => new Response(json, { headers: { "content-type": "application/json" } });

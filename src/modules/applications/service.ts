@@ -1,6 +1,7 @@
 // Applications (reference family): services of a project's default environment, or any service
 // when addressed by id. The rules live in the services module; this resolves who and where.
 import { NotFound, Unprocessable } from "../../errors";
+import { readTx } from "../../db/client";
 import type { Deps } from "../../deps";
 import type { Actor } from "../auth/service";
 import { applicationAccess } from "./access";
@@ -25,8 +26,9 @@ export const createInProject = (deps: Deps, actor: Actor | null, org: string, pr
 export const listApplications = (deps: Deps, actor: Actor | null, org: string, project: string) =>
   services.listSummaries(deps, defaultEnvAccess(deps, actor, org, project).env.id);
 
+// the access checks and the cache check in one read transaction (see readTx)
 export const listApplicationsResponse = (deps: Deps, actor: Actor | null, org: string, project: string) =>
-  services.summariesResponse(deps, defaultEnvAccess(deps, actor, org, project).env.id);
+  readTx(deps.sqlite, () => services.summariesResponse(deps, defaultEnvAccess(deps, actor, org, project).env.id));
 
 export const getApplication = (deps: Deps, actor: Actor | null, ref: string) => services.getService(deps, applicationAccess(deps, actor, ref));
 

@@ -4,7 +4,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { sha256Hex } from "../../lib/ids";
 import type { Deps } from "../../deps";
-import { cachedUntilWrite } from "../../db/client";
+import { cachedUntilWrite, readTx } from "../../db/client";
 import * as repo from "./repo";
 import type { UserRow } from "./repo";
 
@@ -14,11 +14,14 @@ const LAST_USED_EVERY_MS = 60_000; // avoid a write per request
 
 // Every request made with a key looks it up; the row pair only changes with a database write
 // (revoke, delete, deactivation, last_used_at), which ends the cached entry. One cache per Deps.
+// The check (changeKey) and a miss's lookup share one read transaction: two statements' locks
+// outside one cost more than the lookup itself.
 const ownerCaches = new WeakMap<Deps, (sqlite: Deps["sqlite"], hash: string) => ReturnType<typeof repo.findKeyWithOwner>>();
 function keyOwner(deps: Deps, hash: string) {
   let cached = ownerCaches.get(deps);
   if (!cached) ownerCaches.set(deps, (cached = cachedUntilWrite((h) => repo.findKeyWithOwner(deps.db, h))));
-  return cached(deps.sqlite, hash);
+  const lookup = cached;
+  return readTx(deps.sqlite, () => lookup(deps.sqlite, hash));
 }
 
 /** The key's owner when the key is valid, active, unexpired and the user active; else null. */

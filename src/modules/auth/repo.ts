@@ -27,8 +27,9 @@ export const countUsers = (db: Db) => countRows(db, users);
 
 export const insertSession = (db: Db, row: typeof sessions.$inferInsert) => db.insert(sessions).values(row).run();
 
-export const findLiveSession = (db: Db, id: string, nowIso: string) =>
-  db.select().from(sessions).where(and(eq(sessions.id, id), gt(sessions.expiresAt, nowIso))).get();
+// every request made with the session cookie: prepared once
+const liveSessionQ = preparedPerDb((db) => db.select().from(sessions).where(and(eq(sessions.id, sql.placeholder("id")), gt(sessions.expiresAt, sql.placeholder("now")))).prepare());
+export const findLiveSession = (db: Db, id: string, nowIso: string) => liveSessionQ(db).get({ id, now: nowIso });
 
 export const deleteSession = (db: Db, id: string) => db.delete(sessions).where(eq(sessions.id, id)).run();
 

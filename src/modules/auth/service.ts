@@ -9,6 +9,7 @@ import { verifyApiKey } from "./api-key";
 import { assertKeyMayWrite } from "./key-scopes";
 import type { LoginLimiter } from "./limiter";
 import { dummyHashOf } from "../../lib/passwords";
+import { readTx } from "../../db/client";
 
 /** scopes: the API key's (see key-scopes.ts); absent for a browser session, which may do anything its user may. */
 export type Actor = { user: UserRow; via: "session" | "key"; keyId?: string; scopes?: string[] };
@@ -119,9 +120,10 @@ export function resolveActor(deps: Deps, request: Request): Actor | null {
   }
   const token = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
   if (!token || !SESSION_TOKEN_RE.test(token)) return null;
-  const session = repo.findLiveSession(deps.db, sha256Hex(token), isoNow(deps));
-  if (!session) return null;
-  const user = repo.findUserById(deps.db, session.userId);
+  const user = readTx(deps.sqlite, () => {
+    const session = repo.findLiveSession(deps.db, sha256Hex(token), isoNow(deps));
+    return session ? repo.findUserById(deps.db, session.userId) : undefined;
+  });
   if (!user || !user.active) return null;
   if (!SAFE_METHODS.has(request.method)) assertSameOrigin(deps, request);
   return { user, via: "session" };

@@ -14,6 +14,8 @@ import * as repo from "./repo";
 import { findTeam } from "../teams/repo";
 import { refreshServerRedactor } from "./redaction";
 import { resolvedListing, SECRET_MASK } from "./resolve";
+import { z } from "zod";
+import { cachedJsonUntilWrite, jsonResponse, readTx } from "../../db/client";
 import {
   MAX_NAME,
   MAX_VALUE_BYTES,
@@ -26,6 +28,7 @@ import {
   type ConfigurationSummary,
   type CreateConfigurationRequest,
   type UpdateConfigurationRequest,
+  resolvedVar,
 } from "./model";
 
 /** Where a request points: one of the five scopes, or a reference-family application. */
@@ -257,8 +260,21 @@ export function bulkSet(deps: Deps, actor: Actor | null, ref: TargetRef, input: 
   return result;
 }
 
-export function resolvedVars(deps: Deps, actor: Actor | null, ref: TargetRef) {
-  const { key } = resolveConfigScope(deps, actor, ref);
-  if (key.scope !== "service") throw new Unprocessable("Resolved config exists for services only.");
-  return resolvedListing(deps, key.scopeId);
+// GET …/config/resolved: a pure function of the database, kept as checked JSON until the next
+// write (cachedJsonUntilWrite); any config write, here or by another process, ends it. One per Deps.
+const resolvedCaches = new WeakMap<Deps, (sqlite: Deps["sqlite"], serviceId: string) => string>();
+const resolvedListSchema = z.array(resolvedVar);
+
+/** The masked resolved config of a service, as a ready JSON response. */
+export function resolvedVars(deps: Deps, actor: Actor | null, ref: TargetRef): Response {
+  let cached = resolvedCaches.get(deps);
+  if (!cached) resolvedCaches.set(deps, (cached = cachedJsonUntilWrite(resolvedListSchema, (id) => resolvedListing(deps, id))));
+  const lookup = cached;
+  return jsonResponse(
+    readTx(deps.sqlite, () => {
+      const { key } = resolveConfigScope(deps, actor, ref);
+      if (key.scope !== "service") throw new Unprocessable("Resolved config exists for services only.");
+      return lookup(deps.sqlite, key.scopeId);
+    }),
+  );
 }

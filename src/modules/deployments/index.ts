@@ -54,7 +54,7 @@ const viewRoutes = (deps: Deps) =>
       ({ actor, params, query }) => svc.listDeploymentPage(deps, applicationAccess(deps, actor, applicationRef(params)), query),
       { params: appParams, query: pageQuery, response: { 200: deploymentListResponse } },
     )
-    .get("/api/v1/orgs/:org/projects/:project/envs/:env/deployments", ({ actor, params: p }) => svc.listEnvDeployments(deps, envAccess(deps, actor, p.org, p.project, p.env)), {
+    .get("/api/v1/orgs/:org/projects/:project/envs/:env/deployments", ({ actor, params: p }) => svc.envDeploymentsResponse(deps, actor, p), {
       params: envParams,
       response: { 200: z.array(deploymentDetail) },
     })

@@ -1,7 +1,7 @@
 // Deployment and deployment log queries.
 import { and, asc, count, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import { preparedPerDb, type Db } from "../../db/client";
-import { deploymentLogs, deployments, environments, organizations, projects, services } from "../../db/schema";
+import { deploymentLogs, deployments, environments, organizations, projects, releases, services } from "../../db/schema";
 import { wake } from "../../lib/wake";
 
 export type DeploymentRow = typeof deployments.$inferSelect;
@@ -47,6 +47,24 @@ export const listForEnv = (db: Db, envId: string, limit: number) =>
     .limit(limit)
     .all()
     .map((r) => r.d);
+
+/** listForEnv with each deployment's release summary columns and its service's platform, prepared once. */
+const forEnvWithReleaseQ = preparedPerDb((db) =>
+  db
+    .select({
+      d: deployments,
+      platform: services.platform,
+      r: { id: releases.id, version: releases.version, serviceId: releases.serviceId, status: releases.status, createdAt: releases.createdAt, updatedAt: releases.updatedAt },
+    })
+    .from(deployments)
+    .innerJoin(services, eq(services.id, deployments.serviceId))
+    .leftJoin(releases, eq(releases.id, deployments.releaseId))
+    .where(eq(services.envId, sql.placeholder("e")))
+    .orderBy(desc(deployments.createdAt))
+    .limit(sql.placeholder("n"))
+    .prepare(),
+);
+export const listForEnvWithRelease = (db: Db, envId: string, limit: number) => forEnvWithReleaseQ(db).all({ e: envId, n: limit });
 
 export const unfinished = (db: Db, serviceIds?: string[]) =>
   db

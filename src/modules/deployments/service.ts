@@ -7,11 +7,14 @@ import { offsetOf, pageOf, type PageQuery } from "../../lib/pagination";
 import type { DeploymentKind } from "../../db/schema";
 import { enqueueJob } from "../../jobs/queue";
 import { requireUser, type Actor } from "../auth/service";
-import { assertMayDeploy, type EnvAccess } from "../envs/access";
+import { assertMayDeploy, envAccess, type EnvAccess } from "../envs/access";
 import { serviceAccessById, type ServiceAccess } from "../services/access";
 import { findServiceById } from "../services/repo";
 import { findRelease, findReleaseByVersion, latestRelease } from "../releases/repo";
-import { assertReleaseImageKept, toReleaseSummary } from "../releases/service";
+import { assertReleaseImageKept, toReleaseSummary, type ReleaseSummaryRow } from "../releases/service";
+import { z } from "zod";
+import { cachedJsonUntilWrite, jsonResponse, readTx } from "../../db/client";
+import { deploymentDetail } from "./model";
 import * as repo from "./repo";
 import type { PipelineStageStatus } from "../images/model";
 import type { DeploymentRow } from "./repo";
@@ -96,7 +99,10 @@ export function deploymentAccess(deps: Deps, actor: Actor | null, id: string): {
 
 /** DeploymentDetail; lists leave the log out (`withLog: false`): it is one request away. */
 export function toDeploymentDetail(deps: Deps, d: DeploymentRow, platform: string, withLog = true) {
-  const release = findRelease(deps.db, d.releaseId);
+  return deploymentDetailOf(d, findRelease(deps.db, d.releaseId), platform, withLog ? repo.logLines(deps.db, d.id).join("\n") : null);
+}
+
+function deploymentDetailOf(d: DeploymentRow, release: ReleaseSummaryRow | null | undefined, platform: string, log: string | null) {
   const { started: _started, ...meta } = d.metadata;
   return {
     id: d.id,
@@ -110,7 +116,7 @@ export function toDeploymentDetail(deps: Deps, d: DeploymentRow, platform: strin
     error_detail: d.errorDetail,
     deploy_step: d.deployStep ?? null,
     deploy_metadata: meta,
-    deploy_log: withLog ? repo.logLines(deps.db, d.id).join("\n") : null,
+    deploy_log: log,
     job_id: d.jobId,
     created: d.createdAt,
     updated: d.updatedAt,
@@ -142,8 +148,22 @@ export function listDeploymentPage(deps: Deps, access: ServiceAccess, q: PageQue
   return pageOf(rows.map((d) => toDeploymentDetail(deps, d, access.service.platform, false)), repo.countForService(deps.db, access.service.id), q);
 }
 
-export function listEnvDeployments(deps: Deps, access: EnvAccess) {
-  return repo.listForEnv(deps.db, access.env.id, 50).map((d) => toDeploymentDetail(deps, d, findServiceById(deps.db, d.serviceId)?.platform ?? "wind", false));
+/** The latest 50 deployments of an environment's services, each with its release: one query. */
+export function listEnvDeployments(deps: Deps, envId: string) {
+  return repo.listForEnvWithRelease(deps.db, envId, 50).map((row) => deploymentDetailOf(row.d, row.r, row.platform, null));
+}
+
+// GET …/envs/{env}/deployments: a pure function of the database, kept as checked JSON until the
+// next write (every deploy step and log line is one, so a running deploy shows at once). One per Deps.
+const envListCaches = new WeakMap<Deps, (sqlite: Deps["sqlite"], envId: string) => string>();
+const envListSchema = z.array(deploymentDetail);
+
+/** listEnvDeployments as a ready JSON response, the access checks in the same read transaction. */
+export function envDeploymentsResponse(deps: Deps, actor: Actor | null, p: { org: string; project: string; env: string }): Response {
+  let cached = envListCaches.get(deps);
+  if (!cached) envListCaches.set(deps, (cached = cachedJsonUntilWrite(envListSchema, (envId) => listEnvDeployments(deps, envId))));
+  const lookup = cached;
+  return jsonResponse(readTx(deps.sqlite, () => lookup(deps.sqlite, envAccess(deps, actor, p.org, p.project, p.env).env.id)));
 }
 
 export function envDeployment(deps: Deps, access: EnvAccess, id: string): DeploymentRow {

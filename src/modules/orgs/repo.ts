@@ -39,19 +39,25 @@ export const findOrgBySlug = (db: Db, slug: string) => db.select().from(organiza
 const memQ = preparedPerDb((db) => db.select().from(orgMembers).where(and(eq(orgMembers.orgId, sql.placeholder("o")), eq(orgMembers.userId, sql.placeholder("u")))).prepare());
 export const findMembership = (db: Db, orgId: string, userId: string) => memQ(db).get({ o: orgId, u: userId });
 
-export const listMembers = (db: Db, orgId: string) =>
+// an organization's detail (GET /organizations/{org}, and after every change): prepared once
+const membersQ = preparedPerDb((db) =>
   db
     .select({ user_id: users.id, username: users.username, email: users.email, admin: orgMembers.admin })
     .from(orgMembers)
     .innerJoin(users, eq(users.id, orgMembers.userId))
-    .where(eq(orgMembers.orgId, orgId))
+    .where(eq(orgMembers.orgId, sql.placeholder("o")))
     .orderBy(users.username)
-    .all();
+    .prepare(),
+);
+export const listMembers = (db: Db, orgId: string) => membersQ(db).all({ o: orgId });
 
 export const countAdmins = (db: Db, orgId: string) => countRows(db, orgMembers, and(eq(orgMembers.orgId, orgId), eq(orgMembers.admin, true)));
-export const countProjects = (db: Db, orgId: string) => countRows(db, projects, eq(projects.orgId, orgId));
-export const countServices = (db: Db, orgId: string) =>
-  db.select({ n: count() }).from(services).innerJoin(projects, eq(projects.id, services.projectId)).where(eq(projects.orgId, orgId)).get()?.n ?? 0;
+const projectCountQ = preparedPerDb((db) => db.select({ n: count() }).from(projects).where(eq(projects.orgId, sql.placeholder("o"))).prepare());
+export const countProjects = (db: Db, orgId: string) => projectCountQ(db).get({ o: orgId })?.n ?? 0;
+const serviceCountQ = preparedPerDb((db) =>
+  db.select({ n: count() }).from(services).innerJoin(projects, eq(projects.id, services.projectId)).where(eq(projects.orgId, sql.placeholder("o"))).prepare(),
+);
+export const countServices = (db: Db, orgId: string) => serviceCountQ(db).get({ o: orgId })?.n ?? 0;
 
 export const insertOrg = (db: Db, row: typeof organizations.$inferInsert) => db.insert(organizations).values(row).returning().get();
 export const updateOrg = (db: Db, id: string, patch: Partial<typeof organizations.$inferInsert>) =>

@@ -182,7 +182,9 @@ export function createRelease(deps: Deps, access: ServiceAccess, opts: CreateRel
   });
 }
 
-export function toReleaseSummary(r: ReleaseRow, platform: string) {
+export type ReleaseSummaryRow = Pick<ReleaseRow, "id" | "version" | "serviceId" | "status" | "createdAt" | "updatedAt">;
+
+export function toReleaseSummary(r: ReleaseSummaryRow, platform: string) {
   return {
     id: r.id,
     version: r.version,

@@ -105,7 +105,7 @@ function cachedSummaries(deps: Deps, envId: string): CachedList {
     cached = cachedUntilWrite((id) => {
       const value = computeSummaries(deps, id);
       return { value, json: JSON.stringify(summaryListSchema.parse(value)) };
-    });
+    }, { maxWeight: 8 * 2 ** 20, weigh: (v) => 2 * v.json.length }); // the rows and their text: bounded to ~16 MiB
     summaryCaches.set(deps, cached);
   }
   return cached(deps.sqlite, envId);
