@@ -10,6 +10,8 @@ import { closeDeps, createDeps } from "../../src/deps";
 import { silentLogger } from "../../src/lib/logger";
 import { createUser } from "../../src/modules/auth/service";
 import { createApiKey } from "../../src/modules/keys/service";
+import { deployments, images, releases, services } from "../../src/db/schema";
+import { newId } from "../../src/lib/ids";
 
 const ROOT = resolve(import.meta.dir, "../..");
 export const BINARY = process.env.ANCLA_BIN ? resolve(process.env.ANCLA_BIN) : join(ROOT, "ancla");
@@ -22,14 +24,25 @@ export function anclaArgv(): { argv: string[]; label: string } {
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
-export type Seeded = { dataDir: string; key: string };
+export type Seeded = { dataDir: string; key: string; memberKey: string };
 type Handle = (method: string, path: string, body?: unknown) => Promise<any>;
+
+export type SeedOptions = {
+  services: number;
+  fillerServices?: number;
+  perProject?: number;
+  /** config variables per scope (organization, project, environment, and service svc-0), one in five secret */
+  configPerScope?: number;
+  /** complete deployments (each with its image and release), spread over the first ten services of acme/web */
+  deployments?: number;
+};
 
 /**
  * A data dir holding org `acme`, project `web` with `services` applications, plus `fillerServices`
  * more in other projects of another user's org (database size without changing what acme lists).
+ * `key` is the server admin `bench`'s (acme's owner), `memberKey` the plain member `dev`'s.
  */
-export async function seed(opts: { services: number; fillerServices?: number; perProject?: number }): Promise<Seeded> {
+export async function seed(opts: SeedOptions): Promise<Seeded> {
   const dataDir = tempDir("ancla-bench-");
   const deps = createDeps(serveConfigSchema.parse({ dataDir }), { logger: silentLogger });
   const app = createApp(deps);
@@ -46,7 +59,13 @@ export async function seed(opts: { services: number; fillerServices?: number; pe
   try {
     const bench = await createUser(deps, { username: "bench", email: "bench@example.test", password: "bench-password-1", admin: true });
     const key = createApiKey(deps, bench.id, { name: "bench" }).key;
-    await fill(handleAs(key), "acme", "web", opts.services, 1);
+    const dev = await createUser(deps, { username: "dev", email: "dev@example.test", password: "dev-password-1" });
+    const memberKey = createApiKey(deps, dev.id, { name: "dev" }).key;
+    const as = handleAs(key);
+    await fill(as, "acme", "web", opts.services, 1);
+    await as("POST", "/api/v1/organizations/acme/members", { username: "dev" });
+    if (opts.configPerScope) await seedConfig(as, opts.configPerScope);
+    if (opts.deployments) seedDeployments(deps, opts.deployments);
     if (opts.fillerServices) {
       const filler = await createUser(deps, { username: "filler", email: "filler@example.test", password: "filler-password-1" });
       const as = handleAs(createApiKey(deps, filler.id, { name: "filler" }).key);
@@ -55,7 +74,7 @@ export async function seed(opts: { services: number; fillerServices?: number; pe
         await fill(as, "bulk", `p${p}`, Math.min(per, opts.fillerServices - p * per), p === 0 ? 1 : 0);
       }
     }
-    return { dataDir, key };
+    return { dataDir, key, memberKey };
   } finally {
     closeDeps(deps);
   }
@@ -65,6 +84,57 @@ async function fill(as: Handle, org: string, project: string, count: number, cre
   if (createOrg) await as("POST", "/api/v1/organizations", { name: org, slug: org });
   await as("POST", `/api/v1/projects/${org}`, { name: project, slug: project });
   for (let i = 0; i < count; i++) await as("POST", `/api/v1/applications/${org}/${project}`, { name: `svc-${i}`, slug: `svc-${i}` });
+}
+
+/** Variables at four scopes of acme/web/production/svc-0 with overlapping names (each level overrides some of the one above). */
+async function seedConfig(as: Handle, perScope: number) {
+  const base = "/api/v1/orgs/acme";
+  const paths = [`${base}/config`, `${base}/projects/web/config`, `${base}/projects/web/envs/production/config`, `${base}/projects/web/envs/production/services/svc-0/config`];
+  let n = 0;
+  for (const [level, path] of paths.entries()) {
+    for (let i = 0; i < perScope; i++) {
+      const secret = n++ % 5 === 0;
+      await as("POST", path, { name: `VAR_${level * Math.ceil(perScope / 2) + i}`, value: `value-${level}-${i}-${"x".repeat(30)}`, secret, buildtime: i % 3 === 0 });
+    }
+  }
+}
+
+/** Complete deployments with their images and releases, written directly (no Docker needed to list them). */
+function seedDeployments(deps: ReturnType<typeof createDeps>, count: number) {
+  const svcs = deps.db.select({ id: services.id, slug: services.slug }).from(services).orderBy(services.createdAt).limit(10).all();
+  const t0 = Date.UTC(2026, 0, 1);
+  const version = new Map<string, number>();
+  for (let i = 0; i < count; i++) {
+    const svc = svcs[i % svcs.length]!;
+    const v = (version.get(svc.id) ?? 0) + 1;
+    version.set(svc.id, v);
+    const at = new Date(t0 + i * 60_000).toISOString();
+    const stamp = { createdAt: at, updatedAt: at };
+    const imageId = newId();
+    const releaseId = newId();
+    const repositoryName = `ancla/acme-web-production-${svc.slug}`;
+    deps.db.insert(images).values({ id: imageId, serviceId: svc.id, version: v, status: "complete", source: "image", repositoryName, tag: `v${v}`, processes: { web: null }, ...stamp, startedAt: at, finishedAt: at }).run();
+    deps.db
+      .insert(releases)
+      .values({ id: releaseId, serviceId: svc.id, version: v, status: "complete", imageId, imageVersion: v, imageRef: `${repositoryName}:v${v}`, repositoryName, tag: `v${v}`, processes: { web: null }, config: [], port: 8000, healthCheckPath: "/", imageChanges: {}, configurationChanges: {}, ...stamp })
+      .run();
+    deps.db
+      .insert(deployments)
+      .values({
+        id: newId(),
+        serviceId: svc.id,
+        releaseId,
+        version: v,
+        kind: "deploy",
+        status: "complete",
+        deployStep: { name: "done", index: 5, total: 5 },
+        metadata: { target: "docker", process_counts: { web: 1 }, replicas: [{ id: `c${i}`, process: "web", replica: 1, hostPort: 30000 + i, deploymentId: "", podClass: "nano", releaseId }] },
+        ...stamp,
+        startedAt: at,
+        finishedAt: at,
+      })
+      .run();
+  }
 }
 
 export type Proc = { url: string; proc: Subprocess; stop: () => Promise<void> };
