@@ -74,5 +74,4 @@ export const paths = {
   },
 };
 
-export type User = { id: string; username: string; email: string | null; admin: boolean; active: boolean; last_login_at: string | null };
-export type Session = { authenticated: boolean; user: User | null };
+export type { User, Session } from "./types";

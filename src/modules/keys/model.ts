@@ -32,6 +32,8 @@ export const keyInfo = z.object({
   metadata: z.record(z.string(), z.unknown()),
 });
 
+export type KeyInfo = z.infer<typeof keyInfo>;
+
 export const listKeysQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   offset: z.coerce.number().int().min(0).default(0),

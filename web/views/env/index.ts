@@ -10,7 +10,7 @@ import { targetSection, type EnvTarget } from "./target";
 const ENV_TYPES: [string, string][] = ["production", "staging", "development", "preview"].map((t) => [t, t]);
 
 type Deployment = { id: string; application_id: string; version: number; kind: string; status: string; release: { version?: number }; error_detail: string | null; created: string | null };
-type Summary = { id: string; name: string; slug: string; latest_release_version: number | null; latest_deployment_complete: boolean | null };
+import type { ApplicationSummary as Summary } from "../../types";
 
 export const envView: View = async ({ params }) => {
   const { org, project, env } = params as { org: string; project: string; env: string };

@@ -3,7 +3,7 @@ import { api } from "../../api";
 import { button, empty, field, form, h, load, replace, table, when } from "../../dom";
 import type { View } from "../../router";
 
-type Key = { key_id: string; name: string; is_active: boolean; created_at: string | null; last_used_at: string | null; expires_at: string | null };
+import type { KeyInfo as Key } from "../../types";
 
 export const keysView: View = () => {
   const list = h("div");

@@ -1,15 +1,67 @@
-// One organization: its projects, members and teams (admin actions), and organization config.
+// One organization: its projects, members and teams with their members (admin actions), and organization config.
 import { api, itemsOf, paths } from "../../api";
-import { button, checkbox, empty, field, form, h, load, notify, section, table } from "../../dom";
+import { button, checkbox, empty, field, form, h, load, notify, section, select, table } from "../../dom";
 import { links, navigate, type View } from "../../router";
 import { currentUser } from "../../session";
 import { configEditor } from "../config";
 import { dangerZone, renameForm } from "../danger";
 
-type Member = { user_id: string; username: string; email: string | null; admin: boolean };
-type OrgDetail = { id: string; name: string; slug: string; members: Member[]; project_count: number; application_count: number };
-type Project = { id: string; name: string; slug: string; application_count: number; created: string | null };
-type Team = { id: string; name: string; slug: string };
+import type { Member, OrgDetail, ProjectSummary as Project, Team, TeamDetail } from "../../types";
+
+const teamSummary = (t: Team) => `${t.name} (${t.slug}) · ${t.member_count} member${t.member_count === 1 ? "" : "s"} · ${t.project_count} project${t.project_count === 1 ? "" : "s"}`;
+
+/**
+ * One team's members, redrawn in place after each change: a table (Remove for org admins) and,
+ * for org admins, a form adding a member of the organization who is not on the team yet.
+ */
+function teamMembers(org: string, team: Team, orgMembers: () => Promise<Member[]>, isAdmin: boolean, summary: HTMLElement): HTMLElement {
+  const box = h("div", { class: "team-members" });
+  const base = `${paths.orgH(org)}/teams/${encodeURIComponent(team.slug)}`;
+  const show = (): Promise<void> =>
+    load(box, `Members of ${team.name}`, async () => {
+      const [d, all] = await Promise.all([api.get<TeamDetail>(base), isAdmin ? orgMembers() : Promise.resolve([])]);
+      summary.textContent = teamSummary(d);
+      const list = d.members.length
+        ? table(
+            isAdmin ? ["Member", "Email", ""] : ["Member", "Email"],
+            d.members.map((m) => [
+              m.username,
+              m.email,
+              ...(isAdmin
+                ? [
+                    button("Remove", async () => {
+                      await api.del(`${base}/members/${encodeURIComponent(m.user_id)}`);
+                      notify(`${m.username} removed from team ${team.name}.`);
+                      await show();
+                    }, { class: "small danger", "aria-label": `Remove ${m.username} from team ${team.name}` }),
+                  ]
+                : []),
+            ]),
+            `Members of team ${team.name}`,
+          )
+        : empty("No members yet.");
+      if (!isAdmin) return list;
+      const candidates = all.filter((m) => !d.members.some((x) => x.user_id === m.user_id));
+      const add = candidates.length
+        ? form(
+            {
+              label: `Add a member to team ${team.name}`,
+              submit: "Add to team",
+              onSubmit: async (v) => {
+                const who = candidates.find((m) => m.user_id === v.username)?.username ?? String(v.username);
+                await api.post(`${base}/members`, { username: v.username });
+                notify(`${who} added to team ${team.name}.`);
+                await show();
+              },
+            },
+            select("Member of the organization", "username", candidates.map((m) => [m.user_id, m.username])),
+          )
+        : h("p", { class: "hint" }, "Every member of the organization is on this team.");
+      return [list, add];
+    });
+  void show();
+  return box;
+}
 
 export const orgView: View = async ({ params }) => {
   const slug = params.org!;
@@ -47,8 +99,8 @@ export const orgView: View = async ({ params }) => {
                 button("Remove", async () => {
                   if (!confirm(`Remove ${m.username} from ${org.name}?`)) return;
                   await api.del(`${paths.org(slug)}/members/${m.user_id}`);
-                  notify(`${m.username} removed.`);
-                  await showMembers();
+                  notify(`${m.username} removed (and from the organization's teams).`);
+                  await Promise.all([showMembers(), showTeams()]);
                 }, { class: "small danger", "aria-label": `Remove ${m.username}` }),
               )
             : null,
@@ -58,6 +110,7 @@ export const orgView: View = async ({ params }) => {
   void showMembers();
 
   const teams = h("div");
+  const orgMembers = async () => (await api.get<OrgDetail>(paths.org(slug))).members;
   const showTeams = () =>
     load(teams, "Teams", async () => {
       const list = itemsOf<Team>(await api.get(`${paths.orgH(slug)}/teams`));
@@ -65,9 +118,23 @@ export const orgView: View = async ({ params }) => {
       return h(
         "ul",
         { class: "plain" },
-        list.map((t) =>
-          h("li", null, h("details", null, h("summary", null, `${t.name} (${t.slug})`), configEditor({ base: `${paths.orgH(slug)}/teams/${encodeURIComponent(t.slug)}/config`, scope: "team" }))),
-        ),
+        list.map((t) => {
+          const summary = h("summary", null, teamSummary(t));
+          return h(
+            "li",
+            null,
+            h(
+              "details",
+              null,
+              summary,
+              h("h3", null, "Members"),
+              teamMembers(slug, t, orgMembers, isAdmin, summary),
+              h("p", { class: "hint" }, "A project joins a team in its Settings; the team's config then applies to the project's services."),
+              h("h3", null, "Team config"),
+              configEditor({ base: `${paths.orgH(slug)}/teams/${encodeURIComponent(t.slug)}/config`, scope: "team" }),
+            ),
+          );
+        }),
       );
     });
   void showTeams();
@@ -106,8 +173,9 @@ export const orgView: View = async ({ params }) => {
               submit: "Add member",
               onSubmit: async (v, f) => {
                 await api.post(`${paths.org(slug)}/members`, { username: v.username, admin: v.admin === true });
+                notify(`${String(v.username)} added to ${org.name}.`);
                 f.reset();
-                await showMembers();
+                await Promise.all([showMembers(), showTeams()]);
               },
             },
             field("Username", "username", { required: true }),
@@ -124,7 +192,8 @@ export const orgView: View = async ({ params }) => {
               label: "Create a team",
               submit: "Create team",
               onSubmit: async (v, f) => {
-                await api.post(`${paths.orgH(slug)}/teams`, { name: v.name, slug: v.slug || undefined });
+                const team = await api.post<Team>(`${paths.orgH(slug)}/teams`, { name: v.name, slug: v.slug || undefined });
+                notify(`Team ${team.name} created.`);
                 f.reset();
                 await showTeams();
               },

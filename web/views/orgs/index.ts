@@ -3,7 +3,7 @@ import { api } from "../../api";
 import { empty, field, form, h, load, section, table } from "../../dom";
 import { links, navigate, type View } from "../../router";
 
-type OrgSummary = { id: string; name: string; slug: string; member_count: number; project_count: number };
+import type { OrgSummary } from "../../types";
 
 export const orgsView: View = () => {
   const list = h("div");

@@ -6,7 +6,7 @@ import { orgRole } from "../../session";
 import { configEditor } from "../config";
 import { dangerZone } from "../danger";
 
-type Env = { id: string; name: string; slug: string; env_type: string; protected: boolean; is_default?: boolean; target?: string; service_count?: number };
+import type { EnvResponse as Env } from "../../types";
 type Preview = {
   source_release_version?: number | null;
   added?: string[];

@@ -3,23 +3,9 @@
 import { duration, empty, h, replace, table, when } from "../../dom";
 import type { Live } from "./state";
 
-export type ReplicaView = {
-  process: string;
-  replica: number;
-  container_id: string;
-  state: string;
-  exit_code: number | null;
-  restart_count: number;
-  ancla_restarts: number;
-  docker_restarts: number;
-  last_exit_at: string | null;
-  host_port: number | null;
-  in_rotation: boolean | null;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  /** when the container last started (newer servers) */
-  started_at?: string | null;
-};
+import type { ReplicaView } from "../../types";
+
+export type { ReplicaView };
 
 function stateText(r: ReplicaView): string {
   if (r.state === "exited" && r.exit_code !== null) return `exited (code ${r.exit_code})`;

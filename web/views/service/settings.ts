@@ -2,24 +2,9 @@
 import { api } from "../../api";
 import { field, form, h, notify } from "../../dom";
 
-export type ServiceDetail = {
-  id: string;
-  name: string;
-  slug: string;
-  process_counts: Record<string, number>;
-  process_pod_classes: Record<string, string>;
-  health_check_path: string;
-  health_check_host: string | null;
-  deployment_timeout: number | null;
-  upstream_timeout: number;
-  domains: string[];
-  git_url: string | null;
-  github_repository: string | null;
-  build_ref: string | null;
-  dockerfile_path: string;
-  image: string | null;
-  port: number;
-};
+import type { ServiceDetail } from "../../types";
+
+export type { ServiceDetail };
 
 const orNull = (v: unknown) => (v === "" || v === undefined ? null : v);
 
