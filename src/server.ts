@@ -119,6 +119,8 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     cleanups.push(() => app.stop(true));
     const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${app.server!.port}`;
     out(`ancla listening on ${url}`);
+    // --listen 127.0.0.1:0 binds any free port: links built from it (the exec WebSocket URL) need the real one
+    if (splitHostPort(config.listen).port === 0) config.listen = new URL(url).host;
     // after listen: hashing the first admin's password (argon2id) takes ~150 ms on a first start
     const admin = await ensureInitialAdmin(deps);
     const work = backgroundWork(deps);

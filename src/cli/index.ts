@@ -19,6 +19,7 @@ import { imageCommands } from "./commands/images";
 import { deployCommands } from "./commands/deploy";
 import { linkCommands } from "./commands/link";
 import { runCommands } from "./commands/run";
+import { execCommands } from "./commands/exec";
 import { pipelineCommands } from "./commands/pipeline";
 import { releaseCommands } from "./commands/releases";
 import { deploymentCommands } from "./commands/deployments";
@@ -62,6 +63,7 @@ export const commands: CommandTable = {
   ...deployCommands,
   ...linkCommands,
   ...runCommands,
+  ...execCommands,
   ...pipelineCommands,
   ...releaseCommands,
   ...deploymentCommands,

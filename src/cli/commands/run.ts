@@ -6,17 +6,19 @@ import { noExtraArgs } from "../args";
 import { clientFor } from "../client";
 import { command, type CommandTable } from "../context";
 import { servicePath, serviceTarget, TARGET } from "./deploy";
+import { remoteRun } from "./exec";
 
 type ResolvedVar = { name: string; value: string; secret: boolean };
 
 export const runCommands: CommandTable = {
   run: command({
-    summary: "Run a local command with the service's non-secret config in its environment",
-    usage: "run [org/project/env/service] -- <command> [args…]",
-    options: TARGET,
+    summary: "Run a local command with the service's non-secret config in its environment (--remote: in a one-off container on the server)",
+    usage: "run [org/project/env/service] [--remote] -- <command> [args…]",
+    options: { remote: { type: "boolean", description: "run it on the server in a one-off container from the serving release (its config, secrets included, and volumes)" }, ...TARGET },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 1);
       if (ctx.rest.length === 0) throw new AppError(2, "missing command: ancla run -- <command> [args…]", "usage", 2);
+      if (ctx.flags.remote === true) return remoteRun(ctx);
       const t = serviceTarget(ctx, ctx.args[0]);
       const vars = await clientFor(ctx).get<ResolvedVar[]>(`${servicePath(t)}/config/resolved`);
       const env: Record<string, string> = {};
