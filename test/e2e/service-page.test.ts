@@ -1,14 +1,15 @@
 // The service page against a live `ancla serve` (usage sampled every second) and the real Docker
-// engine: the page follows deploys started through the API without a reload, the Deployments tab
+// engine: the page follows deploys started elsewhere (`ancla deploy`, the API) without a reload, the Deployments tab
 // lists every run with who, duration and its own log, the live marker moves after a rollback,
 // Scaling lists the Procfile's process types, logs follow live (replica filter, ANSI stripped),
 // charts render with data and read out values on hover, a 390 px wide page has no sideways
 // scrolling, and the danger zone deletes the service after its name is typed.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import type { Browser } from "playwright-core";
-import { startLiveServer, type LiveServer } from "../support/server";
+import { ancla, startLiveServer, type LiveServer } from "../support/server";
 import { contextTar, ensureBaseImage, removeOrgResources, RUN_ID, RUN_LABELS_ENV } from "../support/docker";
 import { fixtureFiles } from "../fixtures/webapp/support";
 import { ensureDashboardBuilt, launchBrowser, openTab, realProblems, screenshot, step, type Tab } from "../support/browser";
@@ -49,6 +50,17 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
 
 const viaRouter = (path: string) =>
   fetch(routerUrl + path, { headers: { host: `app.web.${org}.localhost` } }).then(async (r) => ({ status: r.status, text: await r.text() }));
+
+/** `ancla deploy` of the fixture app from a directory, as a user runs it (resolves when the CLI exits). */
+const deployThroughCli = () => {
+  const dir = mkdtempSync(join(tmpdir(), "ancla-ui-app-"));
+  for (const [rel, f] of Object.entries(fixtureFiles({ Procfile: PROCFILE }))) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), typeof f === "string" ? f : f.content);
+    if (typeof f !== "string") chmodSync(join(dir, rel), f.mode);
+  }
+  return ancla(["deploy", dir, "--target", `${org}/web/production/app`, "-q"], { env: { ANCLA_SERVER: server.url, ANCLA_API_KEY: server.adminKey } });
+};
 
 const deployThroughApi = async () => {
   const tar = new Uint8Array(await contextTar(fixtureFiles({ Procfile: PROCFILE })));
@@ -93,19 +105,22 @@ const openTabNamed = async (name: string) => {
 };
 
 describe("service page (Docker)", () => {
-  test("never deployed: the page says how; a deploy started through the API shows live within seconds, without a reload", async () => {
+  test("never deployed: the page says how; a deploy started with the CLI (ancla deploy) shows live within seconds, without a reload", async () => {
     const { page } = tab;
     await step(page, "service-follows-api-deploy", async () => {
       await page.getByLabel("First deploy").getByText(`ancla link ${org}/web/production/app`).waitFor();
       await head().locator(".badge", { hasText: "Not deployed" }).waitFor();
       await page.locator("[data-empty=metrics]").filter({ hasText: "No running replicas" }).waitFor();
       await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
-      await deployThroughApi();
+      const cli = deployThroughCli();
       // a poll every 2 s sees the run start elsewhere
       await head().locator(".badge", { hasText: /Building|Deploying/ }).waitFor({ timeout: 20_000 });
       await head().locator(".badge", { hasText: "Live" }).waitFor({ timeout: 180_000 });
       await fact("Live release").filter({ hasText: "v1" }).waitFor({ timeout: 10_000 });
       await fact("Replicas").filter({ hasText: "2/2 running" }).waitFor({ timeout: 30_000 });
+      const done = await cli;
+      expect({ code: done.code, stderr: done.code === 0 ? "" : done.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(done.stdout).toContain(`Deployed ${org}/web/production/app (release v1)`);
       expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42); // no reload
       expect(await page.getByLabel("First deploy").count()).toBe(0);
       const buildLog = await page.getByLabel("Build log").textContent();
