@@ -33,7 +33,15 @@ export function gitCloneCommands(url: string, ref: string | null, dir: string, c
   return [["git", ...config, "clone", "-q", "--depth", "1", ...branch, "--", url, dir]];
 }
 
-export class GitFailed extends Error {}
+/** `detail`: git's whole error output (URLs masked), for callers that look for a known cause. */
+export class GitFailed extends Error {
+  constructor(
+    message: string,
+    readonly detail = message,
+  ) {
+    super(message);
+  }
+}
 
 /** The server's environment minus its own settings (ANCLA_MASTER_KEY among them): git needs PATH/HOME, never our secrets. */
 // GIT_ALLOW_PROTOCOL and GIT_CONFIG_* would override the transport rules a clone is given
@@ -51,31 +59,33 @@ const gitEnv = () => ({
 /** `https://user@host` → `https://***@host`: user parts of URLs may be tokens. */
 export const maskUrl = (url: string): string => url.replace(/\/\/[^/@\s]+@/g, "//***@");
 
-async function run(argv: string[], signal: AbortSignal | undefined, timeoutMs: number): Promise<string> {
-  const proc = Bun.spawn(argv, { env: gitEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe", signal, timeout: timeoutMs });
+async function run(argv: string[], signal: AbortSignal | undefined, timeoutMs: number, extraEnv: Record<string, string> = {}): Promise<string> {
+  const proc = Bun.spawn(argv, { env: { ...gitEnv(), ...extraEnv }, stdin: "ignore", stdout: "pipe", stderr: "pipe", signal, timeout: timeoutMs });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) {
     const msg = err.trim().split("\n").slice(-3).join(" ") || `exit code ${code}`;
-    throw new GitFailed(maskUrl(msg));
+    throw new GitFailed(maskUrl(msg), maskUrl(err));
   }
   return out.trim();
 }
 
-export type CheckoutOptions = { signal?: AbortSignal; timeoutMs?: number; log?: (line: string) => void; config?: string[] };
+/** `env`: credentials for this clone only (GIT_SSH_COMMAND with a deploy key, GIT_CONFIG_* with a token header) — never argv, which other users can read. */
+export type CheckoutOptions = { signal?: AbortSignal; timeoutMs?: number; log?: (line: string) => void; config?: string[]; env?: Record<string, string> };
 
 /** Checks out `ref` (branch, tag or commit; default branch when null) into `dir`; returns the commit sha. `config`: git `-c` pairs (see git-source.ts clonePlan). */
 export async function checkout(url: string, ref: string | null, dir: string, opts: CheckoutOptions = {}): Promise<string> {
   const timeout = opts.timeoutMs ?? 600_000;
   const log = opts.log ?? (() => {});
   const config = opts.config ?? [];
+  const env = opts.env ?? {};
   try {
-    for (const argv of gitCloneCommands(url, ref, dir, config)) await run(argv, opts.signal, timeout);
+    for (const argv of gitCloneCommands(url, ref, dir, config)) await run(argv, opts.signal, timeout, env);
   } catch (e) {
     if (!(ref && looksLikeCommit(ref)) || opts.signal?.aborted) throw e;
     // servers that refuse to serve a commit by id (or an abbreviated id): full clone, then check it out
     log(`fetching commit ${ref} directly failed (${(e as Error).message}); cloning the full history`);
     rmSync(dir, { recursive: true, force: true });
-    await run(["git", ...config, "clone", "-q", "--no-checkout", "--", url, dir], opts.signal, timeout);
+    await run(["git", ...config, "clone", "-q", "--no-checkout", "--", url, dir], opts.signal, timeout, env);
     await run(["git", "-C", dir, "checkout", "-q", "--detach", ref], opts.signal, timeout);
   }
   return run(["git", "-C", dir, "rev-parse", "HEAD"], opts.signal, 30_000);

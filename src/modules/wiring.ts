@@ -18,7 +18,8 @@ import { createDefaultEnv } from "./envs/service";
 import { projectHooks } from "./projects/hooks";
 import { envHooks } from "./envs/hooks";
 import { serviceHooks } from "./services/hooks";
-import { removeVolumesLater } from "./exec/volumes";
+import { imageHooks } from "./images/hooks";
+import { gitAuthFor } from "./integrations/git-credentials";
 
 let wired = false;
 
@@ -36,6 +37,7 @@ export function wireModules(): void {
     deleting: (db, envId) => deleteConfigBelow(db, "environment", envId),
     servicesRemoved: teardownInBackground,
   });
+  imageHooks.set({ gitAuth: gitAuthFor });
   serviceHooks.set({
     deleting: (db, serviceId) => deleteConfigBelow(db, "service", serviceId),
     processTypes: knownProcessTypes,
@@ -43,6 +45,5 @@ export function wireModules(): void {
     replicas: replicaViews,
     latest: latestActivity,
     latestVersions,
-    volumesRemoved: removeVolumesLater,
   });
 }

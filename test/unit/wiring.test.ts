@@ -6,6 +6,7 @@ import { wireModules } from "../../src/modules/wiring";
 import { projectHooks } from "../../src/modules/projects/hooks";
 import { envHooks } from "../../src/modules/envs/hooks";
 import { serviceHooks } from "../../src/modules/services/hooks";
+import { imageHooks } from "../../src/modules/images/hooks";
 
 setDefaultTimeout(10_000);
 
@@ -17,6 +18,7 @@ describe("wireModules", () => {
     for (const h of handlers) expect(typeof h?.onInterrupted).toBe("function");
     expect(Object.keys(projectHooks.get()).sort()).toEqual(["created", "deleting"]);
     expect(Object.keys(envHooks.get()).sort()).toEqual(["deleting", "servicesRemoved"]);
+    expect(Object.keys(imageHooks.get())).toEqual(["gitAuth"]);
     expect(Object.keys(serviceHooks.get()).sort()).toEqual(["deleting", "latest", "latestVersions", "processTypes", "replicas", "scaled"]);
     wireModules();
     expect(["build", "deploy", "pipeline"].map((kind) => jobHandler(kind))).toEqual(handlers);

@@ -92,7 +92,7 @@ async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
           step("clone");
           mkdirSync(workDir, { recursive: true, mode: 0o700 });
           const checkedOut = (sha: string) => (update({ commitSha: sha }), log(`checked out commit ${sha}`));
-          const git = { gitUrl: p.gitUrl!, ref: p.ref ?? null, subdirectory: service.subdirectory, dockerfilePath };
+          const git = { serviceId: service.id, gitUrl: p.gitUrl!, ref: p.ref ?? null, subdirectory: service.subdirectory, dockerfilePath };
           const ctx = await prepareGitContext(deps, git, workDir, { signal, log, checkedOut });
           ({ dockerfile, procfile } = ctx);
           context = contextStream(ctx.root, { dockerfile: dockerfilePath }) as unknown as NodeJS.ReadableStream;

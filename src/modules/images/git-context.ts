@@ -6,7 +6,8 @@ import { readFileSync, realpathSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { Deps } from "../../deps";
 import { checkGitSource, clonePlan, GitSourceRefused } from "../../lib/git-source";
-import { checkout, maskUrl } from "../../lib/git";
+import { checkout, GitFailed, maskUrl } from "../../lib/git";
+import { imageHooks } from "./hooks";
 
 /** A failure whose message is meant for the user (shown as the image's error_detail). */
 export class BuildError extends Error {}
@@ -38,22 +39,35 @@ export function readInside(root: string, rel: string, what: string): string | nu
 
 export type GitContext = { root: string; sha: string; dockerfile: string | null; procfile: string | null };
 
-type GitBuild = { gitUrl: string; ref: string | null; subdirectory: string | null; dockerfilePath: string };
+type GitBuild = { serviceId: string; gitUrl: string; ref: string | null; subdirectory: string | null; dockerfilePath: string };
 type JobIo = { signal: AbortSignal; log: (line: string) => void; checkedOut: (sha: string) => void };
 
 /** Clones into `<workDir>/src` and returns the checked build root with its Dockerfile and Procfile. */
 export async function prepareGitContext(deps: Deps, b: GitBuild, workDir: string, io: JobIo): Promise<GitContext> {
   let plan: ReturnType<typeof clonePlan>;
+  let checked: Awaited<ReturnType<typeof checkGitSource>>;
   try {
     // file:// URLs could only be saved by a server administrator (services/service.ts), so they pass here
-    plan = clonePlan(await checkGitSource(b.gitUrl, { allowLocal: true, allow: deps.config.gitAllowHosts, unresolved: "refuse" }));
+    checked = await checkGitSource(b.gitUrl, { allowLocal: true, allow: deps.config.gitAllowHosts, unresolved: "refuse" });
+    plan = clonePlan(checked);
   } catch (e) {
     if (e instanceof GitSourceRefused) throw new BuildError(`Refused to clone ${maskUrl(b.gitUrl)}: ${e.message}.`);
     throw e;
   }
   const src = join(workDir, "src");
   io.log(`cloning ${maskUrl(b.gitUrl)} at ${b.ref ?? "the default branch"}`);
-  const sha = await checkout(plan.url, b.ref, src, { signal: io.signal, log: io.log, config: plan.config });
+  // a private repository's credentials live outside src/ (the build context) and go once the clone ends
+  const auth = imageHooks.get().gitAuth(deps, b.serviceId, checked.remote, workDir);
+  if (auth) io.log(auth.note);
+  let sha: string;
+  try {
+    sha = await checkout(plan.url, b.ref, src, { signal: io.signal, log: io.log, config: plan.config, env: auth?.env });
+  } catch (e) {
+    const better = auth?.finish(false, e instanceof GitFailed ? e.detail : (e as Error).message);
+    if (better) throw new BuildError(better);
+    throw e;
+  }
+  auth?.finish(true);
   io.checkedOut(sha);
   const checkoutRoot = realpathSync(src);
   const root = b.subdirectory ? resolveInside(checkoutRoot, b.subdirectory, "Subdirectory", "the repository checkout") : checkoutRoot;

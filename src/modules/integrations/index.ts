@@ -6,6 +6,9 @@ import type { Deps } from "../../deps";
 import { BadRequest } from "../../errors";
 import { JSON_LIMIT, readBodyLimited } from "../../lib/body-limit";
 import { withActor } from "../auth/context";
+import { deployKeyView, gitTokenRequest, serviceParams } from "./model";
+import { serviceAccess } from "../services/access";
+import * as git from "./git-credentials";
 import { deliveriesQuery, deliveryList, deliveryParams, dockerTokenResponse, projectParams, redeliverResponse, setSecretRequest, signingCertResponse, webhookResponse, webhookSettings } from "./model";
 import * as settings from "./settings";
 import { receiveDelivery } from "./webhooks";
@@ -97,4 +100,39 @@ const projectWebhooks = (deps: Deps) =>
       detail: { summary: "Replay a recorded push delivery as the calling user" },
     });
 
-export const integrationRoutes = (deps: Deps) => new Elysia().use(hooks(deps)).use(projectWebhooks(deps));
+const serviceGit = (deps: Deps) =>
+  new Elysia({ prefix: "/api/v1/orgs/:org/projects/:project/envs/:env/services/:svc", detail: { tags: ["integrations"] } })
+    .use(withActor(deps))
+    .get("/deploy-key", ({ actor, params: p }) => git.deployKeyView(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc).service.id), {
+      params: serviceParams,
+      response: { 200: deployKeyView },
+      detail: { summary: "The service's deploy key (public half), pinned host keys, whether an HTTPS token is set" },
+    })
+    .post("/deploy-key", async ({ actor, params: p, set }) => ((set.status = 201), await git.createDeployKey(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc))), {
+      params: serviceParams,
+      response: { 201: deployKeyView },
+      detail: { summary: "Generate an SSH deploy key (add the public key to the repository; the private key is never shown)" },
+    })
+    .delete("/deploy-key", ({ actor, params: p }) => git.deleteDeployKey(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc)), {
+      params: serviceParams,
+      response: { 200: deployKeyView },
+      detail: { summary: "Remove the deploy key and its pinned host keys" },
+    })
+    .delete("/deploy-key/known-hosts", ({ actor, params: p }) => git.resetKnownHosts(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc)), {
+      params: serviceParams,
+      response: { 200: deployKeyView },
+      detail: { summary: "Forget the pinned SSH host keys (the next clone pins the host's key again)" },
+    })
+    .post("/git-token", ({ actor, params: p, body }) => git.setHttpsToken(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), body.token), {
+      params: serviceParams,
+      body: gitTokenRequest,
+      response: { 200: deployKeyView },
+      detail: { summary: "Store an HTTPS token for cloning the private repository (sealed, never shown)" },
+    })
+    .delete("/git-token", ({ actor, params: p }) => git.setHttpsToken(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), null), {
+      params: serviceParams,
+      response: { 200: deployKeyView },
+      detail: { summary: "Remove the HTTPS token" },
+    });
+
+export const integrationRoutes = (deps: Deps) => new Elysia().use(hooks(deps)).use(projectWebhooks(deps)).use(serviceGit(deps));

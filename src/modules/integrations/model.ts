@@ -50,3 +50,15 @@ export const redeliverResponse = z.object({ ok: z.boolean(), delivery: deliveryV
 const seg = z.string().min(1).max(255);
 export const projectParams = z.object({ org: seg, project: seg });
 export const deliveryParams = projectParams.extend({ id: seg });
+
+export const hostKeyView = z.object({ host: z.string(), type: z.string(), fingerprint: z.string() });
+export const deployKeyView = z.object({
+  public_key: z.string().nullable(),
+  fingerprint: z.string().nullable(),
+  known_hosts: z.array(hostKeyView),
+  known_hosts_pinned_at: z.string().nullable(),
+  https_token_set: z.boolean(),
+  created: z.string().nullable(),
+});
+export const gitTokenRequest = z.object({ token: z.string().min(1).max(4096).regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces") });
+export const serviceParams = z.object({ org: seg, project: seg, env: seg, svc: seg });
