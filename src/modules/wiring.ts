@@ -20,6 +20,7 @@ import { envHooks } from "./envs/hooks";
 import { serviceHooks } from "./services/hooks";
 import { imageHooks } from "./images/hooks";
 import { gitAuthFor } from "./integrations/git-credentials";
+import { removeVolumesLater } from "./exec/volumes";
 
 let wired = false;
 
@@ -45,5 +46,6 @@ export function wireModules(): void {
     replicas: replicaViews,
     latest: latestActivity,
     latestVersions,
+    volumesRemoved: removeVolumesLater,
   });
 }
