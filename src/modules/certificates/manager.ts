@@ -10,9 +10,8 @@ import { isoNow } from "../../deps";
 import type { AcmeHooks, RunningRouter, TlsCertificate } from "../../router/proxy";
 import type { RouteTable } from "../../router/table";
 import { baseDomain, isUnder, needsCertificate } from "./names";
-import { acmeErrorText, issueCertificate, type ChallengeStore } from "./acme";
+import type { ChallengeStore } from "./acme";
 import { domainProblem } from "./domain-check";
-import { selfSignedDefault } from "./fallback";
 import * as repo from "./repo";
 
 export const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
@@ -37,7 +36,9 @@ type Live = { cert: string; key: string };
 export async function createCertificateManager(deps: Deps, table: RouteTable): Promise<CertificateManager> {
   if (!deps.config.acmeEmail) throw new Unprocessable("--https needs --acme-email (the ACME account's contact for expiry notices)");
   const challenges: ChallengeStore = new Map();
-  const fallback = await selfSignedDefault();
+  // loaded here, not at start: acme-client and @peculiar/x509 hold ~20 MiB that a server without --https never needs
+  const { acmeErrorText, issueCertificate } = await import("./acme");
+  const fallback = await (await import("./fallback")).selfSignedDefault();
   const live = new Map<string, Live>();
   const base = baseDomain(deps.config.domain);
   const queue = new Set<string>();

@@ -10,7 +10,10 @@ import { verifyApiKey } from "../auth/api-key";
 import { scopesAllowWrites } from "../auth/key-scopes";
 import type { UserRow } from "../auth/repo";
 import { findMembership, findOrgBySlug } from "../orgs/repo";
-import { signingKey } from "./signing-key";
+import type { SigningKey } from "./signing-key";
+
+// loaded on first use, not at start: @peculiar/x509 is large and only registry logins need it
+const signingKey = async (deps: Deps): Promise<SigningKey> => (await import("./signing-key")).signingKey(deps);
 
 export const TOKEN_TTL_SECONDS = 300;
 const REPO_NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
