@@ -145,6 +145,14 @@ describe("one-off runs", () => {
     expect(ok.exit_code).toBe(0);
     const list = await h.t.req("GET", `${h.base()}/app/runs`, undefined, { key: h.key });
     expect(list.body.items[0]).toEqual(expect.objectContaining({ id: ok.id, command: "true", exit_code: 0, output: null }));
+    // the service's history (the dashboard's Deployments tab) shows runs, their log one request away
+    const activity = await h.t.req("GET", `${h.base()}/app/activity`, undefined, { key: h.key });
+    const failed = activity.body.items.find((i: { id: string }) => i.id === r.id);
+    expect(failed).toEqual(expect.objectContaining({ kind: "run", status: "error", error_detail: "exited with code 3", release_version: 1 }));
+    expect(failed.command).toContain("exit 3");
+    const log = await h.t.req("GET", failed.log_path, undefined, { key: h.key });
+    expect(log.body).toEqual(expect.objectContaining({ status: "failed", exit_code: 3 }));
+    expect(log.body.log_text).toContain("hello [redacted]");
     expect((await testDocker().listContainers({ all: true, filters: { label: [`dev.ancla.one-off-service-id=${appId}`] } })).length).toBe(0);
   });
 

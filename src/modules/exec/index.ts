@@ -94,6 +94,18 @@ const runAndVolumeRoutes = (deps: Deps) =>
       response: { 200: runView },
       detail: { summary: "A run with its (redacted) output, status and exit code" },
     })
+    .get(
+      "/runs/:id/log",
+      ({ actor, params: p }) => {
+        const r = getRun(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), p.id);
+        return { status: r.status, log_text: r.output ?? "", error: r.status === "failed" || r.status === "error", error_detail: r.error_detail, exit_code: r.exit_code };
+      },
+      {
+        params: runParams,
+        response: { 200: z.object({ status: z.string(), log_text: z.string(), error: z.boolean(), error_detail: z.string().nullable(), exit_code: z.number().int().nullable() }) },
+        detail: { summary: "A run's output as a log ({log_text, status}, like deployment logs)" },
+      },
+    )
     .get("/volumes", ({ actor, params: p }) => listVolumeViews(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc)), {
       params: serviceParams,
       response: { 200: z.array(volumeView) },

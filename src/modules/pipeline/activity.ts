@@ -1,5 +1,5 @@
 // Route: GET …/envs/{env}/services/{svc}/activity?limit= — one service's history for the
-// dashboard: every build and every deployment (deploy, rollback, redeploy, scale) with who started
+// dashboard: every build, every deployment (deploy, rollback, redeploy, scale) and every one-off run with who started
 // it, when, how long it took, its result and where its log is; plus which release serves now.
 // A deployment is a "rollback" when its release is older than the one serving before it, a
 // "redeploy" when that release was deployed before (a restart, or back to a newer release).
@@ -14,10 +14,11 @@ import { withActor } from "../auth/context";
 import { currentDeployment } from "../deployments/repo";
 import { serviceAccess, type ServiceAccess } from "../services/access";
 import { pipelineJobs } from "./repo";
+import { countRuns, listRuns } from "../exec/repo";
 
 export const activityRun = z.object({
   id: z.string(),
-  kind: z.enum(["build", "deploy", "rollback", "redeploy", "scale"]),
+  kind: z.enum(["build", "deploy", "rollback", "redeploy", "scale", "run"]),
   status: z.enum(["queued", "running", "complete", "error"]),
   /** image version for a build, deployment number otherwise */
   version: z.number().int(),
@@ -32,6 +33,8 @@ export const activityRun = z.object({
   error_detail: z.string().nullable(),
   /** API path of its log ({log_text, status, …}) */
   log_path: z.string(),
+  /** a one-off run's command line */
+  command: z.string().optional(),
 });
 export const activityResponse = z.object({
   live_release_version: z.number().int().nullable(),
@@ -109,6 +112,27 @@ export function serviceActivity(deps: Deps, access: ServiceAccess, limit: number
     });
   }
   runs.push(...deploymentRuns.slice(-limit));
+  // one-off runs (`ancla run --remote`), numbered in order of creation
+  const oneOffs = listRuns(db, sid, limit, 0);
+  const total = countRuns(db, sid);
+  oneOffs.forEach(({ run: r, username }, i) => {
+    runs.push({
+      id: r.id,
+      kind: "run",
+      status: r.status === "running" ? "running" : r.status === "succeeded" ? "complete" : "error",
+      version: total - i,
+      release_version: r.releaseVersion,
+      image_version: null,
+      by: username ?? null,
+      created: r.createdAt,
+      started: r.createdAt,
+      finished: r.finishedAt,
+      duration_seconds: r.durationMs === null ? null : r.durationMs / 1000,
+      error_detail: r.errorDetail ?? (r.status === "failed" ? `exited with code ${r.exitCode}` : null),
+      log_path: `${svcPath}/runs/${r.id}/log`,
+      command: r.command,
+    });
+  });
   // newest first; a build and the deployment it led to share a second: the deployment goes first
   runs.sort((a, b) => (a.created === b.created ? (a.kind === "build" ? 1 : -1) : a.created < b.created ? 1 : -1));
   const live = currentDeployment(db, sid);

@@ -1,4 +1,4 @@
-// Deployment history: every build, deploy, rollback, redeploy and scale with who, when, how long,
+// Deployment history: every build, deploy, rollback, redeploy, scale and one-off run with who, when, how long,
 // the result and its own log; the live release is marked, older releases can be rolled back to
 // and newer ones redeployed. Release changes (image, config) open under each deploy.
 import { api } from "../../api";
@@ -6,7 +6,7 @@ import { ago, button, duration, empty, h, notify, replace, when } from "../../do
 import { setLog } from "./pipeline";
 import type { Live, Run } from "./state";
 
-const KIND: Record<Run["kind"], string> = { build: "Build", deploy: "Deploy", rollback: "Rollback", redeploy: "Redeploy", scale: "Scale" };
+const KIND: Record<Run["kind"], string> = { build: "Build", deploy: "Deploy", rollback: "Rollback", redeploy: "Redeploy", scale: "Scale", run: "Run" };
 
 export function historyPanel(live: Live): HTMLElement {
   const box = h("div", { class: "history" });
@@ -32,9 +32,9 @@ export function historyPanel(live: Live): HTMLElement {
 
 function runItem(live: Live, r: Run, liveVersion: number | null, liveId: string | null, mayDeploy: boolean, open: Set<string>): HTMLElement {
   const isLive = r.id === liveId;
-  const what = r.kind === "build" ? `image v${r.image_version ?? r.version}` : r.kind === "scale" ? `release v${r.release_version ?? "?"}` : `release v${r.release_version ?? "?"}`;
+  const what = r.kind === "build" ? `image v${r.image_version ?? r.version}` : r.kind === "run" ? h("code", null, r.command ?? "") : `release v${r.release_version ?? "?"}`;
   const action =
-    r.kind !== "build" && r.kind !== "scale" && r.status === "complete" && r.release_version && liveVersion && r.release_version !== liveVersion && mayDeploy
+    r.kind !== "build" && r.kind !== "scale" && r.kind !== "run" && r.status === "complete" && r.release_version && liveVersion && r.release_version !== liveVersion && mayDeploy
       ? button(
           r.release_version < liveVersion ? `Roll back to v${r.release_version}` : `Redeploy v${r.release_version}`,
           async () => {
@@ -49,7 +49,7 @@ function runItem(live: Live, r: Run, liveVersion: number | null, liveId: string 
   const changes = h("div", { class: "changes" });
   const details = h("details", { open: open.has(r.id) || undefined }, h("summary", null, r.kind === "deploy" || r.kind === "rollback" || r.kind === "redeploy" ? "Log and changes" : "Log"), log, changes);
   const readLog = async () => {
-    if (!changes.childNodes.length && r.kind !== "build" && r.kind !== "scale" && r.release_version) releaseChanges(live, r.release_version, changes);
+    if (!changes.childNodes.length && r.kind !== "build" && r.kind !== "scale" && r.kind !== "run" && r.release_version) releaseChanges(live, r.release_version, changes);
     try {
       const l = await api.get<{ log_text: string | null }>(r.log_path);
       setLog(log, l.log_text || "(empty)");

@@ -16,6 +16,7 @@ import { domainsPanel } from "./domains";
 import { replicasPanel } from "./replicas";
 import { scalingPanel } from "./scaling";
 import { settingsForm } from "./settings";
+import { volumesPanel } from "./volumes";
 import { follow, loadActivity, statusPath, type Ctx, type Detail, type Live, type Status } from "./state";
 
 const TABS = [
@@ -116,6 +117,7 @@ function tabContent(t: Tab, live: Live): HTMLElement | HTMLElement[] {
     case "settings":
       return [
         section("Settings", settingsForm(d, c.base, (s) => (live.detail = { ...live.detail, ...s }))),
+        section("Volumes", volumesPanel(c.base, !c.protectedEnv || c.admin)),
         section("Name", renameForm({ what: "service", name: d.name, slug: d.slug, path: c.base, after: "", renamed: (name) => void ((live.detail = { ...live.detail, name }), live.poke()) })),
         dangerZone({
           what: "service",

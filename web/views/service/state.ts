@@ -12,7 +12,7 @@ export type Detail = ServiceDetail & { url?: string; replicas?: ReplicaView[]; l
 /** One build, deploy, rollback, redeploy or scale (GET …/services/{svc}/activity). */
 export type Run = {
   id: string;
-  kind: "build" | "deploy" | "rollback" | "redeploy" | "scale";
+  kind: "build" | "deploy" | "rollback" | "redeploy" | "scale" | "run";
   status: "queued" | "running" | "complete" | "error";
   version: number;
   release_version: number | null;
@@ -24,6 +24,8 @@ export type Run = {
   duration_seconds: number | null;
   error_detail: string | null;
   log_path: string;
+  /** a one-off run's command line */
+  command?: string;
 };
 export type Activity = { live_release_version: number | null; live_deployment_id: string | null; items: Run[] };
 
