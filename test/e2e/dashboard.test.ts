@@ -115,6 +115,11 @@ describe("dashboard", () => {
       await page.getByRole("heading", { name: /production/ }).waitFor();
       await page.getByText("Create a service").click();
       const svcForm = page.getByRole("form", { name: "Create a service" });
+      // the first-deploy contract is on the form: the port and the health check path with their defaults
+      expect(await svcForm.getByLabel("Container port").getAttribute("placeholder")).toBe("8000");
+      expect(await svcForm.getByLabel("Health check path").getAttribute("placeholder")).toBe("/_health/");
+      await svcForm.getByText("Web replicas must answer it with 2xx or 3xx before they get traffic (default /_health/).").waitFor();
+      await svcForm.getByText("Your app listens on $PORT; this sets it (default 8000).").waitFor();
       await svcForm.getByLabel("Name").fill("Storefront");
       await svcForm.getByLabel("Container port").fill("70000");
       await svcForm.getByRole("button", { name: "Create service" }).click();
@@ -294,6 +299,34 @@ describe("dashboard", () => {
     });
   });
 
+  test("team membership: an org admin adds a member to a team and removes them, in place, each outcome announced", async () => {
+    const { page } = tab;
+    await step(page, "team-members", async () => {
+      const summary = page.locator("summary", { hasText: "Platform (platform)" });
+      const team = summary.locator("xpath=..");
+      await summary.click();
+      await team.getByText("No members yet.").waitFor();
+      const add = team.getByRole("form", { name: "Add a member to team Platform" });
+      await add.getByLabel("Member of the organization").selectOption({ label: "dana" });
+      await add.getByRole("button", { name: "Add to team" }).click();
+      await page.getByRole("status").getByText("dana added to team Platform.").first().waitFor();
+      await team.getByRole("table", { name: "Members of team Platform" }).getByRole("cell", { name: "dana", exact: true }).waitFor();
+      await summary.filter({ hasText: "1 member ·" }).waitFor();
+      const api = () => curl(["-H", `X-API-Key: ${server.adminKey}`, server.url + "/api/v1/orgs/acme/teams/platform"]).body;
+      expect(api().members.map((m: { username: string }) => m.username)).toEqual(["dana"]);
+      await screenshot(page, "11a-team-members");
+      await team.getByRole("button", { name: "Remove dana from team Platform" }).click();
+      await page.getByRole("status").getByText("dana removed from team Platform.").first().waitFor();
+      await team.getByText("No members yet.").waitFor();
+      expect(api().members).toEqual([]);
+      // back on the team for the member's view below
+      await team.getByRole("form", { name: "Add a member to team Platform" }).getByRole("button", { name: "Add to team" }).click();
+      await page.getByRole("status").getByText(/added to team Platform\./).first().waitFor();
+      await summary.filter({ hasText: "1 member ·" }).waitFor();
+      expect(api().members.length).toBe(1);
+    });
+  });
+
   test("a plain member sees no admin controls; the users page refuses them", async () => {
     const member = await openTab(browser);
     try {
@@ -307,6 +340,13 @@ describe("dashboard", () => {
         expect(await member.page.getByRole("form", { name: "Add a member" }).count()).toBe(0);
         expect(await member.page.getByRole("button", { name: /Remove/ }).count()).toBe(0);
         expect(await member.page.getByRole("link", { name: "Users" }).count()).toBe(0);
+        // a member sees who is on a team, without the controls to change it
+        const summary = member.page.locator("summary", { hasText: "Platform (platform)" });
+        const team = summary.locator("xpath=..");
+        await summary.click();
+        await team.getByRole("table", { name: "Members of team Platform" }).getByRole("row").nth(1).waitFor();
+        expect(await team.getByRole("form", { name: "Add a member to team Platform" }).count()).toBe(0);
+        expect(await team.getByRole("button", { name: /Remove/ }).count()).toBe(0);
         await member.page.goto(server.url + "/admin/users");
         await member.page.getByText("Only server administrators can manage users.").waitFor();
         await screenshot(member.page, "11b-member-org");
