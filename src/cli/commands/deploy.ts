@@ -16,6 +16,7 @@ import type { ImageLog } from "../../modules/images/model";
 import type { DeployTriggerResponse, HistoryItem } from "../../modules/pipeline/model";
 import { writeContextFile } from "../../lib/context-tar";
 import { resolveSettings, resolveTarget } from "../settings";
+import { followEvents, stoppedEarly } from "../events";
 
 export type ServiceTarget = { org: string; project: string; env: string; service: string };
 export const SERVICE_LEVELS = ["org", "project", "env", "service"] as const;
@@ -58,9 +59,59 @@ function deployLogPrinter(ctx: Following, client: ApiClient) {
   };
 }
 
+/** One line per stage change of a pipeline run. */
+function stagePrinter(ctx: Following) {
+  const shown = { image: "", release: 0, deploy: "" };
+  return (run: PipelineRun) => {
+    if (run.image && run.image.status !== "queued" && run.image.status !== shown.image) {
+      shown.image = run.image.status;
+      progress(ctx, `Build v${run.image.version}: ${run.image.status}`);
+    }
+    if (run.release && run.release.version !== shown.release) {
+      shown.release = run.release.version;
+      progress(ctx, `Release v${run.release.version} created`);
+    }
+    if (run.deployment && run.deployment.status !== shown.deploy) {
+      shown.deploy = run.deployment.status;
+      progress(ctx, `Deploy v${run.deployment.version}: ${run.deployment.status}`);
+    }
+  };
+}
+
+/**
+ * --follow: the build log and then the deploy log streamed as the server writes them (Server-Sent
+ * Events), the run's state read only between the stages.
+ */
+async function streamPipeline(ctx: Following, client: ApiClient, t: ServiceTarget, runId: string): Promise<PipelineRun> {
+  const stage = stagePrinter(ctx);
+  const read = async () => {
+    const run = await client.get<PipelineRun>(`${projectPath(t)}/pipeline/runs/${seg(runId)}`);
+    stage(run);
+    return run;
+  };
+  const ended = (run: PipelineRun) => run.status === "complete" || run.status === "error" || run.deployment?.status === "complete";
+  const streamLog = async (path: string) => {
+    const stopped = stoppedEarly(await followEvents(client, path, (line) => progress(ctx, `  ${line}`)));
+    if (stopped) throw stopped;
+  };
+  let run = await read();
+  while (!run.image && !ended(run)) (await Bun.sleep(POLL_MS), (run = await read()));
+  if (run.image) await streamLog(`/api/v1/images/${seg(run.image.id)}/log`);
+  run = await read();
+  while (!run.deployment && !ended(run)) (await Bun.sleep(POLL_MS), (run = await read()));
+  if (run.deployment) await streamLog(`/api/v1/deployments/${seg(run.deployment.id)}/log`);
+  for (;;) {
+    run = await read();
+    if (run.status === "complete" || run.status === "error") return run;
+    if (run.deployment?.status === "complete") return { ...run, status: "complete" };
+    await Bun.sleep(POLL_MS);
+  }
+}
+
 /** Follow a pipeline run to its end; returns the final run (the caller decides the exit code). */
 export async function followPipeline(ctx: Following, client: ApiClient, t: ServiceTarget, runId: string): Promise<PipelineRun> {
   const stream = ctx.flags.follow === true;
+  if (stream) return streamPipeline(ctx, client, t, runId);
   let buildAfter = 0;
   const shown = { image: "", release: 0, deploy: "" };
   const deployLog = deployLogPrinter(ctx, client);
