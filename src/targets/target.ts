@@ -256,6 +256,8 @@ export type DeployTarget = {
   recoverInterrupted?: (serviceId: string, deploymentId: string, log: (line: string) => void) => Promise<void>;
   /** Run a one-off process to its end (release phase, runs); absent where the target cannot yet. */
   runOnce?: (plan: OneOffPlan, hooks: OneOffHooks) => Promise<OneOffResult>;
+  /** Stop and remove a one-off by its run id (after a crash interrupted its caller); a missing one is fine. */
+  stopOneOff?: (runId: string) => Promise<void>;
   /** Start a command in a running replica; absent where the target cannot yet. */
   exec?: (req: ExecRequest) => Promise<ExecSession>;
   /** Persistent volumes; absent where the target cannot yet. */

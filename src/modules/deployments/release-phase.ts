@@ -4,7 +4,6 @@
 // fails the deployment while the previous release keeps serving. A release that already completed
 // a deployment (a rollback, a redeploy) skips it unless the deployment asks for it.
 import type { Deps } from "../../deps";
-import { newId } from "../../lib/ids";
 import { DeployFailed, type DeployTarget, type ReleaseRun } from "../../targets/target";
 import type { DeploymentRow } from "./repo";
 import * as repo from "./repo";
@@ -33,7 +32,7 @@ export async function runReleasePhase(
     if (++lines <= MAX_LINES) opts.log(`release | ${line}`);
   };
   const result = await target.runOnce(
-    { ...run, kind: "release", runId: newId(), command, podClass: opts.podClass, timeoutMs: opts.timeoutMs },
+    { ...run, kind: "release", runId: run.deploymentId, command, podClass: opts.podClass, timeoutMs: opts.timeoutMs },
     {
       signal: opts.signal,
       output: (chunk) => {

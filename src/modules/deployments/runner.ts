@@ -201,6 +201,7 @@ async function onInterrupted(deps: Deps, job: JobRow): Promise<void> {
   const labelled = await target.findReplicas({ deploymentId: id });
   const ids = new Set([...labelled.map((c) => c.id), ...(d.metadata.started ?? [])]);
   await target.removeReplicas([...ids], 1);
+  await target.stopOneOff?.(id); // a release phase it was running
 }
 
 /** Once a deployment ends, the self-healing loop looks at the service again (it skips it meanwhile). */

@@ -10,6 +10,7 @@ import { offsetOf, pageOf, type PageQuery } from "../../lib/pagination";
 import { assertMayDeploy } from "../envs/access";
 import type { ServiceAccess } from "../services/access";
 import { redactorFor } from "../deployments/runner";
+import { cleanupTargetOf } from "../deployments/targets";
 import { capableTarget, releaseRun, servingRelease } from "./release-run";
 import * as repo from "./repo";
 import type { RunInput } from "./model";
@@ -86,7 +87,10 @@ export function startRun(deps: Deps, access: ServiceAccess, input: RunInput) {
 
 export function toRunView(deps: Deps, r: repo.RunRow, username?: string | null) {
   const interrupted = r.status === "running" && r.createdAt < PROCESS_STARTED;
-  if (interrupted) repo.updateRun(deps.db, r.id, { status: "error", errorDetail: "interrupted by a server restart", finishedAt: isoNow(deps) });
+  if (interrupted) {
+    repo.updateRun(deps.db, r.id, { status: "error", errorDetail: "interrupted by a server restart", finishedAt: isoNow(deps) });
+    removeLeftover(deps, r.serviceId, r.id);
+  }
   return {
     id: r.id,
     application_id: r.serviceId,
@@ -103,6 +107,17 @@ export function toRunView(deps: Deps, r: repo.RunRow, username?: string | null) 
     finished: r.finishedAt,
     output: r.output,
   };
+}
+
+/** The container of a run a restart cut off, removed in the background. */
+function removeLeftover(deps: Deps, serviceId: string, runId: string): void {
+  try {
+    void cleanupTargetOf(deps, serviceId)
+      .stopOneOff?.(runId)
+      .catch(() => {});
+  } catch {
+    // the environment's target is not available: nothing of it runs here
+  }
 }
 
 export function getRun(deps: Deps, access: ServiceAccess, id: string) {

@@ -92,6 +92,9 @@ export function dockerTarget(docker: () => DockerClient, opts: DockerTargetOptio
     usageReader: () => createUsageReader(docker()),
     supervision,
     runOnce: (plan, hooks) => runOneOff(docker(), { ...plan, labels }, hooks),
+    async stopOneOff(runId) {
+      await removeAll((await engine.listContainers(docker(), [`${LABEL.runId}=${runId}`])).map((c) => c.id), 1);
+    },
     exec: (req) => execInReplica(docker(), req),
     volumes: dockerVolumes(docker, labels),
   };
