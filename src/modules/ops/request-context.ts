@@ -7,6 +7,17 @@ import type { Deps } from "../../deps";
 import { randomBase62 } from "../../lib/ids";
 
 const ids = new WeakMap<Request, string>();
+// ids correlate log lines, they are not secrets: 12 random base62 characters per process and an
+// 8-character base62 counter — 20 characters as before, unique, and no random bytes per request
+const ID_PREFIX = randomBase62(12);
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+let idCount = 0;
+function nextId(): string {
+  let n = ++idCount;
+  let tail = "";
+  for (let i = 0; i < 8; i++, n = Math.floor(n / 62)) tail = BASE62[n % 62] + tail;
+  return ID_PREFIX + tail;
+}
 const SANE_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const started = new WeakMap<Request, number>();
 
@@ -17,7 +28,7 @@ export const requestContext = (deps: Deps) =>
   new Elysia({ name: "request-context" })
     .onRequest(({ request, set }) => {
       const given = request.headers.get("x-request-id");
-      const id = given && SANE_ID.test(given) ? given : randomBase62(20);
+      const id = given && SANE_ID.test(given) ? given : nextId();
       ids.set(request, id);
       set.headers["x-request-id"] = id;
       if (deps.shutdown.signal.aborted) set.headers.connection = "close";
