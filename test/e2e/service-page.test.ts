@@ -172,6 +172,15 @@ describe("service page (Docker)", () => {
       expect(await page.getByRole("button", { name: /Roll back to/ }).count()).toBe(0);
       await fact("Live release").filter({ hasText: "v1" }).waitFor({ timeout: 10_000 });
       await screenshot(page, "16b-service-rollback");
+      // the environment page shows the release that serves (v1 after the rollback), not the newest (v2)
+      await page.goto(server.url + `/orgs/${org}/projects/web/envs/production`);
+      const services = page.getByRole("table").filter({ has: page.getByRole("columnheader", { name: "Serving" }) });
+      const row = services.getByRole("row").filter({ has: page.getByRole("cell", { name: "app", exact: true }) });
+      await row.waitFor();
+      const cells = await row.getByRole("cell").allTextContents();
+      expect(cells.slice(2, 4)).toEqual(["v1", "v2"]); // Serving, Newest release
+      await page.goto(server.url + pagePath());
+      await page.getByRole("heading", { name: "app", exact: true }).waitFor();
     });
   });
 
