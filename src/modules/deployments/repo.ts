@@ -8,8 +8,11 @@ export type DeploymentRow = typeof deployments.$inferSelect;
 
 export const findDeployment = (db: Db, id: string) => db.select().from(deployments).where(eq(deployments.id, id)).get();
 
-export const updateDeployment = (db: Db, id: string, patch: Partial<typeof deployments.$inferInsert>) =>
-  db.update(deployments).set(patch).where(eq(deployments.id, id)).run();
+export function updateDeployment(db: Db, id: string, patch: Partial<typeof deployments.$inferInsert>) {
+  const result = db.update(deployments).set(patch).where(eq(deployments.id, id)).run();
+  if (patch.status) wake(deploymentLogKey(id)); // a follower ends its stream when the deploy does
+  return result;
+}
 
 export const nextDeploymentVersion = (db: Db, serviceId: string): number =>
   (db.select({ v: deployments.version }).from(deployments).where(eq(deployments.serviceId, serviceId)).orderBy(desc(deployments.version)).limit(1).get()?.v ?? 0) + 1;

@@ -14,8 +14,11 @@ export const nextVersion = (db: Db, serviceId: string): number =>
   (db.select({ v: max(images.version) }).from(images).where(eq(images.serviceId, serviceId)).get()?.v ?? 0) + 1;
 
 export const insertImage = (db: Db, row: typeof images.$inferInsert) => db.insert(images).values(row).returning().get();
-export const updateImage = (db: Db, id: string, patch: Partial<typeof images.$inferInsert>) =>
-  db.update(images).set(patch).where(eq(images.id, id)).run();
+export function updateImage(db: Db, id: string, patch: Partial<typeof images.$inferInsert>) {
+  const result = db.update(images).set(patch).where(eq(images.id, id)).run();
+  if (patch.status) wake(imageLogKey(id)); // a follower ends its stream when the build does
+  return result;
+}
 
 export function pageImages(db: Db, serviceId: string, limit: number, offset: number) {
   const rows = db.select().from(images).where(eq(images.serviceId, serviceId)).orderBy(desc(images.version)).limit(limit).offset(offset).all();
