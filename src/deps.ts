@@ -91,7 +91,8 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
 function createTargets(docker: () => DockerClient, config: ServeConfig, secrets: Secrets): Targets {
   const local = dockerTarget(docker, { labels: config.containerLabels });
   const kubeOptions = {
-    push: (ref: string, registry: KubeTargetEnv["registry"] & {}, log: (line: string) => void, signal?: AbortSignal) => pushImage(docker(), ref, registry, log, signal),
+    push: (ref: string, registry: KubeTargetEnv["registry"] & {}, name: { path: string; tag: string }, log: (line: string) => void, signal?: AbortSignal) =>
+      pushImage(docker(), ref, registry, name, log, signal),
     checkRegistry: (registry: KubeTargetEnv["registry"] & {}) => checkRegistry(docker(), registry),
   };
   return {

@@ -18,7 +18,8 @@ let docker: DockerClient;
 let registry: Subprocess;
 let dir: string;
 let host: string;
-const LOCAL = `ancla/push-${RUN_ID}:v1`;
+let LOCAL = ""; // the image id, as a release records it
+const NAME = { path: `ancla/push-${RUN_ID}`, tag: "r1" };
 const PASSWORD = "push-pass-" + RUN_ID;
 
 async function freePort(): Promise<number> {
@@ -30,7 +31,7 @@ async function freePort(): Promise<number> {
 
 beforeAll(async () => {
   docker = await requireDocker();
-  await docker.getImage(await ensureBaseImage()).tag({ repo: `ancla/push-${RUN_ID}`, tag: "v1" });
+  LOCAL = (await docker.getImage(await ensureBaseImage()).inspect()).Id;
   dir = mkdtempSync(join(tmpdir(), "ancla-registry-"));
   writeFileSync(join(dir, "htpasswd"), `ci:${await Bun.password.hash(PASSWORD, { algorithm: "bcrypt", cost: 4 })}\n`);
   const port = await freePort();
@@ -56,33 +57,34 @@ auth: { htpasswd: { realm: ancla-test, path: ${join(dir, "htpasswd")} } }
 afterAll(async () => {
   registry?.kill();
   await registry?.exited;
-  for (const ref of [LOCAL, `${host}/ancla/push-${RUN_ID}:v1`]) await docker?.getImage(ref).remove({ force: true }).catch(() => {});
+  for (const tag of ["r1", "r2"]) await docker?.getImage(`${host}/ancla/push-${RUN_ID}:${tag}`).remove().catch(() => {});
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const auth = () => ({ url: host, username: "ci", password: PASSWORD });
 
 describe("pushing to the environment's registry", () => {
-  test("the image lands in the registry under its name; the digest reference comes back; the same image twice has one digest", async () => {
+  test("the image (by id) lands in the registry under the service's name; the digest reference comes back; the same image under another release tag has the same digest", async () => {
     const lines: string[] = [];
-    const ref = await pushImage(docker, LOCAL, auth(), (l) => lines.push(l));
+    const ref = await pushImage(docker, LOCAL, auth(), NAME, (l) => lines.push(l));
     expect(ref).toMatch(new RegExp(`^${host.replace(/\./g, "\\.")}/ancla/push-${RUN_ID}@sha256:[0-9a-f]{64}$`));
-    expect(lines[0]).toBe(`Pushing ${host}/ancla/push-${RUN_ID}:v1`);
+    expect(lines[0]).toBe(`Pushing ${host}/ancla/push-${RUN_ID}:r1`);
     expect(lines.at(-1)).toBe(`Pushed ${ref}`);
     expect(lines.join("\n")).not.toContain(PASSWORD);
     // the registry itself serves that manifest under the tag, with that digest
-    const res = await fetch(`http://${host}/v2/ancla/push-${RUN_ID}/manifests/v1`, {
+    const res = await fetch(`http://${host}/v2/ancla/push-${RUN_ID}/manifests/r1`, {
       method: "HEAD",
       headers: { authorization: `Basic ${btoa(`ci:${PASSWORD}`)}`, accept: "application/vnd.docker.distribution.manifest.v2+json" },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("docker-content-digest")).toBe(ref.split("@")[1]!);
-    expect(await pushImage(docker, LOCAL, auth(), () => {})).toBe(ref);
+    // a promotion pushes the same image for another release: same digest
+    expect(await pushImage(docker, LOCAL, auth(), { ...NAME, tag: "r2" }, () => {})).toBe(ref);
   });
 
   test("a wrong password fails the push and the check with the registry's reason, never the password", async () => {
     const wrong = { url: host, username: "ci", password: "not-the-password" };
-    const err = (await pushImage(docker, LOCAL, wrong, () => {}).catch((e) => e)) as Error;
+    const err = (await pushImage(docker, LOCAL, wrong, NAME, () => {}).catch((e) => e)) as Error;
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/unauthorized|authentication required|no basic auth/i);
     await expect(checkRegistry(docker, wrong)).rejects.toThrow();

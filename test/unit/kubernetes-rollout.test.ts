@@ -2,10 +2,10 @@
 // deploy early and with what reason, a pod as a replica, metrics quantities, and where an image is
 // pushed in the environment's registry.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { pendingReason, progressDeadlineExceeded } from "../../src/targets/kubernetes/apply";
+import { imageName, pendingReason, progressDeadlineExceeded } from "../../src/targets/kubernetes/apply";
 import { podProblem, replicaState, type Pod } from "../../src/targets/kubernetes/pods";
 import { parseQuantity } from "../../src/targets/kubernetes/metrics";
-import { remoteRef, splitImageRef } from "../../src/targets/docker/push";
+import { remoteRef } from "../../src/targets/docker/push";
 
 setDefaultTimeout(30_000);
 
@@ -64,11 +64,10 @@ describe("quantities and image references", () => {
     expect(parseQuantity("junk")).toBe(0);
   });
 
-  test("the local tag goes under the registry with its repository and tag", () => {
-    expect(splitImageRef("ancla/acme-shop-staging-api:v3")).toEqual({ repo: "ancla/acme-shop-staging-api", tag: "v3" });
-    expect(remoteRef("127.0.0.1:5000", "ancla/acme-shop-staging-api:v3")).toEqual({ repo: "127.0.0.1:5000/ancla/acme-shop-staging-api", tag: "v3" });
-    expect(remoteRef("ghcr.io/acme/", "ancla/x:v1")).toEqual({ repo: "ghcr.io/acme/ancla/x", tag: "v1" });
-    // a reference into another registry keeps only its path
-    expect(remoteRef("registry.example.com", "localhost:5000/team/app:1.2")).toEqual({ repo: "registry.example.com/team/app", tag: "1.2" });
+  test("an image goes to the registry as one repository per service and one tag per release", () => {
+    const name = imageName({ org: "acme", project: "shop", env: "production", service: "api", releaseVersion: 4 });
+    expect(name).toEqual({ path: "ancla/acme-shop-production-api", tag: "r4" });
+    expect(remoteRef("127.0.0.1:5000", name.path, name.tag)).toEqual({ repo: "127.0.0.1:5000/ancla/acme-shop-production-api", tag: "r4" });
+    expect(remoteRef("ghcr.io/acme/", name.path, name.tag)).toEqual({ repo: "ghcr.io/acme/ancla/acme-shop-production-api", tag: "r4" });
   });
 });

@@ -5,31 +5,20 @@ import type { DockerClient } from "./client";
 
 export type RegistryAuth = { url: string; username: string | null; password: string | null };
 
-/** `ancla/x-y:v3` → repository `ancla/x-y`, tag `v3` (a digest reference keeps its digest as "tag"). */
-export function splitImageRef(ref: string): { repo: string; tag: string } {
-  const at = ref.indexOf("@");
-  if (at !== -1) return { repo: ref.slice(0, at), tag: ref.slice(at + 1) };
-  const slash = ref.lastIndexOf("/");
-  const colon = ref.lastIndexOf(":");
-  return colon > slash ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { repo: ref, tag: "latest" };
-}
-
-/** Where the image goes in the registry: `<registry>/<repository>:<tag>`. */
-export function remoteRef(registry: string, localRef: string): { repo: string; tag: string } {
-  const { repo, tag } = splitImageRef(localRef);
-  // a reference to another registry keeps only its path
-  const path = repo.includes("/") && /[.:]|^localhost$/.test(repo.split("/")[0]!) ? repo.split("/").slice(1).join("/") : repo;
-  return { repo: `${registry.replace(/\/+$/, "")}/${path}`, tag: tag.startsWith("sha256:") ? tag.slice(7, 19) : tag };
+/** Where an image goes in a registry: `<registry>/<path>:<tag>` (the registry may carry a path prefix). */
+export function remoteRef(registry: string, path: string, tag: string): { repo: string; tag: string } {
+  return { repo: `${registry.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`, tag };
 }
 
 const authConfig = (r: RegistryAuth) => (r.username ? { username: r.username, password: r.password ?? "", serveraddress: r.url.split("/")[0]! } : {});
 
 /**
- * Tag the local image for the registry and push it; progress lines go to `log`. Resolves with the
- * digest reference (`<registry>/<repo>@sha256:…`) the cluster should pull.
+ * Tag the local image (a tag or an image id) as `<registry>/<path>:<tag>` and push it; progress
+ * lines go to `log`. Resolves with the digest reference (`<registry>/<path>@sha256:…`) the cluster
+ * should pull: the same image gives the same digest whatever its name.
  */
-export async function pushImage(docker: DockerClient, localRef: string, registry: RegistryAuth, log: (line: string) => void, signal?: AbortSignal): Promise<string> {
-  const { repo, tag } = remoteRef(registry.url, localRef);
+export async function pushImage(docker: DockerClient, localRef: string, registry: RegistryAuth, name: { path: string; tag: string }, log: (line: string) => void, signal?: AbortSignal): Promise<string> {
+  const { repo, tag } = remoteRef(registry.url, name.path, name.tag);
   await docker.getImage(localRef).tag({ repo, tag });
   log(`Pushing ${repo}:${tag}`);
   if (signal?.aborted) throw signal.reason ?? new Error("aborted");
@@ -53,6 +42,7 @@ export async function pushImage(docker: DockerClient, localRef: string, registry
       },
     );
   });
+  await untagIfOtherTags(docker, `${repo}:${tag}`);
   if (failure) throw new Error(`pushing ${repo}:${tag} failed: ${failure}`);
   if (!digest) throw new Error(`the registry did not report a digest for ${repo}:${tag}`);
   log(`Pushed ${repo}@${digest}`);
@@ -82,4 +72,14 @@ export async function checkRegistry(docker: DockerClient, registry: RegistryAuth
     }
   }
   throw new Error(`cannot reach the registry (${last})`);
+}
+
+/** The registry tag was only needed for the push: drop it unless it is the image's only name (removing that would delete the image). */
+async function untagIfOtherTags(docker: DockerClient, ref: string): Promise<void> {
+  try {
+    const tags = (await docker.getImage(ref).inspect()).RepoTags ?? [];
+    if (tags.length > 1) await docker.getImage(ref).remove({ noprune: true });
+  } catch {
+    // a leftover tag is harmless
+  }
 }

@@ -11,10 +11,13 @@ import { describePodFailure, podProblem, type Pod } from "./pods";
 
 export type ClusterSite = Omit<KubeSite, "image" | "hostnames" | "pullSecret"> & {
   registry: { url: string; username: string | null; password: string | null } | null;
-  push: (localRef: string, log: (line: string) => void, signal?: AbortSignal) => Promise<string>;
+  push: (localRef: string, name: { path: string; tag: string }, log: (line: string) => void, signal?: AbortSignal) => Promise<string>;
 };
 
 const POLL_MS = 1000;
+
+/** The image's name in the registry: one repository per service, one tag per release. */
+export const imageName = (p: Pick<RolloutPlan, "org" | "project" | "env" | "service" | "releaseVersion">) => ({ path: `ancla/${p.org}-${p.project}-${p.env}-${p.service}`, tag: `r${p.releaseVersion}` });
 const rollbackName = (service: string) => dnsLabel(`${service}-ancla-rollback`);
 
 function checkAborted(signal?: AbortSignal) {
@@ -161,7 +164,7 @@ export async function rolloutToCluster(kube: Kube, site: ClusterSite, plan: Roll
   try {
     if (!(plan.inPlace && (await scaleInPlace(kube, site, plan, counts, hooks)))) {
       if (!site.registry) throw new DeployFailed("This environment has no registry_url: the cluster needs a registry to pull the image from.");
-      const image = await site.push(plan.image, hooks.log, hooks.signal);
+      const image = await site.push(plan.image, imageName(plan), hooks.log, hooks.signal);
       checkAborted(hooks.signal);
       const objects = releaseManifests(plan, { ...site, image, hostnames: plan.hostnames ?? [], pullSecret: !!site.registry.username });
       await kube.apply(objects[0]!); // the namespace first: everything else lives in it

@@ -25,7 +25,8 @@ export type KubeTargetEnv = {
 };
 
 export type KubeTargetOptions = {
-  push: (localRef: string, registry: RegistrySettings, log: (line: string) => void, signal?: AbortSignal) => Promise<string>;
+  /** push the local image as `<registry>/<name.path>:<name.tag>`; resolves with the digest reference */
+  push: (localRef: string, registry: RegistrySettings, name: { path: string; tag: string }, log: (line: string) => void, signal?: AbortSignal) => Promise<string>;
   checkRegistry: (registry: RegistrySettings) => Promise<string>;
 };
 
@@ -73,7 +74,7 @@ export function kubernetesTarget(env: KubeTargetEnv, opts: KubeTargetOptions): D
     tlsSecretName: env.tlsSecretName,
     labels: env.labels,
     registry: env.registry,
-    push: (ref, log, signal) => opts.push(ref, env.registry!, log, signal),
+    push: (ref, name, log, signal) => opts.push(ref, env.registry!, name, log, signal),
   };
   const listPods = async (f: ReplicaFilter): Promise<Pod[]> => {
     try {
@@ -95,19 +96,27 @@ export function kubernetesTarget(env: KubeTargetEnv, opts: KubeTargetOptions): D
     }
   }
 
+  /** The pod must exist; the stream is opened in the background so close() works before any output (or header) arrives. */
   async function followLog(id: string, tail: number | "all", onLine: (line: LogLine) => void) {
     const k = await kube();
+    try {
+      await k.core.readNamespacedPod({ name: id, namespace: ns });
+    } catch (e) {
+      if (statusOf(e) === 404) return null;
+      throw e;
+    }
     const abort = new AbortController();
     const q = new URLSearchParams({ follow: "true", timestamps: "true", ...(tail === "all" ? {} : { tailLines: String(tail) }) });
-    const res = await k.fetch(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(id)}/log?${q}`, { signal: abort.signal });
-    if (!res.ok || !res.body) {
-      await res.arrayBuffer().catch(() => {});
-      return null;
-    }
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     const ended = (async () => {
       let partial = "";
       try {
+        const res = await k.fetch(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(id)}/log?${q}`, { signal: abort.signal });
+        if (!res.ok || !res.body) {
+          await res.arrayBuffer().catch(() => {});
+          return;
+        }
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        abort.signal.addEventListener("abort", () => void reader.cancel().catch(() => {}));
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
