@@ -283,6 +283,31 @@ describe("service page (Docker)", () => {
     }
   });
 
+  test("Deploy menu: the current image with today's config becomes a new live release; Restart starts fresh replicas of it", async () => {
+    const { page } = tab;
+    await step(page, "service-deploy-menu", async () => {
+      await page.goto(server.url + pagePath());
+      await fact("Live release").filter({ hasText: "v1" }).waitFor({ timeout: 30_000 });
+      expect((await api("POST", `${svcPath()}/config`, { name: "GREETING", value: "three" })).status).toBe(201);
+      await head().locator("summary", { hasText: "Deploy" }).click();
+      await head().getByRole("button", { name: "Deploy current image with new config" }).click();
+      await page.getByRole("status").filter({ hasText: "Release v3 created; deploying." }).first().waitFor();
+      await fact("Live release").filter({ hasText: "v3" }).waitFor({ timeout: 180_000 });
+      await until("v3 serving", async () => (await viaRouter("/cgi-bin/env")).text.includes("GREETING=three") || undefined, 60_000);
+      const before = (await api("GET", `/api/v1/applications/${serviceId}/pipeline-status`)).body.deploy.id;
+      await head().locator("summary", { hasText: "Deploy" }).click();
+      await head().getByRole("button", { name: "Restart" }).click();
+      await page.getByRole("status").filter({ hasText: "Restarting release v3." }).first().waitFor();
+      const restarted = await until("the restart's deployment", async () => {
+        const d = (await api("GET", `/api/v1/applications/${serviceId}/pipeline-status`)).body.deploy;
+        return d.id !== before && d.status === "complete" ? d : undefined;
+      }, 180_000);
+      expect(restarted.version).toBeGreaterThan(0);
+      await fact("Live release").filter({ hasText: "v3" }).waitFor();
+      expect((await viaRouter("/cgi-bin/env")).text).toContain("GREETING=three");
+    });
+  });
+
   test("danger zone: Delete stays disabled until the service's slug is typed, then the service and its containers go", async () => {
     const { page } = tab;
     await step(page, "service-delete", async () => {
