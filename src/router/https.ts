@@ -9,7 +9,13 @@ import { ownAcceptQueue, probeFreePort, steerPort } from "../lib/listeners";
 /** A certificate chain and its key (PEM); `serverName` picks it by SNI, none = the default. */
 export type TlsCertificate = { serverName?: string; cert: string; key: string };
 
-export type HttpsListener = { port: number; reload: (certs: TlsCertificate[]) => Promise<void>; stop: (force?: boolean) => Promise<void> };
+export type HttpsListener = {
+  port: number;
+  reload: (certs: TlsCertificate[]) => Promise<void>;
+  /** Closes the idle keep-alive connections of every server still open; how many. */
+  closeIdle: () => number;
+  stop: (force?: boolean) => Promise<void>;
+};
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ServeOptions = Record<string, any>;
@@ -51,6 +57,7 @@ export function startHttpsListener(at: { hostname: string; port: number; certifi
       });
       return chain;
     },
+    closeIdle: () => [current, ...retiring].reduce((n, s) => n + s.closeIdleConnections(), 0),
     async stop(force = false) {
       await chain.catch(() => undefined);
       await Promise.all([current, ...retiring].map((s) => s.stop(force)));

@@ -9,6 +9,7 @@ import { normalizeHost } from "./hosts";
 import { forwardHttp } from "./forward";
 import { startHttpsListener, type HttpsListener, type TlsCertificate } from "./https";
 import { ClientLimiter, DEFAULT_MAX_PER_CLIENT } from "./limits";
+import { startFdValve } from "./fd-pressure";
 import { probeFreePort } from "../lib/listeners";
 import { badGatewayPage, errorPage, notFoundPage } from "./pages";
 import { WS_GOING_AWAY, type OpenSocket, type RouteTable } from "./table";
@@ -47,6 +48,8 @@ export type RouterOptions = {
   onResponse?: (serviceId: string, status: number, seconds: number) => void;
   /** A reload's new process: the previous one holds the ports (SO_REUSEPORT) on purpose, so no probe. */
   takeOver?: boolean;
+  /** Open descriptors past which idle keep-alive connections are closed (default 80% of the soft RLIMIT_NOFILE). */
+  maxOpenFiles?: number;
 };
 
 export type RunningRouter = {
@@ -157,6 +160,12 @@ export function startRouter(opts: RouterOptions): RunningRouter {
       throw e;
     }
   }
+  // idle keep-alive connections cannot be counted per client: bound them by the descriptors left
+  const stopValve = startFdValve({
+    max: opts.maxOpenFiles,
+    closeIdle: () => server.closeIdleConnections() + (https?.closeIdle() ?? 0),
+    onClosed: (fields) => warn("router closed idle keep-alive connections: open files near the limit", fields),
+  });
   return {
     port: server.port!,
     url: `http://${opts.hostname}:${server.port}`,
@@ -168,6 +177,7 @@ export function startRouter(opts: RouterOptions): RunningRouter {
       draining = true;
     },
     async stop() {
+      stopValve();
       // WebSockets would hold a graceful stop open for hours: they end now, as "going away"
       for (const s of [...sockets]) s.close(WS_GOING_AWAY, "server shutting down");
       const stopped = Promise.all([server.stop(false), https?.stop()]);
