@@ -20,6 +20,7 @@ import { lockDataDir, type DataDirLock } from "./lib/data-dir-lock";
 import { ownAcceptQueue, probeFreePort, steerPort } from "./lib/listeners";
 import { sdNotify } from "./lib/sd-notify";
 import { startBackupSchedule, type BackupSchedule } from "./modules/backups/schedule";
+import { startPreviewSweeper } from "./modules/integrations/previews";
 import { setRuntime } from "./modules/ops/runtime";
 import { handOver, reloadCommand, takeHandover, writeReloadStatus, type HandoverChild, type ReloadOutcome } from "./modules/ops/handover";
 
@@ -63,6 +64,7 @@ function backgroundWork(deps: Deps) {
   let worker: Worker | undefined;
   let sampler: { stop: () => Promise<void> | void } | undefined;
   let backups: BackupSchedule | undefined;
+  let previews: { stop: () => Promise<void> } | undefined;
   return {
     /** First finishes jobs a previous run left `running` (interrupted), then picks new ones. */
     startJobs: async () => void (worker ??= await startWorker(deps)),
@@ -70,10 +72,13 @@ function backgroundWork(deps: Deps) {
     startLoops: () => {
       sampler ??= startSampler(deps);
       backups ??= startBackupSchedule(deps);
+      previews ??= startPreviewSweeper(deps); // preview states and their idle TTL
     },
     async stop() {
       await backups?.stop(); // a backup being written finishes first
       await sampler?.stop();
+      await previews?.stop();
+      previews = undefined;
       await worker?.stop(); // running jobs are aborted and recovered as interrupted by the next start
       sampler = worker = backups = undefined;
     },

@@ -9,6 +9,8 @@ import { withActor } from "../auth/context";
 import { deployKeyView, gitTokenRequest, serviceParams } from "./model";
 import { serviceAccess } from "../services/access";
 import * as git from "./git-credentials";
+import * as previews from "./previews";
+import { previewSettingsRequest, previewsResponse } from "./model";
 import { deliveriesQuery, deliveryList, deliveryParams, dockerTokenResponse, projectParams, redeliverResponse, setSecretRequest, signingCertResponse, webhookResponse, webhookSettings } from "./model";
 import * as settings from "./settings";
 import { receiveDelivery } from "./webhooks";
@@ -135,4 +137,19 @@ const serviceGit = (deps: Deps) =>
       detail: { summary: "Remove the HTTPS token" },
     });
 
-export const integrationRoutes = (deps: Deps) => new Elysia().use(hooks(deps)).use(projectWebhooks(deps)).use(serviceGit(deps));
+const projectPreviews = (deps: Deps) =>
+  new Elysia({ prefix: "/api/v1/orgs/:org/projects/:project/previews", detail: { tags: ["integrations"] } })
+    .use(withActor(deps))
+    .get("/", ({ actor, params: p }) => ({ ...previews.previewSettings(deps, actor, p.org, p.project), ...previews.listPreviews(deps, actor, p.org, p.project) }), {
+      params: projectParams,
+      response: { 200: previewsResponse },
+      detail: { summary: "Preview settings of the project and its preview environments (status, URLs)" },
+    })
+    .patch("/", ({ actor, params: p, body }) => ({ ...previews.setPreviewSettings(deps, actor, p.org, p.project, body), ...previews.listPreviews(deps, actor, p.org, p.project) }), {
+      params: projectParams,
+      body: previewSettingsRequest,
+      response: { 200: previewsResponse },
+      detail: { summary: "Enable previews, choose the source environment and the idle TTL (org admins)" },
+    });
+
+export const integrationRoutes = (deps: Deps) => new Elysia().use(hooks(deps)).use(projectWebhooks(deps)).use(serviceGit(deps)).use(projectPreviews(deps));

@@ -62,3 +62,9 @@ export const deployKeyView = z.object({
 });
 export const gitTokenRequest = z.object({ token: z.string().min(1).max(4096).regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces") });
 export const serviceParams = z.object({ org: seg, project: seg, env: seg, svc: seg });
+
+export const previewView = z.object({ number: z.number().int(), env: z.string(), status: z.string(), error: z.string().nullable(), head_sha: z.string().nullable(), urls: z.array(z.string()), created: z.string(), last_activity: z.string() });
+export const previewsResponse = z.object({ enabled: z.boolean(), source_env: z.string().nullable(), ttl_hours: z.number().int(), items: z.array(previewView) });
+export const previewSettingsRequest = z
+  .object({ enabled: z.boolean().optional(), source_env: z.string().min(1).max(63).nullable().optional(), ttl_hours: z.number().int().min(1).max(24 * 90).optional() })
+  .strict();

@@ -2,12 +2,13 @@
 // reads join services/environments to find which services use a repository.
 import { and, desc, eq, inArray, isNotNull, ne, notInArray, or } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { environments, projectIntegrations, projects, registrySigningKeys, serviceGitCredentials, services, webhookDeliveries } from "../../db/schema";
+import { environments, previewEnvironments, projectIntegrations, projects, registrySigningKeys, serviceGitCredentials, services, webhookDeliveries } from "../../db/schema";
 
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type DeliveryInsert = typeof webhookDeliveries.$inferInsert;
 export type ProjectIntegrationRow = typeof projectIntegrations.$inferSelect;
 export type GitCredentialsRow = typeof serviceGitCredentials.$inferSelect;
+export type PreviewRow = typeof previewEnvironments.$inferSelect;
 
 /** Deliveries kept per project; refused (unverified) ones have their own small budget, so junk cannot push real ones out. */
 export const DELIVERIES_KEPT = 200;
@@ -81,3 +82,9 @@ export function upsertGitCredentials(db: Db, serviceId: string, patch: Partial<O
 export const findSigningKey = (db: Db) => db.select().from(registrySigningKeys).orderBy(desc(registrySigningKeys.createdAt)).limit(1).get();
 export const insertSigningKey = (db: Db, row: typeof registrySigningKeys.$inferInsert) => db.insert(registrySigningKeys).values(row).onConflictDoNothing().run();
 
+
+export const findPreview = (db: Db, projectId: string, number: number) => db.select().from(previewEnvironments).where(and(eq(previewEnvironments.projectId, projectId), eq(previewEnvironments.number, number))).get();
+export const listPreviews = (db: Db, projectId: string) => db.select().from(previewEnvironments).where(eq(previewEnvironments.projectId, projectId)).orderBy(desc(previewEnvironments.number)).all();
+export const allPreviews = (db: Db) => db.select().from(previewEnvironments).all();
+export const insertPreview = (db: Db, row: typeof previewEnvironments.$inferInsert) => db.insert(previewEnvironments).values(row).run();
+export const updatePreview = (db: Db, envId: string, patch: Partial<typeof previewEnvironments.$inferInsert>) => db.update(previewEnvironments).set(patch).where(eq(previewEnvironments.envId, envId)).run();

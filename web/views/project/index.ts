@@ -5,6 +5,7 @@ import { links, navigate, type View } from "../../router";
 import { orgRole } from "../../session";
 import { configEditor } from "../config";
 import { dangerZone } from "../danger";
+import { gitPushSection } from "./git-push";
 
 import type { EnvResponse as Env } from "../../types";
 type Preview = {
@@ -62,6 +63,7 @@ export const projectView: View = async ({ params }) => {
       ),
     ),
     section("Promote between environments", promoteBox),
+    section("Deploy on git push", gitPushSection(org, project, role.admin)),
     section("Project config", configEditor({ base: `${paths.projectH(org, project)}/config`, scope: "project" })),
     role.admin ? section("Project settings", projectSettings(org, project, detail, (name) => (title.textContent = name))) : null,
     role.admin
