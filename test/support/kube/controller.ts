@@ -159,8 +159,9 @@ export class Controllers {
           });
           let availableAll = [newRs, ...olds].reduce((n, r) => n + this.availableCount(r, minReady), 0);
           for (const [i, o] of olds.entries()) {
+            if (availableAll - minAvailable <= 0) break;
             const cut = Math.min(o.spec.replicas, availableAll - minAvailable);
-            if (cut <= 0) break;
+            if (cut <= 0) continue;
             availableAll -= cut;
             olds[i] = this.scaleRs(d, o, o.spec.replicas - cut);
           }
