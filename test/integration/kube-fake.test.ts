@@ -240,6 +240,18 @@ describe("controller and kubelet", () => {
     const rss = (await c.apps.listNamespacedReplicaSet({ namespace: NS, labelSelector: "app=web" })).items;
     expect(rss.map((r) => r.metadata?.annotations?.["deployment.kubernetes.io/revision"]).sort()).toEqual(["1", "2"]);
 
+    // a third template: the old ReplicaSets are scaled down even though the oldest, listed first, is already empty
+    const back = await c.apps.patchNamespacedDeployment({ name: "web", namespace: NS, body: webDeployment("web", { replicas: 2, greeting: "three" }), fieldManager: "ancla", force: true }, ssa);
+    await until("rolled to three", async () => {
+      const s = (await c.apps.readNamespacedDeployment({ name: "web", namespace: NS })).status;
+      return (s?.observedGeneration === back.metadata?.generation && s?.updatedReplicas === 2 && s.availableReplicas === 2 && s.replicas === 2) || undefined;
+    });
+    const revs = (await c.apps.listNamespacedReplicaSet({ namespace: NS, labelSelector: "app=web" })).items.map((r) => [r.metadata?.annotations?.["deployment.kubernetes.io/revision"], r.spec?.replicas]);
+    expect(revs.sort()).toEqual([["1", 0], ["2", 0], ["3", 2]]);
+    for (const p of await until("two pods of the third template", () => { const ps = api.podsOf(NS, "web").filter((x) => !x.terminating); return ps.length === 2 ? ps : undefined; })) {
+      expect(await fetch(`http://127.0.0.1:${p.hostPort}/`).then((r) => r.text())).toContain("hello three");
+    }
+
     // pods/log: the container's output
     const log = await c.core.readNamespacedPodLog({ name: api.podsOf(NS, "web")[0]!.name, namespace: NS, container: "web", tailLines: 10 });
     expect(typeof log).toBe("string");
