@@ -86,12 +86,15 @@ export type ExecSession = {
   close: () => void;
 };
 
+/** `idleWithinMs`: wait up to this long for processes that mount the volume to stop (replicas of a scale to 0 still stopping), then refuse while any runs; a backup only checks when it is given. */
+export type VolumeOpOptions = { idleWithinMs?: number };
+
 /** Persistent volumes of a service, by the name the user gave them. */
 export type VolumeStore = {
   /** A tar stream of the volume's contents (an empty volume gives an empty archive). `image` is the service's, used to reach the volume. */
-  backup: (ref: ServiceRef, name: string, image: string) => Promise<NodeJS.ReadableStream>;
-  /** Replace the volume's contents with a tar stream. */
-  restore: (ref: ServiceRef, name: string, image: string, tar: NodeJS.ReadableStream) => Promise<void>;
+  backup: (ref: ServiceRef, name: string, image: string, opts?: VolumeOpOptions) => Promise<NodeJS.ReadableStream>;
+  /** Replace the volume's contents with a tar stream; refused (DeployFailed) while a running process mounts it. */
+  restore: (ref: ServiceRef, name: string, image: string, tar: NodeJS.ReadableStream, opts?: VolumeOpOptions) => Promise<void>;
   /** Remove the volumes (the service is deleted with delete_volumes); missing ones are fine. */
   remove: (ref: ServiceRef, names: string[]) => Promise<void>;
 };

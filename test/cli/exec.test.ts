@@ -114,6 +114,18 @@ describe("runs and backups", () => {
     expect(tarText).toContain("released\n");
   });
 
+  test("ancla volumes restore refuses while web runs with the volume (exit 5); --scale-down stops it, restores and brings it back", async () => {
+    const file = join(root, "backup.tar.gz");
+    expect((await cli(["run", TARGET, "--remote", "--", "sh", "-c", "echo changed > /data/kept.txt"])).code).toBe(0);
+    const busy = await cli(["volumes", "restore", "data", file, TARGET]);
+    expect(busy.code).toBe(5);
+    expect(busy.stderr).toContain("scale the service to 0");
+    const r = await cli(["volumes", "restore", "data", file, TARGET, "--scale-down"]);
+    if (r.code !== 0) throw new Error(`restore failed: ${r.stderr}`);
+    expect(r.stdout).toMatch(/^Restored volume data from \d+ bytes$/m);
+    expect((await viaRouter("/data/kept.txt")).text).toBe("survive\n");
+  });
+
   test("the volume's files survive kill -9 of the server and a restart", async () => {
     s.proc.kill("SIGKILL");
     await s.proc.exited;

@@ -9,7 +9,7 @@ import { noExtraArgs, requireArg } from "../args";
 import { clientFor, errorFromResponse, NETWORK_EXIT, seg, type ApiClient } from "../client";
 import { command, type CommandContext, type CommandTable } from "../context";
 import { resolveSettings } from "../settings";
-import { servicePath, serviceTarget, TARGET } from "./deploy";
+import { followDeployment, servicePath, serviceTarget, TARGET, type ServiceTarget } from "./deploy";
 
 type ExecGrant = { host: string; port: number; token: string; websocket_url: string };
 type RunView = { id: string; status: string; exit_code: number | null; error_detail: string | null; output: string | null };
@@ -117,6 +117,50 @@ async function rawRequest(ctx: CommandContext<any>, method: string, path: string
   return res;
 }
 
+/** Scale every process to `counts` and wait until the scale deployment ended (nothing to wait for when nothing changes). */
+async function scaleTo(ctx: CommandContext<any>, client: ApiClient, serviceId: string, counts: Record<string, number>): Promise<void> {
+  const newest = async () => (await client.get<{ items: { id: string }[] }>(`/api/v1/applications/${seg(serviceId)}/deployments`, { per_page: 1 })).items[0]?.id;
+  const before = await newest();
+  await client.post(`/api/v1/applications/${seg(serviceId)}/scale`, { process_counts: counts });
+  const after = await newest();
+  if (!after || after === before) return;
+  const log = await followDeployment({ ...ctx, flags: { ...ctx.flags, follow: false } }, client, after);
+  if (log.status !== "complete") throw new AppError(1, `scaling failed: ${log.error_detail ?? "unknown reason"}`, "scale_failed", 1);
+}
+
+/** `--scale-down`: every process at 0 while `fn` runs (a consistent copy), the counts put back after, also when it fails. */
+async function scaledDown<T>(ctx: CommandContext<any>, t: ServiceTarget, fn: () => Promise<T>): Promise<T> {
+  if (ctx.flags["scale-down"] !== true) return fn();
+  const client = clientFor(ctx);
+  const svc = await client.get<{ id: string; process_counts?: Record<string, number> }>(servicePath(t));
+  // no stored counts: web runs one replica
+  const counts = Object.keys(svc.process_counts ?? {}).length ? svc.process_counts! : { web: 1 };
+  if (!Object.values(counts).some((n) => n > 0)) return fn();
+  if (ctx.flags.quiet !== true) ctx.io.err(`Scaling ${t.service} to 0 for a consistent copy…`);
+  await scaleTo(ctx, client, svc.id, Object.fromEntries(Object.keys(counts).map((p) => [p, 0])));
+  try {
+    return await fn();
+  } finally {
+    if (ctx.flags.quiet !== true) ctx.io.err(`Scaling ${t.service} back up…`);
+    await scaleTo(ctx, client, svc.id, counts);
+  }
+}
+
+async function writeBackup(ctx: CommandContext<any>, t: ServiceTarget, name: string, waitIdle: boolean) {
+  const res = await rawRequest(ctx, "GET", `${servicePath(t)}/volumes/${seg(name)}/backup${waitIdle ? "?wait_idle=true" : ""}`);
+  const sink = ctx.flags.file ? createWriteStream(ctx.flags.file, { mode: 0o600 }) : process.stdout;
+  let bytes = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    bytes += chunk.byteLength;
+    if (!sink.write(chunk)) await new Promise((r) => sink.once("drain", r));
+  }
+  if (ctx.flags.file) await new Promise<void>((r) => (sink as ReturnType<typeof createWriteStream>).end(() => r()));
+  if (ctx.flags.quiet !== true) ctx.io.err(`Wrote ${bytes} bytes of volume ${name}`);
+  return { kind: "none" as const };
+}
+
+const SCALE_DOWN = { "scale-down": { type: "boolean", description: "scale every process to 0 first and back up after (a consistent copy)" } } as const;
+
 const VOLUME_COLUMNS = [
   { header: "NAME", get: (v: Volume) => v.name },
   { header: "MOUNT", get: (v: Volume) => v.mount_path },
@@ -172,36 +216,31 @@ export const execCommands: CommandTable = {
   "volumes backup": command({
     summary: "Write a volume's files as tar.gz to --file or stdout",
     usage: "volumes backup <name> [org/project/env/service] > backup.tar.gz",
-    options: { file: { type: "string", value: "PATH", description: "write here instead of stdout" }, ...TARGET },
+    options: { file: { type: "string", value: "PATH", description: "write here instead of stdout" }, ...SCALE_DOWN, ...TARGET },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 2);
       const name = requireArg(ctx.args, 0, "<name>");
       if (!ctx.flags.file && process.stdout.isTTY) throw new AppError(2, "the backup is binary: redirect stdout to a file or pass --file PATH", "usage", 2);
-      const res = await rawRequest(ctx, "GET", `${servicePath(serviceTarget(ctx, ctx.args[1]))}/volumes/${seg(name)}/backup`);
-      const sink = ctx.flags.file ? createWriteStream(ctx.flags.file, { mode: 0o600 }) : process.stdout;
-      let bytes = 0;
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        bytes += chunk.byteLength;
-        if (!sink.write(chunk)) await new Promise((r) => sink.once("drain", r));
-      }
-      if (ctx.flags.file) await new Promise<void>((r) => (sink as ReturnType<typeof createWriteStream>).end(() => r()));
-      if (ctx.flags.quiet !== true) ctx.io.err(`Wrote ${bytes} bytes of volume ${name}`);
-      return { kind: "none" };
+      const t = serviceTarget(ctx, ctx.args[1]);
+      return scaledDown(ctx, t, () => writeBackup(ctx, t, name, ctx.flags["scale-down"] === true));
     },
   }),
   "volumes restore": command({
-    summary: "Replace a volume's files with a tar or tar.gz (from FILE or stdin); nothing may run with it mounted",
+    summary: "Replace a volume's files with a tar or tar.gz (from FILE or stdin); nothing may run with it mounted (--scale-down)",
     usage: "volumes restore <name> <file|-> [org/project/env/service]",
-    options: TARGET,
+    options: { ...SCALE_DOWN, ...TARGET },
     run: async (ctx) => {
       noExtraArgs(ctx.args, 3);
       const name = requireArg(ctx.args, 0, "<name>");
       const file = requireArg(ctx.args, 1, "<file|->");
-      const source = file === "-" ? process.stdin : createReadStream(file);
-      const body = Readable.toWeb(source) as unknown as BodyInit;
-      const res = await rawRequest(ctx, "POST", `${servicePath(serviceTarget(ctx, ctx.args[2]))}/volumes/${seg(name)}/restore`, body, { "content-type": "application/octet-stream" });
-      const out = (await res.json()) as { ok: boolean; bytes: number };
-      return { kind: "text", text: `Restored volume ${name} from ${out.bytes} bytes`, data: out };
+      const t = serviceTarget(ctx, ctx.args[2]);
+      return scaledDown(ctx, t, async () => {
+        const source = file === "-" ? process.stdin : createReadStream(file);
+        const body = Readable.toWeb(source) as unknown as BodyInit;
+        const res = await rawRequest(ctx, "POST", `${servicePath(t)}/volumes/${seg(name)}/restore${ctx.flags["scale-down"] === true ? "?wait_idle=true" : ""}`, body, { "content-type": "application/octet-stream" });
+        const out = (await res.json()) as { ok: boolean; bytes: number };
+        return { kind: "text" as const, text: `Restored volume ${name} from ${out.bytes} bytes`, data: out };
+      });
     },
   }),
   "exec-sessions": command({

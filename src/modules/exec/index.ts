@@ -27,6 +27,8 @@ import { addVolume, backupVolume, listVolumeViews, removeVolume, restoreVolume }
 import { execSocket } from "./ws";
 
 const keepStream = () => "stream";
+// backup/restore right after a scale to 0: wait for the replicas still stopping (and insist on none)
+const waitIdleQuery = z.object({ wait_idle: z.enum(["true", "false"]).optional() });
 const EXEC_SUMMARY = "A single-use, 60-second token to run a command in a running replica: over SSH (ssh -p PORT token:TOKEN@HOST [command]) or the WebSocket URL";
 
 const execRoute = (deps: Deps, access: (actor: Actor | null, p: Record<string, string>) => ServiceAccess) => ({
@@ -125,12 +127,14 @@ const runAndVolumeRoutes = (deps: Deps) =>
       response: { 200: z.object({ ok: z.boolean() }) },
       detail: { tags: ["volumes"], summary: "Stop mounting a volume from the next deploy on (its data stays until the service is deleted with delete_volumes=true)" },
     })
-    .get("/volumes/:name/backup", async ({ actor, params: p }) => await backupVolume(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), p.name), {
+    .get("/volumes/:name/backup", async ({ actor, params: p, query }) => await backupVolume(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), p.name, query.wait_idle === "true"), {
       params: volumeParams,
+      query: waitIdleQuery,
       detail: { tags: ["volumes"], summary: "The volume's files as a tar.gz stream" },
     })
-    .post("/volumes/:name/restore", async ({ actor, params: p, request }) => await restoreVolume(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), p.name, request), {
+    .post("/volumes/:name/restore", async ({ actor, params: p, query, request }) => await restoreVolume(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), p.name, request, query.wait_idle === "true"), {
       params: volumeParams,
+      query: waitIdleQuery,
       parse: keepStream,
       response: { 200: z.object({ ok: z.boolean(), bytes: z.number().int() }) },
       detail: { tags: ["volumes"], summary: "Replace the volume's files with a tar or tar.gz body (nothing may run with it mounted)" },

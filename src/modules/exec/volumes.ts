@@ -44,19 +44,22 @@ const asConflict = (e: unknown): never => {
 };
 
 /** A gzip'd tar of the volume, streamed. */
-export async function backupVolume(deps: Deps, access: ServiceAccess, name: string): Promise<Response> {
+/** `?wait_idle=true`: the caller just scaled to 0; give stopping replicas this long, then insist nothing runs. */
+export const IDLE_WAIT_MS = 30_000;
+
+export async function backupVolume(deps: Deps, access: ServiceAccess, name: string, waitIdle = false): Promise<Response> {
   assertMayDeploy(access);
   const v = volumeOf(deps, access, name);
   const target = capableTarget(deps, access, "volumes", "Volume backups");
   const release = servingRelease(deps, access, true);
-  const tar = await target.volumes.backup(serviceRef(access), v.name, release.imageRef).catch(asConflict);
+  const tar = await target.volumes.backup(serviceRef(access), v.name, release.imageRef, waitIdle ? { idleWithinMs: IDLE_WAIT_MS } : {}).catch(asConflict);
   const gz = (tar as Readable).pipe(createGzip());
   const filename = `${access.service.slug}-${v.name}.tar.gz`;
   return new Response(Readable.toWeb(gz) as unknown as ReadableStream, { headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="${filename}"` } });
 }
 
 /** Replace the volume's contents with the body (tar, or tar.gz), which may be large: streamed under a byte cap. */
-export async function restoreVolume(deps: Deps, access: ServiceAccess, name: string, request: Request) {
+export async function restoreVolume(deps: Deps, access: ServiceAccess, name: string, request: Request, waitIdle = false) {
   assertMayDeploy(access);
   const v = volumeOf(deps, access, name);
   const target = capableTarget(deps, access, "volumes", "Volume restores");
@@ -85,7 +88,7 @@ export async function restoreVolume(deps: Deps, access: ServiceAccess, name: str
     raw.end();
   })();
   try {
-    await target.volumes.restore(serviceRef(access), v.name, release.imageRef, out);
+    await target.volumes.restore(serviceRef(access), v.name, release.imageRef, out, { idleWithinMs: waitIdle ? IDLE_WAIT_MS : 0 });
   } catch (e) {
     if (failed) throw failed;
     if (e instanceof DeployFailed) throw new Conflict(e.message);

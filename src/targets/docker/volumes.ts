@@ -4,7 +4,7 @@
 // back through a helper container that is created but never started.
 import type { DockerClient } from "./client";
 import { LABEL, volumeName, volumeSpec } from "./specs";
-import { DeployFailed, type ServiceRef, type VolumeMount } from "../target";
+import { DeployFailed, type ServiceRef, type VolumeMount, type VolumeOpOptions } from "../target";
 
 const statusOf = (e: unknown): number | undefined => (e as { statusCode?: number })?.statusCode;
 const HELPER_MOUNT = "/ancla-volume";
@@ -48,9 +48,24 @@ async function withHelper<T>(docker: DockerClient, ref: ServiceRef, name: string
   }
 }
 
+const isRunning = (state: string) => state === "running" || state === "restarting" || state === "paused";
+
+/** Throws DeployFailed when a running container still mounts the volume after `withinMs`. */
+async function assertIdle(d: DockerClient, vol: string, name: string, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const users = await d.listContainers({ all: true, filters: { volume: [vol] } });
+    if (!users.some((u) => isRunning(u.State))) return;
+    if (Date.now() >= deadline)
+      throw new DeployFailed(`The volume ${name} is in use by running processes; scale the service to 0 (ancla down, or --scale-down) first, then scale it up again.`);
+    await Bun.sleep(500);
+  }
+}
+
 export function dockerVolumes(docker: () => DockerClient, labels: Record<string, string>) {
   return {
-    async backup(ref: ServiceRef, name: string, image: string): Promise<NodeJS.ReadableStream> {
+    async backup(ref: ServiceRef, name: string, image: string, opts: VolumeOpOptions = {}): Promise<NodeJS.ReadableStream> {
+      if (opts.idleWithinMs !== undefined) await assertIdle(docker(), volumeName(ref, name), name, opts.idleWithinMs);
       return withHelper(docker(), ref, name, image, labels, async (c) => {
         const stream = (await c.getArchive({ path: `${HELPER_MOUNT}/.` })) as NodeJS.ReadableStream;
         let removed = false;
@@ -63,13 +78,12 @@ export function dockerVolumes(docker: () => DockerClient, labels: Record<string,
         return stream;
       });
     },
-    async restore(ref: ServiceRef, name: string, image: string, tar: NodeJS.ReadableStream): Promise<void> {
+    async restore(ref: ServiceRef, name: string, image: string, tar: NodeJS.ReadableStream, opts: VolumeOpOptions = {}): Promise<void> {
       const d = docker();
       const vol = volumeName(ref, name);
       // an exact copy needs an empty volume: recreate it when nothing uses it, else refuse
+      await assertIdle(d, vol, name, opts.idleWithinMs ?? 0);
       const users = await d.listContainers({ all: true, filters: { volume: [vol] } });
-      if (users.some((u) => u.State === "running" || u.State === "restarting" || u.State === "paused"))
-        throw new DeployFailed(`The volume ${name} is in use by running processes; scale the service to 0 (ancla down) before restoring, then scale it up again.`);
       for (const u of users) await d.getContainer(u.Id).remove({ force: true }).catch(() => {});
       try {
         const info = await d.getVolume(vol).inspect();
