@@ -171,6 +171,48 @@ describe("events", () => {
   });
 });
 
+describe("pull request previews (queued, no Docker)", () => {
+  const enable = () => t.req("PATCH", "/api/v1/orgs/acme/projects/web/previews", { enabled: true, ttl_hours: 24 }, { key: w.owner.key });
+
+  test("only org admins change preview settings; a bad source environment is refused", async () => {
+    expect((await t.req("PATCH", "/api/v1/orgs/acme/projects/web/previews", { enabled: true }, { key: w.member.key })).status).toBe(403);
+    expect((await t.req("PATCH", "/api/v1/orgs/acme/projects/web/previews", { source_env: "nope" }, { key: w.owner.key })).status).toBe(404);
+    expect((await t.req("PATCH", "/api/v1/orgs/acme/projects/web/previews", { ttl_hours: 0 }, { key: w.owner.key })).status).toBe(422);
+    expect((await enable()).body).toMatchObject({ enabled: true, source_env: null, ttl_hours: 24, items: [] });
+  });
+
+  test("opened → environment pr-7 with a copy of the service (secrets still sealed) and a pipeline at the head commit", async () => {
+    await enable();
+    const set = await t.req("POST", "/api/v1/orgs/acme/projects/web/envs/production/services/api/config", { name: "API_TOKEN", value: "tok-123456789", secret: true }, { key: w.owner.key });
+    expect(set.status).toBeLessThan(300);
+    const r = await post("pull_request", pullRequestPayload(repo, "opened", 7, SHA1), SERVER_SECRET);
+    expect(r.status).toBe(201);
+    const env = await t.req("GET", "/api/v1/orgs/acme/projects/web/envs/pr-7", undefined, { key: w.member.key });
+    expect(env.body).toMatchObject({ env_type: "preview", ephemeral: true, protected: false });
+    const svc = await t.req("GET", "/api/v1/orgs/acme/projects/web/envs/pr-7/services/api", undefined, { key: w.member.key });
+    expect(svc.status).toBe(200);
+    expect(pipelines().filter((p) => p.service_id === svc.body.id).map((p) => p.build_ref)).toEqual([SHA1]);
+    const copied = t.deps.sqlite.query("select value, secret from config_vars where scope_id = ?").all(svc.body.id) as { value: string; secret: number }[];
+    expect(copied.length).toBe(1);
+    expect(copied[0]!.value).toStartWith("enc:v1:");
+    const listed = (await t.req("GET", "/api/v1/orgs/acme/projects/web/previews", undefined, { key: w.member.key })).body.items;
+    expect(listed).toEqual([expect.objectContaining({ number: 7, env: "pr-7", status: "deploying", head_sha: SHA1, urls: [expect.stringContaining("api.pr-7.web.acme.")] })]);
+    // a push to main does not deploy into the preview (its services follow the pull request only)
+    await post("push", pushPayload(repo, "refs/heads/main", SHA1, SHA2), SERVER_SECRET);
+    expect(pipelines().filter((p) => p.service_id === svc.body.id).length).toBe(1);
+  });
+
+  test("a pull request from a fork gets no preview", async () => {
+    await enable();
+    const payload = pullRequestPayload(repo, "opened", 9, SHA1);
+    payload.pull_request.head.repo = repository("mallory/Hello-World", "https://github.com/mallory/Hello-World.git");
+    await post("pull_request", payload, SERVER_SECRET);
+    expect((await deliveries())[0].message).toContain("comes from a fork");
+    expect((await t.req("GET", "/api/v1/orgs/acme/projects/web/envs/pr-9", undefined, { key: w.member.key })).status).toBe(404);
+    expect(pipelines()).toEqual([]);
+  });
+});
+
 describe("bad requests", () => {
   test("missing event or delivery headers → 400; a signed body that is not JSON → 400; oversize → 413", async () => {
     const d = delivery("push", pushPayload(repo, "refs/heads/main", SHA2, SHA1), SERVER_SECRET);

@@ -86,6 +86,12 @@ function clonePreview(deps: Deps, projectId: string, source: envRepo.EnvRow, ser
     const { id: _sid, envId: _eid, domains: _dom, autoDeployBranch: _ab, createdAt: _sc, updatedAt: _su, ...svc } = c.service;
     const copy = serviceRepo.insertService(deps.db, { ...svc, id: newId(), envId: env.id, domains: [], autoDeployBranch: null, buildRef: null, createdAt: now, updatedAt: now });
     copyVars("service", c.service.id, copy.id);
+    // a private repository's deploy key / token (still sealed) and its pinned host keys
+    const creds = repo.findGitCredentials(deps.db, c.service.id);
+    if (creds) {
+      const { serviceId: _cs, createdAt: _cc, ...rest } = creds;
+      repo.upsertGitCredentials(deps.db, copy.id, { ...rest, updatedAt: now });
+    }
   }
   return env;
 }
@@ -106,6 +112,7 @@ export function handlePullRequest(deps: Deps, projectId: string, services: Candi
   }
   if (!["opened", "reopened", "synchronize"].includes(f.action ?? "")) return { status: "ignored", message: `pull_request '${f.action}' does not change previews.`, pipelineIds: [] };
   if (!f.sha) return { status: "ignored", message: "The pull request has no head commit.", pipelineIds: [] };
+  if (f.payload.from_fork === true) return { status: "ignored", message: `Pull request #${n} comes from a fork: no preview (it would run code from outside the repository with the project's config and secrets).`, pipelineIds: [] };
   let envId: string;
   let targets: string[];
   if (existing) {
