@@ -80,6 +80,10 @@ describe("pushing to the environment's registry", () => {
     expect(res.headers.get("docker-content-digest")).toBe(ref.split("@")[1]!);
     // a promotion pushes the same image for another release: same digest
     expect(await pushImage(docker, LOCAL, auth(), { ...NAME, tag: "r2" }, () => {})).toBe(ref);
+    // on this engine only the newest push keeps its registry tag (older ones would pin images retention removes)
+    const tags = (await docker.getImage(LOCAL).inspect()).RepoTags ?? [];
+    expect(tags).toContain(`${host}/ancla/push-${RUN_ID}:r2`);
+    expect(tags).not.toContain(`${host}/ancla/push-${RUN_ID}:r1`);
   });
 
   test("a wrong password fails the push and the check with the registry's reason, never the password", async () => {

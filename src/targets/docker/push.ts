@@ -42,7 +42,7 @@ export async function pushImage(docker: DockerClient, localRef: string, registry
       },
     );
   });
-  await untagIfOtherTags(docker, `${repo}:${tag}`);
+  await untagOlderPushes(docker, repo, tag);
   if (failure) throw new Error(`pushing ${repo}:${tag} failed: ${failure}`);
   if (!digest) throw new Error(`the registry did not report a digest for ${repo}:${tag}`);
   log(`Pushed ${repo}@${digest}`);
@@ -74,11 +74,21 @@ export async function checkRegistry(docker: DockerClient, registry: RegistryAuth
   throw new Error(`cannot reach the registry (${last})`);
 }
 
-/** The registry tag was only needed for the push: drop it unless it is the image's only name (removing that would delete the image). */
-async function untagIfOtherTags(docker: DockerClient, ref: string): Promise<void> {
+/**
+ * Registry tags are only needed for pushing: drop this repository's older ones (a newer release was
+ * pushed), unless a tag is an image's only name (removing it would delete the image). The newest
+ * stays, so the image that serves keeps a name in the registry's repository on this engine too.
+ */
+async function untagOlderPushes(docker: DockerClient, repo: string, keepTag: string): Promise<void> {
   try {
-    const tags = (await docker.getImage(ref).inspect()).RepoTags ?? [];
-    if (tags.length > 1) await docker.getImage(ref).remove({ noprune: true });
+    for (const image of await docker.listImages({ filters: { reference: [repo] } })) {
+      const tags = image.RepoTags ?? [];
+      for (const t of tags) {
+        if (!t.startsWith(`${repo}:`) || t === `${repo}:${keepTag}` || tags.length < 2) continue;
+        await docker.getImage(t).remove({ noprune: true });
+        tags.splice(tags.indexOf(t), 1);
+      }
+    }
   } catch {
     // a leftover tag is harmless
   }
