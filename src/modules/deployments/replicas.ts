@@ -9,6 +9,7 @@ import { findEnvById } from "../envs/repo";
 import { findServiceById, type ServiceRow } from "../services/repo";
 import { findRelease, type ReleaseRow } from "../releases/repo";
 import type { ReplicaView } from "./model";
+import { clusterReplicaViews } from "./cluster-replicas";
 import * as repo from "./repo";
 
 export type Serving = { service: ServiceRow; current: repo.DeploymentRow; release: ReleaseRow };
@@ -122,10 +123,16 @@ const iso = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);
 
 /** The replicas of the service's serving deployment, in process and replica order. */
 export function replicaViews(deps: Deps, serviceId: string): ReplicaView[] {
-  const records = repo.currentDeployment(deps.db, serviceId)?.metadata.replicas ?? [];
+  const records = [...(repo.currentDeployment(deps.db, serviceId)?.metadata.replicas ?? [])].sort((a, b) =>
+    a.process < b.process ? -1 : a.process > b.process ? 1 : a.replica - b.replica,
+  );
+  if (!records.length) return [];
+  // a cluster's replicas are its pods (targets that heal themselves have no slots)
+  const service = findServiceById(deps.db, serviceId);
+  const env = service && findEnvById(deps.db, service.envId);
+  if (env && !supervisedTarget(deps, env)) return clusterReplicaViews(deps, env, serviceId, records);
   const slots = slotsOf(deps);
-  return [...records]
-    .sort((a, b) => (a.process < b.process ? -1 : a.process > b.process ? 1 : a.replica - b.replica))
+  return records
     .map((r) => {
       const s = slots.get(slotKey(serviceId, r.process, r.replica));
       // a slot observing another container than the record is stale until the next pass
