@@ -105,7 +105,7 @@ export function gitAuthFor(deps: Deps, serviceId: string, remote: GitRemote, wor
         rmSync(dir, { recursive: true, force: true });
         if (learned) repo.upsertGitCredentials(deps.db, serviceId, { knownHosts: learned + "\n", knownHostsPinnedAt: isoNow(deps), updatedAt: isoNow(deps) });
         if (!ok && pinned && /host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(error ?? "")) {
-          return `The SSH host key of ${remote.host} is not the one pinned at the first clone (${parseKnownHosts(row.knownHosts).map((k) => k.fingerprint).join(", ")}); refused. If the host's key really changed, reset the pinned key (ancla services deploy-key reset-host) and deploy again.`;
+          return `The SSH host key of ${remote.host} is not the one pinned at the first clone (${parseKnownHosts(row.knownHosts).map((k) => k.fingerprint).join(", ")}); refused. If the host's key really changed, reset the pinned key (ancla deploy-key reset-host, or DELETE …/deploy-key/known-hosts) and deploy again.`;
         }
         return undefined;
       },
