@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from
 import { createVerify, X509Certificate } from "node:crypto";
 import { orgsWorld, testApp, type OrgsWorld, type TestApp } from "../support/app";
 import { createApiKey } from "../../src/modules/keys/service";
+import { referenceProblems } from "../support/reference-schema";
 
 setDefaultTimeout(60_000);
 
@@ -73,6 +74,7 @@ describe("GET /integrations/docker/auth", () => {
 describe("the signing key", () => {
   test("is made once, stored sealed, and the certificate stays the same", async () => {
     const first = (await t.req("GET", "/api/v1/integrations/signing-cert")).body;
+    expect(referenceProblems("SigningCertResponse", first)).toEqual([]);
     expect(first).toEqual({ certificate: expect.stringMatching(/^-----BEGIN CERTIFICATE-----/) });
     expect((await t.req("GET", "/api/v1/integrations/signing-cert")).body).toEqual(first);
     const rows = t.deps.sqlite.query("select private_key, certificate from registry_signing_keys").all() as { private_key: string; certificate: string }[];

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { orgsWorld, testApp, type OrgsWorld, type TestApp } from "../support/app";
 import { delivery, pingPayload, pullRequestPayload, pushPayload, repository } from "../support/github";
+import { referenceProblems } from "../support/reference-schema";
 
 setDefaultTimeout(60_000);
 
@@ -104,6 +105,7 @@ describe("events", () => {
     const r = await post("ping", pingPayload(repo), SERVER_SECRET);
     expect(r.status).toBe(201);
     expect(r.body).toEqual({ ok: true, hook_id: r.deliveryId });
+    expect(referenceProblems("WebhookResponse", r.body)).toEqual([]);
     expect((await deliveries()).map((d) => [d.event, d.status])).toEqual([["ping", "accepted"]]);
   });
 
