@@ -17,6 +17,7 @@ import { replicasPanel } from "./replicas";
 import { scalingPanel } from "./scaling";
 import { settingsForm } from "./settings";
 import { volumesPanel } from "./volumes";
+import { execAuditPanel } from "./exec-audit";
 import { follow, loadActivity, statusPath, type Ctx, type Detail, type Live, type Status } from "./state";
 
 const TABS = [
@@ -118,6 +119,7 @@ function tabContent(t: Tab, live: Live): HTMLElement | HTMLElement[] {
       return [
         section("Settings", settingsForm(d, c.base, (s) => (live.detail = { ...live.detail, ...s }))),
         section("Volumes", volumesPanel(c.base, !c.protectedEnv || c.admin)),
+        ...(c.admin ? [section("Exec sessions", execAuditPanel(c.org, d.id))] : []),
         section("Name", renameForm({ what: "service", name: d.name, slug: d.slug, path: c.base, after: "", renamed: (name) => void ((live.detail = { ...live.detail, name }), live.poke()) })),
         dangerZone({
           what: "service",
