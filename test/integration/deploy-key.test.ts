@@ -171,6 +171,6 @@ describe("deploy keys", () => {
     const images = (await h.t.req("GET", `/api/v1/images/${(await h.t.req("GET", `${h.base()}/app`, undefined, { key: h.key })).body.id}`, undefined, { key: h.key })).body.items;
     const ref = (await h.t.req("GET", `/api/v1/images/${images[0].id}/detail`, undefined, { key: h.key })).body;
     const run = Bun.spawnSync(["docker", "run", "--rm", `${ref.repository_name}:${ref.tag}`, "sh", "-c", "grep -rl 'PRIVATE KEY' /www /root /tmp /etc /var 2>/dev/null; find / -xdev -name 'deploy_key*' 2>/dev/null; true"]);
-    expect(run.stdout.toString().trim()).toBe("");
+    expect([run.exitCode, run.stdout.toString().trim()]).toEqual([0, ""]);
   });
 });

@@ -43,7 +43,8 @@ async function backend(root: string, req: Request): Promise<Response> {
   return new Response(out.subarray(split + 4), { status, headers });
 }
 
-export function startGitHttp(name = "app"): GitHttpRepo {
+/** `token`: the server answers 401 unless a request carries it as GitHub takes it (Basic x-access-token:<token>). */
+export function startGitHttp(name = "app", opts: { token?: string } = {}): GitHttpRepo {
   const dir = mkdtempSync(join(tmpdir(), "ancla-git-http-"));
   const served = join(dir, "served");
   const bare = join(served, `${name}.git`);
@@ -52,7 +53,12 @@ export function startGitHttp(name = "app"): GitHttpRepo {
   git(dir, "init", "-q", "--bare", "-b", "main", bare);
   git(dir, "init", "-q", "-b", "main", work);
   git(work, "remote", "add", "origin", bare);
-  const server: Server<unknown> = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => backend(served, req) });
+  const wanted = opts.token ? "Basic " + Buffer.from(`x-access-token:${opts.token}`).toString("base64") : null;
+  const server: Server<unknown> = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (req) => (wanted && req.headers.get("authorization") !== wanted ? new Response("Authentication required", { status: 401, headers: { "www-authenticate": 'Basic realm="git"' } }) : backend(served, req)),
+  });
   return {
     url: `http://127.0.0.1:${server.port}/${name}.git`,
     bare,
