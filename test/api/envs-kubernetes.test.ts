@@ -88,6 +88,15 @@ describe("kubernetes environment settings", () => {
     expect(bytes).not.toContain("current-context");
   });
 
+  test("the cluster token and the registry password are hidden in every log from the moment they are stored", async () => {
+    expect(t.deps.redactor.redact(`Authorization: Bearer ${TOKEN}`)).toContain(TOKEN); // unknown until stored
+    await create({ registry_url: "127.0.0.1:5000", registry_username: "ci", registry_password: REGISTRY_PASSWORD });
+    expect(t.deps.redactor.redact(`Authorization: Bearer ${TOKEN}`)).not.toContain(TOKEN);
+    expect(t.deps.redactor.redact(`login ci:${REGISTRY_PASSWORD} failed`)).not.toContain(REGISTRY_PASSWORD);
+    await t.req("PATCH", `${base}/cluster`, { kubeconfig: kubeconfig("https://127.0.0.1:6443", "replacement-token-77aa") }, { key: member.key });
+    expect(t.deps.redactor.redact("token replacement-token-77aa")).not.toContain("replacement-token-77aa");
+  });
+
   test("a new kubeconfig changes the fingerprint; a context switch picks that context's server", async () => {
     const first = (await create({})).body;
     const other = await t.req("PATCH", `${base}/cluster`, { kubeconfig: kubeconfig("https://127.0.0.1:7443", "another-token") }, { key: member.key });

@@ -13,6 +13,10 @@ import { KubeconfigError, kubeconfigFingerprint, parseKubeconfig } from "../../l
 import { defaultNamespace } from "../../lib/kube-names";
 import { isSealed } from "../../lib/crypto";
 import { targetFor, TargetUnavailable } from "../../targets/target";
+import { serverRedactionValues } from "../../db/redaction-values";
+
+/** Cluster credentials just stored are hidden in every log from now on (the server-wide redactor). */
+const refreshRedactor = (deps: Deps) => deps.redactor.update(serverRedactionValues(deps.db, deps.secrets));
 import * as repo from "./repo";
 import { envHooks } from "./hooks";
 
@@ -141,6 +145,7 @@ export function createEnv(deps: Deps, actor: Actor | null, org: string, project:
     createdAt: now,
     updatedAt: now,
   });
+  if (kube.kubeconfig || kube.registryPassword) refreshRedactor(deps);
   return toEnvResponse(row, access, 0);
 }
 
@@ -166,6 +171,7 @@ export function patchEnv(deps: Deps, actor: Actor | null, org: string, project: 
   if (input.ingress_tls_secret !== undefined) patch.ingressTlsSecret = input.ingress_tls_secret;
   if (input.registry_url !== undefined) patch.registryUrl = input.registry_url;
   const row = repo.updateEnv(deps.db, current.id, patch);
+  if (patch.kubeconfig !== undefined || patch.registryPassword !== undefined || patch.kubeContext !== undefined) refreshRedactor(deps);
   return toEnvResponse(row, access, repo.countServicesIn(deps.db, row.id));
 }
 
