@@ -459,6 +459,54 @@ describe("dashboard", () => {
     });
   });
 
+  test("rename and typed-confirmation delete: an environment, a project, then the emptied organization", async () => {
+    const { page } = tab;
+    await step(page, "lifecycle", async () => {
+      const key = ["-H", `X-API-Key: ${server.adminKey}`, "-H", "content-type: application/json"];
+      expect(curl([...key, "-X", "POST", "-d", JSON.stringify({ name: "Scratch", slug: "scratch" }), server.url + "/api/v1/organizations"]).status).toBe(201);
+      expect(curl([...key, "-X", "POST", "-d", JSON.stringify({ name: "Tmp", slug: "tmp" }), server.url + "/api/v1/orgs/scratch/projects"]).status).toBe(201);
+      expect(curl([...key, "-X", "POST", "-d", JSON.stringify({ name: "qa", slug: "qa" }), server.url + "/api/v1/orgs/scratch/projects/tmp/envs"]).status).toBe(201);
+      const confirmDelete = async (button: string, slug: string) => {
+        await page.getByRole("button", { name: button }).click();
+        const dialog = page.getByRole("dialog");
+        const go = dialog.getByRole("button", { name: "Delete", exact: true });
+        await dialog.getByLabel(/^Name of the/).fill(slug.slice(0, -1));
+        expect(await go.isDisabled()).toBe(true); // not until the whole slug is typed
+        await dialog.getByLabel(/^Name of the/).fill(slug);
+        await go.click();
+      };
+
+      await page.goto(server.url + "/orgs/scratch/projects/tmp/envs/qa");
+      // rename: the settings form's name (the slug, used in URLs and hostnames, stays)
+      const settings = page.getByRole("form", { name: "Environment settings" });
+      await settings.getByLabel("Name").fill("QA lane");
+      await settings.getByRole("button", { name: "Save environment" }).click();
+      await page.getByRole("status").getByText("Environment saved.").first().waitFor();
+      await page.locator("main h1").filter({ hasText: "QA lane" }).waitFor();
+      expect(curl([...key, server.url + "/api/v1/orgs/scratch/projects/tmp/envs/qa"]).body.name).toBe("QA lane");
+      await confirmDelete("Delete environment", "qa");
+      await page.getByRole("status").getByText(/^Deleted environment /).first().waitFor();
+      expect(curl([...key, server.url + "/api/v1/orgs/scratch/projects/tmp/envs/qa"]).status).toBe(404);
+
+      await page.goto(server.url + "/orgs/scratch/projects/tmp");
+      await confirmDelete("Delete project", "tmp");
+      await page.getByRole("status").getByText("Deleted project Tmp.").first().waitFor();
+      await page.getByRole("heading", { name: "Scratch" }).waitFor(); // back on the organization
+      expect(curl([...key, server.url + "/api/v1/orgs/scratch/projects/tmp"]).status).toBe(404);
+
+      const rename = page.getByRole("form", { name: "Rename organization" });
+      await rename.getByLabel("Name").fill("Scratch Pad");
+      await rename.getByRole("button", { name: "Rename" }).click();
+      await page.getByRole("status").getByText("Renamed to Scratch Pad.").first().waitFor();
+      await page.getByRole("heading", { name: "Scratch Pad" }).waitFor();
+      expect(curl([...key, server.url + "/api/v1/organizations/scratch"]).body.name).toBe("Scratch Pad");
+      await confirmDelete("Delete organization", "scratch");
+      await page.getByRole("status").getByText(/^Deleted organization Scratch/).first().waitFor();
+      await page.getByRole("heading", { name: "Organizations" }).waitFor();
+      expect(curl([...key, server.url + "/api/v1/organizations/scratch"]).status).toBe(404);
+    });
+  });
+
   test("axe-core finds no serious or critical violation on any page", async () => {
     const a11y = await openTab(browser, { bypassCSP: true });
     try {
