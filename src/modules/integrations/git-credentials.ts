@@ -96,7 +96,10 @@ export function gitAuthFor(deps: Deps, serviceId: string, remote: GitRemote, wor
     writeFileSync(keyFile, deps.secrets.open(row.deployKeyPrivate), { mode: 0o600 });
     writeFileSync(knownHosts, row.knownHosts ?? "", { mode: 0o600 });
     const pinned = !!row.knownHosts;
-    const ssh = ["ssh", "-F", "/dev/null", "-i", shq(keyFile), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "IdentityAgent=none", "-o", `UserKnownHostsFile=${shq(knownHosts)}`, "-o", "GlobalKnownHostsFile=/dev/null", "-o", `StrictHostKeyChecking=${pinned ? "yes" : "accept-new"}`];
+    // the clone connects to the checked address, not the name (lib/git-source clonePlan): pin the key
+    // under the name the user gave, so a host behind several or changing addresses keeps its pin
+    const alias = remote.port === 22 ? remote.host : `[${remote.host}]:${remote.port}`;
+    const ssh = ["ssh", "-F", "/dev/null", "-i", shq(keyFile), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "IdentityAgent=none", "-o", `UserKnownHostsFile=${shq(knownHosts)}`, "-o", "GlobalKnownHostsFile=/dev/null", "-o", `HostKeyAlias=${shq(alias)}`, "-o", "CheckHostIP=no", "-o", `StrictHostKeyChecking=${pinned ? "yes" : "accept-new"}`];
     return {
       env: { GIT_SSH_COMMAND: ssh.join(" "), GIT_SSH_VARIANT: "ssh" },
       note: `using the service's deploy key ${row.deployKeyFingerprint}; ${pinned ? "host key pinned" : "the host key is pinned at this first clone"}`,
