@@ -2,7 +2,8 @@
 // the same in both (acme/web has 10 services); the large database adds 9,990 services in 100
 // projects of another organization, so any full scan or per-row work shows up as a ratio.
 // Usage: bun scripts/bench/api-scale.ts [--seconds 2] [--total 10000]
-import { anclaArgv, fmt, load, removeDir, seed, startAncla, type LoadResult } from "./lib";
+import { anclaArgv, fmt, removeDir, seed, startAncla } from "./lib";
+import { loadAverage, wrk, type WrkResult } from "./wrk";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,19 +34,23 @@ const b = await startAncla(large.dataDir).catch(async (e) => {
   await a.stop();
   throw e;
 });
-const rows: { route: string; small: LoadResult; large: LoadResult }[] = [];
+const rows: { route: string; small: WrkResult; large: WrkResult }[] = [];
 try {
   for (const route of routes) {
     for (const [srv, key] of [[a, small.key], [b, large.key]] as const) {
       const res = await fetch(srv.url + route, { headers: { "x-api-key": key } });
       if (res.status !== 200) throw new Error(`${route} → ${res.status}: ${await res.text()}`);
     }
-    // one request at a time: latency, not throughput; alternate so machine noise hits both
-    const s1 = await load(a.url + route, { key: small.key, concurrency: 1, seconds: seconds / 2, warmup: 0.3 });
-    const l1 = await load(b.url + route, { key: large.key, concurrency: 1, seconds: seconds / 2, warmup: 0.3 });
-    const s2 = await load(a.url + route, { key: small.key, concurrency: 1, seconds: seconds / 2, warmup: 0.1 });
-    const l2 = await load(b.url + route, { key: large.key, concurrency: 1, seconds: seconds / 2, warmup: 0.1 });
-    const merge = (x: LoadResult, y: LoadResult): LoadResult => ({
+    // one connection (wrk -c1): latency, not throughput; alternate so machine noise hits both
+    const once = (srv: typeof a, key: string) => wrk(srv.url, [route], { seconds: seconds / 2, connections: 1, headers: { "x-api-key": key } });
+    await once(a, small.key); // warm-up
+    await once(b, large.key);
+    const s1 = await once(a, small.key);
+    const l1 = await once(b, large.key);
+    const s2 = await once(a, small.key);
+    const l2 = await once(b, large.key);
+    const merge = (x: WrkResult, y: WrkResult): WrkResult => ({
+      ...x,
       requests: x.requests + y.requests,
       errors: x.errors + y.errors,
       rps: (x.rps + y.rps) / 2,
@@ -61,7 +66,7 @@ try {
   removeDir(large.dataDir);
 }
 
-console.log(`\nsequential requests, ${seconds} s per database per route (latency in ms)`);
+console.log(`\nwrk -t1 -c1 (one request at a time), ${seconds} s per database per route (latency in ms); load average ${loadAverage()}`);
 console.log("route                                                      10: p50    p99   " + `${total}: p50    p99   p99 ratio`);
 for (const r of rows) {
   console.log(

@@ -1,5 +1,5 @@
 // Shared benchmark helpers: seed a data dir through the real app, start `ancla serve` and a bare
-// Bun.serve as subprocesses, drive them with the loopback load generator (load.ts), read RSS.
+// Bun.serve as subprocesses, read RSS. The load generator is wrk (wrk.ts).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -169,17 +169,6 @@ export async function startBare(bodies: Record<string, string>): Promise<Proc> {
   writeFileSync(join(dir, "bodies.json"), JSON.stringify(bodies));
   const bare = await spawnServer([process.execPath, join(import.meta.dir, "bare.ts"), join(dir, "bodies.json")]);
   return { ...bare, stop: () => bare.stop().finally(() => removeDir(dir)) };
-}
-
-export type LoadResult = { requests: number; errors: number; rps: number; p50: number; p99: number };
-
-/** Run load.ts in its own process (so the generator never shares a thread with the server). */
-export async function load(url: string, opts: { key?: string; concurrency: number; seconds: number; warmup?: number }): Promise<LoadResult> {
-  const spec = JSON.stringify({ url, key: opts.key, concurrency: opts.concurrency, seconds: opts.seconds, warmup: opts.warmup ?? 1 });
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "load.ts"), spec], { stdout: "pipe", stderr: "inherit" });
-  const out = await new Response(proc.stdout).text();
-  if ((await proc.exited) !== 0) throw new Error(`load generator failed: ${out}`);
-  return JSON.parse(out) as LoadResult;
 }
 
 export function percentile(sorted: number[], p: number): number {
