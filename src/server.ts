@@ -20,7 +20,7 @@ import { lockDataDir, type DataDirLock } from "./lib/data-dir-lock";
 import { ownAcceptQueue, probeFreePort, steerPort } from "./lib/listeners";
 import { sdNotify } from "./lib/sd-notify";
 import { startBackupSchedule, type BackupSchedule } from "./modules/backups/schedule";
-import { startPreviewSweeper } from "./modules/integrations/previews";
+import { startIntegrations } from "./modules/integrations/background";
 import { setRuntime } from "./modules/ops/runtime";
 import { handOver, reloadCommand, takeHandover, writeReloadStatus, type HandoverChild, type ReloadOutcome } from "./modules/ops/handover";
 
@@ -72,7 +72,7 @@ function backgroundWork(deps: Deps) {
     startLoops: () => {
       sampler ??= startSampler(deps);
       backups ??= startBackupSchedule(deps);
-      previews ??= startPreviewSweeper(deps); // preview states and their idle TTL
+      previews ??= startIntegrations(deps); // the registry signing key; preview states and their idle TTL
     },
     async stop() {
       await backups?.stop(); // a backup being written finishes first

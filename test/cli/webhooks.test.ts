@@ -2,6 +2,8 @@
 // deliveries` after real signed and unsigned deliveries, `ancla deploy-key create|show` (public
 // half only) and `ancla previews list`; the server's output never shows the webhook secret.
 import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
 import { delivery, pushPayload, repository } from "../support/github";
 
@@ -68,4 +70,18 @@ test("deploy-key create prints the public key only; previews list works on a pro
   const previews = await cli(["previews", "list", "acme/web"]);
   expect(previews.code).toBe(0);
   expect(previews.stdout.trim()).toBe("(none)");
+});
+
+test("ancla serve makes the registry signing key at start (stored sealed), before any docker login", async () => {
+  const db = new Database(join(s.dataDir, "ancla.db"), { readonly: true });
+  try {
+    let row: { private_key: string } | null = null;
+    for (let i = 0; i < 100 && !row; i++) {
+      row = db.query("select private_key from registry_signing_keys").get() as { private_key: string } | null;
+      if (!row) await Bun.sleep(100);
+    }
+    expect(row?.private_key).toStartWith("enc:v1:");
+  } finally {
+    db.close();
+  }
 });
