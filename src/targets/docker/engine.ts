@@ -2,7 +2,7 @@
 // Only dockerode calls live here; what to create is decided in specs.ts and deploy.ts.
 import type { DockerClient } from "./client";
 import { LABEL, type ContainerSpec } from "./specs";
-import type { ReplicaState } from "../target";
+import { DeployFailed, type ReplicaState } from "../target";
 
 export type ManagedContainer = { id: string; labels: Record<string, string>; state: string };
 
@@ -13,14 +13,26 @@ const realTime = (t: string | undefined): string | null => (t && !t.startsWith("
 
 const statusOf = (e: unknown): number | undefined => (e as { statusCode?: number })?.statusCode;
 
-/** Creates the project network unless it exists (a concurrent create is fine: 409 means it exists). */
+/**
+ * A network of this name that is not this project's: `ancla-<org>-<project>` is ambiguous across
+ * tenants (org "a-b" project "c" and org "a" project "b-c" both give `ancla-a-b-c`), so joining
+ * whatever carries the name would put one organization's containers on another's private network.
+ */
+function assertNetworkOwned(found: { Labels?: Record<string, string> | null }, spec: { Name: string; Labels: Record<string, string> }): void {
+  const labels = found.Labels ?? {};
+  if (labels[LABEL.managed] === "true" && labels[LABEL.org] === spec.Labels[LABEL.org] && labels[LABEL.project] === spec.Labels[LABEL.project]) return;
+  throw new DeployFailed(`The Docker network ${spec.Name} exists but belongs to another project (or was made outside Ancla); refused to join it. Rename the organization or project (slug), or remove that network on the host.`);
+}
+
+/** Creates the project network unless it exists (a concurrent create is fine: 409 means it exists); never joins another project's network. */
 export async function ensureNetwork(docker: DockerClient, spec: { Name: string; Labels: Record<string, string> } & Record<string, unknown>): Promise<void> {
-  const existing = await docker.listNetworks({ filters: { name: [spec.Name] } });
-  if (existing.some((n) => n.Name === spec.Name)) return;
+  const existing = (await docker.listNetworks({ filters: { name: [spec.Name] } })).find((n) => n.Name === spec.Name);
+  if (existing) return assertNetworkOwned(existing, spec);
   try {
     await docker.createNetwork(spec as never);
   } catch (e) {
     if (statusOf(e) !== 409) throw e;
+    assertNetworkOwned(await docker.getNetwork(spec.Name).inspect(), spec);
   }
 }
 
