@@ -193,6 +193,11 @@ describe("volume backup and restore", () => {
     expect(busy.status).toBe(409);
     expect(busy.body.message).toContain("scale the service to 0");
     expect((await h.get(h.host("copy"), "/data/kept.txt")).text).toBe("kept\n");
+    // a read-only key may list runs and volumes but not download a volume's data
+    const ro = await h.t.req("POST", "/api/keys/", { name: "read-only", scopes: ["read"] }, { key: h.key });
+    expect(ro.status).toBe(201);
+    expect((await h.t.req("GET", `${h.base()}/app/volumes`, undefined, { key: ro.body.key })).status).toBe(200);
+    expect((await h.t.req("GET", `${h.base()}/app/volumes/data/backup`, undefined, { key: ro.body.key })).status).toBe(403);
     const junk = await h.t.req("POST", `${h.base()}/app/volumes/nope/restore`, undefined, { key: h.key, raw: new Uint8Array(raw) as unknown as BodyInit });
     expect(junk.status).toBe(404);
   });

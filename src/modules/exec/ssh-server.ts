@@ -122,13 +122,21 @@ async function bridge(deps: Deps, r: Redeemed, channel: ServerChannel, command: 
     channel.end();
     return null;
   }
-  exec.onOutput((fd, data) => void (fd === 2 ? channel.stderr.write(Buffer.from(data)) : channel.write(Buffer.from(data))));
+  exec.onOutput((fd, data) => {
+    try {
+      if (fd === 2) channel.stderr.write(Buffer.from(data));
+      else channel.write(Buffer.from(data));
+    } catch {}
+  });
   channel.on("data", (d: Buffer) => exec.write(d));
   channel.on("end", () => exec.end());
   channel.on("close", () => exec.close());
   void exec.exited.then((code) => {
-    channel.exit(code ?? 255);
-    channel.end();
+    // the client may have gone first: nothing left to tell it
+    try {
+      channel.exit(code ?? 255);
+      channel.end();
+    } catch {}
   });
   return exec;
 }

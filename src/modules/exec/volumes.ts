@@ -9,6 +9,7 @@ import { isoNow } from "../../deps";
 import { Conflict, NotFound, PayloadTooLarge } from "../../errors";
 import { DeployFailed, targetFor, type ServiceRef, type TargetEnv } from "../../targets/target";
 import { assertMayDeploy } from "../envs/access";
+import { assertKeyMayWrite } from "../auth/key-scopes";
 import type { ServiceAccess } from "../services/access";
 import * as volumes from "../services/volumes";
 import { capableTarget, serviceRef, servingRelease } from "./release-run";
@@ -49,6 +50,8 @@ export const IDLE_WAIT_MS = 30_000;
 
 export async function backupVolume(deps: Deps, access: ServiceAccess, name: string, waitIdle = false): Promise<Response> {
   assertMayDeploy(access);
+  // a GET, but it hands out the app's data: a read-only key may not
+  assertKeyMayWrite(access.actor.scopes ?? []);
   const v = volumeOf(deps, access, name);
   const target = capableTarget(deps, access, "volumes", "Volume backups");
   const release = servingRelease(deps, access, true);
