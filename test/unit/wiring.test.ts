@@ -19,7 +19,7 @@ describe("wireModules", () => {
     expect(Object.keys(projectHooks.get()).sort()).toEqual(["created", "deleting"]);
     expect(Object.keys(envHooks.get()).sort()).toEqual(["deleting", "servicesRemoved"]);
     expect(Object.keys(imageHooks.get())).toEqual(["gitAuth"]);
-    expect(Object.keys(serviceHooks.get()).sort()).toEqual(["deleting", "latest", "latestVersions", "processTypes", "replicas", "scaled"]);
+    expect(Object.keys(serviceHooks.get()).sort()).toEqual(["deleting", "latest", "latestVersions", "processTypes", "replicas", "scaled", "volumesRemoved"]);
     wireModules();
     expect(["build", "deploy", "pipeline"].map((kind) => jobHandler(kind))).toEqual(handlers);
   });
