@@ -213,6 +213,16 @@ describe("pull request previews (queued, no Docker)", () => {
     expect((await t.req("GET", "/api/v1/orgs/acme/projects/web/envs/pr-9", undefined, { key: w.member.key })).status).toBe(404);
     expect(pipelines()).toEqual([]);
   });
+
+  test("a pull request whose head repository is unknown (a deleted fork: head.repo null) gets no preview either", async () => {
+    await enable();
+    const payload = pullRequestPayload(repo, "reopened", 10, SHA1);
+    (payload.pull_request.head as { repo: unknown }).repo = null;
+    await post("pull_request", payload, SERVER_SECRET);
+    expect((await deliveries())[0].message).toContain("comes from a fork");
+    expect((await t.req("GET", "/api/v1/orgs/acme/projects/web/envs/pr-10", undefined, { key: w.member.key })).status).toBe(404);
+    expect(pipelines()).toEqual([]);
+  });
 });
 
 describe("bad requests", () => {

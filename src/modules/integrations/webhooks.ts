@@ -44,9 +44,10 @@ export function eventFields(event: string, p: Record<string, any>, repoName: str
     const number = Number.isInteger(p.number) && p.number > 0 && p.number < 1e9 ? p.number : null;
     const action = typeof p.action === "string" ? p.action.slice(0, 64) : null;
     const headRef = typeof pr.head?.ref === "string" ? pr.head.ref.slice(0, 255) : null;
-    // a PR from a fork runs code nobody with access to this repository wrote: no preview (it would get the project's secrets)
+    // a PR from a fork runs code nobody with access to this repository wrote: no preview (it would get the project's secrets).
+    // Unknown counts as a fork: GitHub sends head.repo null once the fork was deleted, and a reopened PR still carries its code.
     const headRepo = typeof pr.head?.repo?.full_name === "string" ? pr.head.repo.full_name.toLowerCase() : null;
-    const fromFork = headRepo !== null && repoName !== null && headRepo !== repoName;
+    const fromFork = headRepo === null || repoName === null || headRepo !== repoName;
     return { event, action, repository: repoName, ref: headRef, sha, payload: { number, action, head_sha: sha, head_ref: headRef, merged: pr.merged === true, from_fork: fromFork } };
   }
   return { event, action: typeof p.action === "string" ? p.action.slice(0, 64) : null, repository: repoName, ref: null, sha: null, payload: {} };
