@@ -33,7 +33,7 @@ export type SeedOptions = {
   perProject?: number;
   /** config variables per scope (organization, project, environment, and service svc-0), one in five secret */
   configPerScope?: number;
-  /** complete deployments (each with its image and release), spread over the first ten services of acme/web */
+  /** failed deployments (each with its image and release), spread over the first ten services of acme/web */
   deployments?: number;
 };
 
@@ -99,7 +99,7 @@ async function seedConfig(as: Handle, perScope: number) {
   }
 }
 
-/** Complete deployments with their images and releases, written directly (no Docker needed to list them). */
+/** Failed deployments with their images and releases, written directly (no Docker needed to list them, nothing to heal). */
 function seedDeployments(deps: ReturnType<typeof createDeps>, count: number) {
   const svcs = deps.db.select({ id: services.id, slug: services.slug }).from(services).orderBy(services.createdAt).limit(10).all();
   const t0 = Date.UTC(2026, 0, 1);
@@ -126,9 +126,11 @@ function seedDeployments(deps: ReturnType<typeof createDeps>, count: number) {
         releaseId,
         version: v,
         kind: "deploy",
-        status: "complete",
-        deployStep: { name: "done", index: 5, total: 5 },
-        metadata: { target: "docker", process_counts: { web: 1 }, replicas: [{ id: `c${i}`, process: "web", replica: 1, hostPort: 30000 + i, deploymentId: "", podClass: "nano", releaseId }] },
+        // failed ones: a complete deployment claims replicas, which the server would try to bring back
+        status: "error",
+        errorDetail: "seeded by the benchmark",
+        deployStep: { name: "health", index: 3, total: 5 },
+        metadata: { target: "docker", process_counts: { web: 1 } },
         ...stamp,
         startedAt: at,
         finishedAt: at,
