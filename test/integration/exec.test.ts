@@ -111,6 +111,16 @@ describe("exec over SSH (the published CLI's flow)", () => {
     }
   });
 
+  test("a token of a user deactivated after asking for it is refused", async () => {
+    const member = await h.t.user("exedeact");
+    expect((await h.t.req("POST", `/api/v1/organizations/${h.org}/members`, { username: "exedeact" }, { key: h.key })).status).toBe(201);
+    const t = await token({ process: "web" }, member.key);
+    h.t.deps.sqlite.run("update users set active = 0 where username = 'exedeact'");
+    const r = await runSsh(t.token, ["cat /www/index.html"]);
+    expect(r.code).toBe(255);
+    expect(r.stdout).toBe("");
+  });
+
   test("made-up tokens and other user names are refused", async () => {
     expect((await runSsh("ancla_exec_" + "x".repeat(40), ["true"])).code).toBe(255);
     const other = Bun.spawn(["ssh", "-p", String(ssh.port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "root@127.0.0.1", "true"], { stdout: "pipe", stderr: "pipe" });

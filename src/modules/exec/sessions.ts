@@ -82,7 +82,8 @@ export async function redeemToken(deps: Deps, token: string, transport: "ssh" | 
     return null;
   };
   const user = findUserById(deps.db, session.userId);
-  if (!user) return fail("user gone");
+  // a user deactivated after asking for the token is out, as their keys and sessions are
+  if (!user || !user.active) return fail("user gone or deactivated");
   let access: ServiceAccess;
   try {
     access = serviceAccessById(deps, { user, via: "session" }, session.serviceId);
