@@ -118,6 +118,19 @@ describe("protocol", () => {
     expect((await metrics.json()).kind).toBe("Status");
   });
 
+  test("a bearer token is required when configured: 401 Status without it; a token-only kubeconfig works without a client certificate", async () => {
+    const tokenApi = await startKubeApi({ token: "t0ken-Secret", clientCert: false });
+    try {
+      const tc = kubeClients(tokenApi.kubeconfig({ withoutClientCert: true }));
+      expect((await tc.core.listNamespace()).items.map((n) => n.metadata?.name)).toContain("default");
+      const anonymous = await fetch(`${tokenApi.url}/api/v1/namespaces`, { tls: { ca: tokenApi.pki.ca } } as RequestInit);
+      expect(anonymous.status).toBe(401);
+      expect(await anonymous.json()).toMatchObject({ kind: "Status", reason: "Unauthorized", code: 401 });
+    } finally {
+      await tokenApi.stop();
+    }
+  });
+
   test("CRUD with Status bodies: 404 NotFound, 409 AlreadyExists, 409 Conflict on a stale resourceVersion, 422 Invalid", async () => {
     const cm = await c.core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: "crud", labels: { tier: "a" } }, data: { k: "v" } } });
     expect(cm.metadata?.uid).toBeTruthy();

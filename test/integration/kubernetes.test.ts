@@ -34,7 +34,9 @@ type Api = (method: string, path: string, body?: unknown, raw?: BodyInit) => Pro
 let api: Api;
 
 async function boot(): Promise<void> {
-  const s = await startLiveServer({ dataDir, env: RUN_LABELS_ENV });
+  // a restart recovers an interrupted cluster rollout (loading the Kubernetes client, re-applying
+  // the recorded objects) before its router listens: on a loaded machine that takes a while
+  const s = await startLiveServer({ dataDir, env: RUN_LABELS_ENV, startTimeoutMs: 120_000 });
   server = s;
   api = async (method, path, body, raw) => {
     const headers: Record<string, string> = { "x-api-key": s.adminKey };
@@ -155,6 +157,8 @@ describe("a kubernetes environment", () => {
     expect((await reg.tags(pod.image.slice(reg.host.length + 1).split("@")[0]!)).length).toBeGreaterThan(0);
     expect(kube.get("Secret", NS, "ancla-registry")?.type).toBe("kubernetes.io/dockerconfigjson");
     expect(kube.get("Service", NS, "app")).toBeDefined();
+    const hosts = (kube.get("Ingress", NS, "app")?.spec.rules ?? []).map((r: any) => r.host);
+    expect(hosts).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^app\\.cluster\\.web\\.${ORG}\\.`))]));
     expect(kube.requests.some((r) => r.method === "PATCH" && r.contentType === "application/apply-patch+yaml" && /fieldManager=ancla/.test(r.query) && /force=true/.test(r.query))).toBe(true);
   });
 
@@ -231,7 +235,12 @@ describe("a kubernetes environment", () => {
     const p = await api("POST", `${PROJ}/pipeline/deploy?service=shop&env=staging`, undefined, (await contextTar(fixtureFiles())) as unknown as BodyInit);
     expect(p.status).toBe(201);
     const shopId = (await api("GET", `${staging}/shop`)).body.id;
-    const stagingContainer = await until("staging serving", async () => (await testDocker().listContainers({ filters: { label: [`dev.ancla.service-id=${shopId}`] } }))[0]);
+    await until("the staging deploy", async () => {
+      const latest = ((await api("GET", `/api/v1/applications/${shopId}/deployments`)).body.items ?? [])[0];
+      if (latest?.status === "error") throw new Error(`staging deploy failed: ${latest.error_detail}`);
+      return latest?.status === "complete";
+    });
+    const [stagingContainer] = await testDocker().listContainers({ filters: { label: [`dev.ancla.service-id=${shopId}`] } });
     const promoted = await api("POST", `${PROJ}/promote`, { service: "shop", source_env: "staging", target_env: "cluster" });
     expect(promoted.status).toBe(201);
     const clusterShop = await until("the promoted deployment", async () => {
@@ -243,7 +252,7 @@ describe("a kubernetes environment", () => {
     expect(clusterShop.status).toBe("complete");
     const pod = await until("the promoted pod", () => kube.podsOf(NS, "shop-web").find((x) => x.ready));
     const [podContainer] = await testDocker().listContainers({ filters: { label: [`io.kubernetes.pod.name=${pod.name}`] } });
-    expect(podContainer!.ImageID).toBe(stagingContainer.ImageID);
+    expect(podContainer!.ImageID).toBe(stagingContainer!.ImageID);
     expect(pod.image).toContain("@sha256:");
   });
 
@@ -258,6 +267,7 @@ describe("a kubernetes environment", () => {
     await boot();
     const after = await waitDeployment(id);
     expect(after.status).toBe("error");
+    expect(after.error_detail).toContain("interrupted");
     await until("the cluster back on the last complete release", () => {
       const pods = kube.podsOf(NS, "app-web");
       return pods.length === 1 && pods[0]!.ready && pods[0]!.labels["dev.ancla.release"] === releases.one!.id || undefined;
