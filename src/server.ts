@@ -137,7 +137,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     setRuntime(deps, { startedAt: new Date(), router: { url: router.url, httpsPort: router.httpsPort } });
     if (router.httpsPort) out(`ancla https listening on port ${router.httpsPort}`);
     // a reload's successor binds SSH once the old process let go of it (no port sharing there)
-    const ssh = startSsh(deps, handover ? handover.released : Promise.resolve(), out);
+    const ssh = startSsh(deps, handover ? handover.released : Promise.resolve(), out, handover ? 10_000 : 0);
     cleanups.push(() => void ssh.then((s) => s?.close()));
     // --router 127.0.0.1:0 binds any free port: app URLs (dashboard info, `ancla deploy`) need the real one
     if (splitHostPort(config.router).port === 0) config.router = new URL(router.url).host;
@@ -256,13 +256,24 @@ export async function serveUntilSignal(config: ServeConfig): Promise<void> {
 }
 
 /** The exec SSH server (--ssh); a failure to bind is a warning: exec answers with port 0 then. */
-async function startSsh(deps: Deps, after: Promise<unknown>, out: (line: string) => void): Promise<RunningSshServer | null> {
+async function startSsh(deps: Deps, after: Promise<unknown>, out: (line: string) => void, retryMs: number): Promise<RunningSshServer | null> {
   const address = deps.config.ssh;
   if (address === "off") return null;
   await after;
   const { hostname, port } = splitHostPort(address);
   try {
-    const server = await startSshServer(deps, hostname, port);
+    // after a reload the old process may still be closing its SSH listener
+    const deadline = Date.now() + retryMs;
+    let server: RunningSshServer;
+    for (;;) {
+      try {
+        server = await startSshServer(deps, hostname, port);
+        break;
+      } catch (e) {
+        if ((e as { code?: string }).code !== "EADDRINUSE" || Date.now() >= deadline) throw e;
+        await Bun.sleep(250);
+      }
+    }
     const wildcard = hostname === "0.0.0.0" || hostname === "::" || hostname === "";
     const sshHost = wildcard ? (deps.config.publicUrl ? new URL(deps.config.publicUrl).hostname : "127.0.0.1") : hostname;
     setExecEndpoint(deps, { sshHost, sshPort: server.port });
