@@ -1,11 +1,15 @@
-// A project's Docker network is `ancla-<org>-<project>`, a name two tenants can share (org "a-b"
-// project "c" and org "a" project "b-c"): ensureNetwork must never hand one project another's
-// network, or its containers would reach the other organization's private services by alias.
+// A project's Docker network is `ancla-<org>-<project>` and a volume `ancla-<org>-<project>-<env>-
+// <service>-<name>`, names two tenants can share (org "a-b" project "c" and org "a" project "b-c"):
+// ensureNetwork must never hand one project another's network (its containers would reach the other
+// organization's private services by alias), and a restore must never touch another service's
+// volume or the containers that use it.
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
+import { Readable } from "node:stream";
 import { ensureNetwork } from "../../src/targets/docker/engine";
+import { dockerVolumes, VolumeNotOwned } from "../../src/targets/docker/volumes";
 import { networkName, networkSpec } from "../../src/targets/docker/specs";
 import { DeployFailed } from "../../src/targets/target";
-import { requireDocker, RUN_ID, RUN_LABELS, testDocker } from "../support/docker";
+import { BASE_IMAGE, ensureBaseImage, requireDocker, RUN_ID, RUN_LABELS, testDocker } from "../support/docker";
 
 setDefaultTimeout(60_000);
 
@@ -14,7 +18,9 @@ const squatter = { org: RUN_ID, project: "x-shop" };
 
 afterAll(async () => {
   const docker = testDocker();
+  for (const c of await docker.listContainers({ all: true, filters: { label: [`dev.ancla.test-run=${RUN_ID}`] } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
   for (const n of await docker.listNetworks({ filters: { label: [`dev.ancla.test-run=${RUN_ID}`] } })) await docker.getNetwork(n.Id).remove().catch(() => {});
+  for (const v of (await docker.listVolumes({ filters: { label: [`dev.ancla.test-run=${RUN_ID}`] } })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
 });
 
 test("a project never joins a network of the same name that another project (or no Ancla project) owns", async () => {
@@ -29,4 +35,19 @@ test("a project never joins a network of the same name that another project (or 
   const outside = `ancla-${RUN_ID}-outside-net`;
   await docker.createNetwork({ Name: outside, Labels: RUN_LABELS } as never);
   await expect(ensureNetwork(docker, { ...networkSpec(RUN_ID, "outside-net", RUN_LABELS), Name: outside })).rejects.toBeInstanceOf(DeployFailed);
+});
+
+test("restoring into a volume name another service owns is refused before its containers are touched", async () => {
+  const docker = await requireDocker();
+  await ensureBaseImage();
+  const ref = (o: { org: string; project: string }, serviceId: string) => ({ ...o, env: "production", service: "db", serviceId });
+  const vol = `ancla-${victim.org}-${victim.project}-production-db-data`;
+  await docker.createVolume({ Name: vol, Labels: { ...RUN_LABELS, "dev.ancla.service-id": "victim-service" } } as never);
+  // the victim's stopped container that mounts its volume
+  const stopped = await docker.createContainer({ Image: BASE_IMAGE, Cmd: ["true"], Labels: RUN_LABELS, HostConfig: { Mounts: [{ Type: "volume", Source: vol, Target: "/data" }] } } as never);
+  const volumes = dockerVolumes(() => docker, RUN_LABELS);
+  const restoring = volumes.restore(ref(squatter, "squatter-service"), "data", BASE_IMAGE, Readable.from([Buffer.alloc(1024)]));
+  await expect(restoring).rejects.toBeInstanceOf(VolumeNotOwned);
+  expect((await docker.getContainer(stopped.id).inspect()).Id).toBe(stopped.id);
+  await expect(volumes.backup(ref(squatter, "squatter-service"), "data", BASE_IMAGE, { idleWithinMs: 0 })).rejects.toBeInstanceOf(VolumeNotOwned);
 });

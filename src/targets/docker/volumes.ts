@@ -25,6 +25,17 @@ async function ensureVolume(docker: DockerClient, ref: ServiceRef, name: string,
   }
 }
 
+/** Throws VolumeNotOwned when the volume exists and is not this service's; a missing one is fine. */
+async function assertOwned(docker: DockerClient, ref: ServiceRef, vol: string): Promise<void> {
+  try {
+    const info = await docker.getVolume(vol).inspect();
+    if (info.Labels?.[LABEL.serviceId] !== ref.serviceId)
+      throw new VolumeNotOwned(`The Docker volume ${vol} exists but does not belong to this service (left by a deleted service or made outside Ancla); remove it on the host or give the volume another name.`);
+  } catch (e) {
+    if (statusOf(e) !== 404) throw e;
+  }
+}
+
 /** Create the service's volumes that do not exist yet; refuse volumes another service owns. */
 export async function ensureVolumes(docker: DockerClient, ref: ServiceRef & { volumes?: VolumeMount[] }, labels: Record<string, string> = {}): Promise<void> {
   for (const v of ref.volumes ?? []) await ensureVolume(docker, ref, v.name, labels);
@@ -65,6 +76,7 @@ async function assertIdle(d: DockerClient, vol: string, name: string, withinMs: 
 export function dockerVolumes(docker: () => DockerClient, labels: Record<string, string>) {
   return {
     async backup(ref: ServiceRef, name: string, image: string, opts: VolumeOpOptions = {}): Promise<NodeJS.ReadableStream> {
+      await assertOwned(docker(), ref, volumeName(ref, name));
       if (opts.idleWithinMs !== undefined) await assertIdle(docker(), volumeName(ref, name), name, opts.idleWithinMs);
       return withHelper(docker(), ref, name, image, labels, async (c) => {
         const stream = (await c.getArchive({ path: `${HELPER_MOUNT}/.` })) as NodeJS.ReadableStream;
@@ -81,6 +93,9 @@ export function dockerVolumes(docker: () => DockerClient, labels: Record<string,
     async restore(ref: ServiceRef, name: string, image: string, tar: NodeJS.ReadableStream, opts: VolumeOpOptions = {}): Promise<void> {
       const d = docker();
       const vol = volumeName(ref, name);
+      // the name is not unique across tenants (org a-b project c, org a project b-c): another
+      // service's volume is refused before anything of its users is looked at or removed
+      await assertOwned(d, ref, vol);
       // an exact copy needs an empty volume: recreate it when nothing uses it, else refuse
       await assertIdle(d, vol, name, opts.idleWithinMs ?? 0);
       const users = await d.listContainers({ all: true, filters: { volume: [vol] } });
