@@ -8,8 +8,11 @@
 // readiness from the real probe — rollouts, crash loops, image-pull failures and traffic are real.
 // Deviations, for test speed: probe periods are capped (1 s), restart/pull back-offs are short
 // (0.5 s doubling to 5 s), grace periods are capped (2 s), one container per pod, list items and
-// watches are served from memory (no etcd compaction beyond 20 000 events), and server-side apply
-// tracks one last-applied configuration per field manager instead of full managedFields sets.
+// watches are served from memory (no etcd compaction beyond 20 000 events), server-side apply
+// tracks one last-applied configuration per field manager instead of full managedFields sets, and a
+// watch response starts with a newline (JSON whitespace) because Bun sends a streamed response's
+// head only with its first bytes. Helpers: podsOf/endpoints give a Deployment's or Service's pods
+// with the 127.0.0.1 host port their container is published on.
 import type { DockerClient } from "../../../src/targets/docker/client";
 import { Controllers } from "./controller";
 import { Kubelet, HOST_PORT_ANNOTATION, SERVER_LABEL } from "./kubelet";
