@@ -195,7 +195,9 @@ async function onInterrupted(deps: Deps, job: JobRow): Promise<void> {
   if (target.recoverInterrupted) {
     // a declarative target: put back what served before this deployment started applying
     const log = (line: string) => repo.appendLog(deps.db, id, line, isoNow(deps));
+    const started = performance.now();
     await target.recoverInterrupted(d.serviceId, id, log).catch((e) => log(`Could not restore the previous release on the cluster: ${(e as Error).message}`));
+    deps.logger.info("interrupted deployment: the cluster is back on the previous release's objects", { deployment: id, ms: Math.round(performance.now() - started) });
     return;
   }
   const labelled = await target.findReplicas({ deploymentId: id });
