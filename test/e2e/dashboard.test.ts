@@ -485,7 +485,7 @@ describe("dashboard", () => {
       await page.locator("main h1").filter({ hasText: "QA lane" }).waitFor();
       expect(curl([...key, server.url + "/api/v1/orgs/scratch/projects/tmp/envs/qa"]).body.name).toBe("QA lane");
       await confirmDelete("Delete environment", "qa");
-      await page.getByRole("status").getByText(/^Deleted environment /).first().waitFor();
+      await page.getByRole("status").getByText("Deleted environment QA lane.").first().waitFor(); // its name now, not the one the page opened with
       expect(curl([...key, server.url + "/api/v1/orgs/scratch/projects/tmp/envs/qa"]).status).toBe(404);
 
       await page.goto(server.url + "/orgs/scratch/projects/tmp");
@@ -501,7 +501,7 @@ describe("dashboard", () => {
       await page.getByRole("heading", { name: "Scratch Pad" }).waitFor();
       expect(curl([...key, server.url + "/api/v1/organizations/scratch"]).body.name).toBe("Scratch Pad");
       await confirmDelete("Delete organization", "scratch");
-      await page.getByRole("status").getByText(/^Deleted organization Scratch/).first().waitFor();
+      await page.getByRole("status").getByText("Deleted organization Scratch Pad.").first().waitFor();
       await page.getByRole("heading", { name: "Organizations" }).waitFor();
       expect(curl([...key, server.url + "/api/v1/organizations/scratch"]).status).toBe(404);
     });

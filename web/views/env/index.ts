@@ -78,11 +78,14 @@ export const envView: View = async ({ params }) => {
     section("Recent deployments", deployments),
     section("Environment config", configEditor({ base: `${base}/config`, scope: "environment", bulk: `${base}/config/bulk` })),
     section("Target", targetSection(base, detail)),
-    role.admin ? section("Environment settings", envSettings(base, detail, (d) => drawTitle({ ...detail, ...d }))) : null,
+    role.admin ? section("Environment settings", envSettings(base, detail, (d) => drawTitle(Object.assign(detail, d)))) : null,
     role.admin
       ? dangerZone({
           what: "environment",
-          name: detail.name,
+          // read at delete time: a rename in the settings above changes it
+          get name() {
+            return detail.name;
+          },
           slug: detail.slug ?? env,
           path: base,
           after: links.project(org, project),

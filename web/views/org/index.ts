@@ -204,7 +204,7 @@ export const orgView: View = async ({ params }) => {
         : null,
     ),
     section("Organization config", configEditor({ base: `${paths.orgH(slug)}/config`, scope: "organization" })),
-    isAdmin ? section("Rename", renameForm({ what: "organization", name: org.name, slug: org.slug, path: paths.org(slug), after: "/", renamed: (name) => (title.textContent = name) })) : null,
-    isAdmin ? dangerZone({ what: "organization", name: org.name, slug: org.slug, path: paths.org(slug), after: "/", consequence: "it must have no projects left" }) : null,
+    isAdmin ? section("Rename", renameForm({ what: "organization", name: org.name, slug: org.slug, path: paths.org(slug), after: "/", renamed: (name) => (title.textContent = org.name = name) })) : null,
+    isAdmin ? dangerZone({ what: "organization", get name() { return org.name; }, slug: org.slug, path: paths.org(slug), after: "/", consequence: "it must have no projects left" }) : null,
   ];
 };

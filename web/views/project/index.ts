@@ -65,9 +65,9 @@ export const projectView: View = async ({ params }) => {
     section("Promote between environments", promoteBox),
     section("Deploy on git push", gitPushSection(org, project, role.admin)),
     section("Project config", configEditor({ base: `${paths.projectH(org, project)}/config`, scope: "project" })),
-    role.admin ? section("Project settings", projectSettings(org, project, detail, (name) => (title.textContent = name))) : null,
+    role.admin ? section("Project settings", projectSettings(org, project, detail, (name) => (title.textContent = detail.name = name))) : null,
     role.admin
-      ? dangerZone({ what: "project", name: detail.name, slug: detail.slug ?? project, path: paths.project(org, project), after: links.org(org), consequence: "its environments, services and config are deleted with it" })
+      ? dangerZone({ what: "project", get name() { return detail.name; }, slug: detail.slug ?? project, path: paths.project(org, project), after: links.org(org), consequence: "its environments, services and config are deleted with it" })
       : null,
   ];
 };
