@@ -115,6 +115,22 @@ describe("previews", () => {
     expect(h.t.deps.sqlite.query("select count(*) as n from config_vars where scope_id = ?").get(serviceId)).toEqual({ n: 0 });
   });
 
+  test("closed while its pipeline still runs: the removal waits for it, and nothing is left behind", async () => {
+    const sha = repo.commit({ "www/version.txt": "pr-nine\n" }, { branch: "feature", message: "pr nine" });
+    const open = delivery("pull_request", pullRequestPayload(repository("acme/site", repo.url), "opened", 9, sha), SECRET);
+    expect((await h.t.req("POST", "/api/v1/integrations/github/hooks", undefined, { raw: open.body, headers: open.headers })).status).toBe(201);
+    const svc = (await h.t.req("GET", `/api/v1/orgs/${h.org}/projects/web/envs/pr-9/services/app`, undefined, { key: h.key })).body.id as string;
+    const close = delivery("pull_request", pullRequestPayload(repository("acme/site", repo.url), "closed", 9, sha), SECRET);
+    expect((await h.t.req("POST", "/api/v1/integrations/github/hooks", undefined, { raw: close.body, headers: close.headers })).status).toBe(201);
+    const envId = (h.t.deps.sqlite.query("select env_id from preview_environments where number = 9").get() as { env_id: string } | null)?.env_id;
+    if (envId) await removePreview(h.t.deps, envId);
+    expect(await previews()).toEqual([]);
+    const docker = testDocker();
+    expect(await docker.listContainers({ all: true, filters: { label: [`dev.ancla.service=${svc}`] } })).toEqual([]);
+    expect(await docker.listImages({ filters: { reference: [`ancla/${h.org}-web-pr-9-app`] } })).toEqual([]);
+    expect(h.t.deps.sqlite.query("select count(*) as n from jobs where service_id = ?").get(svc)).toEqual({ n: 0 });
+  });
+
   test("the TTL sweeper removes a preview idle longer than ttl_hours (injected clock)", async () => {
     const sha = repo.commit({ "www/version.txt": "pr-eight\n" }, { branch: "feature", message: "pr eight" });
     await pr("opened", 8, sha);

@@ -9,6 +9,7 @@ import type { Deps } from "../../deps";
 import { isoNow } from "../../deps";
 import { Conflict, Forbidden, NotFound } from "../../errors";
 import { newId } from "../../lib/ids";
+import { markJob, pendingJobsOf, waitForJob } from "../../jobs/queue";
 import { repositoryName, type ServiceNames } from "../../lib/image-names";
 import { removeServiceImage } from "../../targets/docker/build";
 import type { Actor } from "../auth/service";
@@ -149,6 +150,11 @@ export function removePreview(deps: Deps, envId: string): Promise<void> {
     const org = findOrg(deps.db, project.orgId)!;
     const services = serviceRepo.listServicesInEnv(deps.db, envId);
     try {
+      // queued builds and deploys of the preview never start; a running one finishes first, so
+      // nothing it creates (an image, a replica) is left behind once the rows are gone
+      const pending = services.flatMap((s) => pendingJobsOf(deps, s.id));
+      for (const job of pending) if (job.status === "queued") markJob(deps, job.id, { status: "error", error: "The preview was removed.", finishedAt: isoNow(deps) });
+      for (const job of pending) if (job.status === "running") await waitForJob(deps, job.id, 30 * 60_000).catch(() => undefined);
       for (const s of services) await teardownService(deps, env, s.id);
       for (const s of services) {
         const names: ServiceNames = { org: org.slug, project: project.slug, env: env.slug, service: s.slug };
