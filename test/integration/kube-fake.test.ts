@@ -305,9 +305,14 @@ describe("controller and kubelet", () => {
     for (const n of ["nopull", "nosecret"]) await c.apps.deleteNamespacedDeployment({ name: n, namespace: NS });
   });
 
-  test("scale through the scale subresource; deletecollection by label; deleting the namespace removes its pods' containers", async () => {
+  test("scale through the scale subresource; a pod deleted with gracePeriodSeconds=0 goes at once and is replaced; deletecollection by label; deleting the namespace removes its pods' containers", async () => {
     await c.apps.patchNamespacedDeploymentScale({ name: "web", namespace: NS, body: { spec: { replicas: 1 } } }, merge);
-    await until("scaled to one", () => api.podsOf(NS, "web").filter((p) => !p.terminating).length === 1 || undefined);
+    const [only] = await until("scaled to one", () => { const ps = api.podsOf(NS, "web").filter((p) => !p.terminating); return ps.length === 1 ? ps : undefined; });
+    // a delete with gracePeriodSeconds=0 removes the pod at once; the ReplicaSet replaces it
+    await c.core.deleteNamespacedPod({ name: only!.name, namespace: NS, gracePeriodSeconds: 0 });
+    expect((await c.core.readNamespacedPod({ name: only!.name, namespace: NS }).catch((e) => e)).code).toBe(404);
+    await until("a replacement pod", () => api.podsOf(NS, "web").find((p) => p.ready && p.name !== only!.name));
+    expect(api.podsOf(NS, "web").map((p) => p.name)).not.toContain(only!.name);
     await c.core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: "l1", labels: { sweep: "yes" } } } });
     await c.core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: "l2", labels: { sweep: "yes" } } } });
     await c.core.deleteCollectionNamespacedConfigMap({ namespace: NS, labelSelector: "sweep=yes" });

@@ -252,8 +252,12 @@ async function handleResource(state: HandlerState, t: Target, req: Request, q: U
     }
     case "patch":
       return patchTarget(state, t, req, q, dryRun);
-    case "delete":
-      return json(store.delete(t.def, t.ns, t.name!, { dryRun }));
+    case "delete": {
+      // DeleteOptions come as query parameters or as a body
+      const body = Number(req.headers.get("content-length") ?? 0) > 0 ? await readBody(req).catch(() => ({}) as Obj) : ({} as Obj);
+      const grace = q.get("gracePeriodSeconds") ?? body.gracePeriodSeconds;
+      return json(store.delete(t.def, t.ns, t.name!, { dryRun, gracePeriodSeconds: grace === undefined || grace === null ? undefined : Number(grace) }));
+    }
     case "deletecollection": {
       for (const o of store.list(t.def, { ns: t.ns, labelSelector: q.get("labelSelector"), fieldSelector: q.get("fieldSelector") })) {
         if (store.find(t.def, o.metadata.namespace, o.metadata.name)) store.delete(t.def, o.metadata.namespace, o.metadata.name, { dryRun });
