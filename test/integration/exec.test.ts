@@ -208,6 +208,20 @@ describe("exec over the WebSocket URL (our CLI)", () => {
     expect(r.exit).toBe(4);
   });
 
+  test("a client that leaves right after sending its token leaves no command running in the replica", async () => {
+    const r = await h.t.req("POST", execPath(), { process: "web", command: "cat" }, { key: h.key });
+    expect(r.status).toBe(201);
+    const ws = new WebSocket(`${api.url.replace(/^http/, "ws")}/api/v1/exec/ws`);
+    await new Promise((ok) => ws.addEventListener("open", ok));
+    ws.send(JSON.stringify({ token: r.body.token, tty: false }));
+    ws.close();
+    // `cat` only ends when its stdin does: the session finishes once nobody is attached any more
+    const finished = () => (h.t.deps.sqlite.query("select finished_at from exec_sessions where id = ?").get(r.body.session_id) as { finished_at: string | null }).finished_at;
+    const deadline = Date.now() + 20_000;
+    while (!finished() && Date.now() < deadline) await Bun.sleep(200);
+    expect(finished()).not.toBeNull();
+  });
+
   test("a used token is refused there too", async () => {
     const t = await token();
     await wsSession({ token: t.token, command: "true" });

@@ -7,13 +7,15 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../../deps";
 import type { ExecSession } from "../../targets/target";
+import { isoNow } from "../../deps";
+import * as repo from "./repo";
 import { redeemToken, startExec } from "./sessions";
 
 const FIRST_MESSAGE_MS = 10_000;
 // Bun's own socket (Elysia's `ws.raw`): Elysia's send would turn binary data into JSON
 type Socket = { send: (data: string | Uint8Array) => unknown; close: (code?: number, reason?: string) => unknown; remoteAddress?: string };
 const rawOf = (ws: { raw: unknown }): Socket => ws.raw as Socket;
-type State = { exec: ExecSession | null; starting: boolean; timer: ReturnType<typeof setTimeout>; queued: (Uint8Array | Record<string, unknown>)[]; queuedBytes: number };
+type State = { exec: ExecSession | null; starting: boolean; closed: boolean; timer: ReturnType<typeof setTimeout>; queued: (Uint8Array | Record<string, unknown>)[]; queuedBytes: number };
 // input that arrives while the command is starting waits (up to this much)
 const MAX_QUEUED_BYTES = 1024 * 1024;
 
@@ -55,6 +57,8 @@ export function execSocket(deps: Deps) {
     const token = typeof msg.token === "string" ? msg.token : "";
     const redeemed = await redeemToken(deps, token, "websocket", ws.remoteAddress ?? null);
     if (!redeemed) return refuse(ws, "This exec token is not valid (unknown, expired or already used); request a new one.");
+    // the client left while the token was redeemed: start nothing (the command would run on with nobody attached)
+    if (state.closed) return void repo.updateExecSession(deps.db, redeemed.session.id, { finishedAt: isoNow(deps), exitCode: null });
     const command = typeof msg.command === "string" && msg.command.length > 0 && msg.command.length <= 4096 ? msg.command : undefined;
     try {
       state.exec = await startExec(deps, redeemed, { command, tty: msg.tty === true, cols: num(msg.cols), rows: num(msg.rows), term: typeof msg.term === "string" ? msg.term : undefined });
@@ -62,6 +66,7 @@ export function execSocket(deps: Deps) {
       deps.logger.warn("exec failed to start", { session: redeemed.session.id, error: (e as Error).message });
       return refuse(ws, "Could not start the command in the replica.");
     }
+    if (state.closed) return state.exec.close(); // it left while the command started: end it (its stdin closes)
     state.exec.onOutput((fd, data) => {
       const frame = new Uint8Array(data.byteLength + 1);
       frame[0] = fd;
@@ -76,7 +81,7 @@ export function execSocket(deps: Deps) {
   };
   return new Elysia().ws("/api/v1/exec/ws", {
     open(ws) {
-      const state: State = { exec: null, starting: false, queued: [], queuedBytes: 0, timer: setTimeout(() => ws.close(4408, "no token"), FIRST_MESSAGE_MS) };
+      const state: State = { exec: null, starting: false, closed: false, queued: [], queuedBytes: 0, timer: setTimeout(() => ws.close(4408, "no token"), FIRST_MESSAGE_MS) };
       states.set(ws.id, state);
     },
     message(ws, message) {
@@ -99,6 +104,7 @@ export function execSocket(deps: Deps) {
       const state = states.get(ws.id);
       states.delete(ws.id);
       if (!state) return;
+      state.closed = true;
       clearTimeout(state.timer);
       state.exec?.close();
     },
