@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { ancla, startLiveServer, type LiveServer } from "../support/server";
+import { ancla, anclaCommand, cleanEnv, startLiveServer, type LiveServer } from "../support/server";
 import { ensureBaseImage, RUN_ID, RUN_LABELS_ENV, removeOrgResources, testDocker } from "../support/docker";
 
 setDefaultTimeout(240_000);
@@ -93,6 +93,31 @@ describe("exec", () => {
     expect(failing.code).toBe(6);
     expect(failing.stderr).toContain("nope");
     expect((await cli(["shell", TARGET, "-p", "worker"])).code).toBe(5); // 409: no worker runs
+  });
+});
+
+describe("ancla shell in a terminal", () => {
+  test("a PTY: the prompt appears, the terminal's size reaches the replica, `exit 3` makes ancla exit 3", async () => {
+    const script = join(root, "shell.exp");
+    writeFileSync(
+      script,
+      [
+        "set timeout 60",
+        "set stty_init {rows 31 columns 97}",
+        `spawn ${anclaCommand().join(" ")} shell ${TARGET}`,
+        'expect "# "',
+        'send "stty size\r"',
+        'expect -re "31 97"',
+        'send "exit 3\r"',
+        "expect eof",
+        "lassign [wait] pid spawnid os_error value",
+        "exit $value",
+      ].join("\n"),
+    );
+    const proc = Bun.spawn(["expect", script], { cwd: dir, env: cleanEnv({ HOME: s.home, ANCLA_SERVER: s.url, ANCLA_API_KEY: key }), stdout: "pipe", stderr: "pipe" });
+    const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+    expect(out).toContain("31 97");
+    expect(code).toBe(3);
   });
 });
 
