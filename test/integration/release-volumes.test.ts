@@ -35,14 +35,14 @@ async function tarFiles(gz: Buffer): Promise<Record<string, string>> {
   const extract = tar.extract();
   extract.on("entry", (header, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("data", (c: unknown) => void chunks.push(c as Buffer));
     stream.on("end", () => {
       if (header.type === "file") files[header.name.replace(/^(\.\/|ancla-volume\/)/, "")] = Buffer.concat(chunks).toString("utf8");
       next();
     });
     stream.resume();
   });
-  const done = new Promise((r) => extract.on("finish", r));
+  const done = new Promise<void>((r) => extract.on("finish", () => r()));
   extract.end(gunzipSync(gz));
   await done;
   return files;

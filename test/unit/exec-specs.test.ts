@@ -35,7 +35,8 @@ describe("volumes in specs", () => {
   });
 
   test("a volume carries its service's id (never handed to another service) and the server's labels", () => {
-    expect(volumeSpec(base, "data", { "dev.ancla.test-run": "t1" })).toEqual({
+    const spec: { Name: string; Labels: Record<string, string> } = volumeSpec(base, "data", { "dev.ancla.test-run": "t1" });
+    expect(spec).toEqual({
       Name: "ancla-acme-shop-production-api-data",
       Labels: { "dev.ancla.test-run": "t1", "dev.ancla.org": "acme", "dev.ancla.project": "shop", "dev.ancla.env": "production", "dev.ancla.service": "api", "dev.ancla.volume": "data", "dev.ancla.service-id": "svc-1" },
     });
