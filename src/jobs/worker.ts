@@ -12,18 +12,36 @@ export type Worker = { stop: (graceMs?: number) => Promise<void>; idle: () => Pr
 
 const POLL_MS = 1000;
 
-/** Finish jobs left `running` by a previous process as error and run their kind's cleanup. */
-export async function recoverInterruptedJobs(deps: Deps): Promise<JobRow[]> {
+/** How long a start waits for one interrupted job's cleanup before letting it finish in the background. */
+const RECOVERY_WAIT_MS = 5_000;
+
+/**
+ * Finish jobs left `running` by a previous process as error and run their kind's cleanup. With
+ * `background`, a cleanup that takes longer than RECOVERY_WAIT_MS (a cluster that answers slowly
+ * or not at all) goes on in the background and is recorded there by service, so the router and the
+ * other services are not held up by one unreachable target; the worker keeps that service's jobs
+ * waiting until it is done.
+ */
+export async function recoverInterruptedJobs(deps: Deps, background?: Map<string, Promise<void>>): Promise<JobRow[]> {
   const stale = listJobs(deps, ["running"]);
   for (const job of stale) {
     markJob(deps, job.id, { status: "error", error: INTERRUPTED, finishedAt: isoNow(deps) });
     const hook = jobHandler(job.kind)?.onInterrupted;
     if (!hook) continue;
-    try {
-      await hook(deps, job);
-    } catch (e) {
-      deps.logger.warn("cleanup of interrupted job failed", { job: job.id, kind: job.kind, error: (e as Error).message });
+    const cleanup = Promise.resolve()
+      .then(() => hook(deps, job))
+      .catch((e) => deps.logger.warn("cleanup of interrupted job failed", { job: job.id, kind: job.kind, error: (e as Error).message }));
+    if (!background) {
+      await cleanup;
+      continue;
     }
+    let done = false;
+    void cleanup.then(() => (done = true));
+    await Promise.race([cleanup, Bun.sleep(RECOVERY_WAIT_MS)]);
+    if (done) continue;
+    deps.logger.warn("cleanup of an interrupted job goes on in the background; the service's next jobs wait for it", { job: job.id, kind: job.kind, service: job.serviceId });
+    const previous = background.get(job.serviceId) ?? Promise.resolve();
+    background.set(job.serviceId, previous.then(() => cleanup));
   }
   return stale;
 }
@@ -64,15 +82,22 @@ export async function runJobNow(deps: Deps, jobId: string, signal: AbortSignal):
 }
 
 export async function startWorker(deps: Deps): Promise<Worker> {
-  await recoverInterruptedJobs(deps);
+  const recovering = new Map<string, Promise<void>>(); // service id → its cleanup still running
+  await recoverInterruptedJobs(deps, recovering);
   const running = new Map<string, { serviceId: string; controller: AbortController; done: Promise<void> }>();
   let stopping = false;
   let scheduled = false;
+  for (const [serviceId, cleanup] of recovering) {
+    void cleanup.then(() => {
+      if (recovering.get(serviceId) === cleanup) recovering.delete(serviceId);
+      wake();
+    });
+  }
 
   const pick = () => {
     scheduled = false;
     if (stopping) return;
-    const busy = new Set([...running.values()].map((r) => r.serviceId));
+    const busy = new Set([...running.values()].map((r) => r.serviceId).concat([...recovering.keys()]));
     for (const job of listJobs(deps, ["queued"])) {
       if (busy.has(job.serviceId)) continue;
       busy.add(job.serviceId); // later jobs of this service wait for this one
@@ -108,11 +133,11 @@ export async function startWorker(deps: Deps): Promise<Worker> {
       clearInterval(timer);
       setWaker(deps, null);
       for (const r of running.values()) r.controller.abort(new Error("server stopping"));
-      const all = Promise.allSettled([...running.values()].map((r) => r.done));
+      const all = Promise.allSettled([...running.values()].map((r) => r.done).concat([...recovering.values()]));
       await Promise.race([all, Bun.sleep(graceMs)]);
     },
     async idle() {
-      while (running.size > 0 || listJobs(deps, ["queued"]).length > 0) await Bun.sleep(50);
+      while (running.size > 0 || recovering.size > 0 || listJobs(deps, ["queued"]).length > 0) await Bun.sleep(50);
     },
   };
 }
