@@ -29,6 +29,9 @@ export class TargetUnavailable extends Error {
   }
 }
 
+/** The runtime serves no resource usage (a cluster without a metrics server): the message says why. */
+export class UsageUnavailable extends Error {}
+
 /** A rollout failed for a reason meant for the user (the deployment's error_detail and log). */
 export class DeployFailed extends Error {}
 
@@ -139,7 +142,17 @@ export type RolloutHooks = {
 export type ReplicaFilter = { serviceId?: string; releaseId?: string; deploymentId?: string; process?: string; replica?: number };
 
 /** A replica as the runtime lists it (running or not), by the identity the target gave it. */
-export type FoundReplica = { id: string; serviceId: string | null; releaseId: string | null; deploymentId: string | null; process: string | null; replica: number | null; running: boolean };
+export type FoundReplica = {
+  id: string;
+  serviceId: string | null;
+  releaseId: string | null;
+  deploymentId: string | null;
+  process: string | null;
+  replica: number | null;
+  running: boolean;
+  /** its state, where the listing already says it (a cluster's pods); absent: ask inspectReplica */
+  state?: ReplicaState;
+};
 
 /** One replica's state now. */
 export type ReplicaState = {
@@ -205,7 +218,10 @@ export type UsageReading = {
 /** `generation` changes when the replica may have a new init process (it was restarted). */
 export type UsageTarget = { id: string; generation?: number };
 export type UsageReader = {
+  /** Throws UsageUnavailable when the runtime serves no usage at all (a cluster without a metrics server). */
   read: (targets: UsageTarget[]) => Promise<Map<string, UsageReading>>;
+  /** Read no more often than this (a remote cluster); absent: every sampler tick. */
+  minIntervalMs?: number;
   /** Forget replicas not in `keep` (replaced, removed). */
   retain: (keep: Set<string>) => void;
 };

@@ -70,7 +70,8 @@ function text(name: string, m: ObservabilityResponse): string {
       ]
     : [`no samples in the last ${m.range} (nothing running, or the sampler has not ticked yet)`];
   const now = m.replicas.length ? renderTable(m.replicas, columns) : "no replicas seen by the last sampler tick";
-  return [head, ...charts, "", now].join("\n");
+  const gap = m.metrics_unavailable ? [`no CPU/memory from the cluster since ${m.metrics_unavailable.since.replace(/\.\d+Z$/, "Z")}: ${m.metrics_unavailable.message} (${m.metrics_unavailable.reason})`] : [];
+  return [head, ...gap, ...charts, "", now].join("\n");
 }
 
 export const metricsCommands: CommandTable = {

@@ -105,6 +105,7 @@ export const routableServices = (db: Db) =>
       domains: services.domains,
       upstreamTimeout: services.upstreamTimeout,
       env: environments.slug,
+      envId: environments.id,
       isDefaultEnv: environments.isDefault,
       target: environments.target,
       project: projects.slug,

@@ -42,5 +42,13 @@ export const observabilityResponse = z.object({
   history: z.array(dataPoint),
   /** what the last sampler tick saw (empty before the first tick or with nothing running) */
   replicas: z.array(replicaUsage),
+  /** why there are no CPU/memory numbers for a service on a cluster (no metrics server, API server not answering); null when there is no such reason */
+  metrics_unavailable: z
+    .object({
+      reason: z.enum(["metrics_server_missing", "cluster_unreachable", "metrics_error", "target_unavailable"]),
+      message: z.string(),
+      since: z.string(),
+    })
+    .nullable(),
 });
 export type ObservabilityResponse = z.infer<typeof observabilityResponse>;

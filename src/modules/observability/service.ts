@@ -4,7 +4,8 @@
 import type { Deps } from "../../deps";
 import { POINTS, RANGES, type ObservabilityResponse, type RangeName } from "./model";
 import * as repo from "./repo";
-import { latestOf } from "./sampler";
+import { findServiceById } from "../services/repo";
+import { latestOf, metricsGapOf } from "./sampler";
 
 type Point = ObservabilityResponse["history"][number];
 
@@ -54,7 +55,7 @@ export function observability(deps: Deps, serviceId: string, range: RangeName): 
     .map((l) => ({
       process: l.process,
       replica: l.replica,
-      container_id: l.containerId.slice(0, 12),
+      container_id: l.clusterEnvId ? l.containerId : l.containerId.slice(0, 12), // a pod by its full name
       state: l.state === "unknown" && l.running ? "running" : l.state,
       running: l.running,
       restart_count: l.restarts,
@@ -63,5 +64,7 @@ export function observability(deps: Deps, serviceId: string, range: RangeName): 
       sampled_at: l.at,
       source: l.source,
     }));
-  return { range, step, sample_interval: deps.config.sampleInterval, history: points, replicas };
+  const envId = findServiceById(deps.db, serviceId)?.envId;
+  const gap = envId ? metricsGapOf(deps).get(envId) : undefined;
+  return { range, step, sample_interval: deps.config.sampleInterval, history: points, replicas, metrics_unavailable: gap ?? null };
 }

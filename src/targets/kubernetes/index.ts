@@ -51,6 +51,19 @@ function numbered(pods: Pod[]): FoundReplica[] {
   });
 }
 
+/** How often the usage of a cluster that is not on this host is read (the sampler's tick may be shorter). */
+export const REMOTE_USAGE_INTERVAL_MS = 60_000;
+
+/** An API server on this host (loopback): cheap to ask every tick. */
+export function isLoopbackServer(server: string): boolean {
+  try {
+    const host = new URL(server).hostname.replace(/^\[|\]$/g, "");
+    return host === "localhost" || host === "::1" || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}
+
 export function kubernetesTarget(env: KubeTargetEnv, opts: KubeTargetOptions): DeployTarget {
   let connecting: Promise<Kube> | null = null;
   const kube = (): Promise<Kube> => {
@@ -196,7 +209,17 @@ export function kubernetesTarget(env: KubeTargetEnv, opts: KubeTargetOptions): D
     }
   }
 
-  const usageReader = (): UsageReader => createMetricsReader(kube, ns);
+  // metrics-server refreshes its window every 15–60 s: a cluster on this host is read every
+  // sampler tick, a remote one at most every REMOTE_USAGE_INTERVAL_MS (one request per environment)
+  const usageReader = (): UsageReader => {
+    let server = "";
+    try {
+      server = parseKubeconfig(env.kubeconfig, env.context).server;
+    } catch {
+      // an unreadable kubeconfig fails the read itself, with its reason
+    }
+    return createMetricsReader(kube, ns, isLoopbackServer(server) ? undefined : REMOTE_USAGE_INTERVAL_MS);
+  };
 
   return {
     kind: "kubernetes",

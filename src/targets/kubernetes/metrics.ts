@@ -1,7 +1,7 @@
 // Replica usage on a cluster from metrics.k8s.io (the metrics server). It reports CPU as a rate
 // over its own window; the reader integrates it into the cumulative counter the sampler takes
 // deltas of. Without a metrics server the read fails with an honest "metrics server not installed".
-import type { UsageReader, UsageReading } from "../target";
+import { UsageUnavailable, type UsageReader, type UsageReading } from "../target";
 import { statusOf, type Kube } from "./client";
 
 type PodMetrics = { metadata?: { name?: string }; containers?: { usage?: { cpu?: string; memory?: string } }[] };
@@ -14,18 +14,23 @@ export function parseQuantity(q: string | undefined): number {
   return m ? Number(m[1]) * UNITS[m[2] ?? ""]! : 0;
 }
 
-export class MetricsUnavailable extends Error {
+export class MetricsUnavailable extends UsageUnavailable {
   constructor() {
     super("metrics server not installed: the cluster does not serve metrics.k8s.io");
   }
 }
 
-export function createMetricsReader(kube: () => Promise<Kube>, namespace: string): UsageReader {
+/** A read gives up after this long (an API server that does not answer never holds the sampler). */
+export const METRICS_TIMEOUT_MS = 10_000;
+
+/** `minIntervalMs`: how often the sampler may read (a remote cluster: less often than every tick). */
+export function createMetricsReader(kube: () => Promise<Kube>, namespace: string, minIntervalMs?: number): UsageReader {
   const cumulative = new Map<string, { cpuUsec: number; atMs: number }>();
   return {
+    minIntervalMs,
     async read(targets) {
       const k = await kube();
-      const res = await k.fetch(`/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(namespace)}/pods`);
+      const res = await k.fetch(`/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(namespace)}/pods`, { signal: AbortSignal.timeout(METRICS_TIMEOUT_MS) });
       if (res.status === 404 || res.status === 503) {
         await res.arrayBuffer().catch(() => {});
         throw new MetricsUnavailable();

@@ -75,6 +75,7 @@ export function foundReplica(pod: Pod, replica: number | null): FoundReplica {
     process: l[LABEL.process] ?? null,
     replica,
     running: pod.status?.phase === "Running" && !pod.metadata?.deletionTimestamp,
+    state: replicaState(pod),
   };
 }
 

@@ -6,7 +6,8 @@ import { h, load, svg, table } from "../../dom";
 
 type Point = { timestamp: string | null; cpu_usage_m: number | null; memory_usage_bytes: number | null; pod_count: number | null; restart_count?: number | null };
 type ReplicaUsage = { process: string; replica: number; state: string; running: boolean; restart_count: number; cpu_usage_m: number | null; memory_usage_bytes: number | null; sampled_at: string };
-type Response = { range: string; step?: number; sample_interval?: number; history: Point[]; replicas?: ReplicaUsage[] };
+type MetricsGap = { reason: string; message: string; since: string };
+type Response = { range: string; step?: number; sample_interval?: number; history: Point[]; replicas?: ReplicaUsage[]; metrics_unavailable?: MetricsGap | null };
 const RANGES = ["1h", "6h", "24h", "7d", "30d"] as const;
 
 const mib = (v: number) => (v >= 1073741824 ? `${(v / 1073741824).toFixed(2)} GiB` : `${(v / 1048576).toFixed(1)} MiB`);
@@ -14,9 +15,16 @@ const cpu = (v: number) => `${Math.round(v)} m`;
 
 /** Why a range has no data, in words. */
 export function emptyReason(r: Response, runningNow: number | null): string {
+  if (r.metrics_unavailable) return gapText(r.metrics_unavailable);
   const sampled = (r.replicas ?? []).filter((x) => x.running).length;
   if ((runningNow ?? sampled) === 0) return `No running replicas in the last ${r.range}: there is nothing to measure. Deploy, or scale a process above 0.`;
   return `The sampler has not recorded this service yet: it reads usage every ${r.sample_interval ?? 15} s, so the first points appear within a minute.`;
+}
+
+/** Why a cluster gives no CPU/memory numbers, in words. */
+export function gapText(g: MetricsGap): string {
+  const what = g.reason === "metrics_server_missing" ? "The cluster has no metrics server (metrics.k8s.io), so there is no CPU or memory to show; replica counts still come from its pods." : g.reason === "cluster_unreachable" ? "The cluster's API server does not answer." : "The cluster gives no usage numbers now.";
+  return `${what} ${g.message} (since ${stamp(g.since)})`;
 }
 
 /** `source` is the observability route for one service, without the range parameter. */
@@ -33,7 +41,9 @@ export function observabilityPanel(source: string, opts: { initial?: string; run
       const hasData = pts.some((p) => p.cpu_usage_m !== null || p.memory_usage_bytes !== null || p.pod_count !== null);
       const usage = replicaUsage(r.replicas ?? []);
       if (!hasData) return [h("p", { class: "empty", "data-empty": "metrics" }, emptyReason(r, opts.running ? opts.running() : null)), usage];
+      const gap = r.metrics_unavailable ? h("p", { class: "empty", "data-empty": "cluster-metrics", role: "status" }, gapText(r.metrics_unavailable)) : null;
       return [
+        gap,
         chart("CPU", "millicores", pts, (p) => p.cpu_usage_m, cpu),
         chart("Memory", "bytes without page cache", pts, (p) => p.memory_usage_bytes, mib),
         chart("Replicas", "running", pts, (p) => p.pod_count, (v) => String(Math.round(v))),
