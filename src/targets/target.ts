@@ -56,8 +56,8 @@ export type ReleaseRun = ServiceRef & {
   volumes?: VolumeMount[];
 };
 
-/** A persistent volume of a service; the target names it from the service's slugs and `name`. */
-export type VolumeMount = { name: string; mountPath: string };
+/** A persistent volume of a service; the target names it from the service's slugs and `name`. `sizeHint` (512Mi, 10Gi): what a cluster's claim asks for. */
+export type VolumeMount = { name: string; mountPath: string; sizeHint?: string | null };
 
 /**
  * A one-off process of a release: the release phase of a deploy (`kind: "release"`) or a run

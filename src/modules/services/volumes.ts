@@ -60,4 +60,4 @@ export function removeVolume(db: Db, serviceId: string, name: string): void {
 }
 
 /** What a target mounts. */
-export const volumeMountsOf = (db: Db, serviceId: string) => listVolumes(db, serviceId).map((v) => ({ name: v.name, mountPath: v.mountPath }));
+export const volumeMountsOf = (db: Db, serviceId: string) => listVolumes(db, serviceId).map((v) => ({ name: v.name, mountPath: v.mountPath, sizeHint: v.sizeHint }));

@@ -8,6 +8,7 @@ import { DeployFailed, type RolloutHooks, type RolloutPlan, type ServingReplica 
 import { kubeMessage, statusOf, type Kube } from "./client";
 import { deploymentName, dnsLabel, LABEL, podClassName, pullSecret, releaseManifests, serviceSelector, wantedCounts, type KubeObject, type KubeSite } from "./manifests";
 import { describePodFailure, podProblem, type Pod } from "./pods";
+import { ensureClaims } from "./oneoff";
 
 export type ClusterSite = Omit<KubeSite, "image" | "hostnames" | "pullSecret"> & {
   registry: { url: string; username: string | null; password: string | null } | null;
@@ -172,6 +173,8 @@ export async function rolloutToCluster(kube: Kube, site: ClusterSite, plan: Roll
       recorded = await currentObjects(kube, site.namespace, plan.serviceId);
       await recordRollback(kube, site, plan, recorded);
       hooks.step("start", 2);
+      // the service's volumes: claims are created once and never touched by a rollout again
+      await ensureClaims(kube, site, plan, plan.volumes);
       for (const o of objects.slice(1)) await kube.apply(o);
       hooks.started(Object.keys(counts).map((p) => deploymentName(plan.service, p)));
       hooks.log(`Applied ${objects.length - 1} object(s) (server-side apply, field manager ancla)`);

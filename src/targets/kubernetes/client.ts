@@ -12,14 +12,16 @@ export type Kube = {
   apps: K.AppsV1Api;
   networking: K.NetworkingV1Api;
   authz: K.AuthorizationV1Api;
+  batch: K.BatchV1Api;
   fetch: KubeFetch;
   apply: (obj: KubeObject) => Promise<KubeObject>;
   list: (kind: ManagedKind, namespace: string, labelSelector: string) => Promise<KubeObject[]>;
   remove: (kind: ManagedKind, namespace: string, name: string) => Promise<void>;
 };
 
-export type ManagedKind = "Namespace" | "Secret" | "Deployment" | "Service" | "Ingress";
-export const MANAGED_KINDS: ManagedKind[] = ["Ingress", "Service", "Deployment", "Secret"];
+export type ManagedKind = "Namespace" | "Secret" | "Deployment" | "Service" | "Ingress" | "Job" | "PersistentVolumeClaim";
+/** What a teardown deletes by label: PersistentVolumeClaims are not among them (a volume goes only when asked, VolumeStore.remove). */
+export const MANAGED_KINDS: ManagedKind[] = ["Job", "Ingress", "Service", "Deployment", "Secret"];
 
 /** The status code of a failed API call (ApiException), or null for a network error. */
 export const statusOf = (e: unknown): number | null => (e && typeof e === "object" && "code" in e && typeof (e as { code: unknown }).code === "number" ? (e as { code: number }).code : null);
@@ -56,6 +58,7 @@ export async function connect(creds: KubeCredentials): Promise<Kube> {
   const apps = new mod.AppsV1Api(config);
   const networking = new mod.NetworkingV1Api(config);
   const authz = new mod.AuthorizationV1Api(config);
+  const batch = new mod.BatchV1Api(config);
   const ssa = mod.setHeaderOptions("Content-Type", mod.PatchStrategy.ServerSideApply);
   const opts = { fieldManager: FIELD_MANAGER, force: true };
 
@@ -74,6 +77,10 @@ export async function connect(creds: KubeCredentials): Promise<Kube> {
         return plain(await core.patchNamespacedService({ name, namespace, body, ...opts }, ssa));
       case "Ingress":
         return plain(await networking.patchNamespacedIngress({ name, namespace, body, ...opts }, ssa));
+      case "Job":
+        return plain(await batch.patchNamespacedJob({ name, namespace, body, ...opts }, ssa));
+      case "PersistentVolumeClaim":
+        return plain(await core.patchNamespacedPersistentVolumeClaim({ name, namespace, body, ...opts }, ssa));
       default:
         throw new Error(`Ancla does not apply ${obj.kind} objects`);
     }
@@ -93,6 +100,10 @@ export async function connect(creds: KubeCredentials): Promise<Kube> {
         return withKind((await networking.listNamespacedIngress(q)).items, "networking.k8s.io/v1");
       case "Namespace":
         return withKind((await core.listNamespace({ labelSelector })).items, "v1");
+      case "Job":
+        return withKind((await batch.listNamespacedJob(q)).items, "batch/v1");
+      case "PersistentVolumeClaim":
+        return withKind((await core.listNamespacedPersistentVolumeClaim(q)).items, "v1");
     }
   }
 
@@ -115,11 +126,17 @@ export async function connect(creds: KubeCredentials): Promise<Kube> {
         case "Namespace":
           await core.deleteNamespace({ name });
           break;
+        case "Job":
+          await batch.deleteNamespacedJob(q);
+          break;
+        case "PersistentVolumeClaim":
+          await core.deleteNamespacedPersistentVolumeClaim(q);
+          break;
       }
     } catch (e) {
       if (statusOf(e) !== 404) throw e; // already gone is what we wanted
     }
   }
 
-  return { mod, core, apps, networking, authz, fetch: kubeFetch, apply, list, remove };
+  return { mod, core, apps, networking, authz, batch, fetch: kubeFetch, apply, list, remove };
 }

@@ -10,6 +10,7 @@ import { recoverFromRecord, rolloutToCluster, type ClusterSite } from "./apply";
 import { LABEL, serviceSelector } from "./manifests";
 import { foundReplica, replicaState, splitTimestamp, type Pod } from "./pods";
 import { createMetricsReader } from "./metrics";
+import { removeClaims, runOneOffJob, stopOneOffJobs } from "./oneoff";
 
 export type RegistrySettings = { url: string; username: string | null; password: string | null };
 
@@ -259,5 +260,16 @@ export function kubernetesTarget(env: KubeTargetEnv, opts: KubeTargetOptions): D
     usageReader,
     check,
     recoverInterrupted: async (serviceId, _deploymentId, log) => recoverFromRecord(await kube(), ns, serviceId, log),
+    runOnce: async (plan, hooks) => runOneOffJob(await kube(), site, plan, hooks),
+    stopOneOff: async (runId) => stopOneOffJobs(await kube(), ns, runId),
+    volumes: {
+      backup: async () => {
+        throw new DeployFailed("Backing up a volume is not supported on a kubernetes environment yet (the data is in a PersistentVolumeClaim of the cluster).");
+      },
+      restore: async () => {
+        throw new DeployFailed("Restoring a volume is not supported on a kubernetes environment yet (the data is in a PersistentVolumeClaim of the cluster).");
+      },
+      remove: async (ref, names) => removeClaims(await kube(), ns, ref, names),
+    },
   };
 }

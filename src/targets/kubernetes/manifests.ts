@@ -1,9 +1,17 @@
 // Pure data: a release → the Kubernetes objects Ancla server-side-applies for it (Namespace, the
-// release's config Secret, a Deployment per process type, for `web` a Service and an Ingress), and
-// the registry pull Secret. No I/O here; apply.ts sends these, the unit tests read them as data
-// and validate each against the official schemas.
+// release's config Secret, a PersistentVolumeClaim per service volume, a Deployment per process
+// type, for `web` a Service and an Ingress), a one-off (release phase, run) as a batch/v1 Job, and
+// the registry pull Secret. No I/O here; apply.ts and oneoff.ts send these, the unit tests read
+// them as data and validate each against the official schemas.
 import { defaultNamespace, dnsLabel } from "../../lib/kube-names";
-import { isWebProcess, type RolloutPlan } from "../target";
+import { isWebProcess, type OneOffPlan, type RolloutPlan, type VolumeMount } from "../target";
+
+/** The Procfile process that runs as the release phase (a Job per deploy), never as a Deployment. */
+export const RELEASE_PROCESS = "release";
+/** A PersistentVolumeClaim asks for this much when the volume has no size_hint. */
+export const DEFAULT_VOLUME_SIZE = "1Gi";
+/** A finished one-off Job is deleted by Ancla at once; the cluster's TTL controller removes it after this even if Ancla could not. */
+export const ONE_OFF_TTL_SECONDS = 600;
 
 // the same sizes as the Docker target's pod classes (SPEC §2), as requests and limits
 export const POD_RESOURCES = {
@@ -27,8 +35,12 @@ export const LABEL = {
   process: "dev.ancla.process",
   deployment: "dev.ancla.deployment",
   podClass: "dev.ancla.pod-class",
-  /** what an object is for: config, registry, process, web */
+  /** what an object is for: config, registry, process, web, volume, one-off */
   role: "dev.ancla.role",
+  /** a one-off Job: release or run */
+  oneOff: "dev.ancla.one-off",
+  runId: "dev.ancla.run-id",
+  volume: "dev.ancla.volume",
 } as const;
 export const ANNOTATION = { releaseVersion: "ancla.dev/release-version", deployment: "ancla.dev/deployment" } as const;
 export const FIELD_MANAGER = "ancla";
@@ -56,12 +68,16 @@ export type KubeSite = {
 
 export type KubeRelease = Pick<
   RolloutPlan,
-  "org" | "project" | "env" | "service" | "serviceId" | "releaseId" | "releaseVersion" | "deploymentId" | "processes" | "vars" | "port" | "privileged" | "healthCheckPath" | "healthCheckHost" | "timeoutMs" | "counts" | "podClasses"
+  "org" | "project" | "env" | "service" | "serviceId" | "releaseId" | "releaseVersion" | "deploymentId" | "processes" | "vars" | "port" | "privileged" | "healthCheckPath" | "healthCheckHost" | "timeoutMs" | "counts" | "podClasses" | "volumes"
 >;
 
 export const deploymentName = (service: string, process: string) => dnsLabel(`${service}-${process}`);
 export const serviceName = (service: string) => dnsLabel(service);
 export const secretName = (service: string, version: number) => dnsLabel(`${service}-config-v${version}`);
+/** `<service>-<volume>`: one claim per service volume, kept across releases. */
+export const claimName = (service: string, volume: string) => dnsLabel(`${service}-${volume}`);
+/** `<service>-<release|run>-<the run id's last 10 characters>`: unique per one-off. */
+export const jobName = (service: string, kind: string, runId: string) => dnsLabel(`${service}-${kind}-${runId.replace(/-/g, "").slice(-10).toLowerCase()}`);
 
 /** The label selector of everything of one service. */
 export const serviceSelector = (serviceId: string) => `${LABEL.managed}=true,${LABEL.serviceId}=${serviceId}`;
@@ -78,11 +94,11 @@ export function baseLabels(r: Pick<KubeRelease, "org" | "project" | "env" | "ser
   };
 }
 
-/** Process types with a replica count: every process of the release; unnamed counts run web once. */
+/** Process types with a replica count: every process of the release but the release phase; unnamed counts run web once. */
 export function wantedCounts(processes: Record<string, string | null>, counts: Record<string, number>): Record<string, number> {
   const anyCount = Object.keys(counts).length > 0;
   const out: Record<string, number> = {};
-  for (const p of Object.keys(processes).sort()) out[p] = Math.max(0, Math.floor(counts[p] ?? (!anyCount && isWebProcess(p) ? 1 : 0)));
+  for (const p of Object.keys(processes).filter((p) => p !== RELEASE_PROCESS).sort()) out[p] = Math.max(0, Math.floor(counts[p] ?? (!anyCount && isWebProcess(p) ? 1 : 0)));
   return out;
 }
 
@@ -119,6 +135,25 @@ export function pullSecret(namespace: string, registry: string, username: string
   };
 }
 
+/** A service volume's claim: ReadWriteOnce, the size hint (or 1Gi), the cluster's default storage class. */
+export function claimManifest(r: Pick<KubeRelease, "org" | "project" | "env" | "service" | "serviceId">, site: Pick<KubeSite, "namespace" | "labels">, v: VolumeMount): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: claimName(r.service, v.name), namespace: site.namespace, labels: { ...baseLabels(r, site), [LABEL.role]: "volume", [LABEL.volume]: v.name } },
+    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: v.sizeHint || DEFAULT_VOLUME_SIZE } } },
+  };
+}
+
+/** The pod spec's `volumes` and the container's `volumeMounts` for the service's volumes (none: both empty). */
+export function volumeParts(service: string, volumes: VolumeMount[] | undefined): { volumes: Record<string, unknown>[]; volumeMounts: Record<string, unknown>[] } {
+  const vs = volumes ?? [];
+  return {
+    volumes: vs.map((v) => ({ name: `vol-${v.name}`, persistentVolumeClaim: { claimName: claimName(service, v.name) } })),
+    volumeMounts: vs.map((v) => ({ name: `vol-${v.name}`, mountPath: v.mountPath })),
+  };
+}
+
 export function deploymentManifest(r: KubeRelease, site: KubeSite, process: string, replicas: number): KubeObject {
   const web = isWebProcess(process);
   const podClass = podClassName(r.podClasses[process]);
@@ -126,6 +161,7 @@ export function deploymentManifest(r: KubeRelease, site: KubeSite, process: stri
   const selector = { [LABEL.serviceId]: r.serviceId, [LABEL.process]: process };
   const podLabels = { ...base, [LABEL.process]: process, [LABEL.release]: r.releaseId, [LABEL.version]: String(r.releaseVersion), [LABEL.deployment]: r.deploymentId, [LABEL.podClass]: podClass };
   const command = r.processes[process];
+  const vols = volumeParts(r.service, r.volumes);
   const container: Record<string, unknown> = {
     name: process,
     image: site.image,
@@ -134,6 +170,7 @@ export function deploymentManifest(r: KubeRelease, site: KubeSite, process: stri
     env: [{ name: "PORT", value: String(r.port) }],
     envFrom: [{ secretRef: { name: secretName(r.service, r.releaseVersion) } }],
     resources: { requests: { ...POD_RESOURCES[podClass] }, limits: { ...POD_RESOURCES[podClass] } },
+    ...(vols.volumeMounts.length ? { volumeMounts: vols.volumeMounts } : {}),
     ...(r.privileged ? { securityContext: { privileged: true } } : {}),
   };
   if (web) {
@@ -165,8 +202,54 @@ export function deploymentManifest(r: KubeRelease, site: KubeSite, process: stri
         metadata: { labels: podLabels, annotations: { [ANNOTATION.releaseVersion]: String(r.releaseVersion) } },
         spec: {
           containers: [container],
+          ...(vols.volumes.length ? { volumes: vols.volumes } : {}),
           ...(site.pullSecret ? { imagePullSecrets: [{ name: PULL_SECRET }] } : {}),
           terminationGracePeriodSeconds: 30,
+        },
+      },
+    },
+  };
+}
+
+export type KubeOneOff = Pick<OneOffPlan, "org" | "project" | "env" | "service" | "serviceId" | "releaseId" | "releaseVersion" | "port" | "privileged" | "volumes" | "kind" | "runId" | "command" | "podClass" | "timeoutMs">;
+
+/**
+ * A one-off (the release phase, a run) as a batch/v1 Job: the release's image and config Secret,
+ * the pod class resources, the service's volumes; one attempt (backoffLimit 0, restartPolicy
+ * Never), stopped by the cluster at the timeout (activeDeadlineSeconds), removed by the TTL
+ * controller if Ancla does not delete it first.
+ */
+export function jobManifest(o: KubeOneOff, site: Pick<KubeSite, "namespace" | "image" | "pullSecret" | "labels">): KubeObject {
+  const podClass = podClassName(o.podClass);
+  const vols = volumeParts(o.service, o.volumes);
+  const labels = { ...baseLabels(o, site), [LABEL.role]: "one-off", [LABEL.oneOff]: o.kind, [LABEL.runId]: o.runId, [LABEL.release]: o.releaseId, [LABEL.version]: String(o.releaseVersion), [LABEL.podClass]: podClass };
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: jobName(o.service, o.kind, o.runId), namespace: site.namespace, labels },
+    spec: {
+      backoffLimit: 0,
+      activeDeadlineSeconds: Math.max(1, Math.ceil(o.timeoutMs / 1000)),
+      ttlSecondsAfterFinished: ONE_OFF_TTL_SECONDS,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: "Never",
+          containers: [
+            {
+              name: o.kind,
+              image: site.image,
+              command: ["/bin/sh", "-c", o.command],
+              env: [{ name: "PORT", value: String(o.port) }],
+              envFrom: [{ secretRef: { name: secretName(o.service, o.releaseVersion) } }],
+              resources: { requests: { ...POD_RESOURCES[podClass] }, limits: { ...POD_RESOURCES[podClass] } },
+              ...(vols.volumeMounts.length ? { volumeMounts: vols.volumeMounts } : {}),
+              ...(o.privileged ? { securityContext: { privileged: true } } : {}),
+            },
+          ],
+          ...(vols.volumes.length ? { volumes: vols.volumes } : {}),
+          ...(site.pullSecret ? { imagePullSecrets: [{ name: PULL_SECRET }] } : {}),
+          terminationGracePeriodSeconds: 10,
         },
       },
     },

@@ -10,6 +10,7 @@ export type KubeClients = {
   apps: k8s.AppsV1Api;
   networking: k8s.NetworkingV1Api;
   authorization: k8s.AuthorizationV1Api;
+  batch: k8s.BatchV1Api;
   /** fetch(path) against the API server with the kubeconfig's credentials */
   request: (path: string, init?: RequestInit) => Promise<Response>;
 };
@@ -40,6 +41,7 @@ export function kubeClients(kubeconfig: string): KubeClients {
     apps: new k8s.AppsV1Api(config),
     networking: new k8s.NetworkingV1Api(config),
     authorization: new k8s.AuthorizationV1Api(config),
+    batch: new k8s.BatchV1Api(config),
     request,
   };
 }

@@ -3,7 +3,12 @@
 // deployment controller (maxSurge rounded up, maxUnavailable rounded down; new RS scaled up within
 // replicas + maxSurge; old RSs scaled down only while available pods stay ≥ replicas −
 // maxUnavailable, unhealthy old pods first), Recreate, Deployment/ReplicaSet status with
-// Progressing/Available conditions and ProgressDeadlineExceeded, and Events.
+// Progressing/Available conditions and ProgressDeadlineExceeded, and Events. The job controller:
+// a Job's pods one at a time (parallelism/completions 1, as Ancla uses them) with status
+// active/succeeded/failed, startTime/completionTime, the Complete or Failed condition
+// (BackoffLimitExceeded, DeadlineExceeded from activeDeadlineSeconds, whose pods are deleted) and
+// the TTL-after-finished controller. The volume binder: every PersistentVolumeClaim is Bound at
+// once (a dynamically provisioned `pvc-<uid>` volume of its requested size).
 import { createHash } from "node:crypto";
 import type { Obj } from "./objects";
 import { clone, stableJson } from "./objects";
@@ -11,7 +16,7 @@ import { RESOURCES } from "./resources";
 import type { Store } from "./store";
 
 const def = (kind: string) => RESOURCES.find((d) => d.kind === kind)!;
-const [DEPLOY, RS, POD, EVENT] = [def("Deployment"), def("ReplicaSet"), def("Pod"), def("Event")];
+const [DEPLOY, RS, POD, EVENT, JOB, PVC] = [def("Deployment"), def("ReplicaSet"), def("Pod"), def("Event"), def("Job"), def("PersistentVolumeClaim")];
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 const ownedBy = (o: Obj, uid: string) => (o.metadata.ownerReferences ?? []).some((r: Obj) => r.uid === uid && r.controller);
 const ownerRef = (o: Obj) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, uid: o.metadata.uid, controller: true, blockOwnerDeletion: true });
@@ -74,6 +79,71 @@ export class Controllers {
   sync(): void {
     for (const d of this.store.list(DEPLOY)) if (!d.metadata.deletionTimestamp) this.syncDeployment(d);
     for (const rs of this.store.list(RS)) this.syncReplicaSet(rs);
+    for (const j of this.store.list(JOB)) if (!j.metadata.deletionTimestamp) this.syncJob(j);
+    for (const c of this.store.list(PVC)) if (c.status?.phase !== "Bound") this.bindClaim(c);
+  }
+
+  /** The dynamic provisioner and binder: a volume `pvc-<uid>` of the requested size, Bound. */
+  private bindClaim(c: Obj): void {
+    const next = clone(c);
+    next.spec.volumeName = `pvc-${c.metadata.uid}`;
+    next.metadata.annotations = { ...next.metadata.annotations, "pv.kubernetes.io/bind-completed": "yes", "pv.kubernetes.io/bound-by-controller": "yes", "volume.kubernetes.io/storage-provisioner": "ancla-test.local/docker-volume" };
+    const bound = this.store.replace(PVC, c, next, { manager: "kube-controller-manager" });
+    this.store.writeStatus(PVC, c.metadata.namespace, c.metadata.name, { phase: "Bound", accessModes: clone(c.spec.accessModes), capacity: { storage: c.spec.resources.requests.storage } });
+    this.event(bound, "Normal", "ProvisioningSucceeded", `Successfully provisioned volume pvc-${c.metadata.uid}`, "persistentvolume-controller");
+  }
+
+  private podsOfJob(j: Obj): Obj[] {
+    return this.store.list(POD, { ns: j.metadata.namespace }).filter((p) => ownedBy(p, j.metadata.uid));
+  }
+
+  /** The job controller for Ancla's shape of Job (one pod at a time until one succeeds or backoffLimit is passed). */
+  private syncJob(j: Obj): void {
+    const status: Obj = clone(j.status ?? {});
+    const conds: Obj[] = status.conditions ?? [];
+    const finishedCond = conds.find((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True");
+    const pods = this.podsOfJob(j);
+    if (finishedCond) {
+      const ttl = j.spec.ttlSecondsAfterFinished;
+      if (typeof ttl === "number" && Date.parse(finishedCond.lastTransitionTime) + ttl * 1000 <= Date.now()) {
+        this.store.delete(JOB, j.metadata.namespace, j.metadata.name); // its pods go with it (ownerReferences)
+      }
+      return;
+    }
+    const t = now();
+    const succeeded = pods.filter((p) => p.status?.phase === "Succeeded").length;
+    const failed = pods.filter((p) => p.status?.phase === "Failed").length;
+    const active = pods.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
+    status.startTime ??= t;
+    const finish = (type: "Complete" | "Failed", reason: string, message: string) => {
+      const extra = type === "Complete" ? [{ type: "SuccessCriteriaMet", status: "True", reason: "CompletionsReached", message: "Reached expected number of succeeded pods", lastProbeTime: t, lastTransitionTime: t }] : [{ type: "FailureTarget", status: "True", reason, message, lastProbeTime: t, lastTransitionTime: t }];
+      status.conditions = [...conds, ...extra, { type, status: "True", ...(reason ? { reason } : {}), ...(message ? { message } : {}), lastProbeTime: t, lastTransitionTime: t }];
+      if (type === "Complete") status.completionTime = t;
+      this.event(j, type === "Complete" ? "Normal" : "Warning", type === "Complete" ? "Completed" : reason, type === "Complete" ? "Job completed" : message, "job-controller");
+    };
+    const deadline = j.spec.activeDeadlineSeconds;
+    if (succeeded >= (j.spec.completions ?? 1)) finish("Complete", "", "");
+    else if (failed > (j.spec.backoffLimit ?? 6)) finish("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit");
+    else if (typeof deadline === "number" && Date.parse(status.startTime) + deadline * 1000 <= Date.now()) {
+      for (const p of active) this.store.delete(POD, p.metadata.namespace, p.metadata.name);
+      finish("Failed", "DeadlineExceeded", "Job was active longer than specified deadline");
+    } else if (active.length === 0 && !j.spec.suspend) {
+      const name = `${j.metadata.name}-${Math.random().toString(36).slice(2, 7)}`;
+      const pod = this.store.create(POD, j.metadata.namespace, {
+        metadata: { name, namespace: j.metadata.namespace, labels: clone(j.spec.template.metadata?.labels), annotations: clone(j.spec.template.metadata?.annotations), ownerReferences: [ownerRef(j)], finalizers: undefined },
+        spec: { ...clone(j.spec.template.spec), nodeName: "ancla-test-node" },
+      }, { manager: "kube-controller-manager" });
+      this.event(j, "Normal", "SuccessfulCreate", `Created pod: ${pod.metadata.name}`, "job-controller");
+    }
+    const live = this.podsOfJob(j).filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
+    const done = (status.conditions ?? []).some((c: Obj) => (c.type === "Complete" || c.type === "Failed") && c.status === "True");
+    status.active = done ? 0 : live.length;
+    status.ready = done ? 0 : live.filter((p) => this.ready(p)).length;
+    status.terminating = 0;
+    status.uncountedTerminatedPods = {};
+    for (const [k, v] of [["succeeded", succeeded], ["failed", failed]] as const) if (v) status[k] = v;
+    if (!status.active) delete status.active;
+    this.store.writeStatus(JOB, j.metadata.namespace, j.metadata.name, status);
   }
 
   private replicaSets(d: Obj): Obj[] {

@@ -12,7 +12,9 @@
 // tracks one last-applied configuration per field manager instead of full managedFields sets, and a
 // watch response starts with a newline (JSON whitespace) because Bun sends a streamed response's
 // head only with its first bytes. Helpers: podsOf/endpoints give a Deployment's or Service's pods
-// with the 127.0.0.1 host port their container is published on.
+// with the 127.0.0.1 host port their container is published on. batch/v1 Jobs run their pod once
+// (restartPolicy Never: the exit code stays in the pod's terminated state); PersistentVolumeClaims
+// are Bound at once and each is a Docker named volume, so data outlives pods.
 import type { DockerClient } from "../../../src/targets/docker/client";
 import { Controllers } from "./controller";
 import { Kubelet, HOST_PORT_ANNOTATION, SERVER_LABEL } from "./kubelet";
@@ -179,6 +181,9 @@ export async function startKubeApi(o: KubeApiOptions = {}): Promise<KubeApi> {
       await kubelet?.stop();
       if (o.docker) {
         for (const c of await o.docker.listContainers({ all: true, filters: { label: [`${SERVER_LABEL}=${serverId}`] } })) await o.docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+        // the Docker volumes that backed PersistentVolumeClaims
+        const { Volumes } = await o.docker.listVolumes({ filters: { label: [`${SERVER_LABEL}=${serverId}`] } }).catch(() => ({ Volumes: [] as { Name: string }[] }));
+        for (const v of Volumes ?? []) await o.docker.getVolume(v.Name).remove().catch(() => {});
       }
     },
   };

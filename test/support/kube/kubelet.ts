@@ -5,6 +5,11 @@
 // port (annotation test.ancla.dev/host-port, status.podIP 127.0.0.1); readiness comes from the
 // real httpGet/tcpSocket probe; exits restart with back-off (CrashLoopBackOff), failed pulls show
 // ErrImagePull/ImagePullBackOff; pods/log reads the container's log. One container per pod.
+// restartPolicy Never/OnFailure (Job pods): an exit ends the pod — phase Succeeded or Failed with
+// the exit code in containerStatuses[].state.terminated — and its container stays for pods/log
+// until the pod is deleted. A persistentVolumeClaim volume is a Docker named volume per claim uid
+// (the claim must exist and be Bound, else the pod waits in ContainerCreating with FailedMount
+// events), so data persists across pods; the volume is removed once its claim is gone.
 import { connect } from "node:net";
 import type { DockerClient } from "../../../src/targets/docker/client";
 import { ApiError, type Obj } from "./objects";
@@ -14,9 +19,11 @@ import type { Store } from "./store";
 export const HOST_PORT_ANNOTATION = "test.ancla.dev/host-port";
 export const HOST_PORTS_ANNOTATION = "test.ancla.dev/host-ports";
 export const SERVER_LABEL = "test.ancla.dev/kube-server";
+export const PVC_UID_LABEL = "test.ancla.dev/pvc-uid";
 
 const def = (kind: string) => RESOURCES.find((d) => d.kind === kind)!;
 const POD = def("Pod");
+const PVC = def("PersistentVolumeClaim");
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 
 export type KubeletOptions = { docker: DockerClient; serverId: string; labels: Record<string, string>; backoffBaseMs: number; backoffCapMs: number; probePeriodCapMs: number; graceCapMs: number };
@@ -25,7 +32,9 @@ type Runtime = {
   ns: string;
   name: string;
   uid: string;
-  phase: "pull" | "pull-backoff" | "create" | "running" | "crash-backoff" | "config-error" | "terminating";
+  phase: "pull" | "pull-backoff" | "create" | "running" | "crash-backoff" | "config-error" | "terminating" | "terminated";
+  /** the final state of a pod that does not restart (restartPolicy Never, or OnFailure after exit 0) */
+  final?: Obj;
   waiting?: { reason: string; message?: string };
   until: number;
   pullFailures: number;
@@ -90,6 +99,43 @@ export class Kubelet {
       void this.step(pod, rt).catch((e) => console.error("kube test kubelet:", e)).finally(() => (rt!.busy = false));
     }
     for (const [k, rt] of this.runtimes) if (!seen.has(k) && !rt.busy) void this.removeContainers(rt).then(() => this.runtimes.delete(k));
+    if (Date.now() >= this.nextVolumeGc) {
+      this.nextVolumeGc = Date.now() + 2000;
+      await this.collectVolumes().catch(() => {});
+    }
+  }
+
+  private nextVolumeGc = 0;
+  private volumeName = (claimUid: string) => `kube-${this.o.serverId}-pvc-${claimUid}`;
+
+  /** The "provisioner"'s reclaim policy Delete: a claim's Docker volume goes once the claim is gone and nothing mounts it. */
+  private async collectVolumes(): Promise<void> {
+    const { Volumes } = await this.o.docker.listVolumes({ filters: { label: [`${SERVER_LABEL}=${this.o.serverId}`] } });
+    const claims = new Set(this.store.list(PVC).map((c) => c.metadata.uid));
+    for (const v of Volumes ?? []) {
+      const uid = v.Labels?.[PVC_UID_LABEL];
+      if (uid && !claims.has(uid)) await this.o.docker.getVolume(v.Name).remove().catch(() => {}); // in use: next time
+    }
+  }
+
+  /** Docker mounts for the container's volumeMounts; throws the kubelet's FailedMount text when a claim is missing or unbound. */
+  private async mountsOf(pod: Obj): Promise<Obj[]> {
+    const out: Obj[] = [];
+    for (const m of this.container(pod).volumeMounts ?? []) {
+      const vol = (pod.spec.volumes ?? []).find((v: Obj) => v.name === m.name);
+      if (!vol) throw new Error(`volumeMount ${m.name} has no volume of that name`);
+      if (vol.persistentVolumeClaim) {
+        const claim = this.store.find(PVC, pod.metadata.namespace, vol.persistentVolumeClaim.claimName);
+        if (!claim) throw new Error(`persistentvolumeclaim "${vol.persistentVolumeClaim.claimName}" not found`);
+        if (claim.status?.phase !== "Bound") throw new Error(`persistentvolumeclaim "${claim.metadata.name}" is not bound`);
+        const name = this.volumeName(claim.metadata.uid);
+        await this.o.docker.createVolume({ Name: name, Labels: { ...this.o.labels, [SERVER_LABEL]: this.o.serverId, [PVC_UID_LABEL]: claim.metadata.uid } } as never);
+        out.push({ Type: "volume", Source: name, Target: m.mountPath, ReadOnly: Boolean(m.readOnly || vol.persistentVolumeClaim.readOnly) });
+      } else if (vol.emptyDir) {
+        out.push({ Type: "tmpfs", Target: m.mountPath });
+      } else throw new Error(`volume ${m.name}: only persistentVolumeClaim and emptyDir volumes are supported by this test node`);
+    }
+    return out;
   }
 
   private async step(pod: Obj, rt: Runtime): Promise<void> {
@@ -222,6 +268,17 @@ export class Kubelet {
       this.writeStatus(pod, rt);
       return;
     }
+    let mounts: Obj[];
+    try {
+      mounts = await this.mountsOf(pod);
+    } catch (e) {
+      rt.phase = "create";
+      rt.waiting = { reason: "ContainerCreating" };
+      rt.until = Date.now() + 1000;
+      this.event(pod, "Warning", "FailedMount", `Unable to attach or mount volumes: ${(e as Error).message}`);
+      this.writeStatus(pod, rt);
+      return;
+    }
     const ports = (c.ports ?? []).filter((p: Obj) => (p.protocol ?? "TCP") === "TCP");
     const mem = parseQuantity(c.resources?.limits?.memory);
     const cpu = parseQuantity(c.resources?.limits?.cpu);
@@ -238,6 +295,7 @@ export class Kubelet {
       ExposedPorts: Object.fromEntries(ports.map((p: Obj) => [`${p.containerPort}/tcp`, {}])),
       HostConfig: {
         PortBindings: Object.fromEntries(ports.map((p: Obj) => [`${p.containerPort}/tcp`, [{ HostIp: "127.0.0.1", HostPort: "" }]])),
+        ...(mounts.length ? { Mounts: mounts as never } : {}),
         ...(mem ? { Memory: Math.max(6 * 1024 * 1024, Math.round(mem)) } : {}),
         ...(cpu ? { NanoCpus: Math.round(cpu * 1e9) } : {}),
       },
@@ -268,7 +326,18 @@ export class Kubelet {
     const info = await this.o.docker.getContainer(rt.containerId!).inspect().catch(() => undefined);
     if (!info || !info.State.Running) {
       const code = info?.State.ExitCode ?? 137;
-      rt.lastTerminated = { exitCode: code, reason: info?.State.OOMKilled ? "OOMKilled" : code === 0 ? "Completed" : "Error", startedAt: rt.startedAt, finishedAt: info?.State.FinishedAt?.replace(/\.\d+Z$/, "Z") ?? now(), containerID: `docker://${rt.containerId}` };
+      const terminated = { exitCode: code, reason: info?.State.OOMKilled ? "OOMKilled" : code === 0 ? "Completed" : "Error", startedAt: rt.startedAt, finishedAt: info?.State.FinishedAt?.replace(/\.\d+Z$/, "Z") ?? now(), containerID: `docker://${rt.containerId}` };
+      const policy = pod.spec.restartPolicy ?? "Always";
+      if (policy === "Never" || (policy === "OnFailure" && code === 0)) {
+        // the pod is done: its container stays (pods/log) until the pod is deleted
+        rt.phase = "terminated";
+        rt.final = terminated;
+        rt.ready = false;
+        rt.readySince = undefined;
+        this.writeStatus(pod, rt);
+        return;
+      }
+      rt.lastTerminated = terminated;
       rt.restartCount++;
       rt.ready = false;
       rt.readySince = undefined;
@@ -363,7 +432,7 @@ export class Kubelet {
       ready: rt.ready,
       started: Boolean(running),
       restartCount: rt.restartCount,
-      state: running ? { running: { startedAt: rt.startedAt } } : { waiting: rt.waiting ?? { reason: "ContainerCreating" } },
+      state: running ? { running: { startedAt: rt.startedAt } } : rt.phase === "terminated" && rt.final ? { terminated: rt.final } : { waiting: rt.waiting ?? { reason: "ContainerCreating" } },
       lastState: rt.lastTerminated ? { terminated: rt.lastTerminated } : {},
       ...(rt.containerId ? { containerID: `docker://${rt.containerId}` } : {}),
     };
@@ -374,7 +443,7 @@ export class Kubelet {
       return old && old.status === x.status ? { ...x, lastTransitionTime: old.lastTransitionTime } : x;
     };
     const status: Obj = {
-      phase: running || rt.phase === "crash-backoff" ? "Running" : "Pending",
+      phase: rt.phase === "terminated" ? (rt.final?.exitCode === 0 ? "Succeeded" : "Failed") : running || rt.phase === "crash-backoff" ? "Running" : "Pending",
       conditions: [cond("Initialized", true), cond("Ready", rt.ready), cond("ContainersReady", rt.ready), cond("PodScheduled", true)].map(keepTime),
       hostIP: "127.0.0.1",
       podIP: "127.0.0.1",
@@ -443,6 +512,8 @@ export class Kubelet {
   async stop(): Promise<void> {
     for (const rt of this.runtimes.values()) await this.removeContainers(rt);
     this.runtimes.clear();
+    const { Volumes } = await this.o.docker.listVolumes({ filters: { label: [`${SERVER_LABEL}=${this.o.serverId}`] } }).catch(() => ({ Volumes: [] as { Name: string }[] }));
+    for (const v of Volumes ?? []) await this.o.docker.getVolume(v.Name).remove().catch(() => {});
   }
 }
 

@@ -28,9 +28,11 @@ export const RESOURCES: ResourceDef[] = [
   { group: "", version: "v1", plural: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true, verbs: RW, shortNames: ["sa"] },
   { group: "", version: "v1", plural: "services", singular: "service", kind: "Service", namespaced: true, verbs: RW, shortNames: ["svc"], subresources: ["status"], statusSubresource: true },
   { group: "", version: "v1", plural: "pods", singular: "pod", kind: "Pod", namespaced: true, verbs: RW, shortNames: ["po"], subresources: ["status", "log"], statusSubresource: true, generation: true },
+  { group: "", version: "v1", plural: "persistentvolumeclaims", singular: "persistentvolumeclaim", kind: "PersistentVolumeClaim", namespaced: true, verbs: RW, shortNames: ["pvc"], subresources: ["status"], statusSubresource: true },
   { group: "", version: "v1", plural: "events", singular: "event", kind: "Event", namespaced: true, verbs: RW, shortNames: ["ev"] },
   { group: "apps", version: "v1", plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, verbs: RW, shortNames: ["deploy"], subresources: ["status", "scale"], statusSubresource: true, generation: true },
   { group: "apps", version: "v1", plural: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true, verbs: RW, shortNames: ["rs"], subresources: ["status", "scale"], statusSubresource: true, generation: true },
+  { group: "batch", version: "v1", plural: "jobs", singular: "job", kind: "Job", namespaced: true, verbs: RW, subresources: ["status"], statusSubresource: true, generation: true },
   { group: "networking.k8s.io", version: "v1", plural: "ingresses", singular: "ingress", kind: "Ingress", namespaced: true, verbs: RW, shortNames: ["ing"], subresources: ["status"], statusSubresource: true, generation: true },
   { group: "networking.k8s.io", version: "v1", plural: "ingressclasses", singular: "ingressclass", kind: "IngressClass", namespaced: false, verbs: RW, generation: true },
   { group: "authorization.k8s.io", version: "v1", plural: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", kind: "SelfSubjectAccessReview", namespaced: false, verbs: ["create"] },
@@ -89,6 +91,35 @@ export function applyDefaults(def: ResourceDef, obj: Obj, old: Obj | undefined):
     case "Pod":
       defaultPodSpec((obj.spec ??= {}));
       break;
+    case "Job": {
+      // as the real API server: a generated selector on the Job's uid, and its labels on the pod template
+      const s = (obj.spec ??= {});
+      s.parallelism ??= 1;
+      s.completions ??= 1;
+      s.backoffLimit ??= 6;
+      s.completionMode ??= "NonIndexed";
+      s.suspend ??= false;
+      s.podReplacementPolicy ??= "TerminatingOrFailed";
+      s.manualSelector ??= old?.spec?.manualSelector;
+      if (s.manualSelector === undefined) delete s.manualSelector;
+      const uid = old?.metadata.uid ?? obj.metadata.uid;
+      const generated = { "batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": obj.metadata.name, "controller-uid": uid, "job-name": obj.metadata.name };
+      if (!s.manualSelector) {
+        s.selector ??= old?.spec?.selector ?? { matchLabels: { "batch.kubernetes.io/controller-uid": uid } };
+        s.template ??= {};
+        s.template.metadata = { ...s.template.metadata, labels: { ...s.template.metadata?.labels, ...generated } };
+      }
+      s.template ??= {};
+      defaultPodSpec((s.template.spec ??= {}));
+      break;
+    }
+    case "PersistentVolumeClaim": {
+      const s = (obj.spec ??= {});
+      s.volumeMode ??= old?.spec?.volumeMode ?? "Filesystem";
+      s.storageClassName ??= old?.spec?.storageClassName ?? "standard";
+      if (old?.spec?.volumeName) s.volumeName ??= old.spec.volumeName;
+      break;
+    }
     case "ReplicaSet": {
       const s = (obj.spec ??= {});
       s.replicas ??= 1;
@@ -170,6 +201,27 @@ export function validate(def: ResourceDef, obj: Obj, old: Obj | undefined): void
     podSpec(s.template?.spec, "spec.template.spec");
   }
   if (def.kind === "Pod") podSpec(obj.spec, "spec");
+  if (def.kind === "Job") {
+    const s = obj.spec ?? {};
+    podSpec(s.template?.spec, "spec.template.spec");
+    const rp = s.template?.spec?.restartPolicy;
+    if (rp !== "Never" && rp !== "OnFailure") causes.push({ field: "spec.template.spec.restartPolicy", message: `Unsupported value: "${rp}": supported values: "OnFailure", "Never"`, reason: "FieldValueNotSupported" });
+    if (typeof s.backoffLimit !== "number" || s.backoffLimit < 0) causes.push({ field: "spec.backoffLimit", message: `Invalid value: ${s.backoffLimit}: must be greater than or equal to 0` });
+    if (s.activeDeadlineSeconds !== undefined && !(s.activeDeadlineSeconds > 0)) causes.push({ field: "spec.activeDeadlineSeconds", message: `Invalid value: ${s.activeDeadlineSeconds}: must be greater than 0` });
+    if (old && JSON.stringify(old.spec?.template) !== JSON.stringify(s.template)) causes.push({ field: "spec.template", message: "Invalid value: field is immutable" });
+    if (old && JSON.stringify(old.spec?.selector) !== JSON.stringify(s.selector)) causes.push({ field: "spec.selector", message: "Invalid value: field is immutable" });
+  }
+  if (def.kind === "PersistentVolumeClaim") {
+    const s = obj.spec ?? {};
+    if (!Array.isArray(s.accessModes) || s.accessModes.length === 0) causes.push({ field: "spec.accessModes", message: "Required value: at least 1 access mode is required", reason: "FieldValueRequired" });
+    const storage = s.resources?.requests?.storage;
+    if (storage === undefined) causes.push({ field: "spec.resources[storage]", message: "Required value", reason: "FieldValueRequired" });
+    else if (!/^[0-9.]+([EPTGMK]i?|[mkMGTPE])?$/.test(String(storage))) causes.push({ field: "spec.resources.requests[storage]", message: `Invalid value: "${storage}": quantities must match the regular expression` });
+    if (old) {
+      const strip = (x: Obj) => ({ ...x, resources: undefined, volumeName: undefined });
+      if (JSON.stringify(strip(old.spec ?? {})) !== JSON.stringify(strip(s))) causes.push({ field: "spec", message: "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims", reason: "FieldValueForbidden" });
+    }
+  }
   if (def.kind === "Secret") {
     for (const [k, v] of Object.entries(obj.data ?? {})) {
       if (typeof v !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) causes.push({ field: `data[${k}]`, message: "Invalid value: illegal base64 data" });

@@ -104,6 +104,8 @@ export class Store {
     const obj = this.normalise(def, ns, body);
     if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = `${obj.metadata.generateName}${Math.random().toString(36).slice(2, 7)}`;
     this.requireNamespace(def, ns, true);
+    // the uid exists before defaulting (a Job's generated selector is made from it); a client's own is ignored
+    obj.metadata.uid = randomUUID();
     applyDefaults(def, obj, undefined);
     validate(def, obj, undefined);
     if (this.objects.has(this.key(def, ns, obj.metadata.name))) {
@@ -111,7 +113,7 @@ export class Store {
     }
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
-    Object.assign(obj.metadata, { uid: randomUUID(), creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z") });
+    Object.assign(obj.metadata, { creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z") });
     delete obj.metadata.deletionTimestamp;
     if (def.generation) obj.metadata.generation = 1;
     else delete obj.metadata.generation;
