@@ -4,7 +4,7 @@ setDefaultTimeout(240_000);
 // API server (real HTTPS with the kubeconfig's client certificate, pods as real containers): with
 // metrics.k8s.io served, the observability routes give CPU/memory points and the pod as the
 // replica; without a metrics server the answer says why there are no numbers (replica counts
-// still come from the pods); an API server that accepts connections and never answers is given
+// still come from the pods) and `ancla metrics` prints that reason; an API server that accepts connections and never answers is given
 // up on within the timeout, while the other environments are sampled in the same tick.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
@@ -12,6 +12,7 @@ import { BASE_IMAGE, ensureBaseImage, RUN_LABELS, testDocker } from "../support/
 import { startKubeApi, type KubeApi } from "../support/kube";
 import { kubeClients } from "../support/kube/client";
 import { testApp, type TestApp } from "../support/app";
+import { ancla } from "../support/server";
 import { CLUSTER_READ_TIMEOUT_MS, startSampler, type Sampler } from "../../src/modules/observability/sampler";
 
 const PROJ = "/api/v1/orgs/acme/projects/web";
@@ -139,6 +140,32 @@ describe("usage of services on a kubernetes environment", () => {
     expect(r.body.replicas).toEqual([expect.objectContaining({ process: "web", replica: 1, container_id: svc.plain!.pod, state: "running", running: true, cpu_usage_m: null, memory_usage_bytes: null, source: null })]);
     // a Docker service or a cluster with metrics has no such reason
     expect((await t.req("GET", `${PROJ}/observability/?service=api&env=metered&range=1h`, undefined, { key })).body.metrics_unavailable).toBeNull();
+  });
+
+  test("ancla metrics says why a cluster service has no CPU/memory", async () => {
+    // the in-process app on a port, so the real CLI can ask it
+    const front = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (req) => {
+        const u = new URL(req.url);
+        const headers: Record<string, string> = {};
+        req.headers.forEach((v, k) => (headers[k] = v));
+        const r = await t.req(req.method, u.pathname + u.search, undefined, { headers });
+        return new Response(r.text, { status: r.status, headers: r.headers });
+      },
+    });
+    try {
+      const r = await ancla(["metrics", "acme/web/plain/api"], { env: { ANCLA_SERVER: `http://127.0.0.1:${front.port}`, ANCLA_API_KEY: key } });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("no CPU/memory from the cluster since");
+      expect(r.stdout).toContain("metrics server not installed");
+      expect(r.stdout).toContain("(metrics_server_missing)");
+      expect(r.stdout).toContain(svc.plain!.pod);
+    } finally {
+      front.stop(true);
+    }
   });
 
   test("an API server that never answers is given up on within the timeout; the other clusters are sampled in the same tick", async () => {
