@@ -185,6 +185,16 @@ describe("kubernetes: release phase, runs and volumes", () => {
     expect(await served("marker.new")).toBe("second\n");
   });
 
+  test("volume backup and restore answer 409 saying they are not available on a kubernetes environment yet", async () => {
+    const backup = await api("GET", `${SVC}/app/volumes/data/backup`);
+    expect(backup.status).toBe(409);
+    expect(backup.body.message).toContain("not supported on a kubernetes environment yet");
+    const restore = await api("POST", `${SVC}/app/volumes/data/restore`, undefined, new Uint8Array(2 * 1024 * 1024) as unknown as BodyInit);
+    expect(restore.status).toBe(409);
+    expect(restore.body.message).toContain("not supported on a kubernetes environment yet");
+    expect(await served("marker")).toBe("third\n"); // nothing touched
+  });
+
   test("deleting the service with delete_volumes=true deletes the claim, and the data behind it goes", async () => {
     const uid = kube.get("PersistentVolumeClaim", NS, "app-data")!.metadata.uid;
     expect((await api("DELETE", `${SVC}/app?delete_volumes=true`)).status).toBeLessThan(300);

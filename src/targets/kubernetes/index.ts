@@ -266,7 +266,8 @@ export function kubernetesTarget(env: KubeTargetEnv, opts: KubeTargetOptions): D
       backup: async () => {
         throw new DeployFailed("Backing up a volume is not supported on a kubernetes environment yet (the data is in a PersistentVolumeClaim of the cluster).");
       },
-      restore: async () => {
+      restore: async (_ref, _name, _image, tar) => {
+        tar.resume(); // let the caller's upload run to its end: nothing else reads it
         throw new DeployFailed("Restoring a volume is not supported on a kubernetes environment yet (the data is in a PersistentVolumeClaim of the cluster).");
       },
       remove: async (ref, names) => removeClaims(await kube(), ns, ref, names),
