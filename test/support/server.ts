@@ -58,7 +58,7 @@ export type ServerOptions = {
   createKey?: boolean;
   /** argv prefix instead of anclaCommand() (reload tests run a wrapper script they can break) */
   command?: string[];
-  /** how long to wait for the ready lines (default 20 s); a restart that first recovers an interrupted cluster rollout needs longer on a loaded machine */
+  /** how long to wait for the ready lines (default 60 s: a loaded CI machine must not fail a correct start); a restart that first recovers an interrupted cluster rollout needs longer on a loaded machine */
   startTimeoutMs?: number;
 };
 
@@ -98,7 +98,7 @@ export async function startLiveServer(opts: ServerOptions = {}): Promise<LiveSer
   const out = { text: "" };
   const err = { text: "" };
   void watch(proc.stderr as ReadableStream<Uint8Array>, err, /$^/);
-  const timeout = new Promise<null>((r) => setTimeout(() => r(null), opts.startTimeoutMs ?? 20_000));
+  const timeout = new Promise<null>((r) => setTimeout(() => r(null), opts.startTimeoutMs ?? 60_000));
   // ready = the API line and then the router line (printed once workers and app adoption are done)
   const m = await Promise.race([watch(proc.stdout as ReadableStream<Uint8Array>, out, /ancla listening on (http:\/\/\S+)[^]*ancla router listening on/), timeout]);
   if (!m) {
