@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deployHarness, type DeployHarness } from "../fixtures/webapp/support";
 import { createApp } from "../../src/app";
-import { startSshServer, type RunningSshServer, HOST_KEY_FILE } from "../../src/modules/exec/ssh-server";
+import { startSshServer, type RunningSshServer, AUTH_TIMEOUT_MS, HOST_KEY_FILE, MAX_SOCKETS_PER_ADDRESS } from "../../src/modules/exec/ssh-server";
 import { setExecEndpoint } from "../../src/modules/exec/sessions";
 
 setDefaultTimeout(180_000);
@@ -120,6 +120,27 @@ describe("exec over SSH (the published CLI's flow)", () => {
     expect(r.code).toBe(255);
     expect(r.stdout).toBe("");
   });
+
+  test("connections that never identify themselves are bounded per address and closed after the authentication timeout", async () => {
+    const { connect } = await import("node:net");
+    const open = (n: number) =>
+      Array.from({ length: n }, () => {
+        const s = connect(ssh.port, "127.0.0.1");
+        const closed = new Promise<number>((resolve) => s.on("close", () => resolve(Date.now())));
+        s.on("error", () => {});
+        s.resume(); // read the server's identification line, never answer it
+        return { s, closed };
+      });
+    const started = Date.now();
+    const silent = open(MAX_SOCKETS_PER_ADDRESS + 1);
+    // one over the per-address bound goes at once; the others when they stay silent too long
+    const first = await Promise.race(silent.map((c) => c.closed));
+    expect(first - started).toBeLessThan(AUTH_TIMEOUT_MS / 2);
+    const all = await Promise.all(silent.map((c) => c.closed));
+    expect(Math.max(...all) - started).toBeLessThan(AUTH_TIMEOUT_MS + 5_000);
+    // and the server still serves a real client afterwards
+    expect((await runSsh((await token()).token, ["true"])).code).toBe(0);
+  }, 60_000);
 
   test("made-up tokens and other user names are refused", async () => {
     expect((await runSsh("ancla_exec_" + "x".repeat(40), ["true"])).code).toBe(255);

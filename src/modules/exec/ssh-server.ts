@@ -4,6 +4,7 @@
 // a running replica — a PTY with window changes when the client asks for one, plain pipes
 // otherwise, stdin EOF passed on, the exit status passed back. ssh2 is loaded lazily.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import type { Connection, Server, ServerChannel } from "ssh2";
 import type { Deps } from "../../deps";
@@ -11,8 +12,12 @@ import type { ExecSession } from "../../targets/target";
 import { redeemToken, startExec, type Redeemed } from "./sessions";
 
 export const HOST_KEY_FILE = "ssh_host_ed25519_key";
-const AUTH_TIMEOUT_MS = 15_000;
+export const AUTH_TIMEOUT_MS = 15_000;
 const MAX_CONNECTIONS = 64;
+// before a client's SSH identification line ssh2 counts nothing and times nothing out: the TCP
+// side is bounded here (sockets in all, per address, and the time to send that line)
+export const MAX_SOCKETS = 256;
+export const MAX_SOCKETS_PER_ADDRESS = 32;
 
 /** The host key in the data dir, made on first start (mode 0600; never rewritten). */
 export async function loadHostKey(dataDir: string): Promise<string> {
@@ -40,21 +45,43 @@ export async function startSshServer(deps: Deps, hostname: string, port: number)
     serveConnection(deps, client, info.ip);
     client.on("close", () => connections.delete(client));
   });
+  server.on("error", (e: Error) => deps.logger.warn("ssh server error", { error: e.message }));
+  const sockets = new Set<Socket>();
+  const perAddress = new Map<string, number>();
+  const tcp = createServer((socket) => {
+    const address = socket.remoteAddress ?? "";
+    if (sockets.size >= MAX_SOCKETS || (perAddress.get(address) ?? 0) >= MAX_SOCKETS_PER_ADDRESS) return void socket.destroy();
+    sockets.add(socket);
+    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+    // no identification line in time: gone (after it, the authentication timeout takes over)
+    const identTimer = setTimeout(() => socket.destroy(), AUTH_TIMEOUT_MS);
+    const watch = (d: Buffer) => d.includes(0x0a) && (clearTimeout(identTimer), socket.off("data", watch));
+    socket.on("data", watch);
+    socket.once("close", () => {
+      clearTimeout(identTimer);
+      sockets.delete(socket);
+      const n = (perAddress.get(address) ?? 1) - 1;
+      if (n > 0) perAddress.set(address, n);
+      else perAddress.delete(address);
+    });
+    server.injectSocket(socket);
+  });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, hostname, () => {
-      server.off("error", reject);
+    tcp.once("error", reject);
+    tcp.listen(port, hostname, () => {
+      tcp.off("error", reject);
       resolve();
     });
   });
-  server.on("error", (e: Error) => deps.logger.warn("ssh server error", { error: e.message }));
-  const bound = (server.address() as { port: number }).port;
+  tcp.on("error", (e: Error) => deps.logger.warn("ssh server error", { error: e.message }));
+  const bound = (tcp.address() as { port: number }).port;
   return {
     port: bound,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of connections) c.end();
-        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+        tcp.close(() => resolve());
       }),
   };
 }
