@@ -8,6 +8,7 @@ import type { Actor } from "../auth/service";
 import { requireUser } from "../auth/service";
 import { orgAccess, orgAdminAccess } from "./access";
 import * as repo from "./repo";
+import { readTx } from "../../db/client";
 
 /** Slug from the request, or derived from the name; 422 when the name yields nothing usable. */
 export function slugOrDerived(slug: string | undefined, name: string, field = "slug"): string {
@@ -48,7 +49,7 @@ export function createOrg(deps: Deps, actor: Actor | null, input: { name: string
 }
 
 export function getOrg(deps: Deps, actor: Actor | null, slug: string) {
-  return orgDetail(deps, orgAccess(deps, actor, slug).org);
+  return readTx(deps.sqlite, () => orgDetail(deps, orgAccess(deps, actor, slug).org));
 }
 
 export function patchOrg(deps: Deps, actor: Actor | null, slug: string, patch: { name?: string; slug?: string }) {
