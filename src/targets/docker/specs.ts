@@ -1,6 +1,7 @@
 // Pure data: a release's replica → Docker container create options, a project → its network.
 // No I/O here; engine.ts executes these and the unit tests compare them with toEqual.
 import { isWebProcess } from "../target";
+import { LABEL } from "../labels";
 
 export { isWebProcess };
 
@@ -14,27 +15,7 @@ export const RELEASE_PROCESS = "release";
 export type PodClass = keyof typeof POD_CLASSES;
 export const DEFAULT_POD_CLASS: PodClass = "small";
 
-export const LABEL = {
-  managed: "dev.ancla.managed",
-  org: "dev.ancla.org",
-  project: "dev.ancla.project",
-  env: "dev.ancla.env",
-  service: "dev.ancla.service",
-  serviceId: "dev.ancla.service-id",
-  release: "dev.ancla.release",
-  version: "dev.ancla.version",
-  process: "dev.ancla.process",
-  replica: "dev.ancla.replica",
-  deployment: "dev.ancla.deployment",
-  podClass: "dev.ancla.pod-class",
-  // one-off containers (release phase, runs) are not replicas: no `managed` label, so neither
-  // a rollout's cleanup nor the self-healing loop ever touches them
-  oneOff: "dev.ancla.one-off",
-  oneOffService: "dev.ancla.one-off-service-id",
-  runId: "dev.ancla.run-id",
-  // volumes: whose they are (a volume left by a deleted service is never handed to another one)
-  volume: "dev.ancla.volume",
-} as const;
+export { LABEL } from "../labels";
 
 export type ReplicaSpecInput = {
   org: string; // slugs: safe for names and DNS labels

@@ -5,6 +5,7 @@
 // them as data and validate each against the official schemas.
 import { defaultNamespace, dnsLabel } from "../../lib/kube-names";
 import { isWebProcess, type OneOffPlan, type RolloutPlan, type VolumeMount } from "../target";
+import { LABEL } from "../labels";
 
 /** The Procfile process that runs as the release phase (a Job per deploy), never as a Deployment. */
 export const RELEASE_PROCESS = "release";
@@ -23,25 +24,7 @@ export const POD_RESOURCES = {
 export type PodClassName = keyof typeof POD_RESOURCES;
 export const podClassName = (name: string | undefined): PodClassName => (name && name in POD_RESOURCES ? (name as PodClassName) : "small");
 
-export const LABEL = {
-  managed: "dev.ancla.managed",
-  org: "dev.ancla.org",
-  project: "dev.ancla.project",
-  env: "dev.ancla.env",
-  service: "dev.ancla.service",
-  serviceId: "dev.ancla.service-id",
-  release: "dev.ancla.release",
-  version: "dev.ancla.version",
-  process: "dev.ancla.process",
-  deployment: "dev.ancla.deployment",
-  podClass: "dev.ancla.pod-class",
-  /** what an object is for: config, registry, process, web, volume, one-off */
-  role: "dev.ancla.role",
-  /** a one-off Job: release or run */
-  oneOff: "dev.ancla.one-off",
-  runId: "dev.ancla.run-id",
-  volume: "dev.ancla.volume",
-} as const;
+export { LABEL } from "../labels";
 export const ANNOTATION = { releaseVersion: "ancla.dev/release-version", deployment: "ancla.dev/deployment" } as const;
 export const FIELD_MANAGER = "ancla";
 export const PULL_SECRET = "ancla-registry";
