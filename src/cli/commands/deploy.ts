@@ -12,7 +12,6 @@ import { command, type CommandContext, type CommandTable, type ContextWith } fro
 import type { DashboardInfo } from "../../modules/dashboard";
 import type { DeploymentLog } from "../../modules/deployments/model";
 import type { EnvResponse } from "../../modules/envs/model";
-import type { ImageLog } from "../../modules/images/model";
 import type { DeployTriggerResponse, HistoryItem } from "../../modules/pipeline/model";
 import { writeContextFile } from "../../lib/context-tar";
 import { resolveSettings, resolveTarget } from "../settings";
@@ -110,32 +109,13 @@ async function streamPipeline(ctx: Following, client: ApiClient, t: ServiceTarge
 
 /** Follow a pipeline run to its end; returns the final run (the caller decides the exit code). */
 export async function followPipeline(ctx: Following, client: ApiClient, t: ServiceTarget, runId: string): Promise<PipelineRun> {
-  const stream = ctx.flags.follow === true;
-  if (stream) return streamPipeline(ctx, client, t, runId);
-  let buildAfter = 0;
-  const shown = { image: "", release: 0, deploy: "" };
+  if (ctx.flags.follow === true) return streamPipeline(ctx, client, t, runId);
+  const stage = stagePrinter(ctx); // one line per stage change
   const deployLog = deployLogPrinter(ctx, client);
   for (;;) {
     const run = await client.get<PipelineRun>(`${projectPath(t)}/pipeline/runs/${seg(runId)}`);
-    // one line per stage change
-    if (run.image && run.image.status !== "queued" && run.image.status !== shown.image) {
-      shown.image = run.image.status;
-      progress(ctx, `Build v${run.image.version}: ${run.image.status}`);
-    }
-    if (run.release && run.release.version !== shown.release) {
-      shown.release = run.release.version;
-      progress(ctx, `Release v${run.release.version} created`);
-    }
-    if (run.deployment && run.deployment.status !== shown.deploy) {
-      shown.deploy = run.deployment.status;
-      progress(ctx, `Deploy v${run.deployment.version}: ${run.deployment.status}`);
-    }
-    if (stream && run.image) {
-      const log = await client.get<ImageLog>(`/api/v1/images/${seg(run.image.id)}/log`, { after: buildAfter });
-      for (const l of (log.log_text ?? "").split("\n").filter(Boolean)) progress(ctx, `  ${l}`);
-      buildAfter = log.last_line_id;
-    }
-    if (run.deployment) await deployLog(run.deployment.id, stream);
+    stage(run);
+    if (run.deployment) await deployLog(run.deployment.id, false);
     if (run.status === "complete" || run.status === "error") return run;
     // the new release serves once its deployment is complete; removing the replaced replicas
     // (a graceful stop) still belongs to the run but is no reason to keep the user waiting
