@@ -11,6 +11,7 @@ import { isoNow } from "../../deps";
 import { AppError, NotFound } from "../../errors";
 import type { GitRemote } from "../../lib/git-source";
 import { refreshServerRedactor } from "../config-vars/redaction";
+import { BuildError } from "../images/git-context";
 import type { GitAuth } from "../images/hooks";
 import type { ServiceAccess } from "../services/access";
 import * as repo from "./repo";
@@ -113,6 +114,10 @@ export function gitAuthFor(deps: Deps, serviceId: string, remote: GitRemote, wor
         return undefined;
       },
     };
+  }
+  // a token never travels in clear text: plain http only to this machine (a git server on loopback)
+  if (remote.transport === "http" && row.httpsToken && !/^(127(\.\d{1,3}){3}|\[?::1\]?|localhost)$/i.test(remote.host)) {
+    throw new BuildError(`The service's HTTPS token is only sent over https: ${remote.host} is reached over plain http, where anyone on the way could read it. Use an https:// Git URL.`);
   }
   if ((remote.transport === "https" || remote.transport === "http") && row.httpsToken) {
     const header = "Authorization: Basic " + Buffer.from(`x-access-token:${deps.secrets.open(row.httpsToken)}`).toString("base64");
