@@ -30,6 +30,33 @@ async function open(client: ApiClient, path: string, lastId: string | undefined)
   return res;
 }
 
+export type SseBlock = { event: string; data: string[]; id?: string };
+
+/** The events of a text/event-stream body, as an EventSource parses them (comment lines skipped). */
+export async function* sseEvents(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseBlock> {
+  const decoder = new TextDecoder();
+  let buf = "";
+  for await (const chunk of body) {
+    buf += decoder.decode(chunk, { stream: true });
+    let i: number;
+    while ((i = buf.indexOf("\n\n")) !== -1) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const e: SseBlock = { event: "message", data: [] };
+      for (const line of block.split("\n")) {
+        if (line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon === -1 ? line : line.slice(0, colon);
+        const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "data") e.data.push(value);
+        else if (field === "event") e.event = value;
+        else if (field === "id") e.id = value;
+      }
+      yield e;
+    }
+  }
+}
+
 /**
  * Calls `onLine` for every data line until the server sends `end`; returns its data. `retries`:
  * reconnects after a broken connection (streams whose lines carry ids resume after the last one;
@@ -39,30 +66,12 @@ export async function followEvents(client: ApiClient, path: string, onLine: (lin
   let lastId: string | undefined;
   for (let attempt = 0; ; attempt++) {
     const res = await open(client, path, lastId);
-    const decoder = new TextDecoder();
-    let buf = "";
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += decoder.decode(chunk, { stream: true });
-        let i: number;
-        while ((i = buf.indexOf("\n\n")) !== -1) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          let event = "message";
-          const data: string[] = [];
-          for (const line of block.split("\n")) {
-            if (line.startsWith(":")) continue;
-            const colon = line.indexOf(":");
-            const field = colon === -1 ? line : line.slice(0, colon);
-            const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-            if (field === "data") data.push(value);
-            else if (field === "event") event = value;
-            else if (field === "id") lastId = value;
-          }
-          if (event === "end") return data.length ? (JSON.parse(data.join("\n")) as StreamEnd) : {};
-          if (event === "gap") onLine(`(… ${(JSON.parse(data.join("\n")) as { dropped: number }).dropped} lines skipped: this terminal read slower than they came)`);
-          else if (data.length) onLine(data.join("\n"));
-        }
+      for await (const e of sseEvents(res.body as unknown as AsyncIterable<Uint8Array>)) {
+        if (e.id !== undefined) lastId = e.id;
+        if (e.event === "end") return e.data.length ? (JSON.parse(e.data.join("\n")) as StreamEnd) : {};
+        if (e.event === "gap") onLine(`(… ${(JSON.parse(e.data.join("\n")) as { dropped: number }).dropped} lines skipped: this terminal read slower than they came)`);
+        else if (e.data.length) onLine(e.data.join("\n"));
       }
     } catch {
       // the connection broke: resume below

@@ -1,5 +1,7 @@
 // A Server-Sent Events reader for tests (the text/event-stream parsing an EventSource does):
 // events collected as they arrive; `next` waits for one matching a predicate.
+import { sseEvents } from "../../src/cli/events";
+
 export type SseEvent = { event: string; data: string; id?: string };
 
 export type SseReader = {
@@ -21,30 +23,12 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   let ended = false;
   const done = (async () => {
     if (!res.body) return;
-    const decoder = new TextDecoder();
-    let buf = "";
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += decoder.decode(chunk, { stream: true });
-        let i: number;
-        while ((i = buf.indexOf("\n\n")) !== -1) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const e: SseEvent = { event: "message", data: "" };
-          const data: string[] = [];
-          for (const line of block.split("\n")) {
-            if (line.startsWith(":")) continue;
-            const [field, ...rest] = line.split(":");
-            const value = rest.join(":").replace(/^ /, "");
-            if (field === "data") data.push(value);
-            else if (field === "event") e.event = value;
-            else if (field === "id") e.id = value;
-          }
-          if (!data.length && e.event === "message") continue; // a comment-only block
-          e.data = data.join("\n");
-          events.push(e);
-          for (const w of waiters) w();
-        }
+      for await (const block of sseEvents(res.body as unknown as AsyncIterable<Uint8Array>)) {
+        if (!block.data.length && block.event === "message") continue; // a comment-only block
+        const e: SseEvent = { event: block.event, data: block.data.join("\n"), ...(block.id !== undefined ? { id: block.id } : {}) };
+        events.push(e);
+        for (const w of waiters) w();
       }
     } catch {
       // aborted by close()
