@@ -2,18 +2,11 @@
 // No I/O here; engine.ts executes these and the unit tests compare them with toEqual.
 import { isWebProcess } from "../target";
 import { LABEL } from "../labels";
+import { DEFAULT_POD_CLASS, POD_CLASSES, type PodClass } from "../pod-classes";
 
 export { isWebProcess };
 
-export const POD_CLASSES = {
-  nano: { cpus: 0.25, memoryMiB: 256 },
-  small: { cpus: 0.5, memoryMiB: 512 },
-  medium: { cpus: 1, memoryMiB: 1024 },
-  large: { cpus: 2, memoryMiB: 2048 },
-} as const;
 export const RELEASE_PROCESS = "release";
-export type PodClass = keyof typeof POD_CLASSES;
-export const DEFAULT_POD_CLASS: PodClass = "small";
 
 export { LABEL } from "../labels";
 

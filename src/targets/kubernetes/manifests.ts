@@ -6,6 +6,7 @@
 import { defaultNamespace, dnsLabel } from "../../lib/kube-names";
 import { isWebProcess, type OneOffPlan, type RolloutPlan, type VolumeMount } from "../target";
 import { LABEL } from "../labels";
+import { DEFAULT_POD_CLASS, POD_CLASSES, type PodClass } from "../pod-classes";
 
 /** The Procfile process that runs as the release phase (a Job per deploy), never as a Deployment. */
 export const RELEASE_PROCESS = "release";
@@ -14,15 +15,14 @@ export const DEFAULT_VOLUME_SIZE = "1Gi";
 /** A finished one-off Job is deleted by Ancla at once; the cluster's TTL controller removes it after this even if Ancla could not. */
 export const ONE_OFF_TTL_SECONDS = 600;
 
-// the same sizes as the Docker target's pod classes (SPEC §2), as requests and limits
-export const POD_RESOURCES = {
-  nano: { cpu: "250m", memory: "256Mi" },
-  small: { cpu: "500m", memory: "512Mi" },
-  medium: { cpu: "1", memory: "1Gi" },
-  large: { cpu: "2", memory: "2Gi" },
-} as const;
-export type PodClassName = keyof typeof POD_RESOURCES;
-export const podClassName = (name: string | undefined): PodClassName => (name && name in POD_RESOURCES ? (name as PodClassName) : "small");
+// the pod classes as Kubernetes quantities, used as requests and limits ("500m", "1", "512Mi", "1Gi")
+const quantity = (c: { cpus: number; memoryMiB: number }) => ({
+  cpu: c.cpus >= 1 ? String(c.cpus) : `${c.cpus * 1000}m`,
+  memory: c.memoryMiB % 1024 === 0 ? `${c.memoryMiB / 1024}Gi` : `${c.memoryMiB}Mi`,
+});
+export const POD_RESOURCES = Object.fromEntries(Object.entries(POD_CLASSES).map(([name, c]) => [name, quantity(c)])) as Record<PodClass, { cpu: string; memory: string }>;
+export type PodClassName = PodClass;
+export const podClassName = (name: string | undefined): PodClassName => (name && name in POD_CLASSES ? (name as PodClass) : DEFAULT_POD_CLASS);
 
 export { LABEL } from "../labels";
 export const ANNOTATION = { releaseVersion: "ancla.dev/release-version", deployment: "ancla.dev/deployment" } as const;
