@@ -324,7 +324,7 @@ describe("controller and kubelet", () => {
     expect(left).toEqual([]);
   });
 
-  test("kubectl (Debian's kubernetes-client) reads the cluster through the same kubeconfig", async () => {
+  test("kubectl reads the cluster through the same kubeconfig", async () => {
     if (!(await Bun.file("/usr/bin/kubectl").exists())) throw new Error("/usr/bin/kubectl is missing: apt-get install kubernetes-client");
     const dir = mkdtempSync(join(tmpdir(), "ancla-kubectl-"));
     try {
