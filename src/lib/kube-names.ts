@@ -9,5 +9,14 @@ export function dnsLabel(name: string): string {
   return `${clean.slice(0, 54).replace(/-+$/, "")}-${hash}`;
 }
 
-/** `ancla-<org>-<project>-<env>`, shortened with a hash when longer than a namespace may be. */
-export const defaultNamespace = (org: string, project: string, env: string): string => dnsLabel(`ancla-${org}-${project}-${env}`);
+/**
+ * `ancla-<org>-<project>-<env>`, shortened with a hash when longer than a namespace may be. Slugs
+ * contain dashes, so two environments can get the same one (org `a`/project `b-c`, org `a-b`/project
+ * `c`): `unique` (the environment's own key) then adds a short hash that tells them apart.
+ */
+export function defaultNamespace(org: string, project: string, env: string, unique?: string): string {
+  const base = `ancla-${org}-${project}-${env}`;
+  if (unique === undefined) return dnsLabel(base);
+  const hash = createHash("sha256").update(unique).digest("hex").slice(0, 8);
+  return `${dnsLabel(base).slice(0, 54).replace(/-+$/, "")}-${hash}`;
+}

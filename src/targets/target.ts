@@ -100,6 +100,8 @@ export type VolumeStore = {
   restore: (ref: ServiceRef, name: string, image: string, tar: NodeJS.ReadableStream, opts?: VolumeOpOptions) => Promise<void>;
   /** Remove the volumes (the service is deleted with delete_volumes); missing ones are fine. */
   remove: (ref: ServiceRef, names: string[]) => Promise<void>;
+  /** Where the runtime keeps the volume (the Docker volume's name), shown to the user; absent where the target has no such name. */
+  source?: (ref: ServiceRef, name: string) => Promise<string>;
 };
 
 /** A replica a deployment recorded as serving (the deployment's metadata keeps these). */

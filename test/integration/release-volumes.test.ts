@@ -79,7 +79,7 @@ describe("volumes: settings", () => {
     expect((await h.t.req("POST", `${h.base()}/app/volumes`, { name: "other", mount_path: "/data" }, { key: h.key })).status).toBe(409);
     expect((await h.t.req("POST", `${h.base()}/app/volumes`, { name: "nested", mount_path: "/data/sub" }, { key: h.key })).status).toBe(409);
     const list = await h.t.req("GET", `${h.base()}/app/volumes`, undefined, { key: h.key });
-    expect(list.body).toEqual([expect.objectContaining({ name: "data", mount_path: "/data", size_hint: "1Gi", docker_volume: `ancla-${h.org}-web-production-app-data` })]);
+    expect(list.body).toEqual([expect.objectContaining({ name: "data", mount_path: "/data", size_hint: "1Gi", docker_volume: `ancla-vol-${appId}-data` })]);
   });
 });
 
@@ -202,21 +202,23 @@ describe("volume backup and restore", () => {
     expect(junk.status).toBe(404);
   });
 
-  test("deleting a service keeps its volume unless delete_volumes=true", async () => {
+  test("deleting a service keeps its volume unless delete_volumes=true; a new service of the same name starts empty", async () => {
     const docker = testDocker();
-    const name = (svc: string, vol: string) => `ancla-${h.org}-web-production-${svc}-${vol}`;
+    const copyId = (await h.t.req("GET", `${h.base()}/copy`, undefined, { key: h.key })).body.id;
     expect((await h.t.req("DELETE", `${h.base()}/app`, undefined, { key: h.key })).status).toBe(200);
     expect((await h.t.req("DELETE", `${h.base()}/copy?delete_volumes=true`, undefined, { key: h.key })).status).toBe(200);
+    const gone = () => docker.getVolume(`ancla-vol-${copyId}-files`).inspect().then(() => false, () => true);
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && (await docker.getVolume(name("copy", "files")).inspect().then(() => true, () => false))) await Bun.sleep(200);
-    expect(await docker.getVolume(name("copy", "files")).inspect().then(() => true, () => false)).toBe(false);
-    expect((await docker.getVolume(name("app", "data")).inspect()).Labels["dev.ancla.service-id"]).toBe(appId);
-    // a new service of the same name does not get the old data: its deploy says why
+    while (Date.now() < deadline && !(await gone())) await Bun.sleep(200);
+    expect(await gone()).toBe(true);
+    expect((await docker.getVolume(`ancla-vol-${appId}-data`).inspect()).Labels["dev.ancla.service-id"]).toBe(appId);
+    // a new service of the same name gets a volume of its own, without the old data
     const again = await h.service("app", { deployment_timeout: 30 });
     expect((await h.t.req("POST", `${h.base()}/app/volumes`, { name: "data", mount_path: "/data" }, { key: h.key })).status).toBe(201);
-    await h.build("app", fixtureFiles({ Procfile: `web: exec httpd -f -p "$PORT" -h /www` }));
+    await h.build("app", fixtureFiles({ Procfile: `web: ln -sfn /data /www/data && exec httpd -f -p "$PORT" -h /www` }));
     const d = await h.deploy((await h.release(again)).release_id);
-    expect(d.status).toBe("error");
-    expect(d.error_detail).toContain("does not belong to this service");
+    expect(d.status).toBe("complete");
+    expect((await h.get(h.host("app"), "/data/kept.txt")).status).toBe(404);
+    expect((await docker.getVolume(`ancla-vol-${again}-data`).inspect()).Labels["dev.ancla.service-id"]).toBe(again);
   });
 });

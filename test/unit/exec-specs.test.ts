@@ -1,7 +1,7 @@
 // Pure data of issue 14: one-off container specs (release phase, runs), volume mounts and names,
 // the release process never started as a replica, and the volume settings' rules.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { desiredReplicas, oneOffSpec, replicaSpec, volumeName, volumeSpec, type ReplicaSpecInput } from "../../src/targets/docker/specs";
+import { desiredReplicas, legacyVolumeName, oneOffSpec, replicaSpec, volumeName, volumeSpec, type ReplicaSpecInput } from "../../src/targets/docker/specs";
 import { volumeInput } from "../../src/modules/services/volumes";
 
 setDefaultTimeout(30_000);
@@ -29,15 +29,27 @@ const base: ReplicaSpecInput = {
 
 describe("volumes in specs", () => {
   test("every replica mounts the service's named volumes", () => {
-    expect(replicaSpec(base).HostConfig.Mounts).toEqual([{ Type: "volume", Source: "ancla-acme-shop-production-api-data", Target: "/data" }]);
+    expect(replicaSpec(base).HostConfig.Mounts).toEqual([{ Type: "volume", Source: "ancla-vol-svc-1-data", Target: "/data" }]);
     expect(replicaSpec({ ...base, volumes: [] }).HostConfig.Mounts).toBeUndefined();
-    expect(volumeName(base, "cache")).toBe("ancla-acme-shop-production-api-cache");
+    expect(volumeName(base, "cache")).toBe("ancla-vol-svc-1-cache");
+    // a volume the target found under its old name is mounted from there
+    expect(replicaSpec({ ...base, volumes: [{ name: "data", mountPath: "/data", source: "ancla-acme-shop-production-api-data" }] }).HostConfig.Mounts).toEqual([
+      { Type: "volume", Source: "ancla-acme-shop-production-api-data", Target: "/data" },
+    ]);
+  });
+
+  test("names are unique across tenants: slugs with dashes no longer run together", () => {
+    const a = { org: "a", project: "b-c", env: "production", service: "api", serviceId: "0195f0c2-7a4e-7cde-8f00-00000000000a" };
+    const b = { org: "a-b", project: "c", env: "production", service: "api", serviceId: "0195f0c2-7a4e-7cde-8f00-00000000000b" };
+    expect(legacyVolumeName(a, "data")).toBe(legacyVolumeName(b, "data")); // the old scheme's collision
+    expect(volumeName(a, "data")).not.toBe(volumeName(b, "data"));
+    expect(volumeSpec(a, "data").Name).not.toBe(volumeSpec(b, "data").Name);
   });
 
   test("a volume carries its service's id (never handed to another service) and the server's labels", () => {
     const spec: { Name: string; Labels: Record<string, string> } = volumeSpec(base, "data", { "dev.ancla.test-run": "t1" });
     expect(spec).toEqual({
-      Name: "ancla-acme-shop-production-api-data",
+      Name: "ancla-vol-svc-1-data",
       Labels: { "dev.ancla.test-run": "t1", "dev.ancla.org": "acme", "dev.ancla.project": "shop", "dev.ancla.env": "production", "dev.ancla.service": "api", "dev.ancla.volume": "data", "dev.ancla.service-id": "svc-1" },
     });
   });
@@ -54,7 +66,7 @@ describe("oneOffSpec", () => {
     expect(spec.HostConfig.RestartPolicy).toEqual({ Name: "no" });
     expect(spec.HostConfig.Memory).toBe(1024 * 1024 * 1024);
     expect(spec.HostConfig.NetworkMode).toBe("ancla-acme-shop");
-    expect(spec.HostConfig.Mounts).toEqual([{ Type: "volume", Source: "ancla-acme-shop-production-api-data", Target: "/data" }]);
+    expect(spec.HostConfig.Mounts).toEqual([{ Type: "volume", Source: "ancla-vol-svc-1-data", Target: "/data" }]);
   });
 
   test("not a replica: no managed or replica labels (cleanup and self-healing leave it alone), no published port", () => {

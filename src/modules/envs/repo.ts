@@ -42,6 +42,14 @@ export const serviceIdsIn = (db: Db, envId: string): string[] =>
 export const findEnvBySlug = (db: Db, projectId: string, slug: string) =>
   db.select({ id: environments.id }).from(environments).where(and(eq(environments.projectId, projectId), eq(environments.slug, slug))).get();
 
+/** Kubernetes environments (of any organization) that deploy into `namespace` of the cluster at `server`. */
+export const envsInNamespace = (db: Db, server: string, namespace: string) =>
+  db
+    .select({ id: environments.id })
+    .from(environments)
+    .where(and(eq(environments.target, "kubernetes"), eq(environments.kubeconfigServer, server), eq(environments.namespace, namespace)))
+    .all();
+
 export const insertEnv = (db: Db, row: EnvInsert) => db.insert(environments).values(row).returning().get();
 export const updateEnv = (db: Db, id: string, patch: Partial<EnvInsert>) =>
   db.update(environments).set(patch).where(eq(environments.id, id)).returning().get()!;

@@ -115,8 +115,8 @@ const runAndVolumeRoutes = (deps: Deps) =>
     })
     .post(
       "/volumes",
-      ({ actor, params: p, body, set }) => {
-        const out = addVolume(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), apps.parseBody(volumeInput, body));
+      async ({ actor, params: p, body, set }) => {
+        const out = await addVolume(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), apps.parseBody(volumeInput, body));
         set.status = 201;
         return out;
       },

@@ -16,16 +16,26 @@ import { capableTarget, serviceRef, servingRelease } from "./release-run";
 
 export const MAX_RESTORE_BYTES = 8 * 1024 ** 3;
 
-export function toVolumeView(access: ServiceAccess, v: volumes.VolumeRow): volumes.VolumeView {
-  const r = serviceRef(access);
-  return { name: v.name, mount_path: v.mountPath, size_hint: v.sizeHint, docker_volume: `ancla-${r.org}-${r.project}-${r.env}-${r.service}-${v.name}`, created: v.createdAt };
+/** The Docker volume a service volume lives in (the target says: an old volume keeps its old name); a target without such names shows the name Docker would use. */
+async function dockerVolumeOf(deps: Deps, access: ServiceAccess, name: string): Promise<string> {
+  const fallback = `ancla-vol-${access.service.id}-${name}`;
+  try {
+    const source = targetFor(deps, access.env).volumes?.source;
+    return source ? await source(serviceRef(access), name) : fallback;
+  } catch {
+    return fallback; // the engine or cluster does not answer: the list still shows the settings
+  }
 }
 
-export const listVolumeViews = (deps: Deps, access: ServiceAccess) => volumes.listVolumes(deps.db, access.service.id).map((v) => toVolumeView(access, v));
+export async function toVolumeView(deps: Deps, access: ServiceAccess, v: volumes.VolumeRow): Promise<volumes.VolumeView> {
+  return { name: v.name, mount_path: v.mountPath, size_hint: v.sizeHint, docker_volume: await dockerVolumeOf(deps, access, v.name), created: v.createdAt };
+}
+
+export const listVolumeViews = (deps: Deps, access: ServiceAccess) => Promise.all(volumes.listVolumes(deps.db, access.service.id).map((v) => toVolumeView(deps, access, v)));
 
 export function addVolume(deps: Deps, access: ServiceAccess, input: volumes.VolumeInput) {
   assertMayDeploy(access);
-  return toVolumeView(access, volumes.addVolume(deps.db, access.service.id, input, isoNow(deps)));
+  return toVolumeView(deps, access, volumes.addVolume(deps.db, access.service.id, input, isoNow(deps)));
 }
 
 export function removeVolume(deps: Deps, access: ServiceAccess, name: string) {

@@ -155,7 +155,7 @@ export async function deployToDocker(docker: DockerClient, plan: DockerDeployPla
   hooks.step("prepare", 1);
   const network = networkName(plan.org, plan.project);
   await engine.ensureNetwork(docker, networkSpec(plan.org, plan.project, plan.labels));
-  await ensureVolumes(docker, plan, plan.labels);
+  const volumes = await ensureVolumes(docker, plan, plan.labels);
   const wanted = desiredReplicas(plan.processes, plan.counts);
   const keep = plan.inPlace
     ? plan.current.filter(
@@ -191,7 +191,7 @@ export async function deployToDocker(docker: DockerClient, plan: DockerDeployPla
         privileged: plan.privileged,
         network,
         labels: plan.labels,
-        volumes: plan.volumes,
+        volumes,
       });
       const id = await engine.startContainer(docker, spec);
       fresh.push({ id, process: w.process, replica: w.replica, hostPort: null, deploymentId: plan.deploymentId, podClass, releaseId: plan.releaseId });

@@ -14,8 +14,8 @@ import type { ExecRequest, ExecSession, OneOffHooks, OneOffPlan, OneOffResult } 
 export async function runOneOff(docker: DockerClient, plan: OneOffPlan & { labels?: Record<string, string> }, hooks: OneOffHooks): Promise<OneOffResult> {
   const network = networkName(plan.org, plan.project);
   await engine.ensureNetwork(docker, networkSpec(plan.org, plan.project, plan.labels));
-  await ensureVolumes(docker, plan, plan.labels);
-  const spec = oneOffSpec({ ...plan, podClass: podClassOf(plan.podClass), network, labels: plan.labels });
+  const volumes = await ensureVolumes(docker, plan, plan.labels);
+  const spec = oneOffSpec({ ...plan, volumes, podClass: podClassOf(plan.podClass), network, labels: plan.labels });
   const since = Date.now();
   const container = docker.getContainer(await engine.startContainer(docker, spec));
   let timedOut = false;

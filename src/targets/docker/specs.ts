@@ -32,7 +32,7 @@ export type ReplicaSpecInput = {
   network: string;
   /** Extra labels (e.g. a test run id). */
   labels?: Record<string, string>;
-  volumes?: { name: string; mountPath: string }[];
+  volumes?: SpecVolume[];
 };
 
 export type ContainerSpec = {
@@ -131,16 +131,27 @@ export function replicaSpec(i: ReplicaSpecInput): ContainerSpec {
   return spec;
 }
 
-/** `ancla-<org>-<project>-<env>-<service>-<name>`: one Docker named volume per service volume. */
-export const volumeName = (i: { org: string; project: string; env: string; service: string }, name: string): string => `ancla-${i.org}-${i.project}-${i.env}-${i.service}-${name}`;
+/**
+ * `ancla-vol-<service id>-<name>`: one Docker named volume per service volume, unique by
+ * construction (a service id is a UUID of fixed form; a name is unique within its service).
+ * Slugs are left out on purpose: they contain dashes, so org `a`/project `b-c` and org `a-b`/project
+ * `c` once gave the same name, and a renamed slug would lose the data.
+ */
+export const volumeName = (i: { serviceId: string }, name: string): string => `ancla-vol-${i.serviceId}-${name}`;
 
-export function volumeMounts(i: { org: string; project: string; env: string; service: string; volumes?: { name: string; mountPath: string }[] }) {
-  return (i.volumes ?? []).map((v) => ({ Type: "volume" as const, Source: volumeName(i, v.name), Target: v.mountPath }));
+/** The name volumes had before (not unique across tenants): still used for a volume that exists under it and carries this service's id. */
+export const legacyVolumeName = (i: { org: string; project: string; env: string; service: string }, name: string): string => `ancla-${i.org}-${i.project}-${i.env}-${i.service}-${name}`;
+
+/** `source`: the Docker volume the target found or made for it (volumes.ts); else the name it would get. */
+export type SpecVolume = { name: string; mountPath: string; source?: string };
+
+export function volumeMounts(i: { serviceId: string; volumes?: SpecVolume[] }) {
+  return (i.volumes ?? []).map((v) => ({ Type: "volume" as const, Source: v.source ?? volumeName(i, v.name), Target: v.mountPath }));
 }
 
-export function volumeSpec(i: { org: string; project: string; env: string; service: string; serviceId: string }, name: string, labels: Record<string, string> = {}) {
+export function volumeSpec(i: { org: string; project: string; env: string; service: string; serviceId: string }, name: string, labels: Record<string, string> = {}, source = volumeName(i, name)) {
   return {
-    Name: volumeName(i, name),
+    Name: source,
     Labels: { ...labels, [LABEL.org]: i.org, [LABEL.project]: i.project, [LABEL.env]: i.env, [LABEL.service]: i.service, [LABEL.volume]: name, [LABEL.serviceId]: i.serviceId },
   };
 }

@@ -1,9 +1,10 @@
-// Persistent volumes of a service as Docker named volumes (`ancla-<org>-<project>-<env>-<service>-<name>`):
-// created with the service's id as a label before anything mounts them (a volume left by a
-// deleted service, or made outside Ancla, is never handed to another service), copied out and
+// Persistent volumes of a service as Docker named volumes (`ancla-vol-<service id>-<name>`, unique
+// by construction; a volume made before under the old slug name and carrying this service's id keeps
+// being used): created with the service's id as a label before anything mounts them (a volume left
+// by a deleted service, or made outside Ancla, is never handed to another service), copied out and
 // back through a helper container that is created but never started.
 import type { DockerClient } from "./client";
-import { LABEL, volumeName, volumeSpec } from "./specs";
+import { LABEL, legacyVolumeName, volumeName, volumeSpec, type SpecVolume } from "./specs";
 import { DeployFailed, type ServiceRef, type VolumeMount, type VolumeOpOptions } from "../target";
 
 const statusOf = (e: unknown): number | undefined => (e as { statusCode?: number })?.statusCode;
@@ -12,8 +13,31 @@ const HELPER_MOUNT = "/ancla-volume";
 /** Thrown when a volume exists but another service (or no service of Ancla) owns it. */
 export class VolumeNotOwned extends DeployFailed {}
 
-async function ensureVolume(docker: DockerClient, ref: ServiceRef, name: string, labels: Record<string, string>): Promise<void> {
-  const spec = volumeSpec(ref, name, labels);
+const exists = async (docker: DockerClient, vol: string): Promise<{ Labels?: Record<string, string> | null } | null> =>
+  docker
+    .getVolume(vol)
+    .inspect()
+    .catch((e) => {
+      if (statusOf(e) === 404) return null;
+      throw e;
+    });
+
+/**
+ * The Docker volume that holds the service's volume `name`: `ancla-vol-<service id>-<name>`, unless
+ * only a volume under the old slug name exists and it carries this service's id (made before the
+ * names were unique; its data stays in use). Another service's volume under the old name is never
+ * picked: it is simply not this service's.
+ */
+export async function volumeSource(docker: DockerClient, ref: ServiceRef, name: string): Promise<string> {
+  const current = volumeName(ref, name);
+  if (await exists(docker, current)) return current;
+  const legacy = legacyVolumeName(ref, name);
+  const old = await exists(docker, legacy);
+  return old?.Labels?.[LABEL.serviceId] === ref.serviceId ? legacy : current;
+}
+
+async function ensureVolume(docker: DockerClient, ref: ServiceRef, name: string, labels: Record<string, string>): Promise<string> {
+  const spec = volumeSpec(ref, name, labels, await volumeSource(docker, ref, name));
   try {
     const info = await docker.getVolume(spec.Name).inspect();
     const owner = info.Labels?.[LABEL.serviceId];
@@ -23,6 +47,7 @@ async function ensureVolume(docker: DockerClient, ref: ServiceRef, name: string,
     if (statusOf(e) !== 404) throw e;
     await docker.createVolume(spec as never);
   }
+  return spec.Name;
 }
 
 /** Throws VolumeNotOwned when the volume exists and is not this service's; a missing one is fine. */
@@ -36,20 +61,22 @@ async function assertOwned(docker: DockerClient, ref: ServiceRef, vol: string): 
   }
 }
 
-/** Create the service's volumes that do not exist yet; refuse volumes another service owns. */
-export async function ensureVolumes(docker: DockerClient, ref: ServiceRef & { volumes?: VolumeMount[] }, labels: Record<string, string> = {}): Promise<void> {
-  for (const v of ref.volumes ?? []) await ensureVolume(docker, ref, v.name, labels);
+/** Create the service's volumes that do not exist yet; refuse volumes another service owns. The mounts come back with the Docker volume each uses. */
+export async function ensureVolumes(docker: DockerClient, ref: ServiceRef & { volumes?: VolumeMount[] }, labels: Record<string, string> = {}): Promise<SpecVolume[]> {
+  const out: SpecVolume[] = [];
+  for (const v of ref.volumes ?? []) out.push({ name: v.name, mountPath: v.mountPath, source: await ensureVolume(docker, ref, v.name, labels) });
+  return out;
 }
 
 /** A stopped container with only the volume mounted: the Docker archive API reads and writes through it. */
 async function withHelper<T>(docker: DockerClient, ref: ServiceRef, name: string, image: string, labels: Record<string, string>, use: (c: ReturnType<DockerClient["getContainer"]>) => Promise<T>): Promise<T> {
-  await ensureVolume(docker, ref, name, labels);
+  const source = await ensureVolume(docker, ref, name, labels);
   const container = await docker.createContainer({
     Image: image,
     Cmd: ["true"],
     Labels: { ...labels, [LABEL.oneOff]: "volume", [LABEL.oneOffService]: ref.serviceId },
     NetworkDisabled: true,
-    HostConfig: { Mounts: [{ Type: "volume", Source: volumeName(ref, name), Target: HELPER_MOUNT }], NetworkMode: "none" },
+    HostConfig: { Mounts: [{ Type: "volume", Source: source, Target: HELPER_MOUNT }], NetworkMode: "none" },
   } as never);
   try {
     return await use(container);
@@ -75,9 +102,11 @@ async function assertIdle(d: DockerClient, vol: string, name: string, withinMs: 
 
 export function dockerVolumes(docker: () => DockerClient, labels: Record<string, string>) {
   return {
+    source: (ref: ServiceRef, name: string) => volumeSource(docker(), ref, name),
     async backup(ref: ServiceRef, name: string, image: string, opts: VolumeOpOptions = {}): Promise<NodeJS.ReadableStream> {
-      await assertOwned(docker(), ref, volumeName(ref, name));
-      if (opts.idleWithinMs !== undefined) await assertIdle(docker(), volumeName(ref, name), name, opts.idleWithinMs);
+      const vol = await volumeSource(docker(), ref, name);
+      await assertOwned(docker(), ref, vol);
+      if (opts.idleWithinMs !== undefined) await assertIdle(docker(), vol, name, opts.idleWithinMs);
       return withHelper(docker(), ref, name, image, labels, async (c) => {
         const stream = (await c.getArchive({ path: `${HELPER_MOUNT}/.` })) as NodeJS.ReadableStream;
         let removed = false;
@@ -92,9 +121,9 @@ export function dockerVolumes(docker: () => DockerClient, labels: Record<string,
     },
     async restore(ref: ServiceRef, name: string, image: string, tar: NodeJS.ReadableStream, opts: VolumeOpOptions = {}): Promise<void> {
       const d = docker();
-      const vol = volumeName(ref, name);
-      // the name is not unique across tenants (org a-b project c, org a project b-c): another
-      // service's volume is refused before anything of its users is looked at or removed
+      const vol = await volumeSource(d, ref, name);
+      // a volume someone else made under this name is refused before anything of its users is
+      // looked at or removed
       await assertOwned(d, ref, vol);
       // an exact copy needs an empty volume: recreate it when nothing uses it, else refuse
       await assertIdle(d, vol, name, opts.idleWithinMs ?? 0);
@@ -114,12 +143,21 @@ export function dockerVolumes(docker: () => DockerClient, labels: Record<string,
     async remove(ref: ServiceRef, names: string[]): Promise<void> {
       const d = docker();
       for (const name of names) {
-        const vol = d.getVolume(volumeName(ref, name));
+        const vol = d.getVolume(await volumeSource(d, ref, name));
         try {
           const info = await vol.inspect();
           if (info.Labels?.[LABEL.serviceId] !== ref.serviceId) continue; // not ours to remove
-          for (const u of await d.listContainers({ all: true, filters: { volume: [info.Name] } })) await d.getContainer(u.Id).remove({ force: true }).catch(() => {});
-          await vol.remove();
+          // the service's replicas may still be going (their removal runs alongside): a volume in
+          // use answers 409 until the last container that mounts it is gone
+          for (let deadline = Date.now() + 30_000; ; await Bun.sleep(250)) {
+            for (const u of await d.listContainers({ all: true, filters: { volume: [info.Name] } })) await d.getContainer(u.Id).remove({ force: true }).catch(() => {});
+            try {
+              await vol.remove();
+              break;
+            } catch (e) {
+              if (statusOf(e) !== 409 || Date.now() > deadline) throw e;
+            }
+          }
         } catch (e) {
           if (statusOf(e) !== 404) throw e;
         }
