@@ -180,7 +180,7 @@ describe("kubernetes environment settings", () => {
   test("check: an unreachable API server and a missing registry are named, the rest is not claimed", async () => {
     const port = await closedPort();
     await create({ kubeconfig: kubeconfig(`https://127.0.0.1:${port}`) });
-    const r = await t.req("POST", `${base}/cluster/check`, undefined, { key: member.key });
+    const r = await t.req("POST", `${base}/cluster/check`, undefined, { key: owner.key });
     expect(r.status).toBe(200);
     expect(r.body.ok).toBe(false);
     expect(r.body.target).toBe("kubernetes");
@@ -191,6 +191,80 @@ describe("kubernetes environment settings", () => {
     expect(by.registry).toMatchObject({ ok: false });
     expect(by.registry.message).toContain("no registry_url set");
     expect(r.text).not.toContain(TOKEN);
+  });
+});
+
+describe("who may point an environment somewhere", () => {
+  test("check connects to addresses from the settings: org admins only, a member gets 403 and nothing is contacted", async () => {
+    let hits = 0;
+    const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => (hits++, new Response("internal secret page", { status: 500 })) });
+    try {
+      expect((await create({ kubeconfig: kubeconfig(`http://127.0.0.1:${probe.port}`), registry_url: `127.0.0.1:${probe.port}` })).status).toBe(201);
+      const r = await t.req("POST", `${base}/cluster/check`, undefined, { key: member.key });
+      expect(r.status).toBe(403);
+      expect(r.body.message).toContain("organization admins");
+      expect(hits).toBe(0);
+      const admin = await t.req("POST", `${base}/cluster/check`, undefined, { key: owner.key });
+      expect(admin.status).toBe(200);
+      expect(hits).toBeGreaterThan(0);
+      // what the host answered stays out of the messages: only status codes and Kubernetes Status text
+      expect(admin.text).not.toContain("internal secret page");
+    } finally {
+      probe.stop(true);
+    }
+  });
+
+  test("a protected environment's settings are an org admin's: a member's change is 403 and changes nothing", async () => {
+    expect((await create({ protected: true }, owner.key)).status).toBe(201);
+    const before = snapshotDb(t.deps);
+    const changes: Record<string, unknown>[] = [
+      { kubeconfig: kubeconfig("https://203.0.113.9:6443") },
+      { context: "dr" },
+      { namespace: "elsewhere" },
+      { registry_url: "evil.example.com", registry_username: "x", registry_password: "y" },
+      { target: "docker" },
+      { auto_deploy_branch: "member-branch" },
+      { ingress_class: "other" },
+      { slug: "renamed" },
+    ];
+    for (const body of changes) {
+      const r = await t.req("PATCH", `${base}/cluster`, body, { key: member.key });
+      expect({ body, status: r.status }).toEqual({ body, status: 403 });
+      expect(r.body.message).toContain("protected");
+    }
+    expect(snapshotDb(t.deps)).toBe(before);
+    expect((await t.req("GET", `${base}/cluster`, undefined, { key: member.key })).status).toBe(200);
+    const admin = await t.req("PATCH", `${base}/cluster`, { registry_url: "registry.example.com", context: "dr" }, { key: owner.key });
+    expect(admin.status).toBe(200);
+    expect(admin.body).toMatchObject({ registry_url: "registry.example.com", kubeconfig_server: "https://10.20.30.40:6443" });
+    // an unprotected environment stays the members'
+    expect((await create({ name: "scratch" })).status).toBe(201);
+    expect((await t.req("PATCH", `${base}/scratch`, { registry_url: "registry.example.com" }, { key: member.key })).status).toBe(200);
+  });
+});
+
+describe("namespaces on a shared cluster", () => {
+  test("two organizations' environments never share a namespace of one cluster: the default is told apart, a chosen one is 409", async () => {
+    // acme/web/cluster-x and acme-web/cluster/x both default to ancla-acme-web-cluster-x
+    expect((await create({ name: "cluster-x" })).body.namespace).toBe("ancla-acme-web-cluster-x");
+    const o = outsider.key;
+    expect((await t.req("POST", "/api/v1/organizations", { name: "Acme Web", slug: "acme-web" }, { key: o })).status).toBe(201);
+    expect((await t.req("POST", "/api/v1/projects/acme-web", { name: "Cluster" }, { key: o })).status).toBe(201);
+    const other = "/api/v1/orgs/acme-web/projects/cluster/envs";
+    const x = await t.req("POST", other, { name: "x", target: "kubernetes", kubeconfig: kubeconfig() }, { key: o });
+    expect(x.status).toBe(201);
+    expect(x.body.namespace).not.toBe("ancla-acme-web-cluster-x");
+    expect(x.body.namespace).toMatch(/^ancla-acme-web-cluster-x-[0-9a-f]{8}$/);
+    const before = snapshotDb(t.deps);
+    const taken = await t.req("POST", other, { name: "y", target: "kubernetes", kubeconfig: kubeconfig(), namespace: "ancla-acme-web-cluster-x" }, { key: o });
+    expect(taken.status).toBe(409);
+    expect(taken.body.message).toContain("already used by another environment");
+    expect((await t.req("PATCH", `${other}/x`, { namespace: "ancla-acme-web-cluster-x" }, { key: o })).status).toBe(409);
+    expect(snapshotDb(t.deps)).toBe(before);
+    // another cluster's namespace of that name is free
+    expect((await t.req("POST", other, { name: "y", target: "kubernetes", kubeconfig: kubeconfig("https://198.51.100.7:6443"), namespace: "ancla-acme-web-cluster-x" }, { key: o })).status).toBe(201);
+    // ...until that environment is pointed at the first cluster
+    expect((await t.req("PATCH", `${other}/y`, { kubeconfig: kubeconfig() }, { key: o })).status).toBe(409);
   });
 });
 

@@ -20,7 +20,7 @@ const refreshRedactor = (deps: Deps) => deps.redactor.update(serverRedactionValu
 import * as repo from "./repo";
 import { envHooks } from "./hooks";
 
-type Where = { org: { slug: string }; project: { slug: string } };
+type Where = { org: { slug: string }; project: { id: string; slug: string } };
 
 export function toEnvResponse(row: repo.EnvRow, at: Where, serviceCount: number): EnvResponse {
   return {
@@ -57,6 +57,21 @@ export function createDefaultEnv(db: Db, projectId: string, now: string): repo.E
   return repo.insertEnv(db, { id: newId(), projectId, name: "production", slug: "production", envType: "production", isDefault: true, createdAt: now, updatedAt: now });
 }
 
+/**
+ * A protected environment's settings are an org admin's: where it deploys (target, cluster,
+ * namespace, registry and their credentials), what deploys there on its own (auto_deploy_branch)
+ * and its slug (its hostnames) — a member could otherwise redirect what only admins deploy. The
+ * display name stays the members'.
+ */
+function assertMayChangeProtected(access: EnvAccess, input: PatchEnvInput) {
+  if (!access.env.protected || access.isAdmin) return;
+  // the display name stays the members' ('protected' itself: assertMayProtect)
+  const fields = Object.entries(input)
+    .filter(([k, v]) => v !== undefined && k !== "name" && k !== "protected")
+    .map(([k]) => k);
+  if (fields.length) throw new Forbidden(`Environment '${access.env.slug}' is protected; only organization admins may change its settings (${fields.join(", ")}).`);
+}
+
 function assertMayProtect(access: ProjectAccess, wanted: boolean | undefined, current: boolean) {
   if (wanted !== undefined && wanted !== current && !access.isAdmin) throw new Forbidden("Only organization admins may change 'protected'.");
 }
@@ -70,7 +85,7 @@ type KubeFields = Pick<repo.EnvInsert, "target" | "kubeconfig" | "kubeconfigServ
  * no file references or credential plugins) and sealed; a changed context is checked against the
  * stored one; a kubernetes environment gets its default namespace; registry credentials come in pairs.
  */
-function kubeSettings(deps: Deps, at: Where & { env: string }, current: KubeFields | null, input: CreateEnvInput | PatchEnvInput): Partial<repo.EnvInsert> {
+function kubeSettings(deps: Deps, at: Where & { env: string; envId?: string }, current: KubeFields | null, input: CreateEnvInput | PatchEnvInput): Partial<repo.EnvInsert> {
   const out: Partial<repo.EnvInsert> = {};
   const target = input.target ?? current?.target ?? "docker";
   const context = input.context === undefined ? (current?.kubeContext ?? null) : input.context;
@@ -99,7 +114,18 @@ function kubeSettings(deps: Deps, at: Where & { env: string }, current: KubeFiel
   if (target === "kubernetes" && !kubeconfig) throw unprocessable("kubeconfig", "is required when target is kubernetes");
   if (input.namespace !== undefined) out.namespace = input.namespace;
   const namespace = input.namespace === undefined ? (current?.namespace ?? null) : input.namespace;
-  if (target === "kubernetes" && namespace === null) out.namespace = defaultNamespace(at.org.slug, at.project.slug, at.env);
+  if (target === "kubernetes") {
+    const server = out.kubeconfigServer !== undefined ? out.kubeconfigServer : (current?.kubeconfigServer ?? null);
+    const taken = (ns: string) => server !== null && repo.envsInNamespace(deps.db, server, ns).some((e) => e.id !== at.envId);
+    if (namespace === null) {
+      // the default, unless another environment (any organization's) on this cluster has it already
+      const plain = defaultNamespace(at.org.slug, at.project.slug, at.env);
+      out.namespace = taken(plain) ? defaultNamespace(at.org.slug, at.project.slug, at.env, `${at.project.id}/${at.env}`) : plain;
+    }
+    const wanted = out.namespace ?? namespace;
+    if (wanted && taken(wanted) && (input.namespace !== undefined || out.kubeconfigServer !== undefined || input.target !== undefined))
+      throw new Conflict(`Namespace '${wanted}' of the cluster at ${server} is already used by another environment; choose another namespace.`);
+  }
   if (input.registry_password !== undefined) out.registryPassword = input.registry_password === null ? null : deps.secrets.seal(input.registry_password);
   if (input.registry_username !== undefined) out.registryUsername = input.registry_username;
   const username = input.registry_username === undefined ? (current?.registryUsername ?? null) : input.registry_username;
@@ -158,8 +184,9 @@ export function patchEnv(deps: Deps, actor: Actor | null, org: string, project: 
   const access = envAccess(deps, actor, org, project, env);
   const current = access.env;
   assertMayProtect(access, input.protected, current.protected);
+  assertMayChangeProtected(access, input);
   if (input.slug) assertSlugFree(deps, access.project.id, input.slug, current.id);
-  const patch: Partial<repo.EnvInsert> = { updatedAt: isoNow(deps), ...kubeSettings(deps, { ...access, env: input.slug ?? current.slug }, current, input) };
+  const patch: Partial<repo.EnvInsert> = { updatedAt: isoNow(deps), ...kubeSettings(deps, { ...access, env: input.slug ?? current.slug, envId: current.id }, current, input) };
   if (input.name !== undefined) patch.name = input.name;
   if (input.slug !== undefined) patch.slug = input.slug;
   if (input.env_type !== undefined) patch.envType = input.env_type;
@@ -191,10 +218,13 @@ export function deleteEnv(deps: Deps, actor: Actor | null, org: string, project:
 
 /**
  * Check that the environment's target can be used: for a cluster the API server, the rights in its
- * namespace and the registry login, each saying exactly what failed. Nothing is changed.
+ * namespace and the registry login, each saying exactly what failed. Nothing is changed. Org admins only.
  */
 export async function checkEnv(deps: Deps, actor: Actor | null, org: string, project: string, env: string): Promise<EnvCheckResponse> {
   const access = envAccess(deps, actor, org, project, env);
+  // the check connects to addresses taken from the settings and says what answered: on a server
+  // that is the one door into private networks (clusters usually live there), so only admins ask
+  if (!access.isAdmin) throw new Forbidden("Only organization admins may check an environment's target.");
   let checks: EnvCheckResponse["checks"];
   try {
     const target = targetFor(deps, access.env);

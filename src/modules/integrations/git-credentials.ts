@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Deps } from "../../deps";
 import { isoNow } from "../../deps";
-import { AppError, NotFound } from "../../errors";
+import { AppError, Forbidden, NotFound } from "../../errors";
 import type { GitRemote } from "../../lib/git-source";
 import { refreshServerRedactor } from "../config-vars/redaction";
 import { BuildError } from "../images/git-context";
@@ -56,8 +56,19 @@ async function sshKeygen(comment: string): Promise<{ privateKey: string; publicK
   }
 }
 
+/**
+ * Which repository access a protected environment's builds use (its deploy key, pinned host keys,
+ * HTTPS token) is an org admin's, like deploying there: a member could otherwise point what an admin
+ * deploys at other code, or break its builds.
+ */
+function assertMayChangeCredentials(access: ServiceAccess): void {
+  if (access.env.protected && !access.isAdmin)
+    throw new Forbidden(`Environment '${access.env.slug}' is protected; only organization admins may change a service's git credentials there.`);
+}
+
 /** A new key pair replaces any previous one (and its pinned host keys stay: the host did not change). */
 export async function createDeployKey(deps: Deps, access: ServiceAccess): Promise<DeployKeyView> {
+  assertMayChangeCredentials(access);
   const comment = `ancla-deploy-key ${access.org.slug}/${access.project.slug}/${access.env.slug}/${access.service.slug}`;
   const { privateKey, publicKey } = await sshKeygen(comment);
   repo.upsertGitCredentials(deps.db, access.service.id, { deployKeyPublic: publicKey, deployKeyPrivate: deps.secrets.seal(privateKey), deployKeyFingerprint: fingerprintOf(publicKey.split(/\s+/)[1]!), updatedAt: isoNow(deps) });
@@ -65,6 +76,7 @@ export async function createDeployKey(deps: Deps, access: ServiceAccess): Promis
 }
 
 export function deleteDeployKey(deps: Deps, access: ServiceAccess): DeployKeyView {
+  assertMayChangeCredentials(access);
   if (!repo.findGitCredentials(deps.db, access.service.id)?.deployKeyPublic) throw new NotFound("Deploy key");
   repo.upsertGitCredentials(deps.db, access.service.id, { deployKeyPublic: null, deployKeyPrivate: null, deployKeyFingerprint: null, knownHosts: null, knownHostsPinnedAt: null, updatedAt: isoNow(deps) });
   return deployKeyView(deps, access.service.id);
@@ -72,11 +84,13 @@ export function deleteDeployKey(deps: Deps, access: ServiceAccess): DeployKeyVie
 
 /** Forget the pinned host keys: the next clone pins what the host presents then. */
 export function resetKnownHosts(deps: Deps, access: ServiceAccess): DeployKeyView {
+  assertMayChangeCredentials(access);
   repo.upsertGitCredentials(deps.db, access.service.id, { knownHosts: null, knownHostsPinnedAt: null, updatedAt: isoNow(deps) });
   return deployKeyView(deps, access.service.id);
 }
 
 export function setHttpsToken(deps: Deps, access: ServiceAccess, token: string | null): DeployKeyView {
+  assertMayChangeCredentials(access);
   repo.upsertGitCredentials(deps.db, access.service.id, { httpsToken: token === null ? null : deps.secrets.seal(token), updatedAt: isoNow(deps) });
   refreshServerRedactor(deps);
   return deployKeyView(deps, access.service.id);
