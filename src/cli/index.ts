@@ -1,34 +1,11 @@
 // The command table: every command file contributes its commands; dispatch.ts runs them.
+// The command files are imported when a command runs (dynamic imports, still bundled by
+// `bun build --compile`): `ancla --version` loads none of them, and a command file imports what
+// only its commands need (the server, the database, tar) inside them, so a client command never
+// evaluates the server.
 import { noExtraArgs } from "./args";
 import { command, type CommandTable, type Io } from "./context";
-import { dispatch } from "./dispatch";
-import { serverCommands } from "./commands/server";
-import { settingsCommands } from "./commands/settings";
-import { initCommands } from "./commands/init";
-import { completionCommands } from "./commands/completion";
-import { opsCommands } from "./commands/ops";
-import { sessionCommands } from "./commands/session";
-import { loginCommands } from "./commands/login";
-import { orgCommands } from "./commands/orgs";
-import { projectCommands } from "./commands/projects";
-import { envCommands } from "./commands/envs";
-import { serviceCommands } from "./commands/services";
-import { appCommands } from "./commands/apps";
-import { configCommands } from "./commands/config";
-import { imageCommands } from "./commands/images";
-import { deployCommands } from "./commands/deploy";
-import { linkCommands } from "./commands/link";
-import { runCommands } from "./commands/run";
-import { execCommands } from "./commands/exec";
-import { pipelineCommands } from "./commands/pipeline";
-import { releaseCommands } from "./commands/releases";
-import { deploymentCommands } from "./commands/deployments";
-import { promoteCommands } from "./commands/promote";
-import { logCommands } from "./commands/logs";
-import { domainCommands } from "./commands/domains";
-import { openCommands } from "./commands/open";
-import { webhookCommands } from "./commands/webhooks";
-import { metricsCommands } from "./commands/metrics";
+import { dispatch, findCommand } from "./dispatch";
 import pkg from "../../package.json" with { type: "json" };
 
 export const VERSION: string = pkg.version;
@@ -43,36 +20,77 @@ const baseCommands: CommandTable = {
   }),
 };
 
-export const commands: CommandTable = {
-  ...baseCommands,
-  ...settingsCommands,
-  ...initCommands,
-  // completes every command of this table, itself included
-  ...completionCommands(() => commands),
-  ...serverCommands,
-  ...opsCommands,
-  ...sessionCommands,
-  ...loginCommands,
-  ...orgCommands,
-  ...projectCommands,
-  ...envCommands,
-  ...serviceCommands,
-  ...appCommands,
-  ...configCommands,
-  ...imageCommands,
-  ...deployCommands,
-  ...linkCommands,
-  ...runCommands,
-  ...execCommands,
-  ...pipelineCommands,
-  ...releaseCommands,
-  ...deploymentCommands,
-  ...promoteCommands,
-  ...logCommands,
-  ...domainCommands,
-  ...openCommands,
-  ...webhookCommands,
-  ...metricsCommands,
+/** Every command of every command file; the files are imported here, on first call. */
+export async function loadCommands(): Promise<CommandTable> {
+  const [server, settings, init, completion, ops, session, login, orgs, projects, envs, services, apps, config, images, deploy, link, run, exec, pipeline, releases, deployments, promote, logs, domains, open, webhooks, metrics] =
+    await Promise.all([
+      import("./commands/server"),
+      import("./commands/settings"),
+      import("./commands/init"),
+      import("./commands/completion"),
+      import("./commands/ops"),
+      import("./commands/session"),
+      import("./commands/login"),
+      import("./commands/orgs"),
+      import("./commands/projects"),
+      import("./commands/envs"),
+      import("./commands/services"),
+      import("./commands/apps"),
+      import("./commands/config"),
+      import("./commands/images"),
+      import("./commands/deploy"),
+      import("./commands/link"),
+      import("./commands/run"),
+      import("./commands/exec"),
+      import("./commands/pipeline"),
+      import("./commands/releases"),
+      import("./commands/deployments"),
+      import("./commands/promote"),
+      import("./commands/logs"),
+      import("./commands/domains"),
+      import("./commands/open"),
+      import("./commands/webhooks"),
+      import("./commands/metrics"),
+    ]);
+  const commands: CommandTable = {
+    ...baseCommands,
+    ...settings.settingsCommands,
+    ...init.initCommands,
+    // completes every command of this table, itself included
+    ...completion.completionCommands(() => commands),
+    ...server.serverCommands,
+    ...ops.opsCommands,
+    ...session.sessionCommands,
+    ...login.loginCommands,
+    ...orgs.orgCommands,
+    ...projects.projectCommands,
+    ...envs.envCommands,
+    ...services.serviceCommands,
+    ...apps.appCommands,
+    ...config.configCommands,
+    ...images.imageCommands,
+    ...deploy.deployCommands,
+    ...link.linkCommands,
+    ...run.runCommands,
+    ...exec.execCommands,
+    ...pipeline.pipelineCommands,
+    ...releases.releaseCommands,
+    ...deployments.deploymentCommands,
+    ...promote.promoteCommands,
+    ...logs.logCommands,
+    ...domains.domainCommands,
+    ...open.openCommands,
+    ...webhooks.webhookCommands,
+    ...metrics.metricsCommands,
+  };
+  return commands;
+}
+
+/** `ancla --version`, `ancla version`: answered from baseCommands alone, without importing a command file. */
+const VERSION_FLAG = /^(--version|-[qhv]*v[qhv]*)$/;
+const versionOnly = (argv: string[]): boolean => {
+  const found = findCommand(argv, baseCommands);
+  return "command" in found || (found.words.length === 0 && argv.some((a) => VERSION_FLAG.test(a)) && !argv.includes("--"));
 };
 
 export function processIo(): Io {
@@ -84,5 +102,5 @@ export function processIo(): Io {
   };
 }
 
-export const runCli = (argv: string[], io: Io = processIo(), env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Promise<number> =>
-  dispatch({ table: commands, version: VERSION, argv, io, env, cwd });
+export const runCli = async (argv: string[], io: Io = processIo(), env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Promise<number> =>
+  dispatch({ table: versionOnly(argv) ? baseCommands : await loadCommands(), version: VERSION, argv, io, env, cwd });

@@ -3,10 +3,13 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { parse, stringify } from "yaml";
+import type * as Yaml from "yaml";
 import { z } from "zod";
 import { AppError } from "../errors";
 import type { CommandContext } from "./context";
+
+/** yaml is required once a settings file exists: a command without one never evaluates it (still bundled by bun build). */
+const yaml = (): typeof Yaml => require("yaml");
 
 export const DEFAULT_SERVER = "http://127.0.0.1:8000";
 
@@ -55,7 +58,7 @@ export function readCliFile(file: string | undefined): CliFile {
   if (!file || !existsSync(file)) return {};
   let raw: unknown;
   try {
-    raw = parse(readFileSync(file, "utf8"));
+    raw = yaml().parse(readFileSync(file, "utf8"));
   } catch (e) {
     throw new AppError(2, `${file} is not valid YAML: ${(e as Error).message.split("\n")[0]}`, "usage", 2);
   }
@@ -77,7 +80,7 @@ export function writeCliFile(file: string, patch: Partial<Record<keyof CliFile, 
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   // write-then-rename so a crash never leaves a half-written key file
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, stringify(next), { mode: 0o600 });
+  writeFileSync(tmp, yaml().stringify(next), { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, file);
   return next as CliFile;

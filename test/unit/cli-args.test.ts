@@ -7,7 +7,7 @@ import { command, type CommandTable, type Io } from "../../src/cli/context";
 import { dispatch, findCommand } from "../../src/cli/dispatch";
 import { AppError } from "../../src/errors";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 /** The usage error parseArgs throws, or null. */
 function refusal(argv: string[], options: OptionTable = {}, name = "test"): AppError | null {
@@ -168,7 +168,7 @@ describe("dispatch", () => {
 
 describe("the real command table", () => {
   test("every command: a summary, usage starting with its name, flags that do not shadow the global ones, distinct short letters, help that renders", async () => {
-    const { commands } = await import("../../src/cli/index");
+    const commands = await (await import("../../src/cli/index")).loadCommands();
     const { commandHelp } = await import("../../src/cli/dispatch");
     const globalShorts = new Set<string>(Object.values(GLOBAL_OPTIONS).flatMap((o) => ("short" in o ? [o.short] : [])));
     const problems: string[] = [];

@@ -13,7 +13,6 @@ import type { DashboardInfo } from "../../modules/dashboard";
 import type { DeploymentLog } from "../../modules/deployments/model";
 import type { EnvResponse } from "../../modules/envs/model";
 import type { DeployTriggerResponse, HistoryItem } from "../../modules/pipeline/model";
-import { writeContextFile } from "../../lib/context-tar";
 import { resolveSettings, resolveTarget } from "../settings";
 import { followEvents, stoppedEarly } from "../events";
 
@@ -202,6 +201,7 @@ export const deployCommands: CommandTable = {
       let started: DeployTriggerResponse;
       try {
         const file = join(tmp, "context.tar.gz");
+        const { writeContextFile } = await import("../../lib/context-tar"); // tar-fs: only when a context is packed
         const size = await writeContextFile(dir, file);
         progress(ctx, `Uploading ${dir} (${kib(size)}) to ${t.org}/${t.project}/${t.env}/${t.service}`);
         started = await uploadFile(ctx, client, `${projectPath(t)}/pipeline/deploy?${pipelineQuery(t)}`, file, "application/gzip");

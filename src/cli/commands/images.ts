@@ -8,7 +8,6 @@ import { FOLLOW, noExtraArgs, requireArg } from "../args";
 import { clientFor, errorFromResponse, NETWORK_EXIT, seg, type ApiClient } from "../client";
 import { command, type CommandContext, type CommandTable, type ContextWith } from "../context";
 import type { ImageBuildResponse, ImageDetail, ImageLog, ImageSummary } from "../../modules/images/model";
-import { writeContextFile } from "../../lib/context-tar";
 import type { Column, Output } from "../render";
 import { resolveSettings, resolveTarget } from "../settings";
 import { followEvents, stoppedEarly } from "../events";
@@ -129,6 +128,7 @@ export const imageCommands: CommandTable = {
       const tmp = mkdtempSync(join(tmpdir(), "ancla-context-"));
       try {
         const file = join(tmp, "context.tar.gz");
+        const { writeContextFile } = await import("../../lib/context-tar"); // tar-fs: only when a context is packed
         const size = await writeContextFile(dir, file, { dockerfile: service.dockerfile_path ?? "Dockerfile" });
         if (!quiet) ctx.io.err(`uploading build context from ${dir} (${kib(size)} compressed)`);
         const started = await uploadContext(ctx, path, file);

@@ -1,14 +1,12 @@
 // Running Ancla in production: backup, restore, upgrade and service install. They work on the
-// data dir and the machine directly (no API key), like the other server-side commands.
+// data dir and the machine directly (no API key), like the other server-side commands. The
+// database, the backup archive and the upgrade steps are imported inside the commands that use them.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ZodError } from "zod";
 import { loadServeConfig, type ServeConfig } from "../../config";
-import { closeDeps, createDeps } from "../../deps";
 import { AppError } from "../../errors";
 import { assertExistingDatabase } from "../../lib/data-dir";
-import { writeBackup, restoreBackup } from "../../modules/backups/service";
-import { binaryVersion, executableOf, reloadAndWait, restorePrevious, serverPid, swapBinary } from "../../modules/ops/upgrade";
 import { DEFAULT_BINARY, DEFAULT_DATA_DIR, DEFAULT_USER, installPlan, systemdUnit, uninstallPlan, withoutSystemd, UNIT_PATH, type ServiceOptions } from "../../modules/ops/systemd";
 import type { OptionTable } from "../args";
 import { command, type CommandContext, type CommandTable } from "../context";
@@ -56,6 +54,7 @@ export const opsCommands: CommandTable = {
       if (existsSync(file)) throw new AppError(2, `${file} already exists; choose a new file`, "usage", 2);
       const cfg = config(ctx, { "data-dir": ctx.flags["data-dir"], "master-key": ctx.flags["master-key"] });
       assertExistingDatabase(cfg.dataDir); // never create a database just to back it up
+      const [{ closeDeps, createDeps }, { writeBackup }] = await Promise.all([import("../../deps"), import("../../modules/backups/service")]);
       const deps = createDeps(cfg);
       try {
         const b = await writeBackup(deps, { file, includeKey: ctx.flags["include-key"] === true });
@@ -77,6 +76,7 @@ export const opsCommands: CommandTable = {
       const file = resolve(ctx.cwd, need(ctx, 0, "<file>"));
       const dataDir = resolve(ctx.cwd, config(ctx, { "data-dir": ctx.flags["data-dir"] }).dataDir);
       const keyFile = ctx.flags["master-key-file"] ? resolve(ctx.cwd, ctx.flags["master-key-file"]) : undefined;
+      const { restoreBackup } = await import("../../modules/backups/service");
       const r = await restoreBackup(file, dataDir, { masterKeyFile: keyFile });
       const lines = [`restored ${r.created_at ? `the backup of ${r.created_at}` : "the database"} into ${r.data_dir}`];
       if (r.master_key === "missing") {
@@ -97,6 +97,7 @@ export const opsCommands: CommandTable = {
     run: async (ctx) => {
       const source = resolve(ctx.cwd, need(ctx, 0, "<new-binary>"));
       const dataDir = serverDataDir(ctx, ctx.flags["data-dir"]);
+      const { binaryVersion, executableOf, reloadAndWait, restorePrevious, serverPid, swapBinary } = await import("../../modules/ops/upgrade");
       const pid = serverPid(dataDir);
       const running = pid ? executableOf(pid) : null;
       const target = ctx.flags.binary ? resolve(ctx.cwd, ctx.flags.binary) : running;

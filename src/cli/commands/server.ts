@@ -1,15 +1,12 @@
 // Server-side commands: serve, migrate, admin … — they work on the data dir directly (backup,
 // restore, upgrade and service install are in ops.ts).
+// The server, the database and the modules are imported inside the commands (dynamic imports):
+// only `ancla serve` evaluates the app, and no client command pays for it.
 import { flagToKey, keyToEnv, loadServeConfig, serveConfigSchema, type ServeConfig } from "../../config";
-import { closeDeps, createDeps } from "../../deps";
+import type { Deps } from "../../deps";
 import { assertExistingDatabase } from "../../lib/data-dir";
 import { AppError, NotFound } from "../../errors";
 import { randomBase62 } from "../../lib/ids";
-import { findUserByLogin, updateUser, deleteUserSessions } from "../../modules/auth/repo";
-import { createUser, hashPassword } from "../../modules/auth/service";
-import { createApiKey } from "../../modules/keys/service";
-import { rotateMasterKey } from "../../modules/config-vars/rotate";
-import { serveUntilSignal } from "../../server";
 import { type OptionTable } from "../args";
 import { command, type CommandContext, type CommandTable } from "../context";
 import { ZodError } from "zod";
@@ -65,9 +62,10 @@ function serverConfig(ctx: CommandContext): ServeConfig {
 }
 
 /** Open the data dir's existing database for a one-off command (never a new one), run fn, close. */
-async function withDeps<T>(ctx: CommandContext, fn: (deps: ReturnType<typeof createDeps>) => Promise<T> | T): Promise<T> {
+async function withDeps<T>(ctx: CommandContext, fn: (deps: Deps) => Promise<T> | T): Promise<T> {
   const config = serverConfig(ctx);
   assertExistingDatabase(config.dataDir); // before createDeps, which would create the dir, database and master.key
+  const { closeDeps, createDeps } = await import("../../deps");
   const deps = createDeps(config);
   try {
     return await fn(deps);
@@ -89,7 +87,9 @@ export const serverCommands: CommandTable = {
     usage: "serve",
     options: SERVE_OPTIONS,
     run: async (ctx) => {
-      await serveUntilSignal(serverConfig(ctx));
+      const config = serverConfig(ctx);
+      const { serveUntilSignal } = await import("../../server");
+      await serveUntilSignal(config);
       return { kind: "none" };
     },
   }),
@@ -108,6 +108,7 @@ export const serverCommands: CommandTable = {
     },
     run: (ctx) =>
       withDeps(ctx, async (deps) => {
+        const { createUser } = await import("../../modules/auth/service");
         const password = ctx.flags.password ?? randomBase62(20);
         const user = await createUser(deps, { username: need(ctx, 0, "<username>"), email: need(ctx, 1, "<email>"), password, admin: ctx.flags.admin === true });
         const value = { id: user.id, username: user.username, email: user.email, admin: user.isAdmin, password };
@@ -120,6 +121,7 @@ export const serverCommands: CommandTable = {
     options: { ...DATA_DIR_OPTIONS, password: { type: "string", value: "PASSWORD", description: "the new password (default: a random one, printed)" } },
     run: (ctx) =>
       withDeps(ctx, async (deps) => {
+        const [{ findUserByLogin, updateUser, deleteUserSessions }, { hashPassword }] = await Promise.all([import("../../modules/auth/repo"), import("../../modules/auth/service")]);
         const user = findUserByLogin(deps.db, need(ctx, 0, "<username>"));
         if (!user) throw new NotFound("User");
         const password = ctx.flags.password ?? randomBase62(20);
@@ -133,7 +135,8 @@ export const serverCommands: CommandTable = {
     usage: "admin create-key <username|email>",
     options: { ...DATA_DIR_OPTIONS, name: { type: "string", value: "NAME", description: "the key's name (default admin-cli)" } },
     run: (ctx) =>
-      withDeps(ctx, (deps) => {
+      withDeps(ctx, async (deps) => {
+        const [{ findUserByLogin }, { createApiKey }] = await Promise.all([import("../../modules/auth/repo"), import("../../modules/keys/service")]);
         const user = findUserByLogin(deps.db, need(ctx, 0, "<username>"));
         if (!user) throw new NotFound("User");
         const key = createApiKey(deps, user.id, { name: ctx.flags.name ?? "admin-cli" });
@@ -145,7 +148,8 @@ export const serverCommands: CommandTable = {
     usage: "admin rotate-master-key",
     options: DATA_DIR_OPTIONS,
     run: (ctx) =>
-      withDeps(ctx, (deps) => {
+      withDeps(ctx, async (deps) => {
+        const { rotateMasterKey } = await import("../../modules/config-vars/rotate");
         const r = rotateMasterKey(deps);
         const text = `re-encrypted ${r.resealed} sealed value(s) under a new key in ${r.keyFile}\nthe previous key is kept in ${r.previousKeyFile} for older backups`;
         return { kind: "text", text: r.unreadable ? `${text}\nwarning: ${r.unreadable} value(s) did not open with the old key and were left as they were` : text, data: r };
