@@ -31,6 +31,8 @@ import { observabilityRoutes, requestMetrics } from "./modules/observability";
 import { requestContext, requestIdOf } from "./modules/ops/request-context";
 import { opsRoutes } from "./modules/ops";
 import { backupRoutes } from "./modules/backups";
+import { cachedAnswer, keepAnswer } from "./modules/auth/answer-cache";
+import { jsonTextOf } from "./db/client";
 
 export { JSON_LIMIT };
 
@@ -64,6 +66,20 @@ export function createApp(deps: Deps) {
         set.status = 413;
         return { status: 413, message: "JSON body larger than 1 MiB." };
       }
+      // a repeated authenticated GET of a hot read route, unchanged since (auth/answer-cache.ts)
+      return cachedAnswer(deps, request, performance.now());
+    })
+    // returns the value it was given: Elysia's error path takes a mapResponse hook's result as the answer even when undefined
+    .mapResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
+      if (request.method !== "GET") return responseValue as Response;
+      // keep the exact text the normal path sends: a jsonResponse's, or Response.json's of the checked value
+      if (responseValue instanceof Response) {
+        const json = jsonTextOf(responseValue);
+        if (json !== undefined) keepAnswer(deps, request, route, set, json, "application/json");
+      } else if (responseValue !== null && typeof responseValue === "object" && (Array.isArray(responseValue) || Object.getPrototypeOf(responseValue) === Object.prototype)) {
+        keepAnswer(deps, request, route, set, () => JSON.stringify(responseValue), "application/json;charset=utf-8");
+      }
+      return responseValue as Response; // typed Response|void, but any value passes through
     })
     .onParse({ as: "global" }, async ({ request, contentType }) => {
       if (!contentType || isRawBodyRoute(request)) return;

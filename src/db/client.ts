@@ -123,5 +123,14 @@ export function cachedJsonUntilWrite(schema: { parse: (value: unknown) => unknow
   return cachedUntilWrite((key) => JSON.stringify(schema.parse(compute(key))), { maxWeight: 8 * 2 ** 20, weigh: (json) => json.length });
 }
 
+const jsonTexts = new WeakMap<Response, string>();
+
 /** A ready JSON answer (Elysia passes a Response through as it is, adding its headers). */
-export const jsonResponse = (json: string): Response => new Response(json, { headers: { "content-type": "application/json" } });
+export function jsonResponse(json: string): Response {
+  const response = new Response(json, { headers: { "content-type": "application/json" } });
+  jsonTexts.set(response, json);
+  return response;
+}
+
+/** The text of a Response made by jsonResponse (its body unread), else undefined. */
+export const jsonTextOf = (response: Response): string | undefined => jsonTexts.get(response);

@@ -4,7 +4,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { sha256Hex } from "../../lib/ids";
 import type { Deps } from "../../deps";
-import { cachedUntilWrite, readTx } from "../../db/client";
+import { cachedUntilWrite, changeKey, readTx } from "../../db/client";
 import * as repo from "./repo";
 import type { UserRow } from "./repo";
 
@@ -17,26 +17,35 @@ const LAST_USED_EVERY_MS = 60_000; // avoid a write per request
 // The check (changeKey) and a miss's lookup share one read transaction: two statements' locks
 // outside one cost more than the lookup itself.
 const ownerCaches = new WeakMap<Deps, (sqlite: Deps["sqlite"], hash: string) => ReturnType<typeof repo.findKeyWithOwner>>();
+// Also returns the change key read before the lookup (the answer cache tags answers with it).
 function keyOwner(deps: Deps, hash: string) {
   let cached = ownerCaches.get(deps);
   if (!cached) ownerCaches.set(deps, (cached = cachedUntilWrite((h) => repo.findKeyWithOwner(deps.db, h))));
   const lookup = cached;
-  return readTx(deps.sqlite, () => lookup(deps.sqlite, hash));
+  return readTx(deps.sqlite, () => {
+    const seen = changeKey(deps.sqlite);
+    return { seen, found: lookup(deps.sqlite, hash) };
+  });
 }
 
-/** The key's owner when the key is valid, active, unexpired and the user active; else null. */
-export function verifyApiKey(deps: Deps, key: string): { user: UserRow; keyId: string; scopes: string[] } | null {
+/**
+ * The key's owner when the key is valid, active, unexpired and the user active; else null. Also
+ * the database's change key read before the lookup, and the last millisecond until which the key
+ * is accepted without a write (its expiry, or when `last_used_at` is due again).
+ */
+export function verifyApiKey(deps: Deps, key: string): { user: UserRow; keyId: string; scopes: string[]; changeKey: string; validThroughMs: number } | null {
   if (!KEY_RE.test(key)) return null;
   const hash = sha256Hex(key);
-  const found = keyOwner(deps, hash);
+  const { seen, found } = keyOwner(deps, hash);
   // the lookup is by hash; compare again in constant time so equality never short-circuits
   if (!found || !timingSafeEqual(Buffer.from(found.key.hash), Buffer.from(hash))) return null;
   const { key: row, user } = found;
   const now = deps.clock.now();
   if (!row.isActive || (row.expiresAt && new Date(row.expiresAt) <= now)) return null;
   if (!user.active) return null;
-  if (!row.lastUsedAt || now.getTime() - new Date(row.lastUsedAt).getTime() > LAST_USED_EVERY_MS) {
-    repo.updateKey(deps.db, row.id, { lastUsedAt: now.toISOString() });
-  }
-  return { user, keyId: row.id, scopes: row.scopes };
+  // recorded again once it is older than LAST_USED_EVERY_MS (that write also ends cached answers)
+  const usedUntil = row.lastUsedAt ? new Date(row.lastUsedAt).getTime() + LAST_USED_EVERY_MS : -Infinity;
+  if (now.getTime() > usedUntil) repo.updateKey(deps.db, row.id, { lastUsedAt: now.toISOString() });
+  const validThroughMs = Math.min(usedUntil, row.expiresAt ? new Date(row.expiresAt).getTime() - 1 : Infinity);
+  return { user, keyId: row.id, scopes: row.scopes, changeKey: seen, validThroughMs };
 }

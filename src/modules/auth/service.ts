@@ -9,12 +9,15 @@ import { verifyApiKey } from "./api-key";
 import { assertKeyMayWrite } from "./key-scopes";
 import type { LoginLimiter } from "./limiter";
 import { dummyHashOf } from "../../lib/passwords";
-import { readTx } from "../../db/client";
+import { changeKey, readTx } from "../../db/client";
+import { recordCredential } from "./answer-cache";
+import { readCookie, SESSION_COOKIE } from "./cookies";
+
+export { readCookie, SESSION_COOKIE };
 
 /** scopes: the API key's (see key-scopes.ts); absent for a browser session, which may do anything its user may. */
 export type Actor = { user: UserRow; via: "session" | "key"; keyId?: string; scopes?: string[] };
 
-export const SESSION_COOKIE = "ancla_session";
 const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 
 export const hashPassword = (deps: Pick<Deps, "passwords">, password: string) => deps.passwords.hash(password);
@@ -84,21 +87,6 @@ export function logout(deps: Deps, token: string | undefined): void {
   if (token) repo.deleteSession(deps.db, sha256Hex(token));
 }
 
-export function readCookie(header: string | null, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const i = part.indexOf("=");
-    if (i > 0 && part.slice(0, i).trim() === name) {
-      try {
-        return decodeURIComponent(part.slice(i + 1).trim());
-      } catch {
-        return undefined; // a malformed %-escape is no credential at all: 401 like any bad cookie, never a 500
-      }
-    }
-  }
-  return undefined;
-}
-
 export function sessionCookie(token: string, maxAgeSeconds: number, secure: boolean): string {
   return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure ? "; Secure" : ""}`;
 }
@@ -116,16 +104,23 @@ export function resolveActor(deps: Deps, request: Request): Actor | null {
     if (!found) throw new Unauthorized("Invalid or expired API key.");
     // decided before the body is read or validated, like authentication itself
     if (!SAFE_METHODS.has(request.method)) assertKeyMayWrite(found.scopes);
+    recordCredential(request, { changeKey: found.changeKey, validThroughMs: found.validThroughMs });
     return { user: found.user, via: "key", keyId: found.keyId, scopes: found.scopes };
   }
   const token = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
   if (!token || !SESSION_TOKEN_RE.test(token)) return null;
+  let seen = "";
+  let expiresAt = "";
   const user = readTx(deps.sqlite, () => {
+    seen = changeKey(deps.sqlite); // before any read: see answer-cache.ts
     const session = repo.findLiveSession(deps.db, sha256Hex(token), isoNow(deps));
+    if (session) expiresAt = session.expiresAt;
     return session ? repo.findUserById(deps.db, session.userId) : undefined;
   });
   if (!user || !user.active) return null;
   if (!SAFE_METHODS.has(request.method)) assertSameOrigin(deps, request);
+  // the session is live while expires_at > now (see findLiveSession)
+  recordCredential(request, { changeKey: seen, validThroughMs: new Date(expiresAt).getTime() - 1 });
   return { user, via: "session" };
 }
 

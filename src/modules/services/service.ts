@@ -16,7 +16,7 @@ import { envHooks } from "../envs/hooks";
 import { applicationSummary, type ApplicationSummary, type CreateServiceInput, type PatchServiceInput, type ScaleInput, type ServiceDetail } from "./model";
 import { z } from "zod";
 import * as repo from "./repo";
-import { cachedUntilWrite } from "../../db/client";
+import { cachedUntilWrite, jsonResponse } from "../../db/client";
 import { assertDomainsAllowed, claimDomains } from "./domains";
 import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "../../router/table";
 import { domainViews } from "../certificates/service";
@@ -115,8 +115,7 @@ function cachedSummaries(deps: Deps, envId: string): CachedList {
 export const listSummaries = (deps: Deps, envId: string): ApplicationSummary[] => cachedSummaries(deps, envId).value;
 
 /** The same list as a ready JSON response, for the hot list routes. */
-export const summariesResponse = (deps: Deps, envId: string): Response =>
-  new Response(cachedSummaries(deps, envId).json, { headers: { "content-type": "application/json" } });
+export const summariesResponse = (deps: Deps, envId: string): Response => jsonResponse(cachedSummaries(deps, envId).json);
 
 /** Request fields → columns; null resets a column to its default (or clears a nullable one). */
 function columnsOf(input: Omit<PatchServiceInput, "name" | "slug">): Partial<repo.ServiceInsert> {
