@@ -10,6 +10,7 @@ import { deployHarness, type DeployHarness } from "../fixtures/webapp/support";
 import { createApp } from "../../src/app";
 import { startSshServer, type RunningSshServer, AUTH_TIMEOUT_MS, HOST_KEY_FILE, MAX_SOCKETS_PER_ADDRESS } from "../../src/modules/exec/ssh-server";
 import { setExecEndpoint } from "../../src/modules/exec/sessions";
+import { testDocker } from "../support/docker";
 
 setDefaultTimeout(180_000);
 
@@ -140,7 +141,7 @@ describe("exec over SSH (the published CLI's flow)", () => {
     expect(Math.max(...all) - started).toBeLessThan(AUTH_TIMEOUT_MS + 5_000);
     // and the server still serves a real client afterwards
     expect((await runSsh((await token()).token, ["true"])).code).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   test("made-up tokens and other user names are refused", async () => {
     expect((await runSsh("ancla_exec_" + "x".repeat(40), ["true"])).code).toBe(255);
@@ -249,6 +250,44 @@ describe("exec over the WebSocket URL (our CLI)", () => {
     const again = await wsSession({ token: t.token, command: "cat /www/index.html" });
     expect(again.out).toBe("");
     expect(again.error).toContain("not valid");
+  });
+});
+
+describe("a client that disconnects ends what it started", () => {
+  /** The command lines of the web replica's processes (busybox ps, through the engine, not through Ancla). */
+  async function processes(): Promise<string> {
+    const [c] = await testDocker().listContainers({ filters: { label: [`dev.ancla.service-id=${serviceId}`, "dev.ancla.process=web"] } });
+    const ex = await testDocker().getContainer(c!.Id).exec({ Cmd: ["ps", "-o", "pid,args"], AttachStdout: true, AttachStderr: true });
+    const stream = (await ex.start({ hijack: true, stdin: false } as never)) as unknown as NodeJS.ReadableStream;
+    const chunks: Buffer[] = [];
+    stream.on("data", (b: Buffer) => void chunks.push(b));
+    await new Promise((r) => stream.on("end", r));
+    return Buffer.concat(chunks).toString("latin1");
+  }
+  async function until(what: () => Promise<boolean>, ms = 30_000) {
+    for (const deadline = Date.now() + ms; Date.now() < deadline; await Bun.sleep(250)) if (await what()) return true;
+    return false;
+  }
+
+  test("an ssh client killed mid-command: the command is gone from the replica", async () => {
+    const t = await token();
+    const proc = Bun.spawn(["ssh", "-p", String(ssh.port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", `token:${t.token}@127.0.0.1`, "sleep 4321; echo never"], { stdout: "ignore", stderr: "ignore" });
+    expect(await until(async () => (await processes()).includes("sleep 4321"))).toBe(true);
+    proc.kill("SIGKILL");
+    expect(await until(async () => !(await processes()).includes("sleep 4321"))).toBe(true);
+  });
+
+  test("a WebSocket client with a TTY shell leaves: the shell and the job it runs are gone", async () => {
+    const t = await token();
+    const ws = new WebSocket(`${api.url.replace(/^http/, "ws")}/api/v1/exec/ws`);
+    ws.binaryType = "arraybuffer";
+    await new Promise((ok) => ws.addEventListener("open", ok));
+    ws.send(JSON.stringify({ token: t.token, tty: true, cols: 80, rows: 24 }));
+    // a background job (its own process group under a job-control shell) and one in the foreground
+    ws.send(new TextEncoder().encode("sleep 4322 &\rsleep 4323\r"));
+    expect(await until(async () => /sleep 4322[\s\S]*sleep 4323|sleep 4323[\s\S]*sleep 4322/.test(await processes()))).toBe(true);
+    ws.close();
+    expect(await until(async () => !/sleep 432[23]/.test(await processes()))).toBe(true);
   });
 });
 

@@ -13,6 +13,7 @@ import { serviceAccessById, type ServiceAccess } from "../services/access";
 import { capableTarget } from "./release-run";
 import type { ExecInput } from "./model";
 import * as repo from "./repo";
+import { markedArgv, reapOnClose } from "./reaper";
 
 export const TOKEN_TTL_MS = 60_000;
 export const DEFAULT_SHELL = "/bin/sh";
@@ -105,9 +106,11 @@ export async function startExec(deps: Deps, r: Redeemed, opts: { command?: strin
   const target = capableTarget(deps, r.access, "exec", "Exec");
   const command = opts.command ?? r.session.command;
   if (command !== r.session.command) repo.updateExecSession(deps.db, r.session.id, { command: command.slice(0, 4096) });
-  // a shell line, as `ssh host 'cmd args'` means on any host; the default shell alone runs as is
-  const argv = command === DEFAULT_SHELL ? [DEFAULT_SHELL] : ["/bin/sh", "-c", command];
-  const session = await target.exec({ replicaId: r.replicaId, command: argv, tty: opts.tty, cols: opts.cols, rows: opts.rows, term: opts.term });
+  // a shell line, as `ssh host 'cmd args'` means on any host; the default shell alone runs as is;
+  // both marked, so what they start can be ended when the client goes away (reaper.ts)
+  const argv = markedArgv(r.session.id, command === DEFAULT_SHELL ? null : command, DEFAULT_SHELL);
+  const started = await target.exec({ replicaId: r.replicaId, command: argv, tty: opts.tty, cols: opts.cols, rows: opts.rows, term: opts.term });
+  const session = reapOnClose(target, r.replicaId, r.session.id, started, (e) => deps.logger.warn("ending a disconnected exec failed", { session: r.session.id, error: e.message }));
   void session.exited.then((code) => repo.updateExecSession(deps.db, r.session.id, { finishedAt: isoNow(deps), exitCode: code }));
   return session;
 }
