@@ -1,0 +1,190 @@
+// Start-up and footprint of the compiled binary, side by side with Bun's own floor in one run:
+//   serve       spawn → first 200 on /api/v1/integrations/health: ancla on an empty data dir (first
+//               start), on a data dir with 100 services (restart), and a bare compiled Bun.serve;
+//               wall time and the process's own CPU time (/proc/<pid>/stat) at that moment, which a
+//               loaded machine inflates much less than the wall time
+//   version     `ancla --version`: wall, CPU and peak RSS (GNU time), next to a compiled `console.log`
+//   idle        RSS 5 s after start (ancla with 100 services, bare): anonymous and file-backed pages
+//               from /proc/<pid>/smaps_rollup
+//   binary      the size of ./ancla and of the bare binary (Bun's runtime alone)
+// Rounds alternate the subjects so a change in the machine's load hits them alike.
+//
+// Usage: bun run build && bun scripts/bench/startup.ts [--rounds 7] [--only serve,version,idle]
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { COMPILE_ARGS } from "../build";
+import { anclaArgv, BINARY, fmt, removeDir, seed, tempDir } from "./lib";
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+};
+const ROUNDS = Math.max(3, Number(arg("rounds", "7")));
+const ONLY = new Set(arg("only", "serve,version,idle").split(","));
+const HEALTH = "/api/v1/integrations/health";
+const TICK_MS = 1000 / 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN;
+};
+
+/** utime + stime of a live process, in ms. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+}
+
+/** Rss, Anonymous and the rest (file-backed: the executable's pages, shared libraries) in MiB. */
+function smaps(pid: number): { rss: number; anon: number; file: number } {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN) / 1024;
+  const rss = kb("Rss");
+  const anon = kb("Anonymous");
+  return { rss, anon, file: rss - anon };
+}
+
+function freePort(): number {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+type Sample = { ms: number; cpu: number };
+
+/** Spawn, poll HEALTH every 2 ms until 200; then `hold` (idle measurement) and stop. */
+async function timedStart(argv: (port: number) => string[], home: string, hold?: (pid: number) => Promise<void>): Promise<Sample> {
+  const port = freePort();
+  const url = `http://127.0.0.1:${port}${HEALTH}`;
+  const t0 = performance.now();
+  const proc = Bun.spawn(argv(port), { stdout: "ignore", stderr: "ignore", stdin: "ignore", env: { ...process.env, HOME: home } });
+  try {
+    for (;;) {
+      try {
+        const res = await fetch(url);
+        await res.arrayBuffer();
+        if (res.status === 200) {
+          const sample = { ms: performance.now() - t0, cpu: cpuMs(proc.pid) };
+          await hold?.(proc.pid);
+          return sample;
+        }
+      } catch {
+        // not listening yet
+      }
+      if (proc.exitCode !== null) throw new Error(`${argv(port).join(" ")} exited with ${proc.exitCode}`);
+      if (performance.now() - t0 > 30_000) throw new Error("no 200 within 30 s");
+      await Bun.sleep(2);
+    }
+  } finally {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  }
+}
+
+const GNU_TIME = "/usr/bin/time";
+
+/**
+ * Run to completion: wall ms, CPU ms and peak RSS (MiB). The peak comes from GNU time, which forks
+ * a small process first: a child spawned straight from this (large) process starts its ru_maxrss
+ * from this process's RSS.
+ */
+async function timedRun(argv: string[], home: string): Promise<Sample & { rss: number; out: string }> {
+  const viaTime = existsSync(GNU_TIME);
+  const t0 = performance.now();
+  const proc = Bun.spawn(viaTime ? [GNU_TIME, "-f", "maxrss-kb %M", ...argv] : argv, { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, HOME: home } });
+  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  await proc.exited;
+  const ms = performance.now() - t0;
+  const usage = proc.resourceUsage()!;
+  const kb = Number(/maxrss-kb (\d+)/.exec(err)?.[1] ?? NaN);
+  return { ms, cpu: Number(usage.cpuTime.total) / 1000, rss: kb / 1024, out: out.trim() };
+}
+
+function compile(entry: string, outfile: string): void {
+  const b = Bun.spawnSync([process.execPath, ...COMPILE_ARGS.filter((a) => !a.endsWith(".ts")), entry, "--outfile", outfile], { stdout: "ignore", stderr: "inherit" });
+  if (b.exitCode !== 0) throw new Error(`could not compile ${entry}`);
+}
+
+const row = (label: string, xs: Sample[], extra = "") =>
+  console.log(`  ${label.padEnd(40)} ${fmt(median(xs.map((x) => x.ms)), 0).padStart(6)} ms   (max ${fmt(Math.max(...xs.map((x) => x.ms)), 0).padStart(5)})   CPU ${fmt(median(xs.map((x) => x.cpu)), 0).padStart(5)} ms${extra}`);
+
+const compiled = existsSync(BINARY);
+if (!compiled) console.log("no ./ancla: run `bun run build` first (measuring `bun src/main.ts`, which also transpiles)");
+const work = tempDir("ancla-bench-startup-");
+const home = join(work, "home");
+const bareBin = join(work, "bare");
+const helloBin = join(work, "hello");
+let seeded: string | undefined;
+try {
+  console.log("compiling the baselines with the binary's flags …");
+  compile(join(import.meta.dir, "bare.ts"), bareBin);
+  writeFileSync(join(work, "hello.ts"), 'console.log("hello");\n');
+  compile(join(work, "hello.ts"), helloBin);
+  writeFileSync(join(work, "bodies.json"), JSON.stringify({ [HEALTH]: '{"status":"ok"}' }));
+  console.log("seeding 100 services …");
+  seeded = (await seed({ services: 100, configPerScope: 10, deployments: 60 })).dataDir;
+  const ancla = anclaArgv().argv;
+  const serve = (dir: string) => (port: number) => [...ancla, "serve", "--data-dir", dir, "--listen", `127.0.0.1:${port}`, "--router", "127.0.0.1:0", "--ssh", "127.0.0.1:0"];
+  const bare = (port: number) => [bareBin, join(work, "bodies.json"), String(port)];
+
+  if (ONLY.has("serve")) {
+    const first: Sample[] = [];
+    const restart: Sample[] = [];
+    const baseline: Sample[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const fresh = tempDir("ancla-bench-fresh-");
+      first.push(await timedStart(serve(fresh), home));
+      removeDir(fresh);
+      restart.push(await timedStart(serve(seeded), home));
+      baseline.push(await timedStart(bare, home));
+    }
+    console.log(`\nstart → first 200 on ${HEALTH}, median of ${ROUNDS} (${compiled ? "compiled" : "from source"}; CPU: the server's own at that moment)`);
+    row("ancla serve, empty data dir (first start)", first);
+    row("ancla serve, 100 services (restart)", restart);
+    row("bare compiled Bun.serve", baseline);
+    const worst = Math.max(median(first.map((x) => x.ms)), median(restart.map((x) => x.ms)));
+    console.log(`target ≤ 100 ms → ${worst <= 100 ? "met" : "NOT met"} (worst median ${fmt(worst, 0)} ms)`);
+  }
+
+  if (ONLY.has("version")) {
+    const version: (Sample & { rss: number })[] = [];
+    const hello: (Sample & { rss: number })[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const v = await timedRun([...ancla, "--version"], home);
+      if (!v.out.startsWith("ancla ")) throw new Error(`ancla --version printed ${JSON.stringify(v.out)}`);
+      version.push(v);
+      hello.push(await timedRun([helloBin], home));
+    }
+    const peak = (xs: { rss: number }[]) => `   peak RSS ${fmt(median(xs.map((x) => x.rss))).padStart(5)} MiB`;
+    console.log(`\nrun to exit, median of ${ROUNDS}`);
+    row("ancla --version", version, peak(version));
+    row("compiled console.log (Bun's floor)", hello, peak(hello));
+  }
+
+  if (ONLY.has("idle")) {
+    const take = (into: ReturnType<typeof smaps>[]) => async (pid: number) => {
+      await Bun.sleep(5000);
+      into.push(smaps(pid));
+    };
+    const a: ReturnType<typeof smaps>[] = [];
+    const b: ReturnType<typeof smaps>[] = [];
+    for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
+      await timedStart(serve(seeded), home, take(a));
+      await timedStart(bare, home, take(b));
+    }
+    const line = (label: string, xs: ReturnType<typeof smaps>[]) =>
+      console.log(`  ${label.padEnd(40)} RSS ${fmt(median(xs.map((x) => x.rss))).padStart(6)} MiB   anonymous ${fmt(median(xs.map((x) => x.anon))).padStart(6)} MiB   file-backed ${fmt(median(xs.map((x) => x.file))).padStart(6)} MiB`);
+    console.log(`\nidle 5 s after the first 200 (smaps_rollup), median of ${a.length}`);
+    line("ancla serve, 100 services", a);
+    line("bare compiled Bun.serve", b);
+    console.log(`target idle RSS ≤ 60 MiB → ${median(a.map((x) => x.rss)) <= 60 ? "met" : "NOT met"}`);
+  }
+
+  const mib = (f: string) => fmt(statSync(f).size / 1024 / 1024);
+  if (compiled) console.log(`\nbinary: ./ancla ${mib(BINARY)} MiB; bare compiled Bun.serve ${mib(bareBin)} MiB (Bun's runtime)`);
+} finally {
+  if (seeded) removeDir(seeded);
+  removeDir(work);
+}
