@@ -129,6 +129,27 @@ describe("events", () => {
     expect((await deliveries()).length).toBe(1);
   });
 
+  test("the same push body under a new delivery id (a captured body replayed) is recorded as a duplicate and deploys nothing", async () => {
+    const body = pushPayload(repo, "refs/heads/main", SHA2, SHA1);
+    const first = await post("push", body, SERVER_SECRET);
+    const replay = await post("push", body, SERVER_SECRET);
+    expect(replay.status).toBe(201);
+    expect(replay.deliveryId).not.toBe(first.deliveryId);
+    expect(pipelines().filter((p) => p.service_id === acmeSvc).length).toBe(1);
+    const [latest] = await deliveries();
+    expect(latest).toMatchObject({ delivery_id: replay.deliveryId, status: "ignored", pipeline_ids: [] });
+    expect(latest.message).toContain(`Duplicate of delivery ${first.deliveryId}`);
+    // real pushes back and forth (main at SHA2 again, then SHA1 again: the same before/after as the
+    // first push, a later push time) still deploy
+    const pushedAt = (payload: ReturnType<typeof pushPayload>, at: number) => ({ ...payload, repository: { ...payload.repository, pushed_at: at } });
+    await post("push", pushedAt(pushPayload(repo, "refs/heads/main", SHA1, SHA2), 1700000100), SERVER_SECRET);
+    expect((await post("push", pushedAt(pushPayload(repo, "refs/heads/main", SHA2, SHA1), 1700000200), SERVER_SECRET)).status).toBe(201);
+    expect(pipelines().filter((p) => p.service_id === acmeSvc).map((p) => p.build_ref)).toEqual([SHA1, SHA2, SHA1]);
+    // and the first body replayed once more is still a duplicate
+    await post("push", body, SERVER_SECRET);
+    expect(pipelines().filter((p) => p.service_id === acmeSvc).length).toBe(3);
+  });
+
   test("a refused delivery does not burn its id: the genuine delivery with that id still deploys", async () => {
     const forged = await post("push", pushPayload(repo, "refs/heads/main", SHA2, SHA1), "guessed-secret-value");
     expect(forged.status).toBe(401);
@@ -202,6 +223,27 @@ describe("pull request previews (queued, no Docker)", () => {
     // a push to main does not deploy into the preview (its services follow the pull request only)
     await post("push", pushPayload(repo, "refs/heads/main", SHA1, SHA2), SERVER_SECRET);
     expect(pipelines().filter((p) => p.service_id === svc.body.id).length).toBe(1);
+  });
+
+  test("a replayed pull_request synchronize (same body, new delivery id) redeploys nothing; a real one at the same head later does", async () => {
+    await enable();
+    const at = (payload: ReturnType<typeof pullRequestPayload>, updated: string) => ((payload.pull_request as Record<string, unknown>).updated_at = updated, payload);
+    await post("pull_request", at(pullRequestPayload(repo, "opened", 8, SHA1), "2026-12-01T10:00:00Z"), SERVER_SECRET);
+    const sync = at(pullRequestPayload(repo, "synchronize", 8, SHA2), "2026-12-01T10:05:00Z");
+    const first = await post("pull_request", sync, SERVER_SECRET);
+    const svc = (await t.req("GET", "/api/v1/orgs/acme/projects/web/envs/pr-8/services/api", undefined, { key: w.member.key })).body.id;
+    const builds = () => pipelines().filter((p) => p.service_id === svc).map((p) => p.build_ref);
+    expect(builds()).toEqual([SHA1, SHA2]);
+    const replay = await post("pull_request", sync, SERVER_SECRET);
+    expect(replay.status).toBe(201);
+    expect(builds()).toEqual([SHA1, SHA2]);
+    const [latest] = await deliveries();
+    expect(latest).toMatchObject({ delivery_id: replay.deliveryId, status: "ignored" });
+    expect(latest.message).toContain(`Duplicate of delivery ${first.deliveryId}`);
+    // force-pushed back and forth: a real event at a head seen before is newer (updated_at)
+    await post("pull_request", at(pullRequestPayload(repo, "synchronize", 8, SHA1), "2026-12-01T10:10:00Z"), SERVER_SECRET);
+    await post("pull_request", at(pullRequestPayload(repo, "synchronize", 8, SHA2), "2026-12-01T10:15:00Z"), SERVER_SECRET);
+    expect(builds()).toEqual([SHA1, SHA2, SHA1, SHA2]);
   });
 
   test("a pull request from a fork gets no preview", async () => {

@@ -50,6 +50,14 @@ export const seenDelivery = (db: Db, projectId: string, deliveryId: string): boo
     .where(and(eq(webhookDeliveries.projectId, projectId), eq(webhookDeliveries.deliveryId, deliveryId), inArray(webhookDeliveries.status, ["accepted", "ignored", "error"])))
     .get();
 
+/** Deliveries of this project that started something for `event` at commit `sha` (webhooks.ts compares their payloads to spot a replayed body). */
+export const acceptedDeliveriesAt = (db: Db, projectId: string, event: string, sha: string) =>
+  db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.projectId, projectId), eq(webhookDeliveries.event, event), eq(webhookDeliveries.commitSha, sha), eq(webhookDeliveries.status, "accepted")))
+    .all();
+
 export const listDeliveries = (db: Db, projectId: string, limit: number) =>
   db.select().from(webhookDeliveries).where(eq(webhookDeliveries.projectId, projectId)).orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id)).limit(limit).all();
 

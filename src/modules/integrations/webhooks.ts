@@ -1,7 +1,8 @@
 // GitHub deliveries: who may trigger what. A delivery is verified per project — the server-wide
 // secret (--github-webhook-secret) or that project's own secret — so a repository shared by two
 // organizations deploys only the projects whose secret signed it. Every verified delivery is
-// recorded per project (dedup by X-GitHub-Delivery); an unverified one is recorded as refused for
+// recorded per project (dedup by X-GitHub-Delivery, and a replayed push or pull_request body under
+// a new delivery id is recorded as a duplicate that triggers nothing); an unverified one is recorded as refused for
 // the projects whose services use the repository (so their owners see it) and triggers nothing.
 import type { Deps } from "../../deps";
 import { isoNow } from "../../deps";
@@ -36,7 +37,10 @@ export function eventFields(event: string, p: Record<string, any>, repoName: str
   if (event === "push") {
     const sha = isCommitSha(p.after) ? p.after : null;
     const ref = typeof p.ref === "string" ? p.ref.slice(0, 255) : null;
-    return { event, action: p.deleted === true ? "deleted" : null, repository: repoName, ref, sha, payload: { ref, after: sha, deleted: p.deleted === true } };
+    const before = isCommitSha(p.before) ? p.before : null;
+    const pushed = p.repository?.pushed_at;
+    const pushedAt = typeof pushed === "number" || typeof pushed === "string" ? String(pushed).slice(0, 64) : null;
+    return { event, action: p.deleted === true ? "deleted" : null, repository: repoName, ref, sha, payload: { ref, before, after: sha, deleted: p.deleted === true, pushed_at: pushedAt } };
   }
   if (event === "pull_request") {
     const pr = p.pull_request ?? {};
@@ -48,7 +52,8 @@ export function eventFields(event: string, p: Record<string, any>, repoName: str
     // Unknown counts as a fork: GitHub sends head.repo null once the fork was deleted, and a reopened PR still carries its code.
     const headRepo = typeof pr.head?.repo?.full_name === "string" ? pr.head.repo.full_name.toLowerCase() : null;
     const fromFork = headRepo === null || repoName === null || headRepo !== repoName;
-    return { event, action, repository: repoName, ref: headRef, sha, payload: { number, action, head_sha: sha, head_ref: headRef, merged: pr.merged === true, from_fork: fromFork } };
+    const updatedAt = typeof pr.updated_at === "string" ? pr.updated_at.slice(0, 64) : null;
+    return { event, action, repository: repoName, ref: headRef, sha, payload: { number, action, head_sha: sha, head_ref: headRef, merged: pr.merged === true, from_fork: fromFork, updated_at: updatedAt } };
   }
   return { event, action: typeof p.action === "string" ? p.action.slice(0, 64) : null, repository: repoName, ref: null, sha: null, payload: {} };
 }
@@ -77,6 +82,26 @@ export function dispatchEvent(deps: Deps, projectId: string, services: Candidate
   if (f.event === "push") return handlePush(deps, services, f);
   if (f.event === "pull_request") return handlePullRequest(deps, projectId, services, f);
   return { status: "ignored", message: `Event '${f.event}' is not used by Ancla.`, pipelineIds: [] };
+}
+
+/**
+ * What makes a push or pull_request event itself (not its delivery): the signature covers only the
+ * body, so a captured body sent again under a new X-GitHub-Delivery verifies. A push is its
+ * (ref, before, after, repository.pushed_at) — the push time tells a real push back to an earlier
+ * commit from a replay of the old one; a pull request event is its (number, action, head,
+ * updated_at), which GitHub moves on every real event.
+ */
+function replayKey(event: string, p: Record<string, unknown>): string | null {
+  if (event === "push") return JSON.stringify(["push", p.ref ?? null, p.before ?? null, p.after ?? null, p.pushed_at ?? null]);
+  if (event === "pull_request") return JSON.stringify(["pull_request", p.number ?? null, p.action ?? null, p.head_sha ?? null, p.updated_at ?? null]);
+  return null;
+}
+
+/** An earlier delivery of the same event that started something for this project (see replayKey). */
+function replayOf(deps: Deps, projectId: string, f: EventFields): repo.DeliveryRow | null {
+  const key = f.sha ? replayKey(f.event, f.payload) : null;
+  if (!key || !f.sha) return null;
+  return repo.acceptedDeliveriesAt(deps.db, projectId, f.event, f.sha).find((r) => r.repository === f.repository && replayKey(r.event, (r.payload ?? {}) as Record<string, unknown>) === key) ?? null;
 }
 
 function openSecret(deps: Deps, sealed: string): string | null {
@@ -122,6 +147,11 @@ export function receiveDelivery(deps: Deps, d: Delivery): { ok: true; hook_id: s
   for (const projectId of verified) {
     deps.sqlite.transaction(() => {
       if (repo.seenDelivery(deps.db, projectId, d.deliveryId)) return; // a retry or a replay: handled once
+      const replayed = replayOf(deps, projectId, f);
+      if (replayed) {
+        record(projectId, { status: "ignored", message: `Duplicate of delivery ${replayed.deliveryId} (the same ${f.event} event, sent again under another delivery id): nothing was triggered.`, pipelineIds: [] });
+        return;
+      }
       let outcome: ProjectOutcome;
       try {
         // a savepoint: an event that fails half-way leaves no pipeline behind
