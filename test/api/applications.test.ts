@@ -3,7 +3,7 @@ import { orgsWorld, snapshotDb, testApp, type TestApp, type TestUser } from "../
 import { referenceProblems } from "../support/reference-schema";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 type U = TestUser;

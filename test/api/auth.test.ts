@@ -4,7 +4,7 @@ import { snapshotDb, testApp, type TestApp } from "../support/app";
 import { referenceProblems } from "../support/reference-schema";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 beforeEach(async () => {

@@ -10,7 +10,7 @@ import { createCertificateManager } from "../../src/modules/certificates/manager
 import { refreshHosts } from "../../src/modules/deployments/routing";
 import { routeTableOf } from "../../src/router/table";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp | undefined;
 let key: string;

@@ -14,7 +14,7 @@ import { ancla } from "../support/server";
 import { sha256Hex } from "../../src/lib/ids";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 const dirs: string[] = [];
 afterEach(() => {

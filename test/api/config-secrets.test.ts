@@ -12,7 +12,7 @@ import { serviceRedactor } from "../../src/modules/config-vars/redaction";
 import { configWorld, PATHS, type ConfigWorld } from "./config-fixture";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let w: ConfigWorld;

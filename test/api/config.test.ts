@@ -7,7 +7,7 @@ import { configVars, projects, teams } from "../../src/db/schema";
 import { configWorld, PATHS, type ConfigWorld } from "./config-fixture";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let w: ConfigWorld;

@@ -7,7 +7,7 @@ import { insertRelease } from "../../src/modules/releases/repo";
 import { insertDeployment } from "../../src/modules/deployments/repo";
 import { newId } from "../../src/lib/ids";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 beforeEach(async () => {

@@ -10,7 +10,7 @@ import { insertImage } from "../../src/modules/images/repo";
 import { newId } from "../../src/lib/ids";
 import { TargetUnavailable, type DeployTarget, type RolloutPlan, type Supervision, type Targets } from "../../src/targets/target";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(180_000);
 
 /** A target that records plans and "runs" one replica per wanted process without any runtime. */
 function fakeTargets() {

@@ -7,7 +7,7 @@ import { orgsWorld, testApp, type OrgsWorld, type TestApp } from "../support/app
 import { createApiKey } from "../../src/modules/keys/service";
 import { referenceProblems } from "../support/reference-schema";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let w: OrgsWorld;

@@ -10,7 +10,7 @@ import { createSecrets, readKeyFile } from "../../src/lib/crypto";
 import { rotateMasterKey } from "../../src/modules/config-vars/rotate";
 import { sealPlaintextKubeconfigs } from "../../src/db/seal-kubeconfigs";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let owner: TestUser, member: TestUser, outsider: TestUser;

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { orgsWorld, snapshotDb, testApp, type TestApp, type TestUser } from "../support/app";
 
-setDefaultTimeout(120_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let owner: TestUser, member: TestUser;

@@ -9,7 +9,7 @@ import { waitForJob } from "../../src/jobs/queue";
 import { startWorker } from "../../src/jobs/worker";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let member: string;

@@ -8,7 +8,7 @@ import { testApp, type TestApp } from "../support/app";
 import { gitAuthFor } from "../../src/modules/integrations/git-credentials";
 import type { GitRemote } from "../../src/lib/git-source";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 const TOKEN = "ghp_transportcheck0123456789";
 let t: TestApp;

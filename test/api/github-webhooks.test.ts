@@ -7,7 +7,7 @@ import { orgsWorld, testApp, type OrgsWorld, type TestApp } from "../support/app
 import { delivery, pingPayload, pullRequestPayload, pushPayload, repository } from "../support/github";
 import { referenceProblems } from "../support/reference-schema";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 const SERVER_SECRET = "server-webhook-secret-0123456789";
 const REPO_URL = "http://127.0.0.1:9/octocat/hello-world.git";

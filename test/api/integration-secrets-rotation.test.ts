@@ -6,7 +6,7 @@ import { createSecrets, masterKeyPath, readKeyFile } from "../../src/lib/crypto"
 import { rotateMasterKey } from "../../src/modules/config-vars/rotate";
 import { orgsWorld, testApp, type OrgsWorld, type TestApp } from "../support/app";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let w: OrgsWorld;

@@ -5,7 +5,7 @@ import { eq } from "drizzle-orm";
 import { apiKeys } from "../../src/db/schema";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let alice: { id: string; key: string };

@@ -5,7 +5,7 @@ import { referenceProblems } from "../support/reference-schema";
 import { sha256Hex } from "../../src/lib/ids";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let alice: { id: string; key: string };

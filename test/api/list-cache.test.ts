@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { testApp, type TestApp } from "../support/app";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let key: string;

@@ -12,7 +12,7 @@ import { insertImage, appendLog as appendBuildLog, updateImage } from "../../src
 import { insertRelease } from "../../src/modules/releases/repo";
 import { insertDeployment, appendLog as appendDeployLog, updateDeployment } from "../../src/modules/deployments/repo";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let server: Server<unknown>;

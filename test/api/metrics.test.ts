@@ -11,7 +11,7 @@ import { startRouter, type RunningRouter } from "../../src/router/proxy";
 import { RouteTable } from "../../src/router/table";
 import type { UsageReader } from "../../src/targets/docker/usage";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 const TOKEN = "scrape-token-0123456789abcdef";
 let t: TestApp;

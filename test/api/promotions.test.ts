@@ -9,7 +9,7 @@ import { insertDeployment, updateDeployment } from "../../src/modules/deployment
 import { newId } from "../../src/lib/ids";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let owner: string;

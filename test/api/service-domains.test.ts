@@ -7,7 +7,7 @@ import { snapshotDb, testApp, type TestApp } from "../support/app";
 import { refreshHosts } from "../../src/modules/deployments/routing";
 import { routeTableOf } from "../../src/router/table";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let mine: string, theirs: string;

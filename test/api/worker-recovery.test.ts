@@ -6,7 +6,7 @@ import { testApp, type TestApp } from "../support/app";
 import { enqueueJob, getJob, INTERRUPTED, markJob, registerJobHandler, waitForJob } from "../../src/jobs/queue";
 import { startWorker } from "../../src/jobs/worker";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000);
 
 let t: TestApp;
 let services: string[] = [];

@@ -88,14 +88,14 @@ beforeAll(async () => {
   await tab.page.getByLabel("Password").fill(admin.password);
   await tab.page.getByRole("button", { name: "Sign in" }).click();
   await tab.page.getByRole("heading", { name: "app", exact: true }).waitFor();
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await tab?.close();
   await browser?.close();
   await server?.stop();
   await removeOrgResources(org);
-}, 60_000);
+}, 180_000);
 
 const head = () => tab.page.getByRole("banner", { name: "Service status" }).or(tab.page.locator("header.svc-head"));
 const fact = (name: string) => tab.page.locator(".facts > div", { hasText: name }).locator("dd");
@@ -114,9 +114,9 @@ describe("service page (Docker)", () => {
       await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
       const cli = deployThroughCli();
       // a poll every 2 s sees the run start elsewhere
-      await head().locator(".badge", { hasText: /Building|Deploying/ }).waitFor({ timeout: 20_000 });
+      await head().locator(".badge", { hasText: /Building|Deploying/ }).waitFor({ timeout: 60_000 });
       await head().locator(".badge", { hasText: "Live" }).waitFor({ timeout: 180_000 });
-      await fact("Live release").filter({ hasText: "v1" }).waitFor({ timeout: 10_000 });
+      await fact("Live release").filter({ hasText: "v1" }).waitFor({ timeout: 60_000 });
       await fact("Replicas").filter({ hasText: "2/2 running" }).waitFor({ timeout: 30_000 });
       const done = await cli;
       expect({ code: done.code, stderr: done.code === 0 ? "" : done.stderr }).toEqual({ code: 0, stderr: "" });
@@ -156,7 +156,7 @@ describe("service page (Docker)", () => {
       expect((await api("POST", `${svcPath()}/config`, { name: "GREETING", value: "two" })).status).toBe(201);
       await deployThroughApi();
       await page.locator(".run", { hasText: "Deploy #2" }).locator(".tag.live").waitFor({ timeout: 180_000 });
-      await fact("Live release").filter({ hasText: "v2" }).waitFor({ timeout: 10_000 });
+      await fact("Live release").filter({ hasText: "v2" }).waitFor({ timeout: 60_000 });
       await until("v2 serving", async () => (await viaRouter("/cgi-bin/env")).text.includes("GREETING=two") || undefined, 30_000);
       const row2 = page.locator(".run", { hasText: "Deploy #2" });
       await row2.getByText("Log and changes").click();
@@ -170,7 +170,7 @@ describe("service page (Docker)", () => {
       expect((await viaRouter("/cgi-bin/env")).text).toContain("GREETING=one");
       await page.locator(".run", { hasText: "Deploy #2" }).getByRole("button", { name: "Redeploy v2" }).waitFor();
       expect(await page.getByRole("button", { name: /Roll back to/ }).count()).toBe(0);
-      await fact("Live release").filter({ hasText: "v1" }).waitFor({ timeout: 10_000 });
+      await fact("Live release").filter({ hasText: "v1" }).waitFor({ timeout: 60_000 });
       await screenshot(page, "16b-service-rollback");
       // the environment page shows the release that serves (v1 after the rollback), not the newest (v2)
       await page.goto(server.url + `/orgs/${org}/projects/web/envs/production`);
@@ -240,7 +240,7 @@ describe("service page (Docker)", () => {
         await metrics.getByRole("button", { name: "1h" }).click();
         await Bun.sleep(1500);
         return undefined;
-      }, 60_000);
+      }, 180_000);
       const d = await metrics.locator("figure[data-chart=memory] path.line").getAttribute("d");
       expect(d).toMatch(/^M[\d.]+,[\d.]+/);
       expect(await metrics.locator("figure[data-chart=memory] figcaption").textContent()).toMatch(/now \d+(\.\d)? MiB/);
@@ -251,7 +251,7 @@ describe("service page (Docker)", () => {
       await metrics.getByRole("cell", { name: "worker.1" }).waitFor();
       // the replica list has each container's uptime (started_at from the server)
       const web = page.getByRole("region", { name: "Replicas" }).getByRole("row").filter({ hasText: "web.1" });
-      await web.getByRole("cell", { name: /^\d+ (s|min)/ }).waitFor({ timeout: 20_000 });
+      await web.getByRole("cell", { name: /^\d+ (s|min)/ }).waitFor({ timeout: 60_000 });
       await screenshot(page, "18-service-charts");
     });
   });

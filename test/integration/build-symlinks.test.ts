@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
-import { ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker, removeOrgResources } from "../support/docker";
+import { ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker, removeOrgResources, orgImageIds } from "../support/docker";
 import { startWorker, type Worker } from "../../src/jobs/worker";
 import { waitForJob } from "../../src/jobs/queue";
 
@@ -161,7 +161,7 @@ describe("uploads: link chains are refused before anything is stored", () => {
       [await make([df, { name: "d1/d2/s", type: "symlink", linkname: "../.." }, { name: "d1/d2/s/esc", type: "symlink", linkname: "../../.." }]), /lies under the symbolic link 'd1\/d2\/s'/],
       [await make([df, { name: "d1/d2/up", type: "symlink", linkname: "../.." }, { name: "s", type: "symlink", linkname: "d1/d2/up" }, { name: "t", type: "symlink", linkname: "s/../etc" }]), /leaves the build context/],
     ];
-    const imagesBefore = (await testDocker().listImages()).length;
+    const imagesBefore = await orgImageIds(ORG); // this org's only: other files build concurrently
     const before = snapshotDb(t.deps);
     for (const [body, message] of cases) {
       for (const [raw, type] of [[body, "application/x-tar"], [gzipSync(body), "application/gzip"]] as const) {
@@ -171,6 +171,6 @@ describe("uploads: link chains are refused before anything is stored", () => {
       }
     }
     expect(snapshotDb(t.deps)).toBe(before);
-    expect((await testDocker().listImages()).length).toBe(imagesBefore);
+    expect(await orgImageIds(ORG)).toEqual(imagesBefore);
   });
 });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { snapshotDb, testApp, type TestApp } from "../support/app";
-import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker, removeOrgResources } from "../support/docker";
+import { contextTar, ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker, removeOrgResources, orgImageIds } from "../support/docker";
 import { startWorker, type Worker } from "../../src/jobs/worker";
 import { getJob, waitForJob } from "../../src/jobs/queue";
 import { enqueueBuild } from "../../src/modules/images";
@@ -205,7 +205,7 @@ describe("bad build requests change nothing", () => {
       ["device", await make([df, { name: "mem", type: "character-device", devmajor: 1, devminor: 1 }]), 422],
       ["not a tar", Buffer.from("just some text, certainly not a tar archive".repeat(30)), 400],
     ];
-    const imagesBefore = (await testDocker().listImages()).length;
+    const imagesBefore = await orgImageIds(ORG); // this org's only: other files build concurrently
     const before = snapshotDb(t.deps);
     for (const [what, body, status] of cases) {
       const r = await upload(`${P}/evil/images/build`, body);
@@ -215,7 +215,7 @@ describe("bad build requests change nothing", () => {
       expect([what, gz.status]).toEqual([what, status]);
     }
     expect(snapshotDb(t.deps)).toBe(before);
-    expect((await testDocker().listImages()).length).toBe(imagesBefore);
+    expect(await orgImageIds(ORG)).toEqual(imagesBefore);
   });
 
   test("an oversize context → 413 (limit from --max-context-size), nothing recorded", async () => {

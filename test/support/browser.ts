@@ -36,7 +36,8 @@ export type Tab = {
 export async function openTab(browser: Browser, opts: { width?: number; height?: number; bypassCSP?: boolean } = {}): Promise<Tab> {
   const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 }, bypassCSP: opts.bypassCSP ?? false });
   const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
+  // 30 s: Chromium shares the CPU with parallel test files, live servers and Docker
+  page.setDefaultTimeout(30_000);
   const problems: string[] = [];
   const apiBodies: string[] = [];
   const foreignRequests: string[] = [];

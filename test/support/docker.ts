@@ -91,6 +91,15 @@ export async function removeLabelled(label: string): Promise<void> {
   for (const i of images) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
 }
 
+/** Ids of the images an organization's builds made (its labels or its `ancla/<org>-*` names): what
+ * a test counts instead of every image on the engine, which other test files change concurrently. */
+export async function orgImageIds(org: string): Promise<string[]> {
+  const docker = testDocker();
+  const labelled = await docker.listImages({ all: true, filters: { label: [`dev.ancla.org=${org}`] } });
+  const named = await docker.listImages({ all: true, filters: { reference: [`ancla/${org}-*`] } });
+  return [...new Set([...labelled, ...named].map((i) => i.Id))].sort();
+}
+
 /** Remove what an organization's builds and deploys left on the engine: containers, images, networks. */
 export async function removeOrgResources(org: string): Promise<void> {
   await removeLabelled(`dev.ancla.org=${org}`);

@@ -98,7 +98,7 @@ export async function startLiveServer(opts: ServerOptions = {}): Promise<LiveSer
   const out = { text: "" };
   const err = { text: "" };
   void watch(proc.stderr as ReadableStream<Uint8Array>, err, /$^/);
-  const timeout = new Promise<null>((r) => setTimeout(() => r(null), opts.startTimeoutMs ?? 60_000));
+  const timeout = new Promise<null>((r) => setTimeout(() => r(null), opts.startTimeoutMs ?? 120_000));
   // ready = the API line and then the router line (printed once workers and app adoption are done)
   const m = await Promise.race([watch(proc.stdout as ReadableStream<Uint8Array>, out, /ancla listening on (http:\/\/\S+)[^]*ancla router listening on/), timeout]);
   if (!m) {

@@ -6,7 +6,7 @@ import { withInjectedDockerfile } from "../../src/targets/docker/context-rewrite
 import { emptyEntriesTar } from "../support/tar-bomb";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 async function makeTar(files: Record<string, string>): Promise<Buffer> {
   const pack = tar.pack();

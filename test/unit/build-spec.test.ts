@@ -7,7 +7,7 @@ import { imagesToPrune } from "../../src/modules/images/retention";
 import { parseBuildLine } from "../../src/targets/docker/build-progress";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const names = { org: "acme", project: "web", env: "production", service: "api" };
 

@@ -5,7 +5,7 @@ import { ZodError } from "zod";
 import { loadServeConfig, serveConfigSchema } from "../../src/config";
 import { networkSpec, replicaSpec, type ReplicaSpecInput } from "../../src/targets/docker/specs";
 
-setDefaultTimeout(10_000);
+setDefaultTimeout(120_000);
 
 describe("the container labels setting", () => {
   test("flag, environment and object forms; none by default", () => {

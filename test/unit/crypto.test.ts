@@ -2,7 +2,7 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { createSecrets, newMasterKey, parseMasterKey, SealError, SEALED_TOKEN_RE } from "../../src/lib/crypto";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 describe("crypto", () => {
   test("seal/open round trip; ciphertext differs each time and hides the plaintext", () => {

@@ -4,7 +4,7 @@ import { expect, setDefaultTimeout, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { cachedUntilWrite, readTx } from "../../src/db/client";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 function db() {
   const d = new Database(":memory:");

@@ -3,7 +3,7 @@
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { parseEvents } from "../../src/targets/docker/events";
 
-setDefaultTimeout(10_000);
+setDefaultTimeout(120_000);
 
 const event = (action: string, extra: Record<string, string> = {}) =>
   JSON.stringify({

@@ -10,7 +10,7 @@ import { openDatabase } from "../../src/db/client";
 import { runMigrations } from "../../src/db/migrate";
 import { reconcileDomains } from "../../src/modules/services/domains";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const MIGRATIONS = join(import.meta.dir, "../../src/db/migrations");
 const dirs: string[] = [];

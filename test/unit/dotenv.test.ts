@@ -2,7 +2,7 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { parseDotenv } from "../../src/lib/dotenv";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 describe("parseDotenv", () => {
   test("comments, blank lines, export, quotes, escapes, empty values, CRLF", () => {

@@ -4,7 +4,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { desiredReplicas, legacyVolumeName, oneOffSpec, replicaSpec, volumeName, volumeSpec, type ReplicaSpecInput } from "../../src/targets/docker/specs";
 import { volumeInput } from "../../src/modules/services/volumes";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const base: ReplicaSpecInput = {
   org: "acme",

@@ -8,7 +8,7 @@ import { loadServeConfig } from "../../src/config";
 import { ZodError } from "zod";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const kind = (a: string) => nonPublicKind(parseIp(a)!);
 const member: GitPolicy = { allowLocal: false, allow: [], unresolved: "accept" };

@@ -4,7 +4,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const SRC = resolve(import.meta.dir, "../../src");
 

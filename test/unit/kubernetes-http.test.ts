@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parseKubeconfig } from "../../src/lib/kubeconfig";
 import { connect, kubeMessage } from "../../src/targets/kubernetes/client";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const dir = mkdtempSync(join(tmpdir(), "ancla-kube-http-"));
 const f = (n: string) => join(dir, n);

@@ -3,7 +3,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { KubeconfigError, parseKubeconfig, summarizeKubeconfig } from "../../src/lib/kubeconfig";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const b64 = (s: string) => Buffer.from(s).toString("base64");

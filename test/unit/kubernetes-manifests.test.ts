@@ -19,7 +19,7 @@ import {
   type KubeSite,
 } from "../../src/targets/kubernetes/manifests";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const release: KubeRelease = {
   org: "acme",

@@ -7,7 +7,7 @@ import { podProblem, replicaState, type Pod } from "../../src/targets/kubernetes
 import { parseQuantity } from "../../src/targets/kubernetes/metrics";
 import { remoteRef } from "../../src/targets/docker/push";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const dep = (status: Record<string, unknown>, generation = 3) => ({ metadata: { generation }, status: { observedGeneration: 3, ...status } });
 

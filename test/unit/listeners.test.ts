@@ -4,7 +4,7 @@
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { ownAcceptQueue, ownListenerFds, probeFreePort, steerPort } from "../../src/lib/listeners";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const serve = (port: number, name: string) => Bun.serve({ hostname: "127.0.0.1", port, reusePort: true, fetch: () => new Response(name) });
 const ask = async (port: number) => (await fetch(`http://127.0.0.1:${port}/`, { keepalive: false, headers: { connection: "close" } })).text();

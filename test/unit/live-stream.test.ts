@@ -5,7 +5,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { followRows, liveStream } from "../../src/lib/live-stream";
 import { wake } from "../../src/lib/wake";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const decoder = new TextDecoder();
 async function readAll(body: ReadableStream<Uint8Array>): Promise<string> {

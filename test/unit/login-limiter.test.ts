@@ -2,7 +2,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { LoginLimiter } from "../../src/modules/auth/limiter";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(120_000);
 
 const WINDOW = 15 * 60 * 1000;
 const blocked = (l: LoginLimiter, key: string, now: number) => {

@@ -8,7 +8,7 @@ import { referenceProblems } from "../support/reference-schema";
 import { startSampler, type Sampler } from "../../src/modules/observability/sampler";
 import type { UsageReader } from "../../src/targets/docker/usage";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
 let nowMs = T0;

@@ -7,7 +7,7 @@ import { reloadCommand } from "../../src/modules/ops/handover";
 import { createLogger } from "../../src/lib/logger";
 import { loadServeConfig } from "../../src/config";
 
-setDefaultTimeout(20_000);
+setDefaultTimeout(120_000);
 
 const base: ServiceOptions = { binary: "/usr/local/bin/ancla", user: "ancla", dataDir: "/var/lib/ancla", flags: { listen: "127.0.0.1:8000", domain: "apps.example.com" } };
 

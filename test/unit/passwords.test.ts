@@ -10,7 +10,7 @@ import { silentLogger } from "../../src/lib/logger";
 import { argon2idHasher } from "../../src/lib/passwords";
 import { cheapPasswords, testApp } from "../support/app";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(120_000);
 
 let cleanup: (() => void)[] = [];
 afterEach(() => {

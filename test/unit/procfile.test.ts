@@ -2,7 +2,7 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { parseProcfile, ProcfileError } from "../../src/lib/procfile";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 describe("parseProcfile", () => {
   test("no Procfile → a single web process running the image's CMD", () => {

@@ -7,7 +7,7 @@ import { startRouter, type RunningRouter } from "../../src/router/proxy";
 import { RouteTable } from "../../src/router/table";
 import { rateLimitedWarn } from "../../src/router/warn";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 type Sock = { write: (s: string) => number; end: () => void; terminate: () => void };
 // Each path answers with a script: raw bytes, then optionally a close, a reset, or silence.

@@ -8,7 +8,7 @@ import { startRouter, type RunningRouter } from "../../src/router/proxy";
 import { RouteTable } from "../../src/router/table";
 import { hasNginx, rawRequest, scriptedBackend, startNginx, type Nginx, type RawResult, type Script } from "../support/raw-http";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(120_000);
 
 const HUGE = "h".repeat(100_000);
 const later = (ms: number, f: () => void) => void setTimeout(f, ms);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { startRouter, type RunningRouter, type TlsCertificate } from "../../src/router/proxy";
 import { RouteTable } from "../../src/router/table";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const dir = mkdtempSync(join(tmpdir(), "ancla-router-tls-"));
 function selfSigned(name: string): TlsCertificate & { serverName: string } {

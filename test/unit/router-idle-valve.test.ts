@@ -6,7 +6,7 @@ import { startRouter, type RunningRouter } from "../../src/router/proxy";
 import { RouteTable } from "../../src/router/table";
 import { openFileLimit, openFiles } from "../../src/router/fd-pressure";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 let router: RunningRouter | undefined;
 let sockets: Socket[] = [];

@@ -7,7 +7,7 @@ import type { Server, ServerWebSocket } from "bun";
 import { startRouter, type RunningRouter } from "../../src/router/proxy";
 import { RouteTable } from "../../src/router/table";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 type BackendLog = { headers: Record<string, string>[]; pings: string[]; closes: { code: number; reason: string }[]; drains: number };
 

@@ -6,7 +6,7 @@ import { startRouter, type RunningRouter } from "../../src/router/proxy";
 import { RouteTable } from "../../src/router/table";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 describe("hostnames", () => {
   test("service, env, project, org under the base domain; short form only for the default env; custom domains", () => {

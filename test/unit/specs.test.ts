@@ -4,7 +4,7 @@ import { desiredReplicas, networkSpec, podClassOf, processSlug, replicaSpec, typ
 import { configurationChanges, imageChanges } from "../../src/modules/releases/service";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const base: ReplicaSpecInput = {
   org: "acme",

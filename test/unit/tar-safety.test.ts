@@ -5,7 +5,7 @@ import { contextPath, inspectContext, linkStaysInside, UnsafeContext } from "../
 import { emptyEntriesTar, emptyEntriesTarGz } from "../support/tar-bomb";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 type Entry = Partial<tar.Header> & { name: string; body?: string };
 async function makeTar(entries: Entry[]): Promise<Buffer> {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { locateFiles, readFiles } from "../../src/targets/docker/usage";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const dir = mkdtempSync(join(tmpdir(), "ancla-cgroup-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

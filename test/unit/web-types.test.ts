@@ -5,7 +5,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const WEB = join(import.meta.dir, "../../web");
 const files = (dir: string): string[] =>

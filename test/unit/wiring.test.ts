@@ -8,7 +8,7 @@ import { envHooks } from "../../src/modules/envs/hooks";
 import { serviceHooks } from "../../src/modules/services/hooks";
 import { imageHooks } from "../../src/modules/images/hooks";
 
-setDefaultTimeout(10_000);
+setDefaultTimeout(120_000);
 
 describe("wireModules", () => {
   test("registers every job kind and answers every hook; calling it again changes nothing", () => {
