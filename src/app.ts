@@ -57,10 +57,11 @@ export function createApp(deps: Deps) {
     const r = deps.redactor.redact;
     return { ...body, message: r(body.message), ...(body.errors ? { errors: body.errors.map((e) => ({ path: e.path, message: r(e.message) })) } : {}) };
   };
+  const metrics = requestMetrics(deps);
   const app = new Elysia()
     .use(requestContext(deps)) // first: the request id is on every response and log line
-    .use(requestMetrics(deps))
     .onRequest(({ request, set }) => {
+      metrics.start(request);
       const length = Number(request.headers.get("content-length") ?? 0);
       if (length > JSON_LIMIT && (request.headers.get("content-type") ?? "").includes("json")) {
         set.status = 413;
@@ -69,8 +70,11 @@ export function createApp(deps: Deps) {
       // a repeated authenticated GET of a hot read route, unchanged since (auth/answer-cache.ts)
       return cachedAnswer(deps, request, performance.now());
     })
-    // returns the value it was given: Elysia's error path takes a mapResponse hook's result as the answer even when undefined
+    // The one mapResponse hook (Elysia skips later ones once one returns a value): every answer
+    // passes here, a handler's and onError's. It returns the value it was given — Elysia's error
+    // path takes a mapResponse hook's result as the answer even when undefined.
     .mapResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
+      metrics.finish(request, route, set.status);
       if (request.method !== "GET") return responseValue as Response;
       // keep the exact text the normal path sends: a jsonResponse's, or Response.json's of the checked value
       if (responseValue instanceof Response) {
