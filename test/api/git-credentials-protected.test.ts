@@ -1,6 +1,7 @@
 // A service's git credentials in a protected environment (deploy key, pinned host keys, HTTPS
-// token) are changed by org admins only, like deploys there: a member gets 403 and nothing changes;
-// reading the public half stays open; in an unprotected environment members keep the right.
+// token) and what it builds and deploys on its own (source, auto-deploy branch, replica counts) are
+// changed by org admins only, like deploys there: a member gets 403 and nothing changes; reading
+// stays open; in an unprotected environment members keep the right.
 import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { orgsWorld, snapshotDb, testApp, type TestApp, type TestUser } from "../support/app";
 
@@ -47,5 +48,30 @@ describe("git credentials of a protected environment's service", () => {
     expect((await t.req("POST", `${svc("staging")}/git-token`, { token: "member-token-3" }, { key: member.key })).status).toBe(200);
     expect((await t.req("POST", `${svc("staging")}/deploy-key`, undefined, { key: member.key })).status).toBe(201);
     expect((await t.req("DELETE", `${svc("staging")}/git-token`, undefined, { key: member.key })).status).toBe(200);
+  });
+});
+
+describe("a protected environment's service settings", () => {
+  test("a member may not set the source, the auto-deploy branch or the counts (create or update); other settings stay theirs", async () => {
+    const before = snapshotDb(t.deps);
+    const changes: Record<string, unknown>[] = [
+      { auto_deploy_branch: "member-branch" },
+      { git_url: "https://git.example.com/mallory/api.git" },
+      { build_ref: "member-branch" },
+      { image: "busybox:latest" },
+      { dockerfile_path: "Other.dockerfile" },
+      { process_counts: { web: 0 } },
+    ];
+    for (const body of changes) {
+      const r = await t.req("PATCH", svc("production"), body, { key: member.key });
+      expect({ body, status: r.status }).toEqual({ body, status: 403 });
+      expect(r.body.message).toContain("protected");
+    }
+    const created = await t.req("POST", `${envs}/production/services`, { name: "worker", git_url: "https://git.example.com/acme/api.git", auto_deploy_branch: "member-branch" }, { key: member.key });
+    expect(created.status).toBe(403);
+    expect(snapshotDb(t.deps)).toBe(before);
+    expect((await t.req("PATCH", svc("production"), { health_check_path: "/up/" }, { key: member.key })).status).toBe(200);
+    expect((await t.req("PATCH", svc("production"), { auto_deploy_branch: "main" }, { key: owner.key })).status).toBe(200);
+    expect((await t.req("PATCH", svc("staging"), { auto_deploy_branch: "member-branch" }, { key: member.key })).status).toBe(200);
   });
 });

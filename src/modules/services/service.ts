@@ -149,6 +149,18 @@ function columnsOf(input: Omit<PatchServiceInput, "name" | "slug">): Partial<rep
   return c;
 }
 
+/**
+ * In a protected environment what a service builds and deploys on its own (its source, the branch
+ * a push auto-deploys, its replica counts) is an org admin's, like a deploy there: a member could
+ * otherwise set the branch to one they push to and deploy.
+ */
+const PROTECTED_FIELDS = ["auto_deploy_branch", "git_url", "github_repository", "build_ref", "subdirectory", "dockerfile_path", "image", "process_counts", "process_pod_classes"] as const;
+function assertProtectedChange(access: EnvAccess, input: Partial<Record<(typeof PROTECTED_FIELDS)[number], unknown>>) {
+  if (!access.env.protected || access.isAdmin) return;
+  const fields = PROTECTED_FIELDS.filter((k) => input[k] !== undefined);
+  if (fields.length) throw new Forbidden(`Environment '${access.env.slug}' is protected; only organization admins may set ${fields.join(", ")} of its services.`);
+}
+
 function assertPrivilegedChange(access: EnvAccess, wanted: boolean | undefined, current: boolean) {
   if (wanted !== undefined && wanted !== current && !access.actor.user.isAdmin) {
     throw new Forbidden("Only server administrators may change 'privileged'.");
@@ -189,6 +201,7 @@ const namesOf = (access: EnvAccess, slug: string) => ({ org: access.org.slug, pr
 export async function createService(deps: Deps, access: EnvAccess, input: CreateServiceInput): Promise<ServiceDetail> {
   const slug = slugOrDerived(input.slug, input.name);
   assertPrivilegedChange(access, input.privileged, false);
+  assertProtectedChange(access, input);
   await assertGitSourceAllowed(deps, access, input);
   const cols = columnsOf(input);
   assertDomainsAllowed(deps, namesOf(access, slug), cols.domains);
@@ -221,6 +234,7 @@ export function getService(deps: Deps, access: ServiceAccess): ServiceDetail {
 
 export async function patchService(deps: Deps, access: ServiceAccess, input: PatchServiceInput): Promise<ServiceDetail> {
   assertPrivilegedChange(access, input.privileged, access.service.privileged);
+  assertProtectedChange(access, input);
   // the settings' counts are the same counts `scale` sets: the same 422 for a type no release has
   assertKnownProcessTypes(deps, access.service, input);
   await assertGitSourceAllowed(deps, access, input);
