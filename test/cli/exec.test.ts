@@ -63,7 +63,8 @@ describe("volumes and deploy", () => {
     expect(add.code).toBe(0);
     expect((await cli(["volumes", "add", "bad", "/proc", TARGET])).code).toBe(2);
     const list = await cli(["volumes", TARGET]);
-    expect(list.stdout).toMatch(new RegExp(`^data\\s+/data\\s+1Gi\\s+ancla-${ORG}-web-production-app-data$`, "m"));
+    const appId = (await api("GET", `/api/v1/orgs/${ORG}/projects/web/envs/production/services/app`)).body.id;
+    expect(list.stdout).toMatch(new RegExp(`^data\\s+/data\\s+1Gi\\s+ancla-vol-${appId}-data$`, "m"));
     const d = await cli(["deploy", "--target", TARGET]);
     if (d.code !== 0) throw new Error(`deploy failed: ${d.stderr}`);
     expect((await viaRouter("/data/marker")).text).toBe("released\n");

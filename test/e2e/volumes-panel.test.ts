@@ -53,7 +53,8 @@ describe("Settings → Volumes", () => {
       await f.getByLabel("Mount path").fill("/data");
       await f.getByLabel("Size hint").fill("5Gi");
       await f.getByRole("button", { name: "Add volume" }).click();
-      await section.getByRole("cell", { name: "ancla-acme-web-production-app-data" }).waitFor();
+      const serviceId = ((await (await fetch(`${server.url}/api/v1${SERVICE}`, { headers: { "x-api-key": server.adminKey } })).json()) as { id: string }).id;
+      await section.getByRole("cell", { name: `ancla-vol-${serviceId}-data` }).waitFor();
       expect(await volumes()).toEqual([expect.objectContaining({ name: "data", mount_path: "/data", size_hint: "5Gi" })]);
       page.once("dialog", (d) => void d.accept());
       await section.getByRole("button", { name: "Remove data" }).click();
