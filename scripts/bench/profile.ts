@@ -1,8 +1,10 @@
 // Where a hot route's time goes, in process (no sockets): each route through app.handle, and its
 // stages timed apart — the caller lookup (resolveActor), the route's own work (access checks,
 // queries, shaping: the service call), response validation (the route's zod schema), JSON
-// serialisation — the rest being Elysia (routing, hooks, context, Response). Medians of µs per
-// request over interleaved batches. For a flame graph: bun --cpu-prof scripts/bench/profile.ts
+// serialisation — the rest being Elysia (routing, hooks, context, Response). "normal" is a request
+// that takes that path (the answer cache emptied before each); "repeat" the same request again,
+// answered from the answer cache (src/modules/auth/answer-cache.ts); "health" the unauthenticated
+// floor. Medians of µs per request over interleaved batches. For a flame graph: bun --cpu-prof scripts/bench/profile.ts
 // Usage: bun scripts/bench/profile.ts [--iterations 2000]
 import { z } from "zod";
 import { createApp } from "../../src/app";
@@ -10,6 +12,7 @@ import { serveConfigSchema } from "../../src/config";
 import { closeDeps, createDeps, type Deps } from "../../src/deps";
 import { silentLogger } from "../../src/lib/logger";
 import { resolveActor, type Actor } from "../../src/modules/auth/service";
+import { answerCacheHits, dropAnswers } from "../../src/modules/auth/answer-cache";
 import { listOrgs, getOrg } from "../../src/modules/orgs/service";
 import { orgDetail, orgSummary } from "../../src/modules/orgs/model";
 import { listApplicationsResponse } from "../../src/modules/applications/service";
@@ -74,17 +77,31 @@ async function time(fn: () => unknown): Promise<number> {
 try {
   const actor = resolveActor(deps, request("/"))!;
   console.log(`load average ${loadAverage()}; ${ITER} requests per stage per route, in process, CPU time\n`);
-  console.log("route                                  total   caller  route work  response check  JSON   Elysia & rest  (µs per request)");
+  const health = async () => {
+    const res = await app.handle(new Request("http://127.0.0.1/api/v1/integrations/health"));
+    await res.arrayBuffer();
+  };
+  for (let w = 0; w < 200; w++) await health();
+  console.log(`health (no auth, the floor): ${fmt(await time(health), 0)} µs per request\n`);
+  console.log("route                                 repeat  normal   caller  route work  response check  JSON   Elysia & rest  (µs per request)");
   for (const r of ROUTES) {
     const full = async () => {
       const res = await app.handle(request(r.path));
       if (res.status !== 200) throw new Error(`${r.path} → ${res.status}`);
       await res.arrayBuffer();
     };
-    for (let w = 0; w < 200; w++) await full(); // warm up JIT and statement caches
+    const normal = async () => {
+      dropAnswers(deps.sqlite);
+      await full();
+    };
+    for (let w = 0; w < 200; w++) await normal(); // warm up JIT and statement caches
+    for (let w = 0; w < 200; w++) await full();
+    const hits = answerCacheHits(deps.sqlite);
+    const repeat = await time(full);
+    if (answerCacheHits(deps.sqlite) === hits) throw new Error(`${r.path}: repeats were not answered from the answer cache`);
     const value = r.work(deps, actor);
     const body = value instanceof Response ? undefined : value;
-    const total = await time(full);
+    const total = await time(normal);
     const caller = await time(() => resolveActor(deps, request(r.path)));
     const work = await time(() => {
       const v = r.work(deps, actor);
@@ -94,7 +111,7 @@ try {
     const json = body !== undefined ? await time(() => JSON.stringify(body)) : 0;
     const rest = total - caller - work - check - json;
     console.log(
-      [r.label.padEnd(36), fmt(total, 0).padStart(7), fmt(caller, 0).padStart(7), fmt(work, 0).padStart(10), fmt(check, 0).padStart(15), fmt(json, 0).padStart(6), fmt(rest, 0).padStart(14)].join(" "),
+      [r.label.padEnd(36), fmt(repeat, 0).padStart(7), fmt(total, 0).padStart(7), fmt(caller, 0).padStart(7), fmt(work, 0).padStart(10), fmt(check, 0).padStart(15), fmt(json, 0).padStart(6), fmt(rest, 0).padStart(14)].join(" "),
     );
   }
   console.log(`\nload average ${loadAverage()}`);
