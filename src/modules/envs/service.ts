@@ -81,6 +81,22 @@ const unprocessable = (path: string, message: string) => new Unprocessable(`${pa
 type KubeFields = Pick<repo.EnvInsert, "target" | "kubeconfig" | "kubeconfigServer" | "kubeconfigFingerprint" | "kubeContext" | "namespace" | "registryUsername" | "registryPassword">;
 
 /**
+ * The namespace of a kubernetes environment: the one set, else the default — with a short hash when
+ * another environment (any organization's) already deploys into it on the same API server, as slugs
+ * run together (`a`/`b-c` and `a-b`/`c`). A set namespace that is taken there is a 409 when the
+ * namespace, the cluster or the target changes now (`moved`).
+ */
+function clusterNamespace(deps: Deps, at: Where & { env: string; envId?: string }, server: string | null, namespace: string | null, moved: boolean): string {
+  const taken = (ns: string) => server !== null && repo.envsInNamespace(deps.db, server, ns).some((e) => e.id !== at.envId);
+  if (namespace === null) {
+    const plain = defaultNamespace(at.org.slug, at.project.slug, at.env);
+    return taken(plain) ? defaultNamespace(at.org.slug, at.project.slug, at.env, `${at.project.id}/${at.env}`) : plain;
+  }
+  if (moved && taken(namespace)) throw new Conflict(`Namespace '${namespace}' of the cluster at ${server} is already used by another environment; choose another namespace.`);
+  return namespace;
+}
+
+/**
  * The cluster settings after a create or patch: a new kubeconfig is read (its context must resolve,
  * no file references or credential plugins) and sealed; a changed context is checked against the
  * stored one; a kubernetes environment gets its default namespace; registry credentials come in pairs.
@@ -116,15 +132,9 @@ function kubeSettings(deps: Deps, at: Where & { env: string; envId?: string }, c
   const namespace = input.namespace === undefined ? (current?.namespace ?? null) : input.namespace;
   if (target === "kubernetes") {
     const server = out.kubeconfigServer !== undefined ? out.kubeconfigServer : (current?.kubeconfigServer ?? null);
-    const taken = (ns: string) => server !== null && repo.envsInNamespace(deps.db, server, ns).some((e) => e.id !== at.envId);
-    if (namespace === null) {
-      // the default, unless another environment (any organization's) on this cluster has it already
-      const plain = defaultNamespace(at.org.slug, at.project.slug, at.env);
-      out.namespace = taken(plain) ? defaultNamespace(at.org.slug, at.project.slug, at.env, `${at.project.id}/${at.env}`) : plain;
-    }
-    const wanted = out.namespace ?? namespace;
-    if (wanted && taken(wanted) && (input.namespace !== undefined || out.kubeconfigServer !== undefined || input.target !== undefined))
-      throw new Conflict(`Namespace '${wanted}' of the cluster at ${server} is already used by another environment; choose another namespace.`);
+    const moved = input.namespace !== undefined || out.kubeconfigServer !== undefined || input.target !== undefined;
+    const ns = clusterNamespace(deps, at, server, namespace, moved);
+    if (ns !== namespace) out.namespace = ns;
   }
   if (input.registry_password !== undefined) out.registryPassword = input.registry_password === null ? null : deps.secrets.seal(input.registry_password);
   if (input.registry_username !== undefined) out.registryUsername = input.registry_username;
