@@ -79,15 +79,19 @@ describe("container output as Server-Sent Events", () => {
 
   test("SIGTERM: open streams (a service with replicas, one waiting for any, `ancla logs -f`) get `end` {reason: server stopping}; the server exits 0, the CLI 7 saying why", async () => {
     const cli = Bun.spawn([...anclaCommand(), "logs", "-f", TARGET], { env: { ...cleanEnv(), HOME: s.home, ANCLA_SERVER: s.url, ANCLA_API_KEY: s.adminKey }, stdout: "pipe", stderr: "pipe" });
-    const cliOut = (async () => {
-      let text = "";
+    // keep reading the CLI's stdout to the end: leaving the loop would close the pipe, and a line
+    // that arrives after "worker up" (a slow machine) would then fail the CLI's write instead
+    let cliText = "";
+    let sawUp!: () => void;
+    const up = new Promise<void>((r) => (sawUp = r));
+    const drained = (async () => {
       for await (const chunk of cli.stdout as unknown as AsyncIterable<Uint8Array>) {
-        text += new TextDecoder().decode(chunk);
-        if (text.includes("worker.1 | worker up")) break;
+        cliText += new TextDecoder().decode(chunk);
+        if (cliText.includes("worker.1 | worker up")) sawUp();
       }
-      return text;
     })();
-    expect(await cliOut).toContain("worker.1 | worker up");
+    await Promise.race([up, drained]);
+    expect(cliText).toContain("worker.1 | worker up");
     const busy = await openSse(logsUrl(), { "x-api-key": s.adminKey });
     const waiting = await openSse(logsUrl("idle"), { "x-api-key": s.adminKey });
     await busy.next((e) => e.data === "worker.1 | worker up");

@@ -35,7 +35,7 @@ const health = async (url: string) => {
 
 beforeAll(async () => {
   writeFileSync(entry, WORKING);
-  s = await startLiveServer({ dataDir, command: [process.execPath, entry], args: ["--reload-timeout", "8"] });
+  s = await startLiveServer({ dataDir, command: [process.execPath, entry], args: ["--reload-timeout", "30"] }); // 30 s: a loaded machine (parallel test files) starts a server slowly
   routerUrl = /ancla router listening on (http:\/\/\S+)/.exec(s.output())![1]!;
 });
 
@@ -100,7 +100,7 @@ test("a new process that took the data dir and ports but never reports ready: ki
   probing = false;
   await prober;
   writeFileSync(entry, WORKING);
-  expect(status).toMatchObject({ state: "failed", message: "the new process was not ready within 8 s" });
+  expect(status).toMatchObject({ state: "failed", message: "the new process was not ready within 30 s" });
   expect(s.output()).toMatch(/reload: new process started; handing over the data dir/);
   expect(serverPid(dataDir)).toBe(pid); // taken back: serve.pid is the old process's again
   expect(probes.length).toBeGreaterThan(20);
@@ -115,7 +115,7 @@ test("a new binary that never becomes ready: killed after --reload-timeout, the 
   writeFileSync(entry, `await new Promise(() => {});\n`);
   const status = await reloadAndWait(dataDir, pid, 60_000);
   writeFileSync(entry, WORKING);
-  expect(status).toMatchObject({ state: "failed", message: "the new process was not ready within 8 s" });
+  expect(status).toMatchObject({ state: "failed", message: "the new process was not ready within 30 s" });
   expect(serverPid(dataDir)).toBe(pid);
   expect((await health(s.url)).status).toBe(200);
   // and the next reload, with a working binary again, goes through

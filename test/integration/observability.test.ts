@@ -63,7 +63,7 @@ describe("usage of real containers", () => {
     const second = await files.read(Object.values(ids).map((id) => ({ id })));
     const milli = (id: string) => (second.get(id)!.cpuUsec - first.get(id)!.cpuUsec) / (second.get(id)!.atMs - first.get(id)!.atMs);
     expect(["cgroup1", "cgroup2"]).toContain(second.get(ids.spin)!.source);
-    expect(milli(ids.spin)).toBeGreaterThan(200); // capped at 500 m; a host at load 10 on 2 cores gave it ~300 m
+    expect(milli(ids.spin)).toBeGreaterThan(50); // capped at 500 m; a host at load 10 on 2 cores gave it ~300 m, at load 25 (parallel test files) ~170 m; idle stays < 20
     expect(milli(ids.spin)).toBeLessThan(560);
     expect(milli(ids.idle)).toBeLessThan(20);
     const mem = second.get(ids.fill)!.memoryBytes;
@@ -82,7 +82,7 @@ describe("usage of real containers", () => {
     await Bun.sleep(3000);
     const latest = await sampler.sampleOnce();
     const spin = latest.find((l) => l.containerId === ids.spin)!;
-    expect(spin.cpuMillicores!).toBeGreaterThan(200);
+    expect(spin.cpuMillicores!).toBeGreaterThan(50); // a loaded host gives the spinner less than its 500 m
     expect(spin.cpuMillicores!).toBeLessThan(560);
     expect(latest.find((l) => l.containerId === ids.fill)!.memoryBytes!).toBeGreaterThanOrEqual(64 * MiB);
 
@@ -95,7 +95,7 @@ describe("usage of real containers", () => {
     const point = byId.body.history.filter((p: any) => p.cpu_usage_m !== null).at(-1);
     expect(point.pod_count).toBe(3);
     expect(point.memory_usage_bytes).toBeGreaterThanOrEqual(64 * MiB);
-    expect(point.cpu_usage_m).toBeGreaterThan(200);
+    expect(point.cpu_usage_m).toBeGreaterThan(50);
     expect(byId.body.replicas.map((r: any) => [r.process, r.replica, r.state])).toEqual([
       ["web", 1, "running"],
       ["worker", 1, "running"],

@@ -14,7 +14,7 @@ let h: DeployHarness;
 let appId: string;
 let extraWorker: Worker | undefined;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -122,8 +122,12 @@ describe("replicas restarted or lost outside Ancla", () => {
     expect(svc.process_counts).toEqual({ web: 1 });
     expect(svc.replicas).toEqual([expect.objectContaining({ container_id: fresh!.slice(0, 12), state: "running", ancla_restarts: restartsBefore + 1, in_rotation: true })]);
     expect(svc.latest_deployment.deploy_metadata.replicas.map((r: { id: string }) => r.id)).toEqual([fresh]);
-    const log = await h.t.req("GET", `/api/v1/deployments/${svc.latest_deployment.id}/log`, undefined, { key: h.key });
-    expect(log.body.log_text).toContain("web replica 1 was removed; replaced by Ancla");
+    // the log line may land just after the replica list shows the replacement
+    const logText = await until("the replacement in the deployment log", async () => {
+      const log = await h.t.req("GET", `/api/v1/deployments/${svc.latest_deployment.id}/log`, undefined, { key: h.key });
+      return String(log.body.log_text).includes("web replica 1 was removed; replaced by Ancla") ? String(log.body.log_text) : undefined;
+    });
+    expect(logText).toContain("web replica 1 was removed; replaced by Ancla");
   });
 });
 
