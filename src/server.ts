@@ -15,7 +15,6 @@ import { PID_FILE } from "./modules/config-vars/rotate";
 import { startAppRouter } from "./modules/deployments/serve";
 import { routerMetrics, startSampler } from "./modules/observability";
 import { Conflict } from "./errors";
-import { secureDataDir } from "./lib/data-dir";
 import { lockDataDir, type DataDirLock } from "./lib/data-dir-lock";
 import { ownAcceptQueue, probeFreePort, steerPort } from "./lib/listeners";
 import { sdNotify } from "./lib/sd-notify";
@@ -41,6 +40,9 @@ const HANDOVER_GRACE_MS = 500;
 const HANDOVER_MAX_MS = 5000;
 /** A reload's new process waits this long for the old one's data dir lock. */
 const LOCK_WAIT_MS = 15_000;
+
+/** One turn of the event loop: the API answers the requests it has accepted before the next start-up step. */
+const answerPending = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Bun's "Failed to start server. Is port N in use?" as a sentence naming the address; else e. */
 function bindError(e: unknown, what: string, address: string): unknown {
@@ -101,10 +103,8 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     while (cleanups.length) await Promise.resolve(cleanups.pop()!()).catch(() => undefined);
   };
   try {
-    const tightened = secureDataDir(config.dataDir);
-    const deps = createDeps(config);
+    const deps = createDeps(config); // also tightens the data dir's permissions (and says so)
     cleanups.push(() => closeDeps(deps));
-    if (tightened.length) deps.logger.warn("tightened data dir permissions (only the owner may read it)", { changed: tightened });
     // the key now lives in deps.secrets; child processes (git, builds) must not inherit it
     delete process.env.ANCLA_MASTER_KEY;
     const app = createApp(deps); // also wires the modules: job handlers and hooks (modules/wiring.ts)
@@ -131,7 +131,11 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     const work = backgroundWork(deps);
     let stopped = false;
     cleanups.push(() => work.stop());
+    // each start-up step below runs long stretches without awaiting (job recovery, loading the
+    // Docker client, reconciling every service): requests that arrived meanwhile are answered first
+    await answerPending();
     if (!handover) await work.startJobs();
+    await answerPending();
     const router = await startAppRouter(deps, { onResponse: routerMetrics(deps), takeOver: Boolean(handover) }).catch((e) => Promise.reject(bindError(e, "router", config.router))); // re-adopts running apps, then serves them on --router
     out(`ancla router listening on ${router.url}`);
     setRuntime(deps, { startedAt: new Date(), router: { url: router.url, httpsPort: router.httpsPort } });
@@ -147,6 +151,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     const keepPorts = () => {
       if (!ports.map((p) => steerPort(p, 0)).every(Boolean)) deps.logger.warn("cannot steer connections between processes (libc via bun:ffi unavailable): a reload may reset a few connections");
     };
+    await answerPending();
     if (handover) {
       handover.ready();
       void handover.released.then(async () => {
