@@ -29,7 +29,7 @@ const tempDir = (prefix: string) => {
 /** `ancla serve` run to completion: a refused start exits by itself (bounded in case it does not). */
 async function serveOnce(args: string[], home: string) {
   const run = ancla(["serve", ...args], { home });
-  const timeout = new Promise<null>((r) => setTimeout(() => r(null), 30_000));
+  const timeout = new Promise<null>((r) => setTimeout(() => r(null), 120_000));
   const r = await Promise.race([run, timeout]);
   if (!r) throw new Error("a second `ancla serve` kept running instead of refusing to start");
   return r;

@@ -42,7 +42,7 @@ async function startLogin(home: string, extra: string[] = [], env: Record<string
       err.text += decoder.decode(value, { stream: true });
     }
   })();
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000;
   while (!/\/cli-auth\?\S+/.test(err.text) && Date.now() < deadline && proc.exitCode === null) await Bun.sleep(50);
   const url = /(http:\/\/\S+\/cli-auth\?\S+)/.exec(err.text)?.[1];
   const code = /confirmation code: ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(err.text)?.[1];

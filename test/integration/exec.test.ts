@@ -239,7 +239,7 @@ describe("exec over the WebSocket URL (our CLI)", () => {
     ws.close();
     // `cat` only ends when its stdin does: the session finishes once nobody is attached any more
     const finished = () => (h.t.deps.sqlite.query("select finished_at from exec_sessions where id = ?").get(r.body.session_id) as { finished_at: string | null }).finished_at;
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     while (!finished() && Date.now() < deadline) await Bun.sleep(200);
     expect(finished()).not.toBeNull();
   });

@@ -63,7 +63,7 @@ describe("service logs", () => {
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     let text = "";
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 60_000;
     const ticks = () => [...text.matchAll(/^worker\.1 \| tick (\d+)$/gm)].map((m) => Number(m[1]));
     while (ticks().length < 2 && Date.now() < deadline) {
       const { value, done } = await reader.read();
@@ -96,7 +96,7 @@ describe("service logs", () => {
     })();
     const rel = (await h.t.req("GET", `${h.base()}/app/releases`, undefined, { key: h.key })).body[0];
     expect((await h.deploy(rel.id)).status).toBe("complete"); // new web and worker containers
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 60_000;
     while (!text.includes("worker.1 | worker up token=[redacted]") && Date.now() < deadline) await Bun.sleep(200);
     controller.abort();
     await reading;
