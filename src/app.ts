@@ -68,7 +68,7 @@ export function createApp(deps: Deps) {
         return { status: 413, message: "JSON body larger than 1 MiB." };
       }
       // a repeated authenticated GET of a hot read route, unchanged since (auth/answer-cache.ts)
-      return cachedAnswer(deps, request, performance.now());
+      return cachedAnswer(deps, request, set, performance.now());
     })
     // The one mapResponse hook (Elysia skips later ones once one returns a value): every answer
     // passes here, a handler's and onError's. It returns the value it was given — Elysia's error
