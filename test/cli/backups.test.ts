@@ -19,7 +19,7 @@ import { fingerprintOf, unpackBackup } from "../../src/modules/backups/archive";
 import { ancla, startLiveServer } from "../support/server";
 
 // live servers and CLI subprocesses; a busy shared machine needs more than bun's 5 s
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const root = mkdtempSync(join(tmpdir(), "ancla-backups-"));
 const dataDir = join(root, "data");

@@ -8,7 +8,7 @@ import { COMPILE_ARGS } from "../../scripts/build";
 import { cleanEnv } from "../support/server";
 
 // compiling takes a few seconds, more on a busy machine
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const root = resolve(import.meta.dir, "../..");
 let work: string; // holds only the binary (and what the tests put there)

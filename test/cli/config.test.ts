@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { ancla, startLiveServer, type CliResult, type LiveServer } from "../support/server";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let s: LiveServer;
 let work: string;

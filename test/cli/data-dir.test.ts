@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { ancla, startLiveServer } from "../support/server";
 
 // live servers and a dozen CLI subprocesses
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {

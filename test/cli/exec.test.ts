@@ -10,7 +10,7 @@ import { gunzipSync } from "node:zlib";
 import { ancla, anclaCommand, cleanEnv, startLiveServer, type LiveServer } from "../support/server";
 import { ensureBaseImage, RUN_ID, RUN_LABELS_ENV, removeOrgResources, testDocker } from "../support/docker";
 
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 
 let s: LiveServer;
 let key = "";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { runCli } from "../../src/cli";
 import { ancla, startLiveServer, type CliResult, type LiveServer } from "../support/server";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let s: LiveServer;
 let root: string;

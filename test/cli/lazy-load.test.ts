@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const ROOT = resolve(import.meta.dir, "../..");
 let dir: string;

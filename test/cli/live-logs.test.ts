@@ -9,7 +9,7 @@ import { ancla, anclaCommand, cleanEnv, startLiveServer, type LiveServer } from 
 import { ensureBaseImage, removeOrgResources, RUN_ID, RUN_LABELS_ENV, testDocker } from "../support/docker";
 import { openSse } from "../support/sse";
 
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 
 let s: LiveServer;
 let dir: string;

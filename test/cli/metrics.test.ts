@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
 import { ensureBaseImage, removeOrgResources, RUN_ID, RUN_LABELS_ENV } from "../support/docker";
 
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 
 let s: LiveServer;
 let dir: string;

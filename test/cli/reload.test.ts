@@ -10,7 +10,7 @@ import { ancla, startLiveServer, type LiveServer } from "../support/server";
 import { reloadAndWait, serverPid } from "../../src/modules/ops/upgrade";
 
 // each reload starts a server process from source (~1–3 s here, more on a busy machine)
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const MAIN = resolve(import.meta.dir, "../../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "ancla-reload-"));

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let s: LiveServer;
 let dir: string;

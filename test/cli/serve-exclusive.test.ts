@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
 
 // several server processes per test (each start ~1 s, more on a busy machine)
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {

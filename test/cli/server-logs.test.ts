@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { startLiveServer, type LiveServer } from "../support/server";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 let s: LiveServer;
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
 
 // each test runs several CLI subprocesses against a live server; on a busy machine that can pass bun's default 5 s
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {

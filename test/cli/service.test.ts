@@ -5,7 +5,7 @@ import { expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { ancla } from "../support/server";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 test("without systemd: exit 0, nothing written system-wide, the exact commands to run instead", async () => {
   expect(existsSync("/run/systemd/system")).toBe(false); // the premise of this test

@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
 
 // each test runs several CLI subprocesses against a live server; on a busy machine that can pass bun's default 5 s
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 // a loopback port nothing listens on: "server unreachable" without leaving the machine
 const DEAD = "http://127.0.0.1:1";

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ancla, startLiveServer, type CliResult, type LiveServer } from "../support/server";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let s: LiveServer;
 const T = "acme/web/production/api";

@@ -12,7 +12,7 @@ import { serverPid } from "../../src/modules/ops/upgrade";
 import { VERSION } from "../../src/lib/version";
 
 // compiling takes ~5–25 s on a busy machine; then a few server starts
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const root = resolve(import.meta.dir, "../..");
 const work = mkdtempSync(join(tmpdir(), "ancla-upgrade-bin-"));

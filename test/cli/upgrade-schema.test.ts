@@ -11,7 +11,7 @@ import { ancla, startLiveServer } from "../support/server";
 import { migrationJournal } from "../../src/db/migrations.gen";
 
 // two server starts and CLI runs; a busy shared machine needs more than bun's 5 s
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const FIXTURE = join(import.meta.dir, "../fixtures/db");
 const API_KEY = readFileSync(join(FIXTURE, "api-key.txt"), "utf8").trim();

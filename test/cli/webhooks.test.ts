@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
 import { delivery, pushPayload, repository } from "../support/github";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const SECRET = "cli-webhook-secret-" + crypto.randomUUID();
 let s: LiveServer;

@@ -10,7 +10,7 @@ import { ancla, anclaCommand, cleanEnv, startLiveServer, type LiveServer } from 
 import { ensureDashboardBuilt, launchBrowser, openTab, realProblems, screenshot, step, type Tab } from "../support/browser";
 
 // `.ci/run` calls plain `bun test` (5 s default); a browser flow needs more
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 let server: LiveServer;
 let browser: Browser;
 let admin: { email: string; password: string };
@@ -67,13 +67,13 @@ beforeAll(async () => {
   const text = readFileSync(join(server.dataDir, "initial-admin.txt"), "utf8");
   admin = { email: /email: (\S+)/.exec(text)![1]!, password: /password: (\S+)/.exec(text)![1]! };
   browser = await launchBrowser();
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
   for (const h of homes) rmSync(h, { recursive: true, force: true });
-}, 180_000);
+}, 300_000);
 
 describe("ancla login (browser)", () => {
   test("sign in, compare the code, authorize: the CLI exits 0 and saves a working key (0600)", async () => {

@@ -7,7 +7,7 @@ import { ancla, startLiveServer, type LiveServer } from "../support/server";
 import { ensureDashboardBuilt, launchBrowser, openTab, realProblems, step, type Tab } from "../support/browser";
 
 // a browser flow against a live server
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 let server: LiveServer;
 let browser: Browser;
 let tab: Tab;
@@ -29,13 +29,13 @@ beforeAll(async () => {
     headers: { origin: server.url },
   });
   if (login.status() !== 201) throw new Error(`login: ${login.status()}`);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await tab?.close();
   await browser?.close();
   await server?.stop();
-}, 180_000);
+}, 300_000);
 
 /** name → secret flag of the service's variables, from the API. */
 async function storedSecrecy(): Promise<Record<string, boolean>> {

@@ -10,7 +10,7 @@ import { startLiveServer, type LiveServer } from "../support/server";
 import { axeViolations, ensureDashboardBuilt, launchBrowser, openTab, realProblems, screenshot, step, type Tab } from "../support/browser";
 
 // `.ci/run` calls plain `bun test` (5 s default); a browser flow needs more
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 let server: LiveServer;
 let browser: Browser;
 let tab: Tab;
@@ -32,13 +32,13 @@ beforeAll(async () => {
   admin = { email: /email: (\S+)/.exec(text)![1]!, password: /password: (\S+)/.exec(text)![1]! };
   browser = await launchBrowser();
   tab = await openTab(browser);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await tab?.close();
   await browser?.close();
   await server?.stop();
-}, 180_000);
+}, 300_000);
 
 describe("dashboard", () => {
   test("first page marks itself interactive; JS under 200 KB gzipped; long-cached hashed assets, CSP", async () => {

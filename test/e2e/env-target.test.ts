@@ -7,7 +7,7 @@ import type { Browser } from "playwright-core";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
 import { axeViolations, ensureDashboardBuilt, launchBrowser, openTab, step, type Tab } from "../support/browser";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 let server: LiveServer;
 let browser: Browser;
 let tab: Tab;
@@ -44,13 +44,13 @@ current-context: main
   tab = await openTab(browser, { bypassCSP: true }); // axe-core is injected as a script
   const login = await tab.context.request.post(`${server.url}/api/v1/auth/login`, { data: { email: "admin", password: server.adminPassword }, headers: { origin: server.url } });
   if (login.status() !== 201) throw new Error(`login: ${login.status()}`);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await tab?.close();
   await browser?.close();
   await server?.stop();
-}, 180_000);
+}, 300_000);
 
 describe("environment target", () => {
   test("switch to kubernetes with a kubeconfig and a registry; the summary shows the cluster, never the credentials", async () => {

@@ -9,7 +9,7 @@ import { startLiveServer, type LiveServer } from "../support/server";
 import { ensureDashboardBuilt, launchBrowser, openTab, realProblems, step, type Tab } from "../support/browser";
 import { delivery, pushPayload, repository } from "../support/github";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const SECRET = "e2e-webhook-secret-" + crypto.randomUUID();
 const SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e";
@@ -42,13 +42,13 @@ beforeAll(async () => {
   await tab.page.getByLabel("Password").fill(/password: (\S+)/.exec(text)![1]!);
   await tab.page.getByRole("button", { name: "Sign in" }).click();
   await tab.page.getByRole("heading", { name: "Deploy on git push" }).waitFor();
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await tab?.close();
   await browser?.close();
   await server?.stop();
-}, 180_000);
+}, 300_000);
 
 describe("project page: deploy on git push", () => {
   test("shows the webhook URL, each delivery with what it did, and a new secret once", async () => {

@@ -11,7 +11,7 @@ import { age } from "../../web/views/server";
 import { VERSION } from "../../src/lib/version";
 
 // a live server and a browser; more than bun's 5 s default
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 let server: LiveServer;
 let browser: Browser;
 let tab: Tab;
@@ -21,13 +21,13 @@ beforeAll(async () => {
   server = await startLiveServer({ args: ["--backup-every", "24h", "--backup-keep", "3"] });
   browser = await launchBrowser();
   tab = await openTab(browser);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await tab?.close();
   await browser?.close();
   await server?.stop();
-}, 180_000);
+}, 300_000);
 
 test("age reads as the two largest units", () => {
   expect([age(0), age(59), age(61), age(3 * 3600 + 5 * 60 + 9), age(2 * 86400 + 3600)]).toEqual(["0 s", "59 s", "1 min 1 s", "3 h 5 min", "2 d 1 h"]);

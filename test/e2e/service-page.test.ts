@@ -14,7 +14,7 @@ import { contextTar, ensureBaseImage, removeOrgResources, RUN_ID, RUN_LABELS_ENV
 import { fixtureFiles } from "../fixtures/webapp/support";
 import { ensureDashboardBuilt, launchBrowser, openTab, realProblems, screenshot, step, type Tab } from "../support/browser";
 
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 
 let server: LiveServer;
 let browser: Browser;
@@ -88,14 +88,14 @@ beforeAll(async () => {
   await tab.page.getByLabel("Password").fill(admin.password);
   await tab.page.getByRole("button", { name: "Sign in" }).click();
   await tab.page.getByRole("heading", { name: "app", exact: true }).waitFor();
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await tab?.close();
   await browser?.close();
   await server?.stop();
   await removeOrgResources(org);
-}, 180_000);
+}, 300_000);
 
 const head = () => tab.page.getByRole("banner", { name: "Service status" }).or(tab.page.locator("header.svc-head"));
 const fact = (name: string) => tab.page.locator(".facts > div", { hasText: name }).locator("dd");

@@ -6,7 +6,7 @@ import type { Browser } from "playwright-core";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
 import { ensureDashboardBuilt, launchBrowser, openTab, realProblems, step, type Tab } from "../support/browser";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 let server: LiveServer;
 let browser: Browser;
 let tab: Tab;
@@ -29,13 +29,13 @@ beforeAll(async () => {
   tab = await openTab(browser);
   const login = await tab.context.request.post(`${server.url}/api/v1/auth/login`, { data: { email: "admin", password: server.adminPassword }, headers: { origin: server.url } });
   if (login.status() !== 201) throw new Error(`login: ${login.status()}`);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await tab?.close();
   await browser?.close();
   await server?.stop();
-}, 180_000);
+}, 300_000);
 
 describe("Settings → Volumes", () => {
   test("add a volume, see the API's error on a bad path, remove it; admins see the exec sessions section", async () => {

@@ -7,7 +7,7 @@ import { ancla, startLiveServer, type LiveServer } from "../support/server";
 import { ensureBaseImage, removeLabelled, RUN_ID } from "../support/docker";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const ORG = `c${RUN_ID}`;
 let server: LiveServer;

@@ -7,7 +7,7 @@ import { startWorker, type Worker } from "../../src/jobs/worker";
 import { withBuildSlot } from "../../src/jobs/build-slots";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let t: TestApp;
 let worker: Worker | undefined;

@@ -11,7 +11,7 @@ import { startWorker } from "../../src/jobs/worker";
 import { getJob, INTERRUPTED, markJob } from "../../src/jobs/queue";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const ORG = `r${RUN_ID}`;
 const dataDir = mkdtempSync(join(tmpdir(), "ancla-restart-"));

@@ -14,7 +14,7 @@ import { startWorker, type Worker } from "../../src/jobs/worker";
 import { waitForJob } from "../../src/jobs/queue";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let t: TestApp;
 let worker: Worker;

@@ -15,7 +15,7 @@ import { serviceAccessById } from "../../src/modules/services/access";
 import { findUserByLogin } from "../../src/modules/auth/repo";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let t: TestApp;
 let worker: Worker;

@@ -10,7 +10,7 @@ import { contextTar, ensureBaseImage, RUN_ID, testDocker, removeOrgResources, RU
 import { startLiveServer, type LiveServer } from "../support/server";
 
 // Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const ORG = `crash${RUN_ID}`.toLowerCase();
 const SVC = `/api/v1/orgs/${ORG}/projects/web/envs/production/services`;

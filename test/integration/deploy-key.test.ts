@@ -12,7 +12,7 @@ import { git } from "../support/git-http";
 import { freePort } from "../support/raw-http";
 import { waitForJob } from "../../src/jobs/queue";
 
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 
 const SSHD = "/usr/sbin/sshd";
 let h: DeployHarness;

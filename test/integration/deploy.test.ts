@@ -7,7 +7,7 @@ import { testDocker } from "../support/docker";
 import { referenceProblems } from "../support/reference-schema";
 
 // Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let h: DeployHarness;
 let apiId: string;

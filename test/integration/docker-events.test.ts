@@ -11,7 +11,7 @@ import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
 import { watchContainerEvents, type ContainerEvent } from "../../src/targets/docker/events";
 import { ensureBaseImage, removeLabelled, RUN_ID, TEST_RUN_LABEL, testDocker } from "../support/docker";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const ENGINE = (process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock").replace(/^unix:\/\//, "");
 const dir = mkdtempSync(join(tmpdir(), "ancla-events-"));

@@ -11,7 +11,7 @@ import { networkName, networkSpec } from "../../src/targets/docker/specs";
 import { DeployFailed } from "../../src/targets/target";
 import { BASE_IMAGE, ensureBaseImage, requireDocker, RUN_ID, RUN_LABELS, testDocker } from "../support/docker";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const victim = { org: `${RUN_ID}-x`, project: "shop" };
 const squatter = { org: RUN_ID, project: "x-shop" };

@@ -12,7 +12,7 @@ import { startSshServer, type RunningSshServer, AUTH_TIMEOUT_MS, HOST_KEY_FILE, 
 import { setExecEndpoint } from "../../src/modules/exec/sessions";
 import { testDocker } from "../support/docker";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let h: DeployHarness;
 let ssh: RunningSshServer;

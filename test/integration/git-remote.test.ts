@@ -10,7 +10,7 @@ import { checkout, GitFailed } from "../../src/lib/git";
 import { checkGitSource, clonePlan, type Resolver } from "../../src/lib/git-source";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const tmp = mkdtempSync(join(tmpdir(), "ancla-git-remote-"));
 const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" };

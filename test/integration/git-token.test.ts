@@ -6,7 +6,7 @@ import { deployHarness, fixtureFiles, type DeployHarness } from "../fixtures/web
 import { startGitHttp, type GitHttpRepo } from "../support/git-http";
 import { waitForJob } from "../../src/jobs/queue";
 
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 
 const TOKEN = "ghp_" + crypto.randomUUID().replace(/-/g, "");
 let h: DeployHarness;

@@ -7,7 +7,7 @@ import { delivery, pushPayload, repository } from "../support/github";
 import { startGitHttp, type GitHttpRepo } from "../support/git-http";
 import { waitForJob } from "../../src/jobs/queue";
 
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 
 let h: DeployHarness;
 let repo: GitHttpRepo;

@@ -7,7 +7,7 @@ import { serveConfigSchema } from "../../src/config";
 import { deployHarness, type DeployHarness } from "../fixtures/webapp/support";
 import { testDocker } from "../support/docker";
 
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 
 const NOT_FOUND_S = 12; // the server setting --health-not-found-timeout (30 s by default)
 let h: DeployHarness;

@@ -12,7 +12,7 @@ import { ancla, startLiveServer, type LiveServer } from "../support/server";
 import { freePort } from "../support/raw-http";
 import { startPebble, type Pebble } from "../support/pebble";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const DOMAIN = "apps.test";
 let pebble: Pebble;

@@ -5,7 +5,7 @@
 // conditions (BackoffLimitExceeded, DeadlineExceeded), a claim Bound at once whose data outlives
 // the pod that wrote it, and deletion with propagationPolicy Background taking the pods along.
 import { setDefaultTimeout } from "bun:test";
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

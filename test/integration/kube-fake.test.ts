@@ -12,7 +12,7 @@ import { startKubeApi, type KubeApi } from "../support/kube";
 import { kubeClients, watchEvents, type KubeClients } from "../support/kube/client";
 import { startRegistry, type TestRegistry } from "../support/registry";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let api: KubeApi;
 let reg: TestRegistry;

@@ -1,5 +1,5 @@
 import { setDefaultTimeout } from "bun:test";
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 // The usage sampler on kubernetes environments, through the target interface against the test
 // API server (real HTTPS with the kubeconfig's client certificate, pods as real containers): with
 // metrics.k8s.io served, the observability routes give CPU/memory points and the pod as the

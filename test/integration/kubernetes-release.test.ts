@@ -6,7 +6,7 @@
 // fails the deploy and the previous release keeps serving; a run's output (redacted) and exit
 // code; the volume's data survives a redeploy; the claim is deleted only with delete_volumes=true.
 import { setDefaultTimeout } from "bun:test";
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -10,7 +10,7 @@ import { kubeClients } from "../support/kube/client";
 import { kubernetesTarget } from "../../src/targets/kubernetes";
 import type { LogLine } from "../../src/targets/target";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const NS = "target-selftest";
 const SERVICE_ID = "svc-0001";

@@ -16,7 +16,7 @@ import { startKubeApi, type KubeApi } from "../support/kube";
 import { startRegistry, type TestRegistry } from "../support/registry";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
 
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 
 const ORG = `kube${RUN_ID}`.toLowerCase();
 const PROJ = `/api/v1/orgs/${ORG}/projects/web`;

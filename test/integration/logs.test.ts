@@ -7,7 +7,7 @@ import { deployHarness, fixtureFiles, type DeployHarness } from "../fixtures/web
 import { createApp } from "../../src/app";
 
 // Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let h: DeployHarness;
 let server: Server<unknown>;

@@ -10,7 +10,7 @@ import { referenceProblems } from "../support/reference-schema";
 import { createUsageReader } from "../../src/targets/docker/usage";
 import { startSampler, type Sampler } from "../../src/modules/observability/sampler";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const MiB = 1024 * 1024;
 let docker: DockerClient;

@@ -11,7 +11,7 @@ import { contextTar, ensureBaseImage, RUN_ID, testDocker, removeOrgResources, RU
 import { startLiveServer, type LiveServer } from "../support/server";
 
 // Docker builds and rollouts outlast bun's 5 s default; plain `bun test` passes no --timeout
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 const ORG = `rst${RUN_ID}`.toLowerCase();
 const dataDir = mkdtempSync(join(tmpdir(), "ancla-restart-"));

@@ -11,7 +11,7 @@ import { recoverInterruptedJobs, startWorker } from "../../src/jobs/worker";
 import { startSystemPipeline } from "../../src/modules/pipeline";
 
 // Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let h: DeployHarness;
 let appId: string;

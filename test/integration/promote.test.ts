@@ -8,7 +8,7 @@ import { contextTar, testDocker } from "../support/docker";
 import { waitForJob } from "../../src/jobs/queue";
 
 // Docker builds and rollouts outlast bun's 5 s default; plain `bun test` passes no --timeout
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let h: DeployHarness;
 const PROD_SECRET = "prod-token-" + crypto.randomUUID();

@@ -12,7 +12,7 @@ import { ensureBaseImage, requireDocker, RUN_ID } from "../support/docker";
 import { checkRegistry, pushImage } from "../../src/targets/docker/push";
 import type { DockerClient } from "../../src/targets/docker/client";
 
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let docker: DockerClient;
 let registry: Subprocess;

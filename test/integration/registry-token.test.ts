@@ -13,7 +13,7 @@ import { ensureBaseImage, BASE_IMAGE } from "../support/docker";
 import { DOCKER_REGISTRY, requireRegistry } from "../support/registry";
 import { freePort } from "../support/raw-http";
 
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 
 const SERVICE = "ancla-test-registry";
 let server: LiveServer;

@@ -11,7 +11,7 @@ import { startLiveServer, type LiveServer } from "../support/server";
 import { reloadAndWait, serverPid } from "../../src/modules/ops/upgrade";
 
 // a build, a deploy and ten server starts from source under load
-setDefaultTimeout(600_000);
+setDefaultTimeout(1_200_000); // ten reloads, each of which a loaded machine may take minutes over
 
 const ORG = `reload${RUN_ID}`.toLowerCase();
 const SVC = `/api/v1/orgs/${ORG}/projects/web/envs/production/services`;
@@ -41,7 +41,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 
 beforeAll(async () => {
   await ensureBaseImage();
-  s = await startLiveServer({ dataDir, env: RUN_LABELS_ENV });
+  s = await startLiveServer({ dataDir, env: RUN_LABELS_ENV, args: ["--reload-timeout", "300"] }); // a loaded machine starts a new process slowly
   routerUrl = /ancla router listening on (http:\/\/\S+)/.exec(s.output())![1]!;
   expect((await api("POST", "/api/v1/organizations", { name: ORG, slug: ORG })).status).toBe(201);
   expect((await api("POST", `/api/v1/orgs/${ORG}/projects`, { name: "Web", slug: "web" })).status).toBe(201);
@@ -116,7 +116,7 @@ test("10 reloads under load: 0 failed requests through the router, the API answe
   const pids = [serverPid(dataDir)!];
   for (let i = 0; i < 10; i++) {
     await Bun.sleep(300);
-    const status = await reloadAndWait(dataDir, pids.at(-1)!, 120_000);
+    const status = await reloadAndWait(dataDir, pids.at(-1)!, 320_000);
     expect(status.state).toBe("complete");
     pids.push(status.to!);
   }

@@ -8,7 +8,7 @@ import { startWorker, type Worker } from "../../src/jobs/worker";
 import { waitForJob } from "../../src/jobs/queue";
 
 // three real image builds
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let t: TestApp;
 let worker: Worker;

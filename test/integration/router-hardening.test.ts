@@ -8,7 +8,7 @@ import { routeTableOf } from "../../src/router/table";
 import { refreshHosts } from "../../src/modules/deployments/routing";
 
 // Docker builds and rollouts outlast bun's 5 s default
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let h: DeployHarness;
 let appId: string;

@@ -11,7 +11,7 @@ import { deployHarness, type DeployHarness } from "../fixtures/webapp/support";
 import { freePort } from "../support/raw-http";
 import { startPebble, type Pebble } from "../support/pebble";
 
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 
 let h: DeployHarness;
 let pebble: Pebble;

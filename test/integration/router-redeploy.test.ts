@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
 import { deployHarness, type DeployHarness } from "../fixtures/webapp/support";
 
 // Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout
-setDefaultTimeout(180_000);
+setDefaultTimeout(300_000);
 
 let h: DeployHarness;
 let appId: string;

@@ -11,7 +11,7 @@ import { ensureBaseImage, RUN_ID, TEST_RUN_LABEL, testDocker } from "../support/
 import { waitForJob } from "../../src/jobs/queue";
 import { routeTableOf } from "../../src/router/table";
 
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 
 const IMAGE = `ancla-test/bun-ws-${RUN_ID}:1`;
 const APP = `

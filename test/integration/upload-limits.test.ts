@@ -10,7 +10,7 @@ import { contextTar } from "../support/docker";
 import { gzipSync } from "node:zlib";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
-setDefaultTimeout(240_000);
+setDefaultTimeout(300_000);
 
 const SERVICE = "/api/v1/orgs/o/projects/w/envs/production/services";
 const BUILD = `${SERVICE}/a/images/build`;
