@@ -107,4 +107,26 @@ describe("environment target", () => {
       expect(await axeViolations(page)).toEqual([]);
     });
   });
+
+  test("an organization member sees the target but no Check connection button (the check is admin-only: 403)", async () => {
+    const admin = { "x-api-key": server.adminKey, "content-type": "application/json" };
+    const password = "member-password-" + crypto.randomUUID();
+    const made = await fetch(`${server.url}/api/v1/admin/users`, { method: "POST", headers: admin, body: JSON.stringify({ username: "mia", email: "mia@example.test", password }) });
+    expect(made.status).toBe(201);
+    expect((await fetch(`${server.url}/api/v1/organizations/acme/members`, { method: "POST", headers: admin, body: JSON.stringify({ username: "mia", admin: false }) })).status).toBe(201);
+    const member = await openTab(browser);
+    try {
+      const login = await member.context.request.post(`${server.url}/api/v1/auth/login`, { data: { email: "mia", password }, headers: { origin: server.url } });
+      expect(login.status()).toBe(201);
+      expect((await member.context.request.post(`${server.url}/api/v1${ENV}/check`, { data: {}, headers: { origin: server.url } })).status()).toBe(403);
+      await step(member.page, "env-target-member", async () => {
+        await member.page.goto(server.url + ENV);
+        const section = member.page.getByRole("region", { name: "Target" });
+        await section.getByText("Change the target").waitFor();
+        expect(await section.getByRole("button", { name: "Check connection" }).count()).toBe(0);
+      });
+    } finally {
+      await member.close();
+    }
+  });
 });

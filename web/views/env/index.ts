@@ -77,7 +77,7 @@ export const envView: View = async ({ params }) => {
     ),
     section("Recent deployments", deployments),
     section("Environment config", configEditor({ base: `${base}/config`, scope: "environment", bulk: `${base}/config/bulk` })),
-    section("Target", targetSection(base, detail)),
+    section("Target", targetSection(base, detail, role.admin)),
     role.admin ? section("Environment settings", envSettings(base, detail, (d) => drawTitle(Object.assign(detail, d)))) : null,
     role.admin
       ? dangerZone({

@@ -38,8 +38,8 @@ function summary(d: EnvTarget): HTMLElement {
   );
 }
 
-/** The settings form; empty secret fields keep what is stored. */
-export function targetSection(base: string, initial: EnvTarget): HTMLElement {
+/** The settings form; empty secret fields keep what is stored. "Check connection" is for org admins (the API's rule). */
+export function targetSection(base: string, initial: EnvTarget, admin: boolean): HTMLElement {
   let current = initial;
   const shown = h("div", null, summary(current));
   const results = h("div", { "aria-live": "polite" });
@@ -82,5 +82,5 @@ export function targetSection(base: string, initial: EnvTarget): HTMLElement {
     field("Registry username (optional)", "registry_username", { value: current.registry_username ?? "", autocomplete: "off" }),
     field(current.registry_password_set ? "Registry password (leave empty to keep)" : "Registry password", "registry_password", { type: "password", autocomplete: "new-password" }),
   );
-  return h("div", null, shown, h("div", { class: "actions" }, check), results, h("details", null, h("summary", null, "Change the target"), settings));
+  return h("div", null, shown, admin ? h("div", { class: "actions" }, check) : null, admin ? results : null, h("details", null, h("summary", null, "Change the target"), settings));
 }
