@@ -16,7 +16,7 @@ import { startAppRouter } from "./modules/deployments/serve";
 import { routerMetrics, startSampler } from "./modules/observability";
 import { Conflict } from "./errors";
 import { lockDataDir, type DataDirLock } from "./lib/data-dir-lock";
-import { ownAcceptQueue, probeFreePort, steerPort } from "./lib/listeners";
+import { ownAcceptQueue, probeFreePort, steerPorts } from "./lib/listeners";
 import { sdNotify } from "./lib/sd-notify";
 import { startBackupSchedule, type BackupSchedule } from "./modules/backups/schedule";
 import { startIntegrations } from "./modules/integrations/background";
@@ -146,17 +146,17 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     // --router 127.0.0.1:0 binds any free port: app URLs (dashboard info, `ancla deploy`) need the real one
     if (splitHostPort(config.router).port === 0) config.router = new URL(router.url).host;
     const ports = [app.server!.port!, router.port, ...(router.httpsPort ? [router.httpsPort] : [])];
-    // a listener that is alone keeps new connections to itself: a reload's successor that binds
-    // the same ports gets none until it is ready and this process steers them over (lib/listeners)
+    // a reload's successor that binds the same ports gets no new connection until it is ready and
+    // this process steers them over (lib/listeners); set up when a reload starts, not here: a server
+    // alone in its port's group gets every connection anyway (and start-up skips libc and /proc)
     const keepPorts = () => {
-      if (!ports.map((p) => steerPort(p, 0)).every(Boolean)) deps.logger.warn("cannot steer connections between processes (libc via bun:ffi unavailable): a reload may reset a few connections");
+      if (!steerPorts(ports, 0)) deps.logger.warn("cannot steer connections between processes (libc via bun:ffi unavailable): a reload may reset a few connections");
     };
     await answerPending();
     if (handover) {
       handover.ready();
       void handover.released.then(async () => {
         if (stopped) return;
-        keepPorts();
         router.resumeBackground();
         await work.startJobs();
         work.startLoops();
@@ -164,7 +164,6 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
         deps.logger.info("reload complete: this process now serves alone", { pid: process.pid });
       });
     } else {
-      keepPorts();
       work.startLoops();
       sdNotify({ READY: 1 });
     }
@@ -196,6 +195,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     const reload = () =>
       (reloading ??= (async () => {
         if (handover) await handover.released; // still taking over from our own parent
+        keepPorts(); // before the successor binds: it gets nothing until drain() below
         const from = process.pid;
         setRuntime(deps, { reloading: true });
         writeReloadStatus(config.dataDir, { state: "reloading", from, at: new Date().toISOString() });
@@ -217,7 +217,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
             work.startLoops();
           },
           drain: async () => {
-            ports.forEach((p) => steerPort(p, 1));
+            steerPorts(ports, 1);
             await stop(true);
           },
         });

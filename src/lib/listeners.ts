@@ -1,7 +1,8 @@
 // Ancla's listeners are bound with SO_REUSEPORT so a reload can hand them to the next process
 // without a gap. These helpers keep the promise that an *accidental* second server on a busy port
 // fails (a probe bind without SO_REUSEPORT first), and find our own listening fds (/proc/net/tcp,
-// /proc/self/fd) to steer the port's new connections between the old and the new process.
+// /proc/self/fd) to steer the port's new connections between the old and the new process. Nothing
+// here but the probe runs on the way to a first answer: steering is set up when a reload starts.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { steerReuseportGroup } from "./libc";
 
@@ -52,22 +53,31 @@ function ownSockets(): Map<string, number> {
 }
 
 /**
- * Bind `hostname:port` without SO_REUSEPORT and let it go: throws Bun's EADDRINUSE error when any
- * process holds the port (even one sharing it), and turns port 0 into the free port to bind.
+ * Bind `hostname:port` without SO_REUSEPORT and let it go: throws EADDRINUSE when any process holds
+ * the port (even one sharing it with SO_REUSEPORT), and turns port 0 into the free port to bind.
+ * A bare TCP listener (Bun.listen) does this for a fraction of a whole Bun.serve's start and stop.
  */
 export function probeFreePort(hostname: string, port: number): number {
-  const probe = Bun.serve({ hostname, port, reusePort: false, fetch: () => new Response(null, { status: 503 }) });
-  const free = probe.port!;
+  const probe = Bun.listen({ hostname, port, socket: { data() {} } });
+  const free = probe.port;
   probe.stop(true);
   return free;
 }
 
+/** Our listening fds on each of `ports`, from one read of /proc/net/tcp{,6} and /proc/self/fd. */
+function ownListeners(ports: number[]): Map<number, number[]> {
+  const own = ownSockets();
+  const byPort = new Map<number, number[]>(ports.map((p) => [p, []]));
+  for (const l of tcpListeners()) {
+    const fd = own.get(l.inode);
+    if (fd !== undefined) byPort.get(l.port)?.push(fd);
+  }
+  return byPort;
+}
+
 /** This process's listening fds on `port`. */
 export function ownListenerFds(port: number): number[] {
-  const own = ownSockets();
-  return tcpListeners()
-    .filter((l) => l.port === port && own.has(l.inode))
-    .map((l) => own.get(l.inode)!);
+  return ownListeners([port]).get(port)!;
 }
 
 /**
@@ -82,11 +92,16 @@ export function ownAcceptQueue(ports: number[]): number {
 }
 
 /**
- * Steer new connections on `port` to the group member at `index`: 0 = the oldest listener (a server
- * keeps its port to itself, and a reload's new process gets nothing until it is ready), 1 = the
- * newest (the handover moment). True when every one of our listeners on the port took it.
+ * Steer new connections on each of `ports` to the group member at `index`: 0 = the oldest listener
+ * (a server keeps its port to itself, and a reload's new process gets nothing until it is ready),
+ * 1 = the newest (the handover moment). True when every one of our listeners on every port took it.
+ * /proc is read once for all ports.
  */
-export function steerPort(port: number, index: 0 | 1): boolean {
-  const fds = ownListenerFds(port);
-  return fds.length > 0 && fds.map((fd) => steerReuseportGroup(fd, index)).every(Boolean);
+export function steerPorts(ports: number[], index: 0 | 1): boolean {
+  let ok = true;
+  for (const fds of ownListeners(ports).values()) ok = fds.length > 0 && fds.map((fd) => steerReuseportGroup(fd, index)).every(Boolean) && ok;
+  return ok;
 }
+
+/** steerPorts for one port. */
+export const steerPort = (port: number, index: 0 | 1): boolean => steerPorts([port], index);

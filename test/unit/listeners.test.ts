@@ -2,7 +2,7 @@
 // port a reuse listener holds, reuseport steering sends every new connection to the chosen group
 // member, and the accept queue of a listener is visible before the process takes it.
 import { expect, setDefaultTimeout, test } from "bun:test";
-import { ownAcceptQueue, ownListenerFds, probeFreePort, steerPort } from "../../src/lib/listeners";
+import { ownAcceptQueue, ownListenerFds, probeFreePort, steerPort, steerPorts } from "../../src/lib/listeners";
 
 setDefaultTimeout(120_000);
 
@@ -17,6 +17,35 @@ test("probe: a port held with SO_REUSEPORT is still busy for a probe; a free one
     expect(() => probeFreePort("127.0.0.1", port)).toThrow();
   } finally {
     a.stop(true);
+  }
+});
+
+test("probe: a port another process holds with SO_REUSEPORT is busy; once it lets go the probe binds it", async () => {
+  const port = probeFreePort("127.0.0.1", 0);
+  const other = Bun.spawn(["bun", "-e", `Bun.serve({ hostname: "127.0.0.1", port: ${port}, reusePort: true, fetch: () => new Response("other") }); console.log("up"); setInterval(() => {}, 1000)`], { stdout: "pipe" });
+  try {
+    await other.stdout.getReader().read(); // "up": it listens
+    expect(() => probeFreePort("127.0.0.1", port)).toThrow(expect.objectContaining({ code: "EADDRINUSE" }));
+  } finally {
+    other.kill();
+    await other.exited;
+  }
+  expect(probeFreePort("127.0.0.1", port)).toBe(port);
+});
+
+test("steering several ports at once: every port's new connections go to the chosen member", async () => {
+  const [p1, p2] = [probeFreePort("127.0.0.1", 0), probeFreePort("127.0.0.1", 0)];
+  const firsts = [serve(p1, "first"), serve(p2, "first")];
+  expect(steerPorts([p1, p2], 0)).toBe(true);
+  const seconds = [serve(p1, "second"), serve(p2, "second")];
+  try {
+    const askAll = () => Promise.all([p1, p2].flatMap((p) => Array.from({ length: 10 }, () => ask(p))));
+    expect(new Set(await askAll())).toEqual(new Set(["first"]));
+    expect(steerPorts([p1, p2], 1)).toBe(true);
+    expect(new Set(await askAll())).toEqual(new Set(["second"]));
+    expect(steerPorts([p1, probeFreePort("127.0.0.1", 0)], 0)).toBe(false); // a port we do not listen on
+  } finally {
+    [...firsts, ...seconds].forEach((s) => s.stop(true));
   }
 });
 
