@@ -1,4 +1,7 @@
-// Image names and labels of the images Ancla builds (pure): `ancla/<org>-<project>-<env>-<service>:v<N>`.
+// Image names and labels of the images Ancla builds (pure): `ancla/<org>/<project>/<env>/<service>:v<N>`.
+// Before this form, names were `ancla/<org>-<project>-<env>-<service>`: slugs contain `-`, so two
+// services could share a repository. Each image row records the repository it was built under
+// (`images.repository_name`) and every later use (deploy, retention, removal) reads it from the row.
 export type ServiceNames = { org: string; project: string; env: string; service: string };
 
 export const MANAGED_LABEL = "dev.ancla.managed";
@@ -10,8 +13,12 @@ export const LABEL = {
   version: "dev.ancla.version",
 } as const;
 
-/** `ancla/<org>-<project>-<env>-<service>` (slugs are DNS labels, so the name is a valid repository). */
-export const repositoryName = (n: ServiceNames): string => `ancla/${n.org}-${n.project}-${n.env}-${n.service}`;
+/**
+ * `ancla/<org>/<project>/<env>/<service>`: one path component per slug. Slugs are lowercase DNS
+ * labels without `/`, so the name is a valid repository (locally and in a registry) and two
+ * services never share one. For new builds only: an existing image's name is on its row.
+ */
+export const repositoryName = (n: ServiceNames): string => `ancla/${n.org}/${n.project}/${n.env}/${n.service}`;
 export const versionTag = (version: number): string => `v${version}`;
 export const imageReference = (n: ServiceNames, version: number): string => `${repositoryName(n)}:${versionTag(version)}`;
 

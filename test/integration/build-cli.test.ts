@@ -46,7 +46,7 @@ describe("ancla images", () => {
     expect(r.stderr).toContain("uploading build context");
     expect(r.stderr).toMatch(/step \d+\/\d+: RUN test/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`ancla/${ORG}-web-production-site:v1`);
+    expect(r.stdout).toContain(`ancla/${ORG}/web/production/site:v1`);
     expect(r.stdout).toMatch(/processes:\s+web/);
 
     const list = await run(["images", "list", `${ORG}/web/production/site`, "--json"]);

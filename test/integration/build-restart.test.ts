@@ -72,7 +72,7 @@ describe("restart during a build", () => {
     expect(after.status).toBe("error");
     expect(after.log_text).toContain(`build ${INTERRUPTED}`);
     expect(await containerExists(container)).toBe(false);
-    expect(await testDocker().getImage(`ancla/${ORG}-web-production-slow:v1`).inspect().then(() => true, () => false)).toBe(false);
+    expect(await testDocker().getImage(`ancla/${ORG}/web/production/slow:v1`).inspect().then(() => true, () => false)).toBe(false);
 
     // the queue works again after recovery: a new build of the same service completes
     const quick = await fetch(`${second.url}${svc}/slow/images/build`, {

@@ -67,7 +67,7 @@ async function gitBuild(name: string, fields: Record<string, unknown>) {
   await waitForJob(t.deps, r.body.job_id, 120_000);
   const detail = (await t.req("GET", `/api/v1/images/${r.body.image_id}/detail`, undefined, { key })).body;
   const log = (await t.req("GET", `/api/v1/images/${r.body.image_id}/log`, undefined, { key })).body.log_text as string;
-  return { detail, log, ref: `ancla/${ORG}-web-production-${name}:v1` };
+  return { detail, log, ref: `ancla/${ORG}/web/production/${name}:v1` };
 }
 const imageExists = (ref: string) => testDocker().getImage(ref).inspect().then(() => true, () => false);
 

@@ -78,7 +78,7 @@ describe("build from an upload", () => {
       id: res.image_id,
       version: 1,
       application_id: id,
-      repository_name: `ancla/${ORG}-web-production-front`,
+      repository_name: `ancla/${ORG}/web/production/front`,
       built: true,
       error: false,
       error_detail: null,
@@ -91,7 +91,7 @@ describe("build from an upload", () => {
     expect(detail.image_id).toStartWith("sha256:");
     expect(detail.size_bytes).toBeGreaterThan(1_000_000);
     expect(detail.image_metadata.cmd).toEqual(["httpd", "-f", "-p", "8000"]);
-    const inspected = await testDocker().getImage(`ancla/${ORG}-web-production-front:v1`).inspect();
+    const inspected = await testDocker().getImage(`ancla/${ORG}/web/production/front:v1`).inspect();
     expect(inspected.Id).toBe(detail.image_id);
     expect(inspected.Config.Labels).toMatchObject({
       "dev.ancla.managed": "true",
@@ -308,7 +308,7 @@ describe("git and pre-built sources", () => {
     const d = await buildWithoutBody("gitbranch");
     expect(d.error_detail).toBeNull();
     expect(d).toMatchObject({ built: true, source: "git", build_ref: "release", commit_sha: first, processes: { web: "httpd -f -p $PORT" } });
-    expect(await fileIn(`ancla/${ORG}-web-production-gitbranch:v1`, "/version.txt")).toContain("one");
+    expect(await fileIn(`ancla/${ORG}/web/production/gitbranch:v1`, "/version.txt")).toContain("one");
   });
 
   test("file:// repository at a commit id; default branch when build_ref is empty", async () => {
@@ -318,7 +318,7 @@ describe("git and pre-built sources", () => {
     await service("gitdefault", { git_url: `file://${repo}`, subdirectory: "app" });
     const d2 = await buildWithoutBody("gitdefault");
     expect(d2).toMatchObject({ built: true, commit_sha: second });
-    expect(await fileIn(`ancla/${ORG}-web-production-gitdefault:v1`, "/version.txt")).toContain("two");
+    expect(await fileIn(`ancla/${ORG}/web/production/gitdefault:v1`, "/version.txt")).toContain("two");
   });
 
   test("an unknown branch fails with git's message", async () => {
@@ -336,11 +336,11 @@ describe("git and pre-built sources", () => {
     expect(d).toMatchObject({ built: true, source: "image", build_ref: local, processes: { web: null }, dockerfile: null });
     const base = await testDocker().getImage(local).inspect();
     expect(d.image_id).toBe(base.Id);
-    expect((await testDocker().getImage(`ancla/${ORG}-web-production-prebuilt:v1`).inspect()).Id).toBe(base.Id);
+    expect((await testDocker().getImage(`ancla/${ORG}/web/production/prebuilt:v1`).inspect()).Id).toBe(base.Id);
     await service("prebuiltmissing", { image: `ancla-test/does-not-exist-${RUN_ID}:1` });
     const m = await buildWithoutBody("prebuiltmissing");
     expect(m.error_detail).toContain("does not exist on this Docker host");
-    await testDocker().getImage(`ancla/${ORG}-web-production-prebuilt:v1`).remove({ noprune: true }).catch(() => {});
+    await testDocker().getImage(`ancla/${ORG}/web/production/prebuilt:v1`).remove({ noprune: true }).catch(() => {});
     await testDocker().getImage(local).remove({ noprune: true }).catch(() => {});
   });
 });
@@ -402,14 +402,14 @@ describe("queue, secrets and retention", () => {
     for (let i = 1; i <= 4; i++) {
       const { detail } = await buildAndWait("retained", { Dockerfile: `FROM ancla-test/busybox\nRUN echo build-${i}\n` });
       expect(detail.built).toBe(true);
-      versions.push(`ancla/${ORG}-web-production-retained:v${i}`);
+      versions.push(`ancla/${ORG}/web/production/retained:v${i}`);
     }
     expect(await imageExists(versions[0]!)).toBe(false);
     expect(await imageExists(versions[1]!)).toBe(false);
     expect(await imageExists(versions[2]!)).toBe(true);
     expect(await imageExists(versions[3]!)).toBe(true);
     expect(await imageExists(foreign)).toBe(true);
-    expect(await imageExists(`ancla/${ORG}-web-production-front:v1`)).toBe(true); // another service's image
+    expect(await imageExists(`ancla/${ORG}/web/production/front:v1`)).toBe(true); // another service's image
     expect(await imageExists("ancla-test/busybox")).toBe(true);
     // history stays listed
     const list = await t.req("GET", `${P}/retained/images`, undefined, { key });
@@ -419,7 +419,7 @@ describe("queue, secrets and retention", () => {
 
   test("retention keeps the images of recent releases so they stay rollback targets", async () => {
     const id = await service("released", { keep_images: 2 });
-    const refs = (v: number) => `ancla/${ORG}-web-production-released:v${v}`;
+    const refs = (v: number) => `ancla/${ORG}/web/production/released:v${v}`;
     await buildAndWait("released", { Dockerfile: "FROM ancla-test/busybox\nRUN echo released-1\n" });
     const rel = await t.req("POST", `/api/v1/releases/${id}/create`, undefined, { key });
     expect(rel.status).toBe(201);

@@ -115,7 +115,7 @@ afterAll(async () => {
   await reg?.stop();
   await removeOrgResources(ORG);
   const docker = testDocker();
-  for (const i of await docker.listImages({ filters: { reference: [`127.0.0.1:*/ancla/${ORG}-*`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+  for (const i of await docker.listImages({ filters: { reference: [`127.0.0.1:*/ancla/${ORG}-*`, `127.0.0.1:*/ancla/${ORG}/*/*/*`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
   rmSync(dataDir, { recursive: true, force: true });
 });
 

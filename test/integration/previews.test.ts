@@ -108,7 +108,7 @@ describe("previews", () => {
     expect((await h.get(host(7), "/version.txt")).status).toBe(404);
     const docker = testDocker();
     expect(await docker.listContainers({ all: true, filters: { label: [`dev.ancla.service=${serviceId}`] } })).toEqual([]);
-    expect(await docker.listImages({ filters: { reference: [`ancla/${h.org}-web-pr-7-app`] } })).toEqual([]);
+    expect(await docker.listImages({ filters: { reference: [`ancla/${h.org}/web/pr-7/app`] } })).toEqual([]);
     for (const table of ["services", "images", "releases"]) {
       expect(h.t.deps.sqlite.query(`select count(*) as n from ${table} where ${table === "services" ? "id" : "service_id"} = ?`).get(serviceId)).toEqual({ n: 0 });
     }
@@ -127,7 +127,7 @@ describe("previews", () => {
     expect(await previews()).toEqual([]);
     const docker = testDocker();
     expect(await docker.listContainers({ all: true, filters: { label: [`dev.ancla.service=${svc}`] } })).toEqual([]);
-    expect(await docker.listImages({ filters: { reference: [`ancla/${h.org}-web-pr-9-app`] } })).toEqual([]);
+    expect(await docker.listImages({ filters: { reference: [`ancla/${h.org}/web/pr-9/app`] } })).toEqual([]);
     expect(h.t.deps.sqlite.query("select count(*) as n from jobs where service_id = ?").get(svc)).toEqual({ n: 0 });
   });
 

@@ -15,7 +15,7 @@ let worker: Worker;
 let key: string;
 const ORG = `rp${RUN_ID}`;
 const SVC = `/api/v1/orgs/${ORG}/projects/web/envs/production/services/api`;
-const ref = (v: number) => `ancla/${ORG}-web-production-api:v${v}`;
+const ref = (v: number) => `ancla/${ORG}/web/production/api:v${v}`;
 const imageExists = (r: string) => testDocker().getImage(r).inspect().then(() => true, () => false);
 
 async function build(n: number) {

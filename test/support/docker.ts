@@ -96,7 +96,7 @@ export async function removeLabelled(label: string): Promise<void> {
 export async function orgImageIds(org: string): Promise<string[]> {
   const docker = testDocker();
   const labelled = await docker.listImages({ all: true, filters: { label: [`dev.ancla.org=${org}`] } });
-  const named = await docker.listImages({ all: true, filters: { reference: [`ancla/${org}-*`] } });
+  const named = await docker.listImages({ all: true, filters: { reference: [`ancla/${org}-*`, `ancla/${org}/*/*/*`] } });
   return [...new Set([...labelled, ...named].map((i) => i.Id))].sort();
 }
 
@@ -104,6 +104,6 @@ export async function orgImageIds(org: string): Promise<string[]> {
 export async function removeOrgResources(org: string): Promise<void> {
   await removeLabelled(`dev.ancla.org=${org}`);
   const docker = testDocker();
-  for (const i of await docker.listImages({ filters: { reference: [`ancla/${org}-*`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+  for (const i of await docker.listImages({ filters: { reference: [`ancla/${org}-*`, `ancla/${org}/*/*/*`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
   for (const n of await docker.listNetworks({ filters: { label: [`dev.ancla.org=${org}`] } })) await docker.getNetwork(n.Id).remove().catch(() => {});
 }

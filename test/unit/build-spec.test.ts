@@ -13,8 +13,10 @@ const names = { org: "acme", project: "web", env: "production", service: "api" }
 
 describe("names and labels", () => {
   test("repository and tag", () => {
-    expect(repositoryName(names)).toBe("ancla/acme-web-production-api");
-    expect(imageReference(names, 7)).toBe("ancla/acme-web-production-api:v7");
+    expect(repositoryName(names)).toBe("ancla/acme/web/production/api");
+    expect(imageReference(names, 7)).toBe("ancla/acme/web/production/api:v7");
+    // slugs contain `-`: joined with `-`, org a / project b-c and org a-b / project c shared a name
+    expect(repositoryName({ org: "a", project: "b-c", env: "e", service: "s" })).not.toBe(repositoryName({ org: "a-b", project: "c", env: "e", service: "s" }));
   });
   test("labels carry the hierarchy, the version and the managed marker", () => {
     expect(imageLabels(names, 3)).toEqual({

@@ -66,8 +66,8 @@ describe("quantities and image references", () => {
 
   test("an image goes to the registry as one repository per service and one tag per release", () => {
     const name = imageName({ org: "acme", project: "shop", env: "production", service: "api", releaseVersion: 4 });
-    expect(name).toEqual({ path: "ancla/acme-shop-production-api", tag: "r4" });
-    expect(remoteRef("127.0.0.1:5000", name.path, name.tag)).toEqual({ repo: "127.0.0.1:5000/ancla/acme-shop-production-api", tag: "r4" });
-    expect(remoteRef("ghcr.io/acme/", name.path, name.tag)).toEqual({ repo: "ghcr.io/acme/ancla/acme-shop-production-api", tag: "r4" });
+    expect(name).toEqual({ path: "ancla/acme/shop/production/api", tag: "r4" });
+    expect(remoteRef("127.0.0.1:5000", name.path, name.tag)).toEqual({ repo: "127.0.0.1:5000/ancla/acme/shop/production/api", tag: "r4" });
+    expect(remoteRef("ghcr.io/acme/", name.path, name.tag)).toEqual({ repo: "ghcr.io/acme/ancla/acme/shop/production/api", tag: "r4" });
   });
 });

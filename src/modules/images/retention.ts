@@ -12,7 +12,7 @@ export async function applyRetention(deps: Deps, service: { id: string; keepImag
   for (const old of imagesToPrune(repo.completeImages(deps.db, service.id), service.keepImages)) {
     if (releasedIds.has(old.id)) continue;
     const ref = `${old.repositoryName}:${old.tag}`;
-    if (await removeServiceImage(deps.docker, ref, names)) {
+    if (await removeServiceImage(deps.docker, ref, names, old.dockerImageId)) {
       repo.updateImage(deps.db, old.id, { pruned: true, updatedAt: isoNow(deps) });
       log(`removed old image ${ref} (keeping the newest ${service.keepImages})`);
       removed++;

@@ -10,7 +10,7 @@ import { isoNow } from "../../deps";
 import { Conflict, Forbidden, NotFound } from "../../errors";
 import { newId } from "../../lib/ids";
 import { markJob, pendingJobsOf, waitForJob } from "../../jobs/queue";
-import { repositoryName, type ServiceNames } from "../../lib/image-names";
+import type { ServiceNames } from "../../lib/image-names";
 import { removeServiceImage } from "../../targets/docker/build";
 import type { Actor } from "../auth/service";
 import * as configRepo from "../config-vars/repo";
@@ -165,7 +165,7 @@ export function removePreview(deps: Deps, envId: string): Promise<void> {
           const names: ServiceNames = { org: org.slug, project: project.slug, env: env.slug, service: s.slug };
           for (const img of imageRepo.newestImages(deps.db, s.id, 10_000)) {
             if (img.status !== "complete" || img.pruned) continue;
-            if (!(await removeServiceImage(deps.docker, `${repositoryName(names)}:${img.tag}`, names).catch(() => false))) left++;
+            if (!(await removeServiceImage(deps.docker, `${img.repositoryName}:${img.tag}`, names, img.dockerImageId).catch(() => false))) left++;
           }
         }
         if (left === 0 || attempt >= 10) break;

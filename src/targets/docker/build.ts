@@ -2,7 +2,7 @@
 // BuildKit path), tagging, inspection and removal of the platform's own images.
 import type { Readable } from "node:stream";
 import type { DockerClient } from "./client";
-import { isServiceImage, type ServiceNames } from "../../lib/image-names";
+import { isServiceImage, MANAGED_LABEL, type ServiceNames } from "../../lib/image-names";
 import { parseBuildLine, type BuildEvent } from "./build-progress";
 import { withInjectedDockerfile } from "./context-rewrite";
 import { INJECTED_DOCKERFILE, labelledDockerfile } from "./dockerfile-labels";
@@ -118,22 +118,51 @@ export async function tagImage(docker: DockerClient, source: string, repo: strin
 }
 
 /**
- * Removes `<repo>:<tag>` only when it is the platform's image for this service (label check), or a
- * pre-built image's extra tag in our repository (then only the tag goes; the image stays).
- * Never forced: an image still used by a container stays. Returns whether it went.
+ * Removes `<repo>:<tag>` only when it is the platform's image for this service, or a pre-built
+ * image's extra tag in our repository (then only the tag goes; the image stays). The service's
+ * image is the one whose id is `imageId` (what its image row recorded: it stays right after a
+ * slug rename) or, without an id, the one labelled with the service's slugs. A reference that now
+ * names another service's image (a name two services shared before names had one path component
+ * per slug: the other's build moved the tag) is left alone; this service's image, untagged by
+ * that move, goes by id when nothing else names it. Never forced: an image still used by a
+ * container stays. Returns whether this service's image is gone.
  */
-export async function removeServiceImage(docker: DockerClient, ref: string, service: ServiceNames): Promise<boolean> {
+export async function removeServiceImage(docker: DockerClient, ref: string, service: ServiceNames, imageId?: string | null): Promise<boolean> {
   let info;
   try {
     info = await docker.getImage(ref).inspect();
   } catch {
-    return true; // already gone
+    return imageId ? removeUntaggedServiceImage(docker, imageId, service) : true; // the name is gone
   }
-  const ours = isServiceImage(info.Config?.Labels, service);
-  if (!ours && !(info.RepoTags ?? []).includes(ref)) return false;
+  if (imageId && info.Id !== imageId) return removeUntaggedServiceImage(docker, imageId, service);
+  const labels = info.Config?.Labels;
+  const managed = labels?.[MANAGED_LABEL] === "true";
+  const ours = (!!imageId && managed) || isServiceImage(labels, service);
+  if (!ours && (managed || !(info.RepoTags ?? []).includes(ref))) return false; // another service's build
   try {
     // by reference: with other tags present this only untags; pre-built images keep their own tags
     await docker.getImage(ref).remove({ noprune: !ours });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Our reference no longer names the image `imageId`: remove that image when it is the service's
+ * build (labels) and nothing else names it. A pre-built image was only tagged: the tag is gone.
+ */
+async function removeUntaggedServiceImage(docker: DockerClient, imageId: string, service: ServiceNames): Promise<boolean> {
+  let info;
+  try {
+    info = await docker.getImage(imageId).inspect();
+  } catch {
+    return true;
+  }
+  if (!isServiceImage(info.Config?.Labels, service)) return true;
+  if ((info.RepoTags ?? []).some((t) => t !== "<none>:<none>")) return false;
+  try {
+    await docker.getImage(imageId).remove();
     return true;
   } catch {
     return false;

@@ -8,6 +8,7 @@ import { DeployFailed, type RolloutHooks, type RolloutPlan, type ServingReplica 
 import { kubeMessage, statusOf, type Kube } from "./client";
 import { deploymentName, dnsLabel, LABEL, podClassName, pullSecret, releaseManifests, serviceSelector, wantedCounts, type KubeObject, type KubeSite } from "./manifests";
 import { describePodFailure, podProblem, type Pod } from "./pods";
+import { repositoryName } from "../../lib/image-names";
 import { ensureClaims } from "./oneoff";
 
 export type ClusterSite = Omit<KubeSite, "image" | "hostnames" | "pullSecret"> & {
@@ -17,8 +18,8 @@ export type ClusterSite = Omit<KubeSite, "image" | "hostnames" | "pullSecret"> &
 
 const POLL_MS = 1000;
 
-/** The image's name in the registry: one repository per service, one tag per release. */
-export const imageName = (p: Pick<RolloutPlan, "org" | "project" | "env" | "service" | "releaseVersion">) => ({ path: `ancla/${p.org}-${p.project}-${p.env}-${p.service}`, tag: `r${p.releaseVersion}` });
+/** The image's name in the registry: one repository per service (a path component per slug, so never shared), one tag per release. */
+export const imageName = (p: Pick<RolloutPlan, "org" | "project" | "env" | "service" | "releaseVersion">) => ({ path: repositoryName(p), tag: `r${p.releaseVersion}` });
 const rollbackName = (service: string) => dnsLabel(`${service}-ancla-rollback`);
 
 function checkAborted(signal?: AbortSignal) {
