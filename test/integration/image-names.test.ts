@@ -125,4 +125,18 @@ describe("image names of two tenants whose slugs join to the same old name", () 
     expect(await imageId(b3.ref)).toBe(b3.dockerId);
     expect(await imageId(a2.ref)).toBe(a2.dockerId);
   });
+
+  test("after a slug rename new builds take the new name, and retention still removes an image built under the old one", async () => {
+    const before = (await h.t.req("GET", `${a.base}/images`, undefined, { key: h.key })).body.items;
+    const newest = before.reduce((x: { version: number }, y: { version: number }) => (y.version > x.version ? y : x));
+    const prev = (await h.t.req("GET", `/api/v1/images/${newest.id}/detail`, undefined, { key: h.key })).body;
+    expect(prev.build_slug).toBe(`ancla/${h.org}/web/stage-x/api:v${prev.version}`);
+    expect((await h.t.req("PATCH", `/api/v1/orgs/${h.org}/projects/web/envs/stage-x`, { slug: "stage-y" }, { key: h.key })).status).toBe(200);
+    a = { ...a, env: "stage-y", base: `/api/v1/orgs/${h.org}/projects/web/envs/stage-y/services/api` };
+    const next = await build(a); // keep_images 1: the previous build (not released) goes
+    expect(next.ref).toBe(`ancla/${h.org}/web/stage-y/api:v${prev.version + 1}`);
+    expect(await imageId(prev.build_slug)).toBeNull();
+    expect(await imageId(prev.image_id)).toBeNull();
+    expect(await imageId(next.ref)).toBe(next.dockerId);
+  });
 });
