@@ -5,6 +5,8 @@ export const LABEL = {
   managed: "dev.ancla.managed",
   org: "dev.ancla.org",
   project: "dev.ancla.project",
+  /** Docker: the project a network is for (its name is made from this id) */
+  projectId: "dev.ancla.project-id",
   env: "dev.ancla.env",
   service: "dev.ancla.service",
   serviceId: "dev.ancla.service-id",

@@ -39,7 +39,7 @@ export class DeployFailed extends Error {}
 export const isWebProcess = (process: string): boolean => process === "web";
 
 /** Whose replicas these are: the slugs names are built from, the id they are found by. */
-export type ServiceRef = { org: string; project: string; env: string; service: string; serviceId: string };
+export type ServiceRef = { org: string; project: string; env: string; service: string; serviceId: string; projectId: string };
 
 /** A release as a target runs it. `vars` is the resolved config in plaintext: it only ever goes to the runtime. */
 export type ReleaseRun = ServiceRef & {

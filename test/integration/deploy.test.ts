@@ -86,8 +86,9 @@ describe("release and deploy", () => {
     expect(web.HostConfig.NanoCpus).toBe(0.5e9);
     expect(web.HostConfig.Memory).toBe(512 * 1024 * 1024);
     expect(web.NetworkSettings.Ports["8000/tcp"]!.every((b) => b.HostIp === "127.0.0.1")).toBe(true);
-    expect(Object.keys(web.NetworkSettings.Networks)).toEqual([`ancla-${h.org}-web`]);
-    expect(web.NetworkSettings.Networks[`ancla-${h.org}-web`]!.Aliases).toContain("app.production");
+    const network = `ancla-net-${(await h.t.req("GET", `/api/v1/orgs/${h.org}/projects/web`, undefined, { key: h.key })).body.id}`;
+    expect(Object.keys(web.NetworkSettings.Networks)).toEqual([network]);
+    expect(web.NetworkSettings.Networks[network]!.Aliases).toContain("app.production");
     const worker = await testDocker().getContainer(byProcess.worker!.Id).inspect();
     expect(worker.State.Running).toBe(true);
     expect(worker.HostConfig.PortBindings ?? {}).toEqual({});

@@ -1,13 +1,14 @@
-// A project's Docker network is `ancla-<org>-<project>`, a name two tenants can share (org "a-b"
-// project "c" and org "a" project "b-c"): ensureNetwork must never hand one project another's network
+// A project's Docker network was `ancla-<org>-<project>`, a name two tenants can share (org "a-b"
+// project "c" and org "a" project "b-c"); now it is `ancla-net-<project id>`, and an old-named network
+// is used only by the project whose labels it carries: one project is never handed another's network
 // (its containers would reach the other organization's private services by alias). Volumes were
 // named that way too (`ancla-<org>-<project>-<env>-<service>-<name>`); now they are
 // `ancla-vol-<service id>-<name>`, and an old-named volume is used only by the service it carries.
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { Readable } from "node:stream";
-import { ensureNetwork } from "../../src/targets/docker/engine";
+import { ensureProjectNetwork } from "../../src/targets/docker/network";
 import { dockerVolumes, VolumeNotOwned } from "../../src/targets/docker/volumes";
-import { networkName, networkSpec } from "../../src/targets/docker/specs";
+import { legacyNetworkName } from "../../src/targets/docker/specs";
 import { DeployFailed } from "../../src/targets/target";
 import { BASE_IMAGE, ensureBaseImage, requireDocker, RUN_ID, RUN_LABELS, testDocker } from "../support/docker";
 
@@ -23,24 +24,37 @@ afterAll(async () => {
   for (const v of (await docker.listVolumes({ filters: { label: [`dev.ancla.test-run=${RUN_ID}`] } })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
 });
 
-test("a project never joins a network of the same name that another project (or no Ancla project) owns", async () => {
+test("a project never joins a network that another project (or no Ancla project) owns; its own old-named network stays in use", async () => {
   const docker = await requireDocker();
-  expect(networkName(victim.org, victim.project)).toBe(networkName(squatter.org, squatter.project));
-  await ensureNetwork(docker, networkSpec(victim.org, victim.project, RUN_LABELS));
-  await ensureNetwork(docker, networkSpec(victim.org, victim.project, RUN_LABELS)); // its own: fine
-  const joining = ensureNetwork(docker, networkSpec(squatter.org, squatter.project, RUN_LABELS));
+  const victimRef = { ...victim, projectId: `victim-project-${RUN_ID}` };
+  const squatterRef = { ...squatter, projectId: `squatter-project-${RUN_ID}` };
+  const legacy = legacyNetworkName(victim.org, victim.project);
+  expect(legacyNetworkName(squatter.org, squatter.project)).toBe(legacy);
+  // the victim's network as the old code made it (no project id label)
+  await docker.createNetwork({ Name: legacy, Driver: "bridge", Labels: { ...RUN_LABELS, "dev.ancla.managed": "true", "dev.ancla.org": victim.org, "dev.ancla.project": victim.project } } as never);
+  expect(await ensureProjectNetwork(docker, victimRef, RUN_LABELS)).toBe(legacy);
+  expect(await ensureProjectNetwork(docker, victimRef, RUN_LABELS)).toBe(legacy); // and again
+  // the squatter gets a network of its own; the victim's keeps its labels
+  expect(await ensureProjectNetwork(docker, squatterRef, RUN_LABELS)).toBe(`ancla-net-${squatterRef.projectId}`);
+  expect((await docker.getNetwork(legacy).inspect()).Labels?.["dev.ancla.org"]).toBe(victim.org);
+  expect((await docker.getNetwork(`ancla-net-${squatterRef.projectId}`).inspect()).Labels?.["dev.ancla.project-id"]).toBe(squatterRef.projectId);
+  // a project's own network is found by its id, also after a slug rename
+  expect(await ensureProjectNetwork(docker, { ...squatterRef, project: "renamed" }, RUN_LABELS)).toBe(`ancla-net-${squatterRef.projectId}`);
+  // one made outside Ancla under a project's name is not taken over, nor one carrying another project's id
+  const outsider = { org: RUN_ID, project: "outside-net", projectId: `outsider-${RUN_ID}` };
+  await docker.createNetwork({ Name: `ancla-net-${outsider.projectId}`, Labels: RUN_LABELS } as never);
+  const joining = ensureProjectNetwork(docker, outsider, RUN_LABELS);
   await expect(joining).rejects.toBeInstanceOf(DeployFailed);
   await expect(joining).rejects.toThrow(/belongs to another project/);
-  // one made outside Ancla (no labels) is not taken over either
-  const outside = `ancla-${RUN_ID}-outside-net`;
-  await docker.createNetwork({ Name: outside, Labels: RUN_LABELS } as never);
-  await expect(ensureNetwork(docker, { ...networkSpec(RUN_ID, "outside-net", RUN_LABELS), Name: outside })).rejects.toBeInstanceOf(DeployFailed);
+  const forged = { ...squatterRef, projectId: `forged-${RUN_ID}` };
+  await docker.createNetwork({ Name: `ancla-net-${forged.projectId}`, Labels: { ...RUN_LABELS, "dev.ancla.managed": "true", "dev.ancla.project-id": squatterRef.projectId } } as never);
+  await expect(ensureProjectNetwork(docker, forged, RUN_LABELS)).rejects.toBeInstanceOf(DeployFailed);
 });
 
 test("a service whose slugs run together with another's never touches that service's old-named volume; one made outside Ancla under its name is refused", async () => {
   const docker = await requireDocker();
   await ensureBaseImage();
-  const ref = (o: { org: string; project: string }, serviceId: string) => ({ ...o, env: "production", service: "db", serviceId });
+  const ref = (o: { org: string; project: string }, serviceId: string) => ({ ...o, env: "production", service: "db", serviceId, projectId: `project-${serviceId}` });
   // the victim's volume under the old slug name, which the squatter's slugs also spell
   const vol = `ancla-${victim.org}-${victim.project}-production-db-data`;
   expect(`ancla-${squatter.org}-${squatter.project}-production-db-data`).toBe(vol);

@@ -34,6 +34,6 @@ describe("the container labels setting", () => {
       labels: { team: "blue", "dev.ancla.org": "spoofed" },
     };
     expect(replicaSpec(input).Labels).toMatchObject({ team: "blue", "dev.ancla.org": "acme" });
-    expect(networkSpec("acme", "web", { team: "blue" }).Labels).toMatchObject({ team: "blue", "dev.ancla.managed": "true" });
+    expect(networkSpec({ org: "acme", project: "web", projectId: "p1" }, { team: "blue", "dev.ancla.project-id": "spoofed" }).Labels).toMatchObject({ team: "blue", "dev.ancla.managed": "true", "dev.ancla.project-id": "p1" });
   });
 });

@@ -1,6 +1,6 @@
 // Pure container specs: release replica → Docker create options, networks, replica plans.
 import { describe, expect, test, setDefaultTimeout } from "bun:test";
-import { desiredReplicas, networkSpec, podClassOf, processSlug, replicaSpec, type ReplicaSpecInput } from "../../src/targets/docker/specs";
+import { desiredReplicas, legacyNetworkName, networkSpec, podClassOf, processSlug, replicaSpec, type ReplicaSpecInput } from "../../src/targets/docker/specs";
 import { configurationChanges, imageChanges } from "../../src/modules/releases/service";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
@@ -88,13 +88,17 @@ describe("replicaSpec", () => {
   });
 });
 
-test("networkSpec: one labelled bridge network per project", () => {
-  expect(networkSpec("acme", "shop", { "dev.ancla.test-run": "t1" })).toEqual({
-    Name: "ancla-acme-shop",
+test("networkSpec: one labelled bridge network per project, named by the project's id", () => {
+  const ref = { org: "acme", project: "shop", projectId: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b" };
+  expect(networkSpec(ref, { "dev.ancla.test-run": "t1" })).toEqual({
+    Name: "ancla-net-0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
     Driver: "bridge",
     CheckDuplicate: true,
-    Labels: { "dev.ancla.managed": "true", "dev.ancla.org": "acme", "dev.ancla.project": "shop", "dev.ancla.test-run": "t1" },
+    Labels: { "dev.ancla.managed": "true", "dev.ancla.org": "acme", "dev.ancla.project": "shop", "dev.ancla.project-id": ref.projectId, "dev.ancla.test-run": "t1" },
   });
+  // slugs that run together (org a-b project c, org a project b-c) no longer meet
+  expect(networkSpec({ org: "a-b", project: "c", projectId: "p1" }).Name).not.toBe(networkSpec({ org: "a", project: "b-c", projectId: "p2" }).Name);
+  expect(legacyNetworkName("a-b", "c")).toBe(legacyNetworkName("a", "b-c"));
 });
 
 describe("desiredReplicas", () => {

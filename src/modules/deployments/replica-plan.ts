@@ -37,6 +37,7 @@ export function replacementPlan(deps: Deps, service: ServiceRow, release: Releas
     env: env.slug,
     service: service.slug,
     serviceId: service.id,
+    projectId: project.id,
     releaseId: release.id,
     releaseVersion: release.version,
     deploymentId: record.deploymentId,

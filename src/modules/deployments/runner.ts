@@ -108,6 +108,7 @@ async function runDeployment({ deps, job, signal }: JobContext): Promise<Record<
     env: env.slug,
     service: service.slug,
     serviceId: service.id,
+    projectId: project.id,
     releaseId: release.id,
     releaseVersion: release.version,
     deploymentId: id,

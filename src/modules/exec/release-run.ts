@@ -15,6 +15,7 @@ export const serviceRef = (access: ServiceAccess) => ({
   env: access.env.slug,
   service: access.service.slug,
   serviceId: access.service.id,
+  projectId: access.project.id,
 });
 
 /** The release serving now, else (for volumes) the latest one; 409 when there is none. */

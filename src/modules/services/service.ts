@@ -266,7 +266,7 @@ export function deleteService(deps: Deps, access: ServiceAccess, opts: { deleteV
   // its containers and routes go too (in the background: the row is already gone)
   envHooks.get().servicesRemoved(deps, access.env, [access.service.id]);
   if (volumeNames.length) {
-    const ref = { org: access.org.slug, project: access.project.slug, env: access.env.slug, service: access.service.slug, serviceId: access.service.id };
+    const ref = { org: access.org.slug, project: access.project.slug, env: access.env.slug, service: access.service.slug, serviceId: access.service.id, projectId: access.project.id };
     serviceHooks.get().volumesRemoved(deps, access.env, ref, volumeNames);
   }
   return { ok: true };

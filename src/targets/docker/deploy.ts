@@ -5,7 +5,8 @@
 import type { DockerClient } from "./client";
 import * as engine from "./engine";
 import { ensureVolumes } from "./volumes";
-import { desiredReplicas, LABEL, networkName, networkSpec, podClassOf, replicaSpec } from "./specs";
+import { ensureProjectNetwork } from "./network";
+import { desiredReplicas, LABEL, podClassOf, replicaSpec } from "./specs";
 import { DeployFailed, isWebProcess, type RolloutHooks, type RolloutPlan, type ServingReplica } from "../target";
 
 export { DeployFailed };
@@ -153,8 +154,7 @@ export async function removeReplicas(docker: DockerClient, ids: string[], graceS
 
 export async function deployToDocker(docker: DockerClient, plan: DockerDeployPlan, hooks: RolloutHooks): Promise<ServingReplica[]> {
   hooks.step("prepare", 1);
-  const network = networkName(plan.org, plan.project);
-  await engine.ensureNetwork(docker, networkSpec(plan.org, plan.project, plan.labels));
+  const network = await ensureProjectNetwork(docker, plan, plan.labels);
   const volumes = await ensureVolumes(docker, plan, plan.labels);
   const wanted = desiredReplicas(plan.processes, plan.counts);
   const keep = plan.inPlace

@@ -14,19 +14,32 @@ const realTime = (t: string | undefined): string | null => (t && !t.startsWith("
 const statusOf = (e: unknown): number | undefined => (e as { statusCode?: number })?.statusCode;
 
 /**
- * A network of this name that is not this project's: `ancla-<org>-<project>` is ambiguous across
- * tenants (org "a-b" project "c" and org "a" project "b-c" both give `ancla-a-b-c`), so joining
- * whatever carries the name would put one organization's containers on another's private network.
+ * A network of this name that is not this project's: a network carrying a project id is this
+ * project's only with this project's id; one without (made under the old `ancla-<org>-<project>`
+ * name, which is ambiguous across tenants: org "a-b" project "c" and org "a" project "b-c" both give
+ * `ancla-a-b-c`) only with this project's org and project labels. Joining whatever carries the name
+ * would put one organization's containers on another's private network.
  */
-function assertNetworkOwned(found: { Labels?: Record<string, string> | null }, spec: { Name: string; Labels: Record<string, string> }): void {
+export function networkOwned(found: { Labels?: Record<string, string> | null }, spec: { Labels: Record<string, string> }): boolean {
   const labels = found.Labels ?? {};
-  if (labels[LABEL.managed] === "true" && labels[LABEL.org] === spec.Labels[LABEL.org] && labels[LABEL.project] === spec.Labels[LABEL.project]) return;
-  throw new DeployFailed(`The Docker network ${spec.Name} exists but belongs to another project (or was made outside Ancla); refused to join it. Rename the organization or project (slug), or remove that network on the host.`);
+  if (labels[LABEL.managed] !== "true") return false;
+  if (labels[LABEL.projectId] !== undefined) return labels[LABEL.projectId] === spec.Labels[LABEL.projectId];
+  return labels[LABEL.org] === spec.Labels[LABEL.org] && labels[LABEL.project] === spec.Labels[LABEL.project];
+}
+
+function assertNetworkOwned(found: { Labels?: Record<string, string> | null }, spec: { Name: string; Labels: Record<string, string> }): void {
+  if (networkOwned(found, spec)) return;
+  throw new DeployFailed(`The Docker network ${spec.Name} exists but belongs to another project (or was made outside Ancla); refused to join it. Remove that network on the host.`);
+}
+
+/** The network of this name, or null. */
+export async function findNetwork(docker: DockerClient, name: string): Promise<{ Name: string; Labels?: Record<string, string> | null } | null> {
+  return (await docker.listNetworks({ filters: { name: [name] } })).find((n) => n.Name === name) ?? null;
 }
 
 /** Creates the project network unless it exists (a concurrent create is fine: 409 means it exists); never joins another project's network. */
 export async function ensureNetwork(docker: DockerClient, spec: { Name: string; Labels: Record<string, string> } & Record<string, unknown>): Promise<void> {
-  const existing = (await docker.listNetworks({ filters: { name: [spec.Name] } })).find((n) => n.Name === spec.Name);
+  const existing = await findNetwork(docker, spec.Name);
   if (existing) return assertNetworkOwned(existing, spec);
   try {
     await docker.createNetwork(spec as never);

@@ -8,10 +8,11 @@ import * as engine from "./engine";
 import { watchContainerEvents } from "./events";
 import { replaceReplica, waitReady } from "./heal";
 import { followLog, tailLog } from "./logs";
-import { LABEL, networkName, networkSpec, replicaSpec } from "./specs";
+import { ensureProjectNetwork } from "./network";
+import { LABEL, replicaSpec } from "./specs";
 import { createUsageReader } from "./usage";
 import { execInReplica, runOneOff } from "./oneoff";
-import { dockerVolumes } from "./volumes";
+import { dockerVolumes, ensureVolumes } from "./volumes";
 import type { DeployTarget, FoundReplica, ReplicaFilter, ReplicaPlan, Supervision } from "../target";
 
 export type DockerTargetOptions = { labels?: Record<string, string> };
@@ -62,8 +63,10 @@ export function dockerTarget(docker: () => DockerClient, opts: DockerTargetOptio
     startReplica: (id) => engine.startExisting(docker(), id),
     waitReady: (id, check) => waitReady(docker(), id, check),
     async replaceReplica(plan: ReplicaPlan, check) {
-      const spec = replicaSpec({ ...plan, command: plan.processes[plan.process] ?? null, network: networkName(plan.org, plan.project), labels });
-      await engine.ensureNetwork(docker(), networkSpec(plan.org, plan.project, labels));
+      // the project's network and the service's volumes as the rollout found them (an old-named one stays in use)
+      const network = await ensureProjectNetwork(docker(), plan, labels);
+      const volumes = await ensureVolumes(docker(), plan, labels);
+      const spec = replicaSpec({ ...plan, command: plan.processes[plan.process] ?? null, network, volumes, labels });
       // another name than the container it replaces, which may still exist
       return replaceReplica(docker(), { ...spec, name: `${spec.name}-r${plan.attempt}-${Date.now().toString(36)}` }, check);
     },

@@ -6,14 +6,14 @@ import { PassThrough } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import type { DockerClient } from "./client";
 import * as engine from "./engine";
-import { networkName, networkSpec, oneOffSpec, podClassOf } from "./specs";
+import { ensureProjectNetwork } from "./network";
+import { oneOffSpec, podClassOf } from "./specs";
 import { ensureVolumes } from "./volumes";
 import type { ExecRequest, ExecSession, OneOffHooks, OneOffPlan, OneOffResult } from "../target";
 
 /** Create, start, follow and remove one one-off container; never throws once it started. */
 export async function runOneOff(docker: DockerClient, plan: OneOffPlan & { labels?: Record<string, string> }, hooks: OneOffHooks): Promise<OneOffResult> {
-  const network = networkName(plan.org, plan.project);
-  await engine.ensureNetwork(docker, networkSpec(plan.org, plan.project, plan.labels));
+  const network = await ensureProjectNetwork(docker, plan, plan.labels);
   const volumes = await ensureVolumes(docker, plan, plan.labels);
   const spec = oneOffSpec({ ...plan, volumes, podClass: podClassOf(plan.podClass), network, labels: plan.labels });
   const since = Date.now();

@@ -62,17 +62,26 @@ export function podClassOf(name: string | undefined): PodClass {
 /** Docker-name-safe form of a process type (Procfile keys are free text). */
 export const processSlug = (process: string): string => process.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 30) || "proc";
 
-/** `ancla-<org>-<project>`: one user-defined bridge network per project. */
-export const networkName = (org: string, project: string): string => `ancla-${org}-${project}`;
+/**
+ * `ancla-net-<project id>`: one user-defined bridge network per project, unique by construction (a
+ * project id is a UUID of fixed form). Slugs are left out on purpose: they contain dashes, so org
+ * `a`/project `b-c` and org `a-b`/project `c` once gave the same name, and a renamed slug would
+ * move the project to another network.
+ */
+export const networkName = (projectId: string): string => `ancla-net-${projectId}`;
+
+/** The name networks had before (not unique across tenants): still used while a network under it carries this project's labels (network.ts). */
+export const legacyNetworkName = (org: string, project: string): string => `ancla-${org}-${project}`;
 
 export type NetworkSpec = { Name: string; Driver: "bridge"; CheckDuplicate: boolean; Labels: Record<string, string> };
 
-export function networkSpec(org: string, project: string, labels: Record<string, string> = {}): NetworkSpec {
+/** `name`: the network the project uses (network.ts finds it); else the name a new one gets. */
+export function networkSpec(ref: { org: string; project: string; projectId: string }, labels: Record<string, string> = {}, name = networkName(ref.projectId)): NetworkSpec {
   return {
-    Name: networkName(org, project),
+    Name: name,
     Driver: "bridge",
     CheckDuplicate: true,
-    Labels: { ...labels, [LABEL.managed]: "true", [LABEL.org]: org, [LABEL.project]: project },
+    Labels: { ...labels, [LABEL.managed]: "true", [LABEL.org]: ref.org, [LABEL.project]: ref.project, [LABEL.projectId]: ref.projectId },
   };
 }
 
