@@ -4,11 +4,10 @@
 // asked; a run's output and exit code are recorded; a volume's files survive redeploys and
 // rollbacks, and a backup restored into a fresh service gives the same bytes.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { gunzipSync } from "node:zlib";
-import * as tar from "tar-stream";
 import { deployHarness, fixtureFiles, type DeployHarness } from "../fixtures/webapp/support";
 import { RUN_ID, testDocker } from "../support/docker";
 import { createApp } from "../../src/app";
+import { volumeBackupFiles } from "../support/volume-tar";
 
 setDefaultTimeout(300_000);
 
@@ -28,24 +27,6 @@ async function run(svc: string, command: string) {
     if (g.body.status !== "running") return g.body;
     await Bun.sleep(200);
   }
-}
-
-async function tarFiles(gz: Buffer): Promise<Record<string, string>> {
-  const files: Record<string, string> = {};
-  const extract = tar.extract();
-  extract.on("entry", (header, stream, next) => {
-    const chunks: Buffer[] = [];
-    stream.on("data", (c: unknown) => void chunks.push(c as Buffer));
-    stream.on("end", () => {
-      if (header.type === "file") files[header.name.replace(/^(\.\/|ancla-volume\/)/, "")] = Buffer.concat(chunks).toString("utf8");
-      next();
-    });
-    stream.resume();
-  });
-  const done = new Promise<void>((r) => extract.on("finish", () => r()));
-  extract.end(gunzipSync(gz));
-  await done;
-  return files;
 }
 
 beforeAll(async () => {
@@ -175,7 +156,7 @@ describe("volume backup and restore", () => {
     expect(backup.status).toBe(200);
     expect(backup.headers.get("content-type")).toBe("application/gzip");
     const raw = Buffer.from(await backup.arrayBuffer());
-    const files = await tarFiles(raw);
+    const files = await volumeBackupFiles(raw);
     expect(files.marker).toBe("first\n");
     expect(files["kept.txt"]).toBe("kept\n");
 

@@ -3,11 +3,11 @@
 // volume of their own, and a volume made under the old name for a service keeps serving it: runs,
 // deploys, backups and delete_volumes all use it.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { gunzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { deployHarness, fixtureFiles, type DeployHarness } from "../fixtures/webapp/support";
 import { BASE_IMAGE, RUN_ID, RUN_LABELS, testDocker } from "../support/docker";
 import { createApp } from "../../src/app";
+import { volumeBackupFiles } from "../support/volume-tar";
 
 setDefaultTimeout(300_000);
 
@@ -26,21 +26,7 @@ async function tarOf(files: Record<string, string>): Promise<Uint8Array> {
 async function backupFiles(path: string): Promise<Record<string, string>> {
   const res = await createApp(h.t.deps).handle(new Request(`http://localhost${path}`, { headers: { "x-api-key": h.key } }));
   expect(res.status).toBe(200);
-  const files: Record<string, string> = {};
-  const extract = tar.extract();
-  extract.on("entry", (header, stream, next) => {
-    const chunks: Buffer[] = [];
-    stream.on("data", (c: unknown) => void chunks.push(c as Buffer));
-    stream.on("end", () => {
-      if (header.type === "file") files[header.name.replace(/^(\.\/|ancla-volume\/)/, "")] = Buffer.concat(chunks).toString("utf8");
-      next();
-    });
-    stream.resume();
-  });
-  const done = new Promise<void>((r) => extract.on("finish", () => r()));
-  extract.end(gunzipSync(Buffer.from(await res.arrayBuffer())));
-  await done;
-  return files;
+  return volumeBackupFiles(new Uint8Array(await res.arrayBuffer()));
 }
 
 async function env(slug: string) {
