@@ -524,7 +524,11 @@ describe("dashboard", () => {
         const pages = ["/", "/orgs/acme", "/orgs/acme/projects/web-shop", "/orgs/acme/projects/web-shop/envs/production", svc, `${svc}/deployments`, `${svc}/logs`, `${svc}/environment`, `${svc}/scaling`, `${svc}/settings`, "/keys", "/admin/users", "/admin/server", "/account", "/cli-auth?code=ABCD-EFGH&port=45678", "/no-such-page"];
         for (const path of pages) {
           await page.goto(server.url + path);
-          await page.locator("main h1").first().waitFor();
+          // a loaded CI machine (4 test workers on 2 cores) can take long for one page; a page that
+          // never shows its heading fails with its path and what it shows instead
+          await page.locator("main h1").first().waitFor({ timeout: 90_000 }).catch(async (e) => {
+            throw new Error(`${path}: no main h1 within 90 s; main shows: ${(await page.locator("main").innerText().catch(() => "?")).slice(0, 300)} (${(e as Error).message.split("\n")[0]})`);
+          });
           // the logs tab keeps a stream open, so network idle is not awaited there
           if (!path.endsWith("/logs")) await page.waitForLoadState("networkidle", { timeout: 5000 }).catch(() => {});
           await page.locator(".loading").first().waitFor({ state: "detached", timeout: 5000 }).catch(() => {});
@@ -541,7 +545,7 @@ describe("dashboard", () => {
     } finally {
       await a11y.close();
     }
-  }, 240_000);
+  }, 900_000);
 
   test("375 px wide: no horizontal scrolling, controls labelled", async () => {
     const narrow = await openTab(browser, { width: 375, height: 740 });
