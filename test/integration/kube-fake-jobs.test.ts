@@ -14,20 +14,13 @@ import { join } from "node:path";
 import { BASE_IMAGE, ensureBaseImage, RUN_LABELS, testDocker } from "../support/docker";
 import { startKubeApi, type KubeApi } from "../support/kube";
 import { kubeClients, type KubeClients } from "../support/kube/client";
+import { poller } from "../support/poll";
 
 const NS = "jobs-selftest";
 let api: KubeApi;
 let c: KubeClients;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 90_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(150);
-  }
-}
+const until = poller(90_000, 150);
 
 const job = (name: string, command: string, extra: Record<string, unknown> = {}, volumes = true) => ({
   apiVersion: "batch/v1",

@@ -14,6 +14,7 @@ import { kubeClients } from "../support/kube/client";
 import { testApp, type TestApp } from "../support/app";
 import { ancla } from "../support/server";
 import { CLUSTER_READ_TIMEOUT_MS, startSampler, type Sampler } from "../../src/modules/observability/sampler";
+import { poller } from "../support/poll";
 
 const PROJ = "/api/v1/orgs/acme/projects/web";
 let withMetrics: KubeApi;
@@ -24,15 +25,7 @@ let key: string;
 let sampler: Sampler | undefined;
 const svc: Record<string, { id: string; ns: string; pod: string }> = {};
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 120_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(200);
-  }
-}
+const until = poller(120_000);
 
 async function ok(method: string, path: string, body?: unknown) {
   const r = await t.req(method, path, body, { key });

@@ -16,6 +16,8 @@ import { contextTar, ensureBaseImage, removeOrgResources, RUN_ID, RUN_LABELS, RU
 import { startKubeApi, type KubeApi } from "../support/kube";
 import { startRegistry, type TestRegistry } from "../support/registry";
 import { startLiveServer, type LiveServer } from "../support/server";
+import { poller } from "../support/poll";
+import { liveApi, type LiveApi } from "../support/live-api";
 
 const ORG = `kjob${RUN_ID}`.toLowerCase();
 const PROJ = `/api/v1/orgs/${ORG}/projects/web`;
@@ -31,18 +33,9 @@ let appId = "";
 const procfile = (release: string) => [`release: ${release}`, `web: ln -sfn /data /www/data && exec httpd -f -p "$PORT" -h /www`].join("\n");
 const GOOD = `sh -c 'echo "migrating with $API_TOKEN"; echo "$MARK" > /data/marker'`;
 
-type Api = (method: string, path: string, body?: unknown, raw?: BodyInit) => Promise<{ status: number; body: any }>;
-let api: Api;
+let api: LiveApi;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 180_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(200);
-  }
-}
+const until = poller(180_000);
 
 async function build(files: Record<string, unknown>): Promise<void> {
   const r = await api("POST", `${SVC}/app/images/build`, undefined, (await contextTar(files as never)) as unknown as BodyInit);
@@ -88,14 +81,7 @@ beforeAll(async () => {
   kube = await startKubeApi({ docker: testDocker(), containerLabels: RUN_LABELS });
   const s = await startLiveServer({ dataDir, env: RUN_LABELS_ENV, startTimeoutMs: 120_000 });
   server = s;
-  api = async (method, path, body, raw) => {
-    const headers: Record<string, string> = { "x-api-key": s.adminKey };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    if (raw !== undefined) headers["content-type"] = "application/x-tar";
-    const res = await fetch(s.url + path, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  api = liveApi(s);
   expect((await api("POST", "/api/v1/organizations", { name: ORG, slug: ORG })).status).toBe(201);
   expect((await api("POST", `/api/v1/orgs/${ORG}/projects`, { name: "Web", slug: "web" })).status).toBe(201);
   const env = await api("POST", `${PROJ}/envs`, { name: "cluster", target: "kubernetes", kubeconfig: kube.kubeconfig(), registry_url: reg.host, registry_username: reg.username, registry_password: reg.password });

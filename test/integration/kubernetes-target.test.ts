@@ -9,6 +9,7 @@ import { startKubeApi, type KubeApi } from "../support/kube";
 import { kubeClients } from "../support/kube/client";
 import { kubernetesTarget } from "../../src/targets/kubernetes";
 import type { LogLine } from "../../src/targets/target";
+import { poller } from "../support/poll";
 
 setDefaultTimeout(300_000);
 
@@ -17,15 +18,7 @@ const SERVICE_ID = "svc-0001";
 let withMetrics: KubeApi;
 let bare: KubeApi;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 90_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(150);
-  }
-}
+const until = poller(90_000, 150);
 
 const targetOn = (api: KubeApi) =>
   kubernetesTarget(

@@ -15,6 +15,8 @@ import { contextTar, ensureBaseImage, removeOrgResources, RUN_ID, RUN_LABELS, RU
 import { startKubeApi, type KubeApi } from "../support/kube";
 import { startRegistry, type TestRegistry } from "../support/registry";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
+import { poller } from "../support/poll";
+import { liveApi, type LiveApi } from "../support/live-api";
 
 setDefaultTimeout(300_000);
 
@@ -30,33 +32,17 @@ let NS = "";
 let appId = "";
 const releases: Record<string, { id: string; version: number }> = {};
 
-type Api = (method: string, path: string, body?: unknown, raw?: BodyInit) => Promise<{ status: number; body: any }>;
-let api: Api;
+let api: LiveApi;
 
 async function boot(): Promise<void> {
   // a restart recovers an interrupted cluster rollout (loading the Kubernetes client, re-applying
   // the recorded objects) before its router listens: on a loaded machine that takes a while
   const s = await startLiveServer({ dataDir, env: RUN_LABELS_ENV, startTimeoutMs: 120_000 });
   server = s;
-  api = async (method, path, body, raw) => {
-    const headers: Record<string, string> = { "x-api-key": s.adminKey };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    if (raw !== undefined) headers["content-type"] = "application/x-tar";
-    const res = await fetch(s.url + path, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  api = liveApi(s);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 150_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(200);
-  }
-}
+const until = poller(150_000);
 
 const cli = (args: string[]) => ancla(args, { home: server!.home, env: { ANCLA_SERVER: server!.url, ANCLA_API_KEY: server!.adminKey } });
 const envOf = (text: string, name: string) => new RegExp(`^${name}=(.*)$`, "m").exec(text)?.[1];
