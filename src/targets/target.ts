@@ -98,7 +98,7 @@ export type VolumeStore = {
   backup: (ref: ServiceRef, name: string, image: string, opts?: VolumeOpOptions) => Promise<NodeJS.ReadableStream>;
   /** Replace the volume's contents with a tar stream; refused (DeployFailed) while a running process mounts it. */
   restore: (ref: ServiceRef, name: string, image: string, tar: NodeJS.ReadableStream, opts?: VolumeOpOptions) => Promise<void>;
-  /** Remove the volumes (the service is deleted with delete_volumes); missing ones are fine. */
+  /** Remove the volumes (the service is deleted with delete_volumes), after teardown of the service returned; missing ones are fine, one still mounted by something else is refused (DeployFailed naming it). */
   remove: (ref: ServiceRef, names: string[]) => Promise<void>;
   /** Where the runtime keeps the volume (the Docker volume's name), shown to the user; absent where the target has no such name. */
   source?: (ref: ServiceRef, name: string) => Promise<string>;
@@ -257,7 +257,18 @@ export type DeployTarget = {
   inspectReplica: (id: string, port: number) => Promise<ReplicaState | null>;
   /** Stop (after graceSeconds) and remove replicas; missing ones are fine. */
   removeReplicas: (ids: string[], graceSeconds?: number) => Promise<void>;
-  /** Remove everything of a service (it or its environment was deleted). */
+  /**
+   * Remove everything of a service (it or its environment was deleted) but its volumes. Final once
+   * it resolves: nothing of the service is brought back (no supervision pass, no controller), and
+   * only a rollout begun after it returned deploys the service again. Throws when something could
+   * not be removed, saying what. Docker: resolves only when the engine lists no container of the
+   * service (replicas and one-offs), so nothing holds its images or volumes any more; an operation
+   * already going (a replacement, a rollout step, a run, a volume helper) creates nothing after it
+   * began, a create on its way is waited for and undone; still listed after 120 s → fails naming
+   * them. Kubernetes: resolves once the service's Deployments, Jobs, Services, Ingresses and
+   * Secrets are deleted; their pods terminate in the cluster's own time with no controller left to
+   * bring one back, and a claim deleted meanwhile (VolumeStore.remove) goes once its last pod ended.
+   */
   teardown: (serviceId: string) => Promise<void>;
   /** Running replicas of a service, by process then replica number. */
   logSources: (serviceId: string) => Promise<LogSource[]>;

@@ -107,7 +107,7 @@ export async function adoptRunningApps(deps: Deps): Promise<{ adopted: number; r
   return { adopted, removed: stale.length };
 }
 
-/** Remove a deleted service's replicas (on its environment's target) and routes. */
+/** Remove a deleted service's replicas (on its environment's target) and routes; resolves once none is left and none can be healed back (DeployTarget.teardown). */
 export async function teardownService(deps: Deps, env: TargetEnv | undefined, serviceId: string): Promise<void> {
   routeTableOf(deps).setReplicas(serviceId, []);
   await cleanupTarget(deps, env).teardown(serviceId);

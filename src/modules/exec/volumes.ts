@@ -118,6 +118,8 @@ export function removeVolumesLater(deps: Deps, env: TargetEnv, ref: ServiceRef, 
   if (!names.length) return;
   void (async () => {
     const target = targetFor(deps, env);
+    // returns once nothing of the service is left to mount them (the service-removed hook's own
+    // teardown may run alongside: each waits until the engine lists none)
     await target.teardown(ref.serviceId);
     await target.volumes?.remove(ref, names);
   })().catch((e) => deps.logger.warn("removing a deleted service's volumes failed", { service: ref.serviceId, error: (e as Error).message }));

@@ -155,21 +155,15 @@ export function removePreview(deps: Deps, envId: string): Promise<void> {
       const pending = services.flatMap((s) => pendingJobsOf(deps, s.id));
       for (const job of pending) if (job.status === "queued") markJob(deps, job.id, { status: "error", error: "The preview was removed.", finishedAt: isoNow(deps) });
       for (const job of pending) if (job.status === "running") await waitForJob(deps, job.id, 30 * 60_000).catch(() => undefined);
-      // An image still used by a container stays (removal is never forced). A replica that the
-      // self-healing loop was replacing while the teardown ran, or one still being removed, holds
-      // its image for a moment: tear down and retry until every image is gone (bounded).
-      for (let attempt = 0; ; attempt++) {
-        for (const s of services) await teardownService(deps, env, s.id);
-        let left = 0;
-        for (const s of services) {
-          const names: ServiceNames = { org: org.slug, project: project.slug, env: env.slug, service: s.slug };
-          for (const img of imageRepo.newestImages(deps.db, s.id, 10_000)) {
-            if (img.status !== "complete" || img.pruned) continue;
-            if (!(await removeServiceImage(deps.docker, `${img.repositoryName}:${img.tag}`, names, img.dockerImageId).catch(() => false))) left++;
-          }
+      // teardown returns once no container of the service is left and none can be healed back,
+      // so nothing holds the preview's images any more (their removal is never forced)
+      await Promise.all(services.map((s) => teardownService(deps, env, s.id)));
+      for (const s of services) {
+        const names: ServiceNames = { org: org.slug, project: project.slug, env: env.slug, service: s.slug };
+        for (const img of imageRepo.newestImages(deps.db, s.id, 10_000)) {
+          if (img.status !== "complete" || img.pruned) continue;
+          await removeServiceImage(deps.docker, `${img.repositoryName}:${img.tag}`, names, img.dockerImageId).catch(() => false);
         }
-        if (left === 0 || attempt >= 10) break;
-        await Bun.sleep(250 * (attempt + 1));
       }
       deps.db.transaction((tx) => {
         for (const s of services) configRepo.deleteConfigBelow(tx as never, "service", s.id);

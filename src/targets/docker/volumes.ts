@@ -100,14 +100,20 @@ async function assertIdle(d: DockerClient, vol: string, name: string, withinMs: 
   }
 }
 
-export function dockerVolumes(docker: () => DockerClient, labels: Record<string, string>) {
+/**
+ * `forOp(serviceId)`: the client a backup or restore creates through; the target's checks each
+ * create against the service's teardown (lifecycle.ts), so one that began before the service was
+ * torn down makes no helper container or volume after it.
+ */
+export function dockerVolumes(docker: () => DockerClient, labels: Record<string, string>, forOp: (serviceId: string) => DockerClient = () => docker()) {
   return {
     source: (ref: ServiceRef, name: string) => volumeSource(docker(), ref, name),
     async backup(ref: ServiceRef, name: string, image: string, opts: VolumeOpOptions = {}): Promise<NodeJS.ReadableStream> {
-      const vol = await volumeSource(docker(), ref, name);
-      await assertOwned(docker(), ref, vol);
-      if (opts.idleWithinMs !== undefined) await assertIdle(docker(), vol, name, opts.idleWithinMs);
-      return withHelper(docker(), ref, name, image, labels, async (c) => {
+      const d = forOp(ref.serviceId);
+      const vol = await volumeSource(d, ref, name);
+      await assertOwned(d, ref, vol);
+      if (opts.idleWithinMs !== undefined) await assertIdle(d, vol, name, opts.idleWithinMs);
+      return withHelper(d, ref, name, image, labels, async (c) => {
         const stream = (await c.getArchive({ path: `${HELPER_MOUNT}/.` })) as NodeJS.ReadableStream;
         let removed = false;
         const remove = () => {
@@ -120,7 +126,7 @@ export function dockerVolumes(docker: () => DockerClient, labels: Record<string,
       });
     },
     async restore(ref: ServiceRef, name: string, image: string, tar: NodeJS.ReadableStream, opts: VolumeOpOptions = {}): Promise<void> {
-      const d = docker();
+      const d = forOp(ref.serviceId);
       const vol = await volumeSource(d, ref, name);
       // a volume someone else made under this name is refused before anything of its users is
       // looked at or removed
@@ -140,26 +146,23 @@ export function dockerVolumes(docker: () => DockerClient, labels: Record<string,
         await c.remove({ force: true }).catch(() => {});
       });
     },
+    /** After teardown(serviceId) returned: no container of the service mounts the volumes any more, so each goes at once. */
     async remove(ref: ServiceRef, names: string[]): Promise<void> {
       const d = docker();
       for (const name of names) {
-        const vol = d.getVolume(await volumeSource(d, ref, name));
+        const source = await volumeSource(d, ref, name);
+        const vol = d.getVolume(source);
         try {
           const info = await vol.inspect();
           if (info.Labels?.[LABEL.serviceId] !== ref.serviceId) continue; // not ours to remove
-          // the service's replicas may still be going (their removal runs alongside): a volume in
-          // use answers 409 until the last container that mounts it is gone
-          for (let deadline = Date.now() + 30_000; ; await Bun.sleep(250)) {
-            for (const u of await d.listContainers({ all: true, filters: { volume: [info.Name] } })) await d.getContainer(u.Id).remove({ force: true }).catch(() => {});
-            try {
-              await vol.remove();
-              break;
-            } catch (e) {
-              if (statusOf(e) !== 409 || Date.now() > deadline) throw e;
-            }
-          }
+          await vol.remove();
         } catch (e) {
-          if (statusOf(e) !== 404) throw e;
+          if (statusOf(e) === 404) continue;
+          if (statusOf(e) !== 409) throw e;
+          // mounted by a container that is not the service's (its own are gone once teardown returned)
+          const users = await d.listContainers({ all: true, filters: { volume: [source] } }).catch(() => []);
+          const which = users.length ? ` by container(s) ${users.map((u) => u.Id.slice(0, 12)).join(", ")}` : "";
+          throw new DeployFailed(`The Docker volume ${source} is still in use${which}; remove those on the host, then the volume (docker volume rm ${source}).`);
         }
       }
     },
