@@ -6,6 +6,7 @@ import type { ServeConfig } from "./config";
 import { splitHostPort } from "./config";
 import { createDeps, closeDeps, type Deps } from "./deps";
 import { createApp } from "./app";
+import { listenApi, type Listener } from "./front";
 import { SERVER_BODY_CAP } from "./lib/body-limit";
 import { ensureInitialAdmin } from "./bootstrap";
 import { startWorker, type Worker } from "./jobs/worker";
@@ -112,17 +113,20 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     // only queue until the worker starts, so nothing a request does depends on them having finished
     const { hostname } = splitHostPort(config.listen);
     let port = splitHostPort(config.listen).port;
+    let api: Listener;
     try {
       // SO_REUSEPORT so a reload can share the port with its successor; the probe (no reuse) first
       // keeps a second server on a busy port an error. A handover's port is busy by design.
       if (!handover) port = probeFreePort(hostname, port);
       // no body cap in Bun (it would answer chunked bodies with an empty 413): readers count (lib/body-limit.ts)
-      app.listen({ hostname, port, reusePort: true, maxRequestBodySize: SERVER_BODY_CAP });
+      // front.ts: hot repeats and the health probe are answered before Elysia, the rest by the app
+      api = listenApi(deps, app, { hostname, port, reusePort: true, maxRequestBodySize: SERVER_BODY_CAP });
     } catch (e) {
       throw bindError(e, "API", config.listen);
     }
-    cleanups.push(() => app.stop(true));
-    const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${app.server!.port}`;
+    const listener = api;
+    cleanups.push(() => listener.stop(true));
+    const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${listener.server.port}`;
     out(`ancla listening on ${url}`);
     // --listen 127.0.0.1:0 binds any free port: links built from it (the exec WebSocket URL) need the real one
     if (splitHostPort(config.listen).port === 0) config.listen = new URL(url).host;
@@ -145,7 +149,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     cleanups.push(() => void ssh.then((s) => s?.close()));
     // --router 127.0.0.1:0 binds any free port: app URLs (dashboard info, `ancla deploy`) need the real one
     if (splitHostPort(config.router).port === 0) config.router = new URL(router.url).host;
-    const ports = [app.server!.port!, router.port, ...(router.httpsPort ? [router.httpsPort] : [])];
+    const ports = [listener.server.port!, router.port, ...(router.httpsPort ? [router.httpsPort] : [])];
     // a reload's successor that binds the same ports gets no new connection until it is ready and
     // this process steers them over (lib/listeners); set up when a reload starts, not here: a server
     // alone in its port's group gets every connection anyway (and start-up skips libc and /proc)
@@ -183,8 +187,8 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
         while (ownAcceptQueue(ports) > 0 && Date.now() < until) await Bun.sleep(20);
       }
       // false: let in-flight requests finish, within DRAIN_MS; then close what is left
-      const drained = await Promise.race([app.stop(false).then(() => true), Bun.sleep(DRAIN_MS).then(() => false)]);
-      if (!drained) await app.stop(true);
+      const drained = await Promise.race([listener.stop(false).then(() => true), Bun.sleep(DRAIN_MS).then(() => false)]);
+      if (!drained) await listener.stop(true);
       await router.stop(); // app containers keep running; the next start adopts them
       await (await ssh)?.close(); // exec sessions end with it
       await work.stop();

@@ -3,7 +3,8 @@
 // A few hot read routes (ANSWER_ROUTES) answer with a pure function of the database, the caller
 // and the URL. Their 200 answer is kept per (credential, URL) and a repeat of the same request is
 // answered from the first onRequest hook, before Elysia routes, authenticates and checks access
-// again. Correct by construction:
+// again — or, on a live server, by the front handler (src/front.ts) before Elysia sees the
+// request at all. Correct by construction:
 //   - an entry is tagged with the database's change key (total_changes() + PRAGMA data_version,
 //     see db/client.ts) read while the caller was authenticated, i.e. before the route read
 //     anything; it is served only while the change key is still that one, so any write after the
@@ -60,6 +61,8 @@ type Cache = { version: string; entries: Map<string, Entry>; bytes: number; hits
 const caches = new WeakMap<Database, Cache>();
 const seen = new WeakMap<Request, CredentialSeen>();
 const keys = new WeakMap<Request, string>();
+/** Requests the front handler looked up already (and found nothing for). */
+const asked = new WeakSet<Request>();
 
 function cacheOf(sqlite: Database): Cache {
   let c = caches.get(sqlite);
@@ -91,12 +94,8 @@ function keyOf(request: Request): string | undefined {
   return sha256Hex(credential) + url.slice(at);
 }
 
-/**
- * The repeated request's answer, or undefined to take the normal path. The headers already set
- * for the request (request id, Connection) go on it after the content type, as Elysia would add
- * them; they move into the Response so that Elysia passes it on as it is instead of copying it.
- */
-export function cachedAnswer(deps: Deps, request: Request, set: { headers: Record<string, unknown> }, started: number): Response | undefined {
+/** The kept answer of a repeated request, counted as a hit (request metrics too); else undefined, remembering its key for keepAnswer. */
+function lookUp(deps: Deps, request: Request, started: number): Entry | undefined {
   if (deps.config.logLevel === "debug") return undefined;
   const key = keyOf(request);
   if (key === undefined) return undefined;
@@ -121,6 +120,28 @@ export function cachedAnswer(deps: Deps, request: Request, set: { headers: Recor
   cache.hits++;
   entry.counted.inc();
   entry.timed.observe((performance.now() - started) / 1000);
+  return entry;
+}
+
+/**
+ * The front handler's look-up (src/front.ts), before Elysia: the kept answer's body and content
+ * type, or undefined — then Elysia's onRequest hook does not look again (cachedAnswer).
+ */
+export function frontAnswer(deps: Deps, request: Request, started: number): { body: string; contentType: string } | undefined {
+  const entry = lookUp(deps, request, started);
+  if (!entry) asked.add(request);
+  return entry;
+}
+
+/**
+ * The repeated request's answer, or undefined to take the normal path. The headers already set
+ * for the request (request id, Connection) go on it after the content type, as Elysia would add
+ * them; they move into the Response so that Elysia passes it on as it is instead of copying it.
+ */
+export function cachedAnswer(deps: Deps, request: Request, set: { headers: Record<string, unknown> }, started: number): Response | undefined {
+  if (asked.has(request)) return undefined; // the front handler looked already
+  const entry = lookUp(deps, request, started);
+  if (!entry) return undefined;
   const headers: Record<string, string> = { "content-type": entry.contentType };
   const given = set.headers;
   for (const name in given) {

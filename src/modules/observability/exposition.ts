@@ -1,11 +1,17 @@
 // GET /metrics content: the request/router instruments of lib/metrics plus gauges and histograms
 // read at scrape time — job queue, build and deploy outcomes and durations (from their history
 // tables, so they survive restarts), and the sampler's latest per-replica usage.
+//
+// prom-client writes the text; it is loaded at the first scrape (a server that is never scraped
+// never loads it). The request and router instruments are counted in lib/metrics' plain
+// structures and handed to prom-client's Registry as they are: a metric object whose
+// getForPromString returns the samples in the shape and order prom-client's own Counter and
+// Histogram return, so the text is the one they would write.
 import { createHash, timingSafeEqual } from "node:crypto";
-import { Counter, Gauge, Histogram } from "prom-client";
+import type { Registry } from "prom-client";
 import type { Deps } from "../../deps";
 import { Unauthorized } from "../../errors";
-import { metricsOf } from "../../lib/metrics";
+import { metricsOf, samples, type CounterStore, type HistogramStore } from "../../lib/metrics";
 import { requireServerAdmin, resolveActor } from "../auth/service";
 import { latestOf } from "./sampler";
 import * as repo from "./repo";
@@ -14,10 +20,25 @@ import { countPendingJobs } from "../../jobs/queue";
 const SERVICE = ["org", "project", "env", "service"] as const;
 const REPLICA = [...SERVICE, "process", "replica"] as const;
 const DURATION_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 1200, 3600];
-const withCollectors = new WeakSet<object>();
+const registries = new WeakMap<object, Registry>();
+type PromClient = typeof import("prom-client");
 
-function historyInstruments(deps: Deps, stage: "build" | "deploy", table: "images" | "deployments") {
-  const registers = [metricsOf(deps).registry];
+/** prom-client's view of a lib/metrics instrument: read at each scrape, never copied. */
+export function registerStore(registry: Registry, store: CounterStore | HistogramStore, type: "counter" | "histogram"): void {
+  const read = () => ({ name: store.name, help: store.help, type, values: samples(store), aggregator: "sum" as const });
+  registry.registerMetric({
+    name: store.name,
+    help: store.help,
+    type,
+    aggregator: "sum",
+    getForPromString: read,
+    get: read, // (the registry's JSON form is not served)
+    reset() {},
+  } as unknown as Parameters<Registry["registerMetric"]>[0]);
+}
+
+function historyInstruments(prom: PromClient, registers: Registry[], deps: Deps, stage: "build" | "deploy", table: "images" | "deployments") {
+  const { Counter, Histogram } = prom;
   // one query fills both at scrape time (the counter is registered first, so it collects first)
   new Counter({
     name: `ancla_${stage}s_total`,
@@ -38,10 +59,8 @@ function historyInstruments(deps: Deps, stage: "build" | "deploy", table: "image
   const duration = new Histogram({ name: `ancla_${stage}_duration_seconds`, help: `Duration of finished ${stage}s`, labelNames: [...SERVICE, "outcome"], buckets: DURATION_BUCKETS, registers });
 }
 
-function addCollectors(deps: Deps): void {
-  if (withCollectors.has(deps.db)) return;
-  withCollectors.add(deps.db);
-  const registers = [metricsOf(deps).registry];
+function addCollectors(prom: PromClient, registers: Registry[], deps: Deps): void {
+  const { Gauge } = prom;
   new Gauge({
     name: "ancla_jobs",
     help: "Jobs queued or running, by kind",
@@ -53,8 +72,8 @@ function addCollectors(deps: Deps): void {
         this.set({ kind: r.kind, status: r.status }, r.n);
     },
   });
-  historyInstruments(deps, "build", "images");
-  historyInstruments(deps, "deploy", "deployments");
+  historyInstruments(prom, registers, deps, "build", "images");
+  historyInstruments(prom, registers, deps, "deploy", "deployments");
   const replicaGauge = (name: string, help: string, value: (l: ReturnType<typeof latestOf> extends Map<string, infer V> ? V : never) => number | null) =>
     new Gauge({
       name,
@@ -87,8 +106,25 @@ export function authorizeScrape(deps: Deps, request: Request): void {
   requireServerAdmin(actor);
 }
 
+/** This server's registry: made at its first scrape, in the order the instruments always had. */
+async function registryOf(deps: Deps): Promise<Registry> {
+  let registry = registries.get(deps.db);
+  if (registry) return registry;
+  const prom = await import("prom-client");
+  registry = registries.get(deps.db); // another scrape may have made it meanwhile
+  if (registry) return registry;
+  registry = new prom.Registry();
+  const m = metricsOf(deps);
+  registerStore(registry, m.httpRequests, "counter");
+  registerStore(registry, m.httpDuration, "histogram");
+  registerStore(registry, m.routerRequests, "counter");
+  registerStore(registry, m.routerDuration, "histogram");
+  addCollectors(prom, [registry], deps);
+  registries.set(deps.db, registry);
+  return registry;
+}
+
 export async function exposition(deps: Deps): Promise<{ body: string; contentType: string }> {
-  addCollectors(deps);
-  const { registry } = metricsOf(deps);
+  const registry = await registryOf(deps);
   return { body: await registry.metrics(), contentType: registry.contentType };
 }

@@ -4,15 +4,22 @@
 // Not an onAfterResponse hook: Elysia runs those in a setImmediate per request (~9 µs here, a
 // quarter of the cheapest route). `app.ts` calls `finish` from its one mapResponse hook, which
 // every answer passes (a handler's value or Response, and onError's answer), with the status set
-// by then. The series' children are looked up once per (method, route, status), not hashed from
-// a labels object on every request.
+// by then. The series are looked up once per (method, route, status), not hashed from a labels
+// object on every request, and count in lib/metrics' plain structures. The front handler
+// (src/front.ts) answers some requests without Elysia and counts them through `series` below, in
+// the same series.
 import type { Deps } from "../../deps";
-import { metricsOf } from "../../lib/metrics";
+import { metricsOf, type CounterSeries, type HistogramSeries } from "../../lib/metrics";
 
-type Series = { counted: { inc: () => void }; timed: { observe: (seconds: number) => void } };
+export type Series = { counted: CounterSeries; timed: HistogramSeries };
+
+/** The series of one (method, route template, status): what a request answered without Elysia counts in. */
+export function httpSeries(deps: Deps, method: string, route: string, status: number): Series {
+  const m = metricsOf(deps);
+  return { counted: m.httpRequests.labels({ method, route, status: String(status) }), timed: m.httpDuration.labels({ method, route }) };
+}
 
 export function requestMetrics(deps: Deps) {
-  const m = metricsOf(deps);
   const started = new WeakMap<Request, number>();
   const series = new Map<string, Series>();
   const seriesOf = (method: string, route: string | undefined, status: number): Series => {
@@ -21,7 +28,7 @@ export function requestMetrics(deps: Deps) {
     if (!s) {
       // routes are registered with and without the trailing slash; one series per route
       const template = route ? route.replace(/(.)\/$/, "$1") : "unmatched";
-      s = { counted: m.httpRequests.labels({ method, route: template, status: String(status) }), timed: m.httpDuration.labels({ method, route: template }) };
+      s = httpSeries(deps, method, template, status);
       series.set(key, s);
     }
     return s;

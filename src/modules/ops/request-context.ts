@@ -21,14 +21,19 @@ function nextId(): string {
 const SANE_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const started = new WeakMap<Request, number>();
 
+/** A request's id: its X-Request-Id when that is a sane token, else a new one (the front handler, src/front.ts, takes it the same way). */
+export function requestIdFor(request: Request): string {
+  const given = request.headers.get("x-request-id");
+  return given && SANE_ID.test(given) ? given : nextId();
+}
+
 /** The id of a request the API is handling ("" for one it never saw). */
 export const requestIdOf = (request: Request): string => ids.get(request) ?? "";
 
 export const requestContext = (deps: Deps) => {
   const debug = deps.config.logLevel === "debug";
   const plugin = new Elysia({ name: "request-context" }).onRequest(({ request, set }) => {
-    const given = request.headers.get("x-request-id");
-    const id = given && SANE_ID.test(given) ? given : nextId();
+    const id = requestIdFor(request);
     ids.set(request, id);
     set.headers["x-request-id"] = id;
     if (deps.shutdown.signal.aborted) set.headers.connection = "close";
