@@ -102,5 +102,20 @@ export function processIo(): Io {
   };
 }
 
+/**
+ * `ancla serve`: its own command file alone (the other command files are clients' and cost the
+ * server's start-up ~80 ms of evaluation in the compiled binary); `serve --help` reads the same entry.
+ */
+const serveOnly = (argv: string[]): boolean => {
+  const found = findCommand(argv, { serve: baseCommands.version! });
+  return "command" in found && found.name === "serve";
+};
+
+async function tableFor(argv: string[]): Promise<CommandTable> {
+  if (versionOnly(argv)) return baseCommands;
+  if (serveOnly(argv)) return { ...baseCommands, serve: (await import("./commands/server")).serverCommands.serve! };
+  return loadCommands();
+}
+
 export const runCli = async (argv: string[], io: Io = processIo(), env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Promise<number> =>
-  dispatch({ table: versionOnly(argv) ? baseCommands : await loadCommands(), version: VERSION, argv, io, env, cwd });
+  dispatch({ table: await tableFor(argv), version: VERSION, argv, io, env, cwd });

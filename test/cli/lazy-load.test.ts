@@ -1,5 +1,6 @@
 // What an `ancla` process evaluates: `--version`, help and client commands never load the server
-// (src/server.ts, the app, the database deps); `serve` does. Recorded by a Bun runtime plugin
+// (src/server.ts, the app, the database deps); `serve` does, and none of the client command
+// files (src/cli/commands/orgs.ts stands for them). Recorded by a Bun runtime plugin
 // preloaded into a real `bun src/main.ts …` process, which reports every such file it loads.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -23,7 +24,7 @@ import { readFileSync } from "node:fs";
 plugin({
   name: "trace-loads",
   setup(build) {
-    build.onLoad({ filter: /[\\\\/]src[\\\\/](server|app|deps)\\.ts$/ }, (args) => {
+    build.onLoad({ filter: /[\\\\/]src[\\\\/](server|app|deps|cli[\\\\/]commands[\\\\/]orgs)\\.ts$/ }, (args) => {
       process.stderr.write("LOADED " + args.path.slice(args.path.lastIndexOf("src")) + "\\n");
       return { contents: readFileSync(args.path, "utf8"), loader: "ts" };
     });
@@ -65,6 +66,7 @@ describe("start-up: what a command loads", () => {
     const all = ["src/server.ts", "src/app.ts", "src/deps.ts"];
     const r = await run(["serve", "--data-dir", join(dir, "data"), "--listen", "127.0.0.1:0", "--router", "127.0.0.1:0", "--ssh", "off"], (stderr) => all.every((f) => stderr.includes(`LOADED ${f}`)));
     expect(r.loaded).toEqual(expect.arrayContaining(all));
+    expect(r.loaded).not.toContain("src/cli/commands/orgs.ts");
   });
 
   test("ancla --version, -v and version print the version without loading the server", async () => {
@@ -78,12 +80,12 @@ describe("start-up: what a command loads", () => {
     const help = await run([]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("orgs list");
-    expect(help.loaded).toEqual([]);
+    expect(help.loaded).toEqual(["src/cli/commands/orgs.ts"]); // help lists every command
     const serveHelp = await run(["serve", "--help"]);
     expect(serveHelp.stdout).toContain("--data-dir");
     expect(serveHelp.loaded).toEqual([]);
     const client = await run(["orgs", "list"]); // nothing listens on port 9: a network error, after the command ran
     expect(client.code).not.toBe(0);
-    expect(client.loaded).toEqual([]);
+    expect(client.loaded).toEqual(["src/cli/commands/orgs.ts"]);
   });
 });
