@@ -2,7 +2,8 @@
 // the service is left, and nothing of the service is healed back — not a replacement the
 // self-healing loop was creating (its create held on its way to the engine, so the interleaving is
 // driven, not timed), not one waiting to become ready, not a pass that comes after. A rollout begun
-// after the teardown deploys the service again; a run that was going is removed with it.
+// after the teardown deploys the service again; a run that was going is removed with it. A container
+// the engine does not remove fails the teardown, naming it; volumes go right after it.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { dockerTarget } from "../../src/targets/docker";
 import type { DockerClient } from "../../src/targets/docker/client";
@@ -105,6 +106,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeOrgResources(org);
+  const { Volumes } = await testDocker().listVolumes({ filters: { label: [`dev.ancla.org=${org}`] } });
+  for (const v of Volumes ?? []) await testDocker().getVolume(v.Name).remove().catch(() => {});
 });
 
 test("a replacement whose create is on its way when the teardown begins: the teardown waits for it and removes it, the replacement fails, nothing is left", async () => {
@@ -164,4 +167,50 @@ test("a run going when the teardown begins is removed with the service; a rollou
   expect((await leftOf(serviceId)).sort()).toEqual([serving[0]!.id, fresh.id].sort());
   await target.teardown(serviceId);
   expect(await leftOf(serviceId)).toEqual([]);
+});
+
+test("a container the engine does not remove fails the teardown after its bound, naming the container and the engine's error", async () => {
+  const { serviceId } = service();
+  const real = testDocker();
+  const stuck = await real.createContainer({
+    Image: BASE_IMAGE,
+    Cmd: ["sleep", "3600"],
+    Labels: { ...RUN_LABELS, "dev.ancla.managed": "true", "dev.ancla.org": org, "dev.ancla.service-id": serviceId },
+  } as never);
+  await stuck.start();
+  // an engine that answers every stop and removal of it with an error
+  const refusing = Object.create(real) as DockerClient;
+  refusing.getContainer = ((id: string) => {
+    const c = real.getContainer(id);
+    const fail = async () => {
+      throw Object.assign(new Error("removal refused by the test"), { statusCode: 500 });
+    };
+    return Object.assign(Object.create(c), { stop: fail, remove: fail });
+  }) as never;
+  const target = dockerTarget(() => refusing, { labels: RUN_LABELS, teardownTimeoutMs: 2000 });
+  const error = await target.teardown(serviceId).then(
+    () => null,
+    (e: Error) => e.message,
+  );
+  expect(error).toBe(`The Docker engine did not remove 1 container(s) of the service within 2 s (${stuck.id.slice(0, 12)}): removal refused by the test. Remove them on the host (docker rm -f).`);
+  expect(await leftOf(serviceId)).toEqual([stuck.id]);
+  await dockerTarget(() => real, { labels: RUN_LABELS }).teardown(serviceId);
+  expect(await leftOf(serviceId)).toEqual([]);
+});
+
+test("after the teardown the service's volumes go at once; one still mounted by a container outside Ancla is kept and the error names that container", async () => {
+  const { serviceId, release } = service();
+  const real = testDocker();
+  const target = dockerTarget(() => real, { labels: RUN_LABELS });
+  const vol = `ancla-vol-${serviceId}-data`;
+  const volumes = { ...release, volumes: [{ name: "data", mountPath: "/data" }] };
+  // a run creates the volume and writes into it
+  expect((await target.runOnce!({ ...volumes, kind: "run", runId: `run-${RUN_ID}-v`, command: "echo x > /data/x", podClass: "nano", timeoutMs: 120_000 }, { output: () => {} })).exitCode).toBe(0);
+  const outside = await real.createContainer({ Image: BASE_IMAGE, Cmd: ["true"], Labels: { ...RUN_LABELS, "dev.ancla.org": org }, HostConfig: { Mounts: [{ Type: "volume", Source: vol, Target: "/v" }] } } as never);
+  await target.teardown(serviceId);
+  await expect(target.volumes!.remove(volumes, ["data"])).rejects.toThrow(`The Docker volume(s) ${vol} (mounted by container ${outside.id.slice(0, 12)}) are still in use and were kept`);
+  expect((await real.getVolume(vol).inspect()).Name).toBe(vol);
+  await outside.remove({ force: true });
+  await target.volumes!.remove(volumes, ["data"]);
+  await expect(real.getVolume(vol).inspect()).rejects.toThrow();
 });

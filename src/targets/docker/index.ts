@@ -108,8 +108,11 @@ export function dockerTarget(docker: () => DockerClient, opts: DockerTargetOptio
           if (!replicas.length && !oneOffs.length && !gate.creating(serviceId)) return;
           if (Date.now() > deadline) {
             const left = [...replicas, ...oneOffs].map((id) => id.slice(0, 12));
+            const within = `within ${Math.round(limitMs / 1000)} s`;
             throw new DeployFailed(
-              `The Docker engine did not remove ${left.length} container(s) of the service within ${Math.round(limitMs / 1000)} s (${left.join(", ")})${lastError ? `: ${lastError}` : ""}. Remove them on the host (docker rm -f).`,
+              left.length
+                ? `The Docker engine did not remove ${left.length} container(s) of the service ${within} (${left.join(", ")})${lastError ? `: ${lastError}` : ""}. Remove them on the host (docker rm -f).`
+                : `A container create of the service did not end ${within} (the Docker engine does not answer); nothing of the service is listed now.`,
             );
           }
           // a container already being removed (409) or a dead one is listed until the engine is done

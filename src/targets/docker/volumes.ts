@@ -149,6 +149,7 @@ export function dockerVolumes(docker: () => DockerClient, labels: Record<string,
     /** After teardown(serviceId) returned: no container of the service mounts the volumes any more, so each goes at once. */
     async remove(ref: ServiceRef, names: string[]): Promise<void> {
       const d = docker();
+      const refused: string[] = [];
       for (const name of names) {
         const source = await volumeSource(d, ref, name);
         const vol = d.getVolume(source);
@@ -161,10 +162,10 @@ export function dockerVolumes(docker: () => DockerClient, labels: Record<string,
           if (statusOf(e) !== 409) throw e;
           // mounted by a container that is not the service's (its own are gone once teardown returned)
           const users = await d.listContainers({ all: true, filters: { volume: [source] } }).catch(() => []);
-          const which = users.length ? ` by container(s) ${users.map((u) => u.Id.slice(0, 12)).join(", ")}` : "";
-          throw new DeployFailed(`The Docker volume ${source} is still in use${which}; remove those on the host, then the volume (docker volume rm ${source}).`);
+          refused.push(`${source}${users.length ? ` (mounted by container ${users.map((u) => u.Id.slice(0, 12)).join(", ")})` : ""}`);
         }
       }
+      if (refused.length) throw new DeployFailed(`The Docker volume(s) ${refused.join(", ")} are still in use and were kept; remove those containers on the host, then the volumes (docker volume rm).`);
     },
   };
 }
