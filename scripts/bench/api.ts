@@ -6,9 +6,11 @@
 //   memory      idle RSS after start, then 30 s after a 20 s load of 200 connections over the routes
 //   startup     start → first 200, on an empty data dir (first start) and on the seeded one (restart)
 //   binary      size of the compiled executable
-// Usage: bun scripts/bench/api.ts [--seconds 5] [--rounds 3] [--connections 32] [--only throughput,memory,startup]
+// Usage: bun scripts/bench/api.ts [--seconds 5] [--rounds 3] [--connections 32] [--only throughput,memory,startup] [--base <binary>]
 // Runs the compiled ./ancla (or $ANCLA_BIN) when present, else `bun src/main.ts`. Loopback only.
-import { existsSync, readFileSync, statSync } from "node:fs";
+// --base: throughput also runs that binary (e.g. built from the commit before a change) on a copy of
+// the same data dir, in the same rounds, and prints its figures next to the others.
+import { cpSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { anclaArgv, BINARY, fmt, removeDir, rssMiB, seed, startAncla, startBare, tempDir, type Proc, type Seeded } from "./lib";
 import { loadAverage, median, wrk, type WrkResult } from "./wrk";
@@ -21,6 +23,7 @@ const SECONDS = Number(arg("seconds", "5"));
 const ROUNDS = Number(arg("rounds", "3"));
 const CONNECTIONS = Number(arg("connections", "32"));
 const ONLY = new Set(arg("only", "throughput,memory,startup").split(","));
+const BASE = arg("base", "");
 
 const ROUTES: { label: string; path: string; auth: boolean }[] = [
   { label: "health (no auth: the floor)", path: "/api/v1/integrations/health", auth: false },
@@ -50,8 +53,15 @@ console.log(`end: ${new Date().toISOString()}, ${header()}`);
 async function throughput({ dataDir, memberKey }: Seeded) {
   const ancla = await startAncla(dataDir);
   let bare: Proc | undefined;
-  const results = new Map<string, { ancla: WrkResult[]; bare: WrkResult[] }>();
+  let base: Proc | undefined;
+  const baseDir = BASE ? tempDir("ancla-bench-base-") : "";
+  const results = new Map<string, { ancla: WrkResult[]; bare: WrkResult[]; base: WrkResult[] }>();
   try {
+    if (BASE) {
+      cpSync(dataDir, baseDir, { recursive: true }); // one server per data dir: the baseline gets a copy
+      base = await startAncla(baseDir, "127.0.0.1:0", BASE);
+      console.log(`base: ${BASE}`);
+    }
     const bodies: Record<string, string> = {};
     for (const r of ROUTES) {
       const res = await fetch(ancla.url + r.path, { headers: r.auth ? { "x-api-key": memberKey } : {} });
@@ -62,17 +72,19 @@ async function throughput({ dataDir, memberKey }: Seeded) {
     // warm both (JIT, statement caches) before anything is counted
     for (const r of ROUTES) {
       await wrk(ancla.url, [r.path], { seconds: 1, connections: CONNECTIONS, headers: { "x-api-key": memberKey } });
+      if (base) await wrk(base.url, [r.path], { seconds: 1, connections: CONNECTIONS, headers: { "x-api-key": memberKey } });
       await wrk(bare.url, [r.path], { seconds: 1, connections: CONNECTIONS });
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (const r of ROUTES) {
-        const entry = results.get(r.path) ?? { ancla: [], bare: [] };
+        const entry = results.get(r.path) ?? { ancla: [], bare: [], base: [] };
         results.set(r.path, entry);
         // alternate which goes first, so drift on a shared machine hits both alike
         const runAncla = async () => entry.ancla.push(await wrk(ancla.url, [r.path], { seconds: SECONDS, connections: CONNECTIONS, headers: { "x-api-key": memberKey }, serverPid: ancla.proc.pid }));
         const runBare = async () => entry.bare.push(await wrk(bare!.url, [r.path], { seconds: SECONDS, connections: CONNECTIONS, serverPid: bare!.proc.pid }));
-        if (round % 2 === 0) await runAncla().then(runBare);
-        else await runBare().then(runAncla);
+        const runBase = async () => void (base && entry.base.push(await wrk(base.url, [r.path], { seconds: SECONDS, connections: CONNECTIONS, headers: { "x-api-key": memberKey }, serverPid: base.proc.pid })));
+        const order = [runAncla, runBase, runBare];
+        for (let k = 0; k < order.length; k++) await order[(k + round) % order.length]!();
       }
       console.log(`  round ${round + 1}/${ROUNDS} done, ${header()}`);
     }
@@ -104,10 +116,33 @@ async function throughput({ dataDir, memberKey }: Seeded) {
     const authed = ROUTES.filter((r) => r.auth);
     const worst = Math.min(...authed.map((r) => median(results.get(r.path)!.ancla.map((x, i) => x.rps / results.get(r.path)!.bare[i]!.rps))));
     const worstP99 = Math.max(...authed.map((r) => median(results.get(r.path)!.ancla.map((x) => x.p99))));
+    if (base) {
+      console.log(`\nthe same rounds, ${BASE} (base) next to ${anclaArgv().label} (new); µs/req: the server's CPU per request`);
+      console.log("route                                 base rps  µs/req  ratio    new rps  µs/req  ratio   new/base CPU");
+      for (const r of ROUTES) {
+        const { ancla: a, bare: b, base: o } = results.get(r.path)!;
+        const m = (xs: WrkResult[], k: keyof WrkResult) => median(xs.map((x) => x[k] as number));
+        const ratio = (xs: WrkResult[]) => median(xs.map((x, i) => x.rps / b[i]!.rps));
+        console.log(
+          [
+            r.label.padEnd(36),
+            fmt(m(o, "rps"), 0).padStart(9),
+            fmt(m(o, "serverUsPerReq"), 1).padStart(7),
+            `${fmt(ratio(o), 2)}×`.padStart(6),
+            fmt(m(a, "rps"), 0).padStart(10),
+            fmt(m(a, "serverUsPerReq"), 1).padStart(7),
+            `${fmt(ratio(a), 2)}×`.padStart(6),
+            `${fmt(m(a, "serverUsPerReq") / m(o, "serverUsPerReq"), 2)}×`.padStart(14),
+          ].join(" "),
+        );
+      }
+    }
     console.log(`target ≥ 0.5× bare on every authenticated route → ${worst >= 0.5 ? "met" : "NOT met"} (worst ${fmt(worst, 2)}×); p99 ≤ 10 ms → ${worstP99 <= 10 ? "met" : "NOT met"} (worst ${fmt(worstP99, 2)} ms)`);
   } finally {
     await ancla.stop();
     await bare?.stop();
+    await base?.stop();
+    if (baseDir) removeDir(baseDir);
   }
 }
 

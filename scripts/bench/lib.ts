@@ -162,8 +162,9 @@ export async function spawnServer(argv: string[], pattern = /(http:\/\/127\.0\.0
   return { url: pattern.exec(text)![1]!, proc, stop };
 }
 
-export const startAncla = (dataDir: string, listen = "127.0.0.1:0") =>
-  spawnServer([...anclaArgv().argv, "serve", "--data-dir", dataDir, "--listen", listen, "--router", "127.0.0.1:0"]);
+/** `ancla serve` on dataDir; `binary` runs another build instead (a baseline compared side by side). */
+export const startAncla = (dataDir: string, listen = "127.0.0.1:0", binary?: string) =>
+  spawnServer([...(binary ? [binary] : anclaArgv().argv), "serve", "--data-dir", dataDir, "--listen", listen, "--router", "127.0.0.1:0"]);
 
 /** A bare Bun.serve answering each path with the given bytes. */
 export async function startBare(bodies: Record<string, string>): Promise<Proc> {

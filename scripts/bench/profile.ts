@@ -3,11 +3,14 @@
 // queries, shaping: the service call), response validation (the route's zod schema), JSON
 // serialisation — the rest being Elysia (routing, hooks, context, Response). "normal" is a request
 // that takes that path (the answer cache emptied before each); "repeat" the same request again,
-// answered from the answer cache (src/modules/auth/answer-cache.ts); "health" the unauthenticated
-// floor. Medians of µs per request over interleaved batches. For a flame graph: bun --cpu-prof scripts/bench/profile.ts
+// answered from the answer cache (src/modules/auth/answer-cache.ts) inside Elysia's onRequest hook
+// (app.handle), "front" the same repeat answered by the live listener's front handler before
+// Elysia (src/front.ts); "health" the unauthenticated floor, through Elysia and through the front.
+// Medians of µs per request over interleaved batches. For a flame graph: bun --cpu-prof scripts/bench/profile.ts
 // Usage: bun scripts/bench/profile.ts [--iterations 2000]
 import { z } from "zod";
 import { createApp } from "../../src/app";
+import { frontFetch } from "../../src/front";
 import { serveConfigSchema } from "../../src/config";
 import { closeDeps, createDeps, type Deps } from "../../src/deps";
 import { silentLogger } from "../../src/lib/logger";
@@ -52,6 +55,7 @@ console.log("seeding …");
 const seeded = await seed({ services: 100, configPerScope: 10, deployments: 60 });
 const deps = createDeps(serveConfigSchema.parse({ dataDir: seeded.dataDir }), { logger: silentLogger });
 const app = createApp(deps);
+const front = frontFetch(deps, app);
 const headers = { "x-api-key": seeded.memberKey };
 const request = (path: string) => new Request("http://127.0.0.1" + path, { headers });
 
@@ -81,9 +85,13 @@ try {
     const res = await app.handle(new Request("http://127.0.0.1/api/v1/integrations/health"));
     await res.arrayBuffer();
   };
-  for (let w = 0; w < 200; w++) await health();
-  console.log(`health (no auth, the floor): ${fmt(await time(health), 0)} µs per request\n`);
-  console.log("route                                 repeat  normal   caller  route work  response check  JSON   Elysia & rest  (µs per request)");
+  const frontHealth = async () => {
+    const res = await front(new Request("http://127.0.0.1/api/v1/integrations/health"));
+    await res.arrayBuffer();
+  };
+  for (let w = 0; w < 200; w++) await health(), await frontHealth();
+  console.log(`health (no auth, the floor): ${fmt(await time(health), 1)} µs per request through Elysia, ${fmt(await time(frontHealth), 1)} µs answered by the front\n`);
+  console.log("route                                  front  repeat  normal   caller  route work  response check  JSON   Elysia & rest  (µs per request)");
   for (const r of ROUTES) {
     const full = async () => {
       const res = await app.handle(request(r.path));
@@ -95,10 +103,18 @@ try {
       await full();
     };
     for (let w = 0; w < 200; w++) await normal(); // warm up JIT and statement caches
-    for (let w = 0; w < 200; w++) await full();
+    const fronted = async () => {
+      const res = await front(request(r.path));
+      if (res.status !== 200) throw new Error(`${r.path} → ${res.status}`);
+      await res.arrayBuffer();
+    };
+    for (let w = 0; w < 200; w++) await full(), await fronted();
     const hits = answerCacheHits(deps.sqlite);
     const repeat = await time(full);
     if (answerCacheHits(deps.sqlite) === hits) throw new Error(`${r.path}: repeats were not answered from the answer cache`);
+    const frontHits = answerCacheHits(deps.sqlite);
+    const frontRepeat = await time(fronted);
+    if (answerCacheHits(deps.sqlite) === frontHits) throw new Error(`${r.path}: the front answered no repeat from the answer cache`);
     const value = r.work(deps, actor);
     const body = value instanceof Response ? undefined : value;
     const total = await time(normal);
@@ -111,7 +127,7 @@ try {
     const json = body !== undefined ? await time(() => JSON.stringify(body)) : 0;
     const rest = total - caller - work - check - json;
     console.log(
-      [r.label.padEnd(36), fmt(repeat, 0).padStart(7), fmt(total, 0).padStart(7), fmt(caller, 0).padStart(7), fmt(work, 0).padStart(10), fmt(check, 0).padStart(15), fmt(json, 0).padStart(6), fmt(rest, 0).padStart(14)].join(" "),
+      [r.label.padEnd(36), fmt(frontRepeat, 1).padStart(6), fmt(repeat, 1).padStart(7), fmt(total, 0).padStart(7), fmt(caller, 0).padStart(7), fmt(work, 0).padStart(10), fmt(check, 0).padStart(15), fmt(json, 0).padStart(6), fmt(rest, 0).padStart(14)].join(" "),
     );
   }
   console.log(`\nload average ${loadAverage()}`);
