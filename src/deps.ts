@@ -6,10 +6,8 @@ import { openDatabase, type Db } from "./db/client";
 import { assertKnownSchema, runMigrations, type MigrationResult } from "./db/migrate";
 import { createLogger, type Logger } from "./lib/logger";
 import { createDockerClient, type DockerClient } from "./targets/docker/client";
-import { dockerTarget } from "./targets/docker";
 import { TargetUnavailable, type TargetEnv, type Targets } from "./targets/target";
-import { kubernetesTarget, type KubeTargetEnv } from "./targets/kubernetes";
-import { checkRegistry, pushImage } from "./targets/docker/push";
+import type { KubeTargetEnv } from "./targets/kubernetes";
 import { isSealed } from "./lib/crypto";
 import { sealPlaintextKubeconfigs } from "./db/seal-kubeconfigs";
 import type { Secrets } from "./lib/crypto";
@@ -87,19 +85,29 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
   return deps;
 }
 
+// The targets' code (the Docker target, the Kubernetes one with its YAML parser, image pushes) is
+// required on first use, not imported: `ancla serve` listens before it is evaluated (bun build
+// still bundles it).
+const dockerModule = () => require("./targets/docker") as typeof import("./targets/docker");
+const kubernetesModule = () => require("./targets/kubernetes") as typeof import("./targets/kubernetes");
+const pushModule = () => require("./targets/docker/push") as typeof import("./targets/docker/push");
+
 /** This server's targets: the local Docker engine, and a cluster per kubernetes environment (its kubeconfig opened here). */
 function createTargets(docker: () => DockerClient, config: ServeConfig, secrets: Secrets): Targets {
-  const local = dockerTarget(docker, { labels: config.containerLabels });
+  let local: Targets["local"] | undefined;
+  const localTarget = () => (local ??= dockerModule().dockerTarget(docker, { labels: config.containerLabels }));
   const kubeOptions = {
     push: (ref: string, registry: KubeTargetEnv["registry"] & {}, name: { path: string; tag: string }, log: (line: string) => void, signal?: AbortSignal) =>
-      pushImage(docker(), ref, registry, name, log, signal),
-    checkRegistry: (registry: KubeTargetEnv["registry"] & {}) => checkRegistry(docker(), registry),
+      pushModule().pushImage(docker(), ref, registry, name, log, signal),
+    checkRegistry: (registry: KubeTargetEnv["registry"] & {}) => pushModule().checkRegistry(docker(), registry),
   };
   return {
-    local,
+    get local() {
+      return localTarget();
+    },
     forEnv: (env) => {
-      if (env.target === local.kind) return local;
-      if (env.target === "kubernetes") return kubernetesTarget(openKubeEnv(env, secrets, config.containerLabels), kubeOptions);
+      if (env.target === localTarget().kind) return localTarget();
+      if (env.target === "kubernetes") return kubernetesModule().kubernetesTarget(openKubeEnv(env, secrets, config.containerLabels), kubeOptions);
       throw new TargetUnavailable(env.target);
     },
   };

@@ -1,26 +1,27 @@
 // `ancla serve`: open the data dir, listen for the API, run background workers, shut down cleanly,
 // and hand everything to a new process on SIGHUP (modules/ops/handover.ts) without a dropped request.
-import { startSshServer, type RunningSshServer } from "./modules/exec/ssh-server";
-import { setExecEndpoint } from "./modules/exec/sessions";
+//
+// Start-up order: only the data dir (deps) and the listener (front.ts) come before listen. The
+// app's route modules, the router, the job worker and the background loops are imported just
+// after it (dynamic imports: a compiled binary evaluates them only then), so the listener is up
+// before ~250 ms of module evaluation and Elysia composition; a request that arrives meanwhile
+// waits for the app (deferredApp), the health probe is answered by the front without it.
+import type { RunningSshServer } from "./modules/exec/ssh-server";
 import type { ServeConfig } from "./config";
 import { splitHostPort } from "./config";
 import { createDeps, closeDeps, type Deps } from "./deps";
-import { createApp } from "./app";
-import { listenApi, type Listener } from "./front";
+import type { App } from "./app";
+import { listenApi, type FrontApp, type Listener } from "./front";
 import { SERVER_BODY_CAP } from "./lib/body-limit";
-import { ensureInitialAdmin } from "./bootstrap";
-import { startWorker, type Worker } from "./jobs/worker";
+import type { Worker } from "./jobs/worker";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PID_FILE } from "./modules/config-vars/rotate";
-import { startAppRouter } from "./modules/deployments/serve";
-import { routerMetrics, startSampler } from "./modules/observability";
 import { Conflict } from "./errors";
 import { lockDataDir, type DataDirLock } from "./lib/data-dir-lock";
 import { ownAcceptQueue, probeFreePort, steerPorts } from "./lib/listeners";
 import { sdNotify } from "./lib/sd-notify";
-import { startBackupSchedule, type BackupSchedule } from "./modules/backups/schedule";
-import { startIntegrations } from "./modules/integrations/background";
+import type { BackupSchedule } from "./modules/backups/schedule";
 import { setRuntime } from "./modules/ops/runtime";
 import { handOver, reloadCommand, takeHandover, writeReloadStatus, type HandoverChild, type ReloadOutcome } from "./modules/ops/handover";
 
@@ -62,8 +63,107 @@ async function lockWhenFree(dataDir: string, pidFile: string): Promise<DataDirLo
   }
 }
 
+/**
+ * The route modules app.ts mounts, evaluated one at a time before it, with a turn of the event loop
+ * between two: a request that arrives meanwhile is answered (the health probe by the front) after
+ * one module's evaluation, not after all of them. A module missing here is evaluated with app.ts.
+ */
+const ROUTE_MODULES = [
+  () => import("./modules/auth"),
+  () => import("./modules/orgs"),
+  () => import("./modules/projects"),
+  () => import("./modules/envs"),
+  () => import("./modules/services"),
+  () => import("./modules/applications"),
+  () => import("./modules/config-vars"),
+  () => import("./modules/images"),
+  () => import("./modules/releases"),
+  () => import("./modules/deployments"),
+  () => import("./modules/pipeline"),
+  () => import("./modules/promotions"),
+  () => import("./modules/logs"),
+  () => import("./modules/exec"),
+  () => import("./modules/observability"),
+  () => import("./modules/integrations"),
+  () => import("./modules/docs"),
+  () => import("./modules/ops"),
+  () => import("./modules/backups"),
+  () => import("./modules/dashboard"),
+];
+
+/** What serve needs once it listens: imported then (see the top of this file). */
+async function importAfterListen() {
+  for (const load of ROUTE_MODULES) {
+    await load();
+    await answerPending();
+  }
+  return Promise.all([
+    import("./app"),
+    import("./bootstrap"),
+    import("./jobs/worker"),
+    import("./modules/deployments/serve"),
+    import("./modules/observability"),
+    import("./modules/backups/schedule"),
+    import("./modules/integrations/background"),
+    import("./modules/exec/ssh-server"),
+    import("./modules/exec/sessions"),
+  ]).then(([app, bootstrap, worker, router, observability, backups, integrations, ssh, exec]) => ({
+    createApp: app.createApp,
+    ensureInitialAdmin: bootstrap.ensureInitialAdmin,
+    startWorker: worker.startWorker,
+    startAppRouter: router.startAppRouter,
+    routerMetrics: observability.routerMetrics,
+    startSampler: observability.startSampler,
+    startBackupSchedule: backups.startBackupSchedule,
+    startIntegrations: integrations.startIntegrations,
+    startSshServer: ssh.startSshServer,
+    setExecEndpoint: exec.setExecEndpoint,
+  }));
+}
+type AfterListen = Awaited<ReturnType<typeof importAfterListen>>;
+
+/**
+ * The app as the listener holds it before it is built: `build` composes it (once), a request that
+ * comes first waits for it. `server` is kept until then: Elysia's WebSocket routes upgrade through
+ * it, and the app is compiled before it gets it (a compile while it is set would hand the server
+ * Elysia's fetch instead of the front's).
+ */
+function deferredApp(): FrontApp & { build: (make: () => Promise<App>) => Promise<App> } {
+  let app: App | undefined;
+  let server: unknown = null;
+  const ready = Promise.withResolvers<App>();
+  ready.promise.catch(() => undefined); // a failed build fails the start (startServer awaits build)
+  return {
+    fetch: (request) => (app ? app.fetch(request) : ready.promise.then((a) => a.fetch(request))),
+    compile: () => app?.compile(),
+    get server() {
+      return app ? app.server : server;
+    },
+    set server(value) {
+      if (app) app.server = value as App["server"];
+      else server = value;
+    },
+    // listenApi compiles again and gives the server its handlers back once these settle
+    modules: ready.promise.then((a) => a.modules),
+    build: async (make) => {
+      try {
+        const built = await make();
+        await answerPending(); // composed; Elysia compiles its router and handlers in a second stretch
+        built.compile();
+        built.server = server as App["server"];
+        app = built;
+        ready.resolve(built);
+        return built;
+      } catch (e) {
+        ready.reject(e);
+        throw e;
+      }
+    },
+  };
+}
+
 /** Job worker, usage sampler, scheduled backups: one process at a time runs them, so a handover stops and starts them. */
-function backgroundWork(deps: Deps) {
+function backgroundWork(deps: Deps, { startWorker, startSampler, startBackupSchedule, startIntegrations }: AfterListen) {
   let worker: Worker | undefined;
   let sampler: { stop: () => Promise<void> | void } | undefined;
   let backups: BackupSchedule | undefined;
@@ -108,7 +208,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     cleanups.push(() => closeDeps(deps));
     // the key now lives in deps.secrets; child processes (git, builds) must not inherit it
     delete process.env.ANCLA_MASTER_KEY;
-    const app = createApp(deps); // also wires the modules: job handlers and hooks (modules/wiring.ts)
+    const app = deferredApp(); // built just after listen (createApp also wires the modules: job handlers and hooks)
     // the API listens before the Docker round trips below (adoption takes 150–600 ms here); new jobs
     // only queue until the worker starts, so nothing a request does depends on them having finished
     const { hostname } = splitHostPort(config.listen);
@@ -130,9 +230,12 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     out(`ancla listening on ${url}`);
     // --listen 127.0.0.1:0 binds any free port: links built from it (the exec WebSocket URL) need the real one
     if (splitHostPort(config.listen).port === 0) config.listen = new URL(url).host;
+    // now the app's modules, the router, the worker: a request that came meanwhile gets its answer once the app is built
+    const later = await importAfterListen();
+    await app.build(async () => later.createApp(deps));
     // after listen: hashing the first admin's password (argon2id) takes ~150 ms on a first start
-    const admin = await ensureInitialAdmin(deps);
-    const work = backgroundWork(deps);
+    const admin = await later.ensureInitialAdmin(deps);
+    const work = backgroundWork(deps, later);
     let stopped = false;
     cleanups.push(() => work.stop());
     // each start-up step below runs long stretches without awaiting (job recovery, loading the
@@ -140,12 +243,12 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     await answerPending();
     if (!handover) await work.startJobs();
     await answerPending();
-    const router = await startAppRouter(deps, { onResponse: routerMetrics(deps), takeOver: Boolean(handover) }).catch((e) => Promise.reject(bindError(e, "router", config.router))); // re-adopts running apps, then serves them on --router
+    const router = await later.startAppRouter(deps, { onResponse: later.routerMetrics(deps), takeOver: Boolean(handover) }).catch((e) => Promise.reject(bindError(e, "router", config.router))); // re-adopts running apps, then serves them on --router
     out(`ancla router listening on ${router.url}`);
     setRuntime(deps, { startedAt: new Date(), router: { url: router.url, httpsPort: router.httpsPort } });
     if (router.httpsPort) out(`ancla https listening on port ${router.httpsPort}`);
     // a reload's successor binds SSH once the old process let go of it (no port sharing there)
-    const ssh = startSsh(deps, handover ? handover.released : Promise.resolve(), out, handover ? 10_000 : 0);
+    const ssh = startSsh(deps, later, handover ? handover.released : Promise.resolve(), out, handover ? 10_000 : 0);
     cleanups.push(() => void ssh.then((s) => s?.close()));
     // --router 127.0.0.1:0 binds any free port: app URLs (dashboard info, `ancla deploy`) need the real one
     if (splitHostPort(config.router).port === 0) config.router = new URL(router.url).host;
@@ -265,7 +368,7 @@ export async function serveUntilSignal(config: ServeConfig): Promise<void> {
 }
 
 /** The exec SSH server (--ssh); a failure to bind is a warning: exec answers with port 0 then. */
-async function startSsh(deps: Deps, after: Promise<unknown>, out: (line: string) => void, retryMs: number): Promise<RunningSshServer | null> {
+async function startSsh(deps: Deps, { startSshServer, setExecEndpoint }: AfterListen, after: Promise<unknown>, out: (line: string) => void, retryMs: number): Promise<RunningSshServer | null> {
   const address = deps.config.ssh;
   if (address === "off") return null;
   await after;
