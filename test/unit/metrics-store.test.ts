@@ -2,10 +2,12 @@
 // writes them at scrape time from those values: the text must be the one prom-client's own Counter
 // and Histogram write for the same observations — names, help, label order, cumulative buckets,
 // +Inf, sum, count, escaping, and the order of the series.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { Counter, Histogram, Registry } from "prom-client";
 import { CounterStore, HistogramStore, LATENCY_BUCKETS } from "../../src/lib/metrics";
 import { registerStore } from "../../src/modules/observability/exposition";
+
+setDefaultTimeout(60_000);
 
 type Obs = { labels: Record<string, string>; value: number };
 
