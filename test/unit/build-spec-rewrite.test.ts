@@ -56,10 +56,12 @@ describe("withInjectedDockerfile", () => {
 });
 
 describe("withInjectedDockerfile backpressure (issue 9: a tar bomb held the server at 1.8 GiB)", () => {
-  test("reads the context only as fast as Docker reads the result: 100,000 empty entries never pile up", async () => {
+  test("reads the context only as fast as Docker reads the result: 40,000 empty entries never pile up", async () => {
     // tar-stream's pack pushes headers without backpressure; before the fix the whole input was read
-    // (and re-encoded into memory) long before a slow reader had taken the first megabytes
-    const source = emptyEntriesTar(100_000);
+    // (and re-encoded into memory) long before a slow reader had taken the first megabytes.
+    // 40,000 entries (a 20 MB context, 2.5× the bound below) and a pause every 512 chunks: 100,000
+    // entries with a pause every 128 took 94 s at load average 25, most of it timer waits
+    const source = emptyEntriesTar(40_000);
     let fed = 0;
     const counted = Readable.from(
       (async function* () {
@@ -76,10 +78,10 @@ describe("withInjectedDockerfile backpressure (issue 9: a tar bomb held the serv
     for await (const chunk of out) {
       read += (chunk as Buffer).length;
       lead = Math.max(lead, fed - read);
-      if (++chunks % 128 === 0) await Bun.sleep(1); // a slow reader, like a busy daemon
+      if (++chunks % 512 === 0) await Bun.sleep(1); // a slow reader, like a busy daemon
     }
-    expect(read).toBeGreaterThan(100_000 * 512);
-    expect(lead).toBeLessThan(8 * 1024 * 1024); // bounded by stream buffers, not by the 51 MB context
+    expect(read).toBeGreaterThan(40_000 * 512);
+    expect(lead).toBeLessThan(8 * 1024 * 1024); // bounded by stream buffers, not by the 20 MB context
   });
 
   test("a context over the entry limit fails the stream with the setting's name (git checkouts are bounded too)", async () => {
