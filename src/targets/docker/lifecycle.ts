@@ -121,7 +121,7 @@ export function serviceGate() {
       clearTimeout(timer);
     },
 
-    /** Whether creates of the service are in flight. */
+    /** How many creates of the service are on their way to the engine. */
     creating: (serviceId: string): number => lives.get(serviceId)?.creating.size ?? 0,
   };
 }
