@@ -166,3 +166,20 @@ test("WebSocket routes still upgrade through the listener (exec's socket answers
   expect(await closed).toBe(4401);
   expect(JSON.parse(messages[0]!)).toEqual({ type: "error", message: "The first message must be JSON with the exec token." });
 });
+
+test("at --log-level debug every request reaches the app (it writes the access line)", async () => {
+  const d = await testApp({ logLevel: "debug" });
+  try {
+    const app = createApp(d.deps);
+    let reached = 0;
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: frontFetch(d.deps, { fetch: (r) => (reached++, app.fetch(r)) }) });
+    try {
+      for (let i = 0; i < 2; i++) expect(await (await fetch(`http://127.0.0.1:${server.port}${HEALTH_PATH}`)).text()).toBe('{"status":"ok"}');
+      expect(reached).toBe(2);
+    } finally {
+      server.stop(true);
+    }
+  } finally {
+    d.close();
+  }
+});
