@@ -71,10 +71,11 @@ test("accept queue: connections the kernel holds for us are counted until the ev
   const port = probeFreePort("127.0.0.1", 0);
   const s = serve(port, "q");
   try {
-    // another process connects while this one's event loop is blocked
-    const client = Bun.spawn(["python3", "-c", `import socket,time\ntime.sleep(0.5)\nss=[socket.create_connection(("127.0.0.1",${port})) for _ in range(3)]\ntime.sleep(5)`], { stdout: "ignore" });
+    // another process connects while this one's event loop is blocked (python3 took over 10 s to
+    // start and connect at load average 33, so the wait is a minute and it holds them until killed)
+    const client = Bun.spawn(["python3", "-c", `import socket,time\ntime.sleep(0.5)\nss=[socket.create_connection(("127.0.0.1",${port})) for _ in range(3)]\ntime.sleep(90)`], { stdout: "ignore" });
     let queued = 0;
-    const until = Date.now() + 10_000;
+    const until = Date.now() + 60_000;
     while (queued < 3 && Date.now() < until) {
       Bun.sleepSync(100); // never yields: nothing is accepted meanwhile
       queued = ownAcceptQueue([port]);
