@@ -2,14 +2,19 @@
 //   serve       spawn → first 200 on /api/v1/integrations/health: ancla on an empty data dir (first
 //               start), on a data dir with 100 services (restart), and a bare compiled Bun.serve;
 //               wall time and the process's own CPU time (/proc/<pid>/stat) at that moment, which a
-//               loaded machine inflates much less than the wall time
+//               loaded machine inflates much less than the wall time; then on, the first 200 of
+//               /api/v1/auth/session, a route of the app itself (the health probe is answered by the
+//               listener's front before the app is built: src/server.ts)
 //   version     `ancla --version`: wall, CPU and peak RSS (GNU time), next to a compiled `console.log`
 //   idle        RSS 5 s after start (ancla with 100 services, bare): anonymous and file-backed pages
 //               from /proc/<pid>/smaps_rollup
 //   binary      the size of ./ancla and of the bare binary (Bun's runtime alone)
 // Rounds alternate the subjects so a change in the machine's load hits them alike.
 //
-// Usage: bun run build && bun scripts/bench/startup.ts [--rounds 7] [--only serve,version,idle]
+// --base <binary>: the same rounds also start that binary (e.g. built from the commit before a change)
+// on the same data dirs, printed next to the new one.
+//
+// Usage: bun run build && bun scripts/bench/startup.ts [--rounds 7] [--only serve,version,idle] [--base <binary>]
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMPILE_ARGS } from "../build";
@@ -21,7 +26,9 @@ const arg = (name: string, fallback: string) => {
 };
 const ROUNDS = Math.max(3, Number(arg("rounds", "7")));
 const ONLY = new Set(arg("only", "serve,version,idle").split(","));
+const BASE = arg("base", "");
 const HEALTH = "/api/v1/integrations/health";
+const APP_ROUTE = "/api/v1/auth/session";
 const TICK_MS = 1000 / 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
 
 const median = (xs: number[]) => {
@@ -54,29 +61,33 @@ function freePort(): number {
 
 type Sample = { ms: number; cpu: number };
 
-/** Spawn, poll HEALTH every 2 ms until 200; then `hold` (idle measurement) and stop. */
-async function timedStart(argv: (port: number) => string[], home: string, hold?: (pid: number) => Promise<void>): Promise<Sample> {
+/**
+ * Spawn, poll HEALTH every 2 ms until 200; with `app`, then poll APP_ROUTE the same way (that
+ * sample is `app`); then `hold` (idle measurement) and stop.
+ */
+async function timedStart(argv: (port: number) => string[], home: string, hold?: (pid: number) => Promise<void>, app = false): Promise<Sample & { app?: Sample }> {
   const port = freePort();
-  const url = `http://127.0.0.1:${port}${HEALTH}`;
   const t0 = performance.now();
   const proc = Bun.spawn(argv(port), { stdout: "ignore", stderr: "ignore", stdin: "ignore", env: { ...process.env, HOME: home } });
-  try {
+  const first200 = async (path: string): Promise<Sample> => {
     for (;;) {
       try {
-        const res = await fetch(url);
+        const res = await fetch(`http://127.0.0.1:${port}${path}`);
         await res.arrayBuffer();
-        if (res.status === 200) {
-          const sample = { ms: performance.now() - t0, cpu: cpuMs(proc.pid) };
-          await hold?.(proc.pid);
-          return sample;
-        }
+        if (res.status === 200) return { ms: performance.now() - t0, cpu: cpuMs(proc.pid) };
       } catch {
         // not listening yet
       }
       if (proc.exitCode !== null) throw new Error(`${argv(port).join(" ")} exited with ${proc.exitCode}`);
-      if (performance.now() - t0 > 30_000) throw new Error("no 200 within 30 s");
+      if (performance.now() - t0 > 30_000) throw new Error(`no 200 on ${path} within 30 s`);
       await Bun.sleep(2);
     }
+  };
+  try {
+    const sample: Sample & { app?: Sample } = await first200(HEALTH);
+    if (app) sample.app = await first200(APP_ROUTE);
+    await hold?.(proc.pid);
+    return sample;
   } finally {
     proc.kill("SIGTERM");
     await proc.exited;
@@ -126,24 +137,37 @@ try {
   console.log("seeding 100 services …");
   seeded = (await seed({ services: 100, configPerScope: 10, deployments: 60 })).dataDir;
   const ancla = anclaArgv().argv;
-  const serve = (dir: string) => (port: number) => [...ancla, "serve", "--data-dir", dir, "--listen", `127.0.0.1:${port}`, "--router", "127.0.0.1:0", "--ssh", "127.0.0.1:0"];
+  const serveWith = (binary: string[]) => (dir: string) => (port: number) => [...binary, "serve", "--data-dir", dir, "--listen", `127.0.0.1:${port}`, "--router", "127.0.0.1:0", "--ssh", "127.0.0.1:0"];
+  const serve = serveWith(ancla);
+  const serveBase = serveWith([BASE]);
+  if (BASE) console.log(`base: ${BASE}; new: ${anclaArgv().label}`);
   const bare = (port: number) => [bareBin, join(work, "bodies.json"), String(port)];
 
   if (ONLY.has("serve")) {
-    const first: Sample[] = [];
-    const restart: Sample[] = [];
+    type Subject = { first: (Sample & { app?: Sample })[]; restart: (Sample & { app?: Sample })[] };
+    const runs: { label: string; serve: typeof serve; s: Subject }[] = [
+      ...(BASE ? [{ label: "base", serve: serveBase, s: { first: [], restart: [] } }] : []),
+      { label: BASE ? "new" : "ancla", serve, s: { first: [], restart: [] } },
+    ];
     const baseline: Sample[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const fresh = tempDir("ancla-bench-fresh-");
-      first.push(await timedStart(serve(fresh), home));
-      removeDir(fresh);
-      restart.push(await timedStart(serve(seeded), home));
+      for (const { serve: start, s } of runs) {
+        const fresh = tempDir("ancla-bench-fresh-");
+        s.first.push(await timedStart(start(fresh), home, undefined, true));
+        removeDir(fresh);
+        s.restart.push(await timedStart(start(seeded), home, undefined, true));
+      }
       baseline.push(await timedStart(bare, home));
     }
-    console.log(`\nstart → first 200 on ${HEALTH}, median of ${ROUNDS} (${compiled ? "compiled" : "from source"}; CPU: the server's own at that moment)`);
-    row("ancla serve, empty data dir (first start)", first);
-    row("ancla serve, 100 services (restart)", restart);
+    console.log(`\nstart → first 200 on ${HEALTH} (answered by the listener) and then on ${APP_ROUTE} (by the app), median of ${ROUNDS} (${compiled ? "compiled" : "from source"}; CPU: the server's own at that moment)`);
+    for (const { label, s } of runs) {
+      row(`${label} serve, empty data dir (first start)`, s.first);
+      row(`  … ${APP_ROUTE}`, s.first.map((x) => x.app!));
+      row(`${label} serve, 100 services (restart)`, s.restart);
+      row(`  … ${APP_ROUTE}`, s.restart.map((x) => x.app!));
+    }
     row("bare compiled Bun.serve", baseline);
+    const { first, restart } = runs[runs.length - 1]!.s;
     const worst = Math.max(median(first.map((x) => x.ms)), median(restart.map((x) => x.ms)));
     console.log(`target ≤ 100 ms → ${worst <= 100 ? "met" : "NOT met"} (worst median ${fmt(worst, 0)} ms)`);
   }
@@ -170,14 +194,17 @@ try {
     };
     const a: ReturnType<typeof smaps>[] = [];
     const b: ReturnType<typeof smaps>[] = [];
+    const o: ReturnType<typeof smaps>[] = [];
     for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
+      if (BASE) await timedStart(serveBase(seeded), home, take(o));
       await timedStart(serve(seeded), home, take(a));
       await timedStart(bare, home, take(b));
     }
     const line = (label: string, xs: ReturnType<typeof smaps>[]) =>
       console.log(`  ${label.padEnd(40)} RSS ${fmt(median(xs.map((x) => x.rss))).padStart(6)} MiB   anonymous ${fmt(median(xs.map((x) => x.anon))).padStart(6)} MiB   file-backed ${fmt(median(xs.map((x) => x.file))).padStart(6)} MiB`);
     console.log(`\nidle 5 s after the first 200 (smaps_rollup), median of ${a.length}`);
-    line("ancla serve, 100 services", a);
+    if (BASE) line("base serve, 100 services", o);
+    line(`${BASE ? "new" : "ancla"} serve, 100 services`, a);
     line("bare compiled Bun.serve", b);
     console.log(`target idle RSS ≤ 60 MiB → ${median(a.map((x) => x.rss)) <= 60 ? "met" : "NOT met"}`);
   }

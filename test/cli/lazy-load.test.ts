@@ -3,7 +3,7 @@
 // files (src/cli/commands/orgs.ts stands for them). Recorded by a Bun runtime plugin
 // preloaded into a real `bun src/main.ts …` process, which reports every such file it loads.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
@@ -67,6 +67,33 @@ describe("start-up: what a command loads", () => {
     const r = await run(["serve", "--data-dir", join(dir, "data"), "--listen", "127.0.0.1:0", "--router", "127.0.0.1:0", "--ssh", "off"], (stderr) => all.every((f) => stderr.includes(`LOADED ${f}`)));
     expect(r.loaded).toEqual(expect.arrayContaining(all));
     expect(r.loaded).not.toContain("src/cli/commands/orgs.ts");
+  });
+
+  test("serve listens before it evaluates the app: app.ts is loaded after 'ancla listening' (src/server.ts)", async () => {
+    // stdout and stderr into one file, so the trace's lines and the server's stay in order
+    const log = join(dir, "serve-order.log");
+    const fd = openSync(log, "w");
+    const proc = Bun.spawn([process.execPath, "--preload", preload, join(ROOT, "src/main.ts"), "serve", "--data-dir", join(dir, "data-order"), "--listen", "127.0.0.1:0", "--router", "127.0.0.1:0", "--ssh", "off"], {
+      cwd: dir,
+      env: { ...process.env, HOME: dir },
+      stdout: fd,
+      stderr: fd,
+      stdin: "ignore",
+    });
+    closeSync(fd);
+    try {
+      const deadline = Date.now() + 120_000;
+      const both = (t: string) => t.includes("LOADED src/app.ts") && t.includes("ancla listening");
+      while (!both(readFileSync(log, "utf8")) && Date.now() < deadline && proc.exitCode === null) await Bun.sleep(50);
+    } finally {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    }
+    const text = readFileSync(log, "utf8");
+    const at = (s: string) => text.indexOf(s);
+    expect(at("LOADED src/app.ts")).toBeGreaterThan(-1);
+    expect(at("ancla listening")).toBeGreaterThan(at("LOADED src/deps.ts"));
+    expect(at("LOADED src/app.ts")).toBeGreaterThan(at("ancla listening"));
   });
 
   test("ancla --version, -v and version print the version without loading the server", async () => {
