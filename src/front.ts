@@ -7,9 +7,8 @@
 // Elysia's own listen builds its Bun.serve with app.fetch and gives it app.fetch again when its
 // promised modules settle, so this file makes the Bun.serve itself, with the options and Elysia's
 // websocket handler that listen would give it (exec and live logs upgrade through `app.server`,
-// which is set to it). An `app.compile()` while `app.server` is set hands the server Elysia's fetch
-// (and no websocket handler): the one compile after start-up below gives the server this fetch back
-// in the same turn, before any request is read.
+// which is set to it). An `app.compile()` while `app.server` is set reloads the server with
+// Elysia's fetch and no websocket handler: this server's reload keeps its own handlers instead.
 //
 // What a client sees is what the normal path sends: the same status, body bytes and content type;
 // the request id (modules/ops/request-context.ts) and `Connection: close` once the server is
@@ -70,13 +69,12 @@ export function listenApi(deps: Deps, app: FrontApp, options: { hostname: string
   // Elysia types its websocket handler against its own copy of Bun's types (same shape)
   const handlers = { websocket: websocket as unknown as Bun.WebSocketHandler<unknown>, fetch: frontFetch(deps, app) };
   const server = Bun.serve({ development: env !== "production", idleTimeout: 30, ...options, ...handlers });
+  const reload = server.reload.bind(server);
+  server.reload = (given) => reload({ ...given, ...handlers });
   app.server = server; // Elysia's WebSocket routes upgrade through it (context.server)
   // modules registered as promises add their routes once they settle: compile again then, as
-  // Elysia's listen does (app.fetch is read per request), and give the server its handlers back
-  void Promise.resolve(app.modules).then(() => {
-    app.compile();
-    if (app.server === server) server.reload(handlers);
-  });
+  // Elysia's listen does (app.fetch is read per request)
+  void Promise.resolve(app.modules).then(() => app.compile());
   return {
     server,
     stop: async (closeActiveConnections = false) => {

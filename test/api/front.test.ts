@@ -183,3 +183,37 @@ test("at --log-level debug every request reaches the app (it writes the access l
     d.close();
   }
 });
+
+test("an app.compile() after start (Elysia reloads app.server with its own fetch) leaves the front and WebSocket upgrades in place", async () => {
+  const app = createApp(t.deps);
+  let reached = 0;
+  const counting = {
+    get fetch() {
+      return (r: Request) => (reached++, app.fetch(r));
+    },
+    compile: () => app.compile(),
+    get server() {
+      return app.server;
+    },
+    set server(v) {
+      app.server = v as typeof app.server;
+    },
+    modules: app.modules,
+  };
+  const l = listenApi(t.deps, counting, { hostname: "127.0.0.1", port: 0, reusePort: false, maxRequestBodySize: SERVER_BODY_CAP });
+  try {
+    const base = `http://127.0.0.1:${l.server.port}`;
+    await Bun.sleep(50); // the compile after the promised modules settle has run
+    app.compile(); // and another one, later
+    expect(await (await fetch(base + HEALTH_PATH)).text()).toBe('{"status":"ok"}');
+    expect(reached).toBe(0); // the front answered
+    expect((await fetch(base + "/api/v1/organizations")).status).toBe(401); // through the front to the app
+    expect(reached).toBe(1);
+    const ws = new WebSocket(`${base.replace(/^http/, "ws")}/api/v1/exec/ws`);
+    const closed = new Promise<number>((resolve) => (ws.onclose = (e) => resolve(e.code)));
+    ws.onopen = () => ws.send("not json");
+    expect(await closed).toBe(4401);
+  } finally {
+    await l.stop(true);
+  }
+});
