@@ -124,9 +124,8 @@ type AfterListen = Awaited<ReturnType<typeof importAfterListen>>;
 
 /**
  * The app as the listener holds it before it is built: `build` composes it (once), a request that
- * comes first waits for it. `server` is kept until then: Elysia's WebSocket routes upgrade through
- * it, and the app is compiled before it gets it (a compile while it is set would hand the server
- * Elysia's fetch instead of the front's).
+ * comes first waits for it. `server` is kept until then and handed to the app once it is compiled:
+ * Elysia's WebSocket routes upgrade through it.
  */
 function deferredApp(): FrontApp & { build: (make: () => Promise<App>) => Promise<App> } {
   let app: App | undefined;
