@@ -1,29 +1,24 @@
-// The compiled single executable: built with the release flags into a temp dir, copied to a
+// The compiled single executable: built with the release flags (test/support/test-binary.ts), copied to a
 // directory with nothing else in it, it serves from its data dir alone and ignores a .env there.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { COMPILE_ARGS } from "../../scripts/build";
+import { join } from "node:path";
 import { cleanEnv } from "../support/server";
+import { testBinary } from "../support/test-binary";
 
 // compiling takes a few seconds, more on a busy machine
 setDefaultTimeout(300_000);
 
-const root = resolve(import.meta.dir, "../..");
 let work: string; // holds only the binary (and what the tests put there)
 let bin: string;
 
 beforeAll(() => {
-  const out = mkdtempSync(join(tmpdir(), "ancla-build-"));
-  // the generated imports already exist (bun test runs after the generators); compile only
-  const built = Bun.spawnSync([process.execPath, ...COMPILE_ARGS, "--outfile", join(out, "ancla")], { cwd: root, stdout: "pipe", stderr: "pipe" });
-  if (built.exitCode !== 0) throw new Error(`compile failed: ${built.stderr.toString()}`);
+  // the checkout compiled with the release flags (COMPILE_ARGS), once for all test files
   work = mkdtempSync(join(tmpdir(), "ancla-bin-"));
   bin = join(work, "ancla");
-  copyFileSync(join(out, "ancla"), bin);
+  copyFileSync(testBinary(), bin);
   Bun.spawnSync(["chmod", "0755", bin]);
-  rmSync(out, { recursive: true, force: true });
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

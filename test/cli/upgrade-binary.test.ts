@@ -1,20 +1,19 @@
-// `ancla upgrade` with the compiled binary (built once here, like binary.test.ts): the installed
+// `ancla upgrade` with the compiled binary (test/support/test-binary.ts, copied here): the installed
 // file is swapped atomically and the running server reloads into it under router load without a
 // failed request; a new binary that cannot serve leaves the old process serving and the previous
 // binary back in place; something that is not an ancla binary changes nothing.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { COMPILE_ARGS } from "../../scripts/build";
+import { join } from "node:path";
 import { ancla, startLiveServer, type LiveServer } from "../support/server";
+import { testBinary } from "../support/test-binary";
 import { serverPid } from "../../src/modules/ops/upgrade";
 import { VERSION } from "../../src/lib/version";
 
 // compiling takes ~5–25 s on a busy machine; then a few server starts
 setDefaultTimeout(300_000);
 
-const root = resolve(import.meta.dir, "../..");
 const work = mkdtempSync(join(tmpdir(), "ancla-upgrade-bin-"));
 const installed = join(work, "bin", "ancla");
 const candidate = join(work, "new", "ancla");
@@ -27,8 +26,8 @@ const upgrade = (args: string[]) => ancla(["upgrade", ...args, "--data-dir", dat
 beforeAll(async () => {
   mkdirSync(join(work, "bin"));
   mkdirSync(join(work, "new"));
-  const built = Bun.spawnSync([process.execPath, ...COMPILE_ARGS, "--outfile", installed], { cwd: root, stdout: "pipe", stderr: "pipe" });
-  if (built.exitCode !== 0) throw new Error(`compile failed: ${built.stderr.toString()}`);
+  copyFileSync(testBinary(), installed);
+  chmodSync(installed, 0o755);
   copyFileSync(installed, candidate);
   chmodSync(candidate, 0o755);
   s = await startLiveServer({ dataDir, command: [installed], createKey: false });

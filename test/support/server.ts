@@ -4,13 +4,20 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { testBinary } from "./test-binary";
 
 const MAIN = resolve(import.meta.dir, "../../src/main.ts");
 
-/** `ancla …` argv prefix: the compiled binary when ANCLA_TEST_BIN names one, else the source. */
+/**
+ * `ancla …` argv prefix: the binary ANCLA_TEST_BIN names; the source (`bun src/main.ts`) with
+ * ANCLA_TEST_SOURCE=1; else this checkout compiled once and shared by all test files
+ * (test/support/test-binary.ts), which starts with far less CPU than the source.
+ */
 export function anclaCommand(): string[] {
   const bin = process.env.ANCLA_TEST_BIN;
-  return bin ? [resolve(bin)] : [process.execPath, MAIN];
+  if (bin) return [resolve(bin)];
+  if (process.env.ANCLA_TEST_SOURCE === "1") return [process.execPath, MAIN];
+  return [testBinary()];
 }
 
 /** The parent's environment without any ANCLA_* setting, so tests start from a known state. */
