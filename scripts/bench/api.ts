@@ -113,12 +113,18 @@ async function throughput({ dataDir, memberKey }: Seeded) {
       );
     }
     console.log("(µs/req: the server's own CPU per request from /proc/<pid>/stat; ratio: median of the per-round ancla/bare rps; wrk CPU: the generator's, in % of one core)");
+    // a median hides a tail: every round's p99, so one stalled round shows
+    console.log("p99 ms of each round (ancla | bare):");
+    for (const r of ROUTES) {
+      const { ancla: a, bare: b } = results.get(r.path)!;
+      console.log(`  ${r.label.padEnd(36)} ${a.map((x) => fmt(x.p99, 2)).join(" ")} | ${b.map((x) => fmt(x.p99, 2)).join(" ")}`);
+    }
     const authed = ROUTES.filter((r) => r.auth);
     const worst = Math.min(...authed.map((r) => median(results.get(r.path)!.ancla.map((x, i) => x.rps / results.get(r.path)!.bare[i]!.rps))));
     const worstP99 = Math.max(...authed.map((r) => median(results.get(r.path)!.ancla.map((x) => x.p99))));
     if (base) {
       console.log(`\nthe same rounds, ${BASE} (base) next to ${anclaArgv().label} (new); µs/req: the server's CPU per request`);
-      console.log("route                                 base rps  µs/req  ratio    new rps  µs/req  ratio   new/base CPU");
+      console.log("route                                 base rps  µs/req  p99 ms  ratio    new rps  µs/req  p99 ms  ratio   new/base CPU");
       for (const r of ROUTES) {
         const { ancla: a, bare: b, base: o } = results.get(r.path)!;
         const m = (xs: WrkResult[], k: keyof WrkResult) => median(xs.map((x) => x[k] as number));
@@ -128,9 +134,11 @@ async function throughput({ dataDir, memberKey }: Seeded) {
             r.label.padEnd(36),
             fmt(m(o, "rps"), 0).padStart(9),
             fmt(m(o, "serverUsPerReq"), 1).padStart(7),
+            fmt(m(o, "p99"), 2).padStart(7),
             `${fmt(ratio(o), 2)}×`.padStart(6),
             fmt(m(a, "rps"), 0).padStart(10),
             fmt(m(a, "serverUsPerReq"), 1).padStart(7),
+            fmt(m(a, "p99"), 2).padStart(7),
             `${fmt(ratio(a), 2)}×`.padStart(6),
             `${fmt(m(a, "serverUsPerReq") / m(o, "serverUsPerReq"), 2)}×`.padStart(14),
           ].join(" "),
