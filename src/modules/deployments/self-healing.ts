@@ -20,6 +20,11 @@ export type SelfHealing = {
 // events come in bursts (kill → die → stop → start → restart within milliseconds)
 const DEBOUNCE_MS = 50;
 const RESYNC_MS = 30_000;
+// A resync's passes are spread out, each in its own timer: started together, 100 services' passes
+// held the event loop for ~50–120 ms every 30 s (their synchronous reads back to back), which
+// showed as a p99 of 40–80 ms on every API route under load. 10 ms apart, and all within 20 s.
+const RESYNC_GAP_MS = 10;
+const RESYNC_SPREAD_MS = 20_000;
 const WARN_WINDOW_MS = 60_000;
 
 const running = new WeakMap<object, SelfHealing>();
@@ -91,7 +96,8 @@ export function startSelfHealing(deps: Deps): SelfHealing {
     try {
       const docker = repo.routableServices(deps.db).filter((s) => supervisedTarget(deps, s));
       pruneSlots(deps, new Set(docker.map((s) => s.id))); // deleted services leave nothing behind
-      for (const s of docker) request(s.id, 0);
+      const gap = Math.min(RESYNC_GAP_MS, RESYNC_SPREAD_MS / Math.max(1, docker.length));
+      docker.forEach((s, i) => request(s.id, Math.floor(i * gap)));
     } catch (e) {
       warn("resync failed", { error: (e as Error).message });
     }
