@@ -26,61 +26,58 @@ const keyOf = (names: readonly string[], labels: Labels) => {
   return k;
 };
 
-export class CounterStore implements Instrument {
-  readonly series = new Map<string, CounterSeries>();
+/** The series of an instrument by label set, each made once (in the instrument's label order) and kept. */
+abstract class SeriesStore<S> implements Instrument {
+  readonly series = new Map<string, S>();
   constructor(
     readonly name: string,
     readonly help: string,
     readonly labelNames: readonly string[],
   ) {}
-  /** The series of these labels (created at 0 on first use); keep it to count without a lookup. */
-  labels(labels: Labels): CounterSeries {
+  protected abstract make(labels: Labels): S;
+  /** The series of these labels (created empty on first use); keep it to record without a lookup. */
+  labels(labels: Labels): S {
     const key = keyOf(this.labelNames, labels);
     let s = this.series.get(key);
     if (!s) {
       const own: Labels = {};
       for (const n of this.labelNames) own[n] = labels[n]!;
-      const made: CounterSeries = { labels: own, value: 0, inc: () => void made.value++ };
-      this.series.set(key, (s = made));
+      this.series.set(key, (s = this.make(own)));
     }
     return s;
+  }
+}
+
+export class CounterStore extends SeriesStore<CounterSeries> {
+  protected make(labels: Labels): CounterSeries {
+    const made: CounterSeries = { labels, value: 0, inc: () => void made.value++ };
+    return made;
   }
   inc(labels: Labels): void {
     this.labels(labels).value++;
   }
 }
 
-export class HistogramStore implements Instrument {
-  readonly series = new Map<string, HistogramSeries>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labelNames: readonly string[],
-    readonly buckets: readonly number[],
-  ) {}
-  labels(labels: Labels): HistogramSeries {
-    const key = keyOf(this.labelNames, labels);
-    let s = this.series.get(key);
-    if (!s) {
-      const own: Labels = {};
-      for (const n of this.labelNames) own[n] = labels[n]!;
-      const bounds = this.buckets;
-      const made: HistogramSeries = {
-        labels: own,
-        counts: new Float64Array(bounds.length + 1),
-        sum: 0,
-        count: 0,
-        observe: (value: number) => {
-          let i = 0;
-          while (i < bounds.length && value > bounds[i]!) i++;
-          made.counts[i]!++;
-          made.sum += value;
-          made.count++;
-        },
-      };
-      this.series.set(key, (s = made));
-    }
-    return s;
+export class HistogramStore extends SeriesStore<HistogramSeries> {
+  constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[]) {
+    super(name, help, labelNames);
+  }
+  protected make(labels: Labels): HistogramSeries {
+    const bounds = this.buckets;
+    const made: HistogramSeries = {
+      labels,
+      counts: new Float64Array(bounds.length + 1),
+      sum: 0,
+      count: 0,
+      observe: (value: number) => {
+        let i = 0;
+        while (i < bounds.length && value > bounds[i]!) i++;
+        made.counts[i]!++;
+        made.sum += value;
+        made.count++;
+      },
+    };
+    return made;
   }
   observe(labels: Labels, value: number): void {
     this.labels(labels).observe(value);
