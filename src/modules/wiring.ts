@@ -9,12 +9,13 @@ import { DEPLOY_JOB, enqueueScale } from "./deployments/service";
 import { deployJob } from "./deployments/runner";
 import { replicaViews } from "./deployments/replicas";
 import { knownProcessTypes } from "./deployments/scale-counts";
-import { teardownInBackground } from "./deployments/routing";
+import { teardownInBackground, teardownProjectInBackground } from "./deployments/routing";
 import { PIPELINE_JOB } from "./pipeline/repo";
 import { pipelineJob } from "./pipeline/runner";
 import { latestActivity, latestVersions } from "./pipeline/latest";
 import { deleteConfigBelow } from "./config-vars/repo";
 import { createDefaultEnv } from "./envs/service";
+import { listEnvs, serviceIdsIn } from "./envs/repo";
 import { projectHooks } from "./projects/hooks";
 import { envHooks } from "./envs/hooks";
 import { serviceHooks } from "./services/hooks";
@@ -33,6 +34,10 @@ export function wireModules(): void {
   projectHooks.set({
     created: (db, project, now) => void createDefaultEnv(db, project.id, now),
     deleting: (db, projectId) => deleteConfigBelow(db, "project", projectId),
+    leaving: (deps, projectId) => {
+      const envs = listEnvs(deps.db, projectId).map(({ env }) => ({ env, serviceIds: serviceIdsIn(deps.db, env.id) }));
+      return () => teardownProjectInBackground(deps, projectId, envs);
+    },
   });
   envHooks.set({
     deleting: (db, envId) => deleteConfigBelow(db, "environment", envId),

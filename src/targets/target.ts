@@ -270,6 +270,13 @@ export type DeployTarget = {
    * bring one back, and a claim deleted meanwhile (VolumeStore.remove) goes once its last pod ended.
    */
   teardown: (serviceId: string) => Promise<void>;
+  /**
+   * A deleted project's own resources beyond its services (after their teardown): on Docker the
+   * project's network `ancla-net-<project id>` (the engine has a limited number of address pools:
+   * a network left behind by every deleted project would stop new ones from deploying). Absent where
+   * a project has nothing of its own.
+   */
+  removeProject?: (projectId: string) => Promise<void>;
   /** Running replicas of a service, by process then replica number. */
   logSources: (serviceId: string) => Promise<LogSource[]>;
   /** The last `tail` lines of one replica; null when it is gone. */

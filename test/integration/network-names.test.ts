@@ -105,3 +105,27 @@ test("a project whose network exists under the old name with its labels keeps de
   expect(again.status).toBe("complete");
   expect(await networksOf(svc)).toEqual([legacy]);
 });
+
+test("deleting a project removes what ran of it: its replicas, and then its network (the engine has few address pools)", async () => {
+  expect((await h.t.req("POST", `/api/v1/orgs/${h.org}/projects`, { name: "Gone", slug: "gone" }, { key: h.key })).status).toBe(201);
+  const id = await projectId(h.org, "gone");
+  const serviceId = await deployIn(h.org, "gone", "app");
+  expect(await networksOf(serviceId)).toEqual([`ancla-net-${id}`]);
+
+  expect((await h.t.req("DELETE", `/api/v1/orgs/${h.org}/projects/gone`, undefined, { key: h.key })).status).toBe(200);
+  // the teardown runs in the background: wait until the engine lists nothing of it
+  const docker = testDocker();
+  const left = async () => ({
+    containers: (await docker.listContainers({ all: true, filters: { label: [`dev.ancla.service-id=${serviceId}`] } })).length,
+    networks: (await docker.listNetworks({ filters: { name: [`ancla-net-${id}`] } })).length,
+  });
+  const deadline = Date.now() + 120_000;
+  let now = await left();
+  while ((now.containers || now.networks) && Date.now() < deadline) {
+    await Bun.sleep(250);
+    now = await left();
+  }
+  expect(now).toEqual({ containers: 0, networks: 0 });
+  // the other project's network is untouched
+  expect((await docker.listNetworks({ filters: { name: [`ancla-net-${await projectId(h.org, "web")}`] } })).length).toBe(1);
+});

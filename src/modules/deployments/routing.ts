@@ -114,6 +114,18 @@ export async function teardownService(deps: Deps, env: TargetEnv | undefined, se
   refreshHosts(deps);
 }
 
+/**
+ * A deleted project, in the background: teardownService for each service of each of its
+ * environments, then the project's own resources on the local engine (its network), once nothing
+ * of it is left there. Failures are logged.
+ */
+export function teardownProjectInBackground(deps: Deps, projectId: string, envs: { env: TargetEnv; serviceIds: string[] }[]): void {
+  const all = envs.flatMap(({ env, serviceIds }) => serviceIds.map((id) => teardownService(deps, env, id).catch((e) => deps.logger.warn("service teardown failed", { service: id, error: (e as Error).message }))));
+  void Promise.all(all)
+    .then(() => deps.targets.local.removeProject?.(projectId))
+    .catch((e) => deps.logger.warn("project network removal failed", { project: projectId, error: (e as Error).message }));
+}
+
 /** teardownService for several deleted services of `env`, in the background; failures are logged. */
 export function teardownInBackground(deps: Deps, env: TargetEnv, serviceIds: string[]): void {
   for (const id of serviceIds) void teardownService(deps, env, id).catch((e) => deps.logger.warn("service teardown failed", { service: id, error: (e as Error).message }));

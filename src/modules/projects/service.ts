@@ -83,13 +83,15 @@ export function patchProject(deps: Deps, actor: Actor | null, org: string, proje
   return detail(deps, access.org, repo.updateProject(deps.db, access.project.id, patch));
 }
 
-/** Org admins only; environments and services follow by ON DELETE CASCADE, config through the hook. */
+/** Org admins only; environments and services follow by ON DELETE CASCADE, config through the hook, what runs in the background. */
 export function deleteProject(deps: Deps, actor: Actor | null, org: string, project: string) {
   const access = projectAccess(deps, actor, org, project);
   orgAdminAccess(deps, actor, access.org.id);
+  const removeRunning = projectHooks.get().leaving(deps, access.project.id); // before the cascade removes its services
   deps.db.transaction((tx) => {
     projectHooks.get().deleting(tx as never, access.project.id);
     repo.deleteProject(tx as never, access.project.id);
   });
+  removeRunning(); // its containers, routes and network, in the background
   return { ok: true };
 }

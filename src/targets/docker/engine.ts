@@ -49,6 +49,15 @@ export async function ensureNetwork(docker: DockerClient, spec: { Name: string; 
   }
 }
 
+/** Removes a network unless it is gone already; one that still has containers attached is refused by the engine (the error says so). */
+export async function removeNetwork(docker: DockerClient, name: string): Promise<void> {
+  try {
+    await docker.getNetwork(name).remove();
+  } catch (e) {
+    if (statusOf(e) !== 404) throw e;
+  }
+}
+
 /** Create and start one replica; returns its id. A failed start leaves no container behind. */
 export async function startContainer(docker: DockerClient, spec: ContainerSpec): Promise<string> {
   const container = await docker.createContainer(spec as never);

@@ -12,7 +12,7 @@ import { replaceReplica, waitReady } from "./heal";
 import { followLog, tailLog } from "./logs";
 import { ensureProjectNetwork } from "./network";
 import { serviceGate } from "./lifecycle";
-import { LABEL, replicaSpec } from "./specs";
+import { LABEL, networkName, replicaSpec } from "./specs";
 import { createUsageReader } from "./usage";
 import { execInReplica, runOneOff } from "./oneoff";
 import { dockerVolumes, ensureVolumes } from "./volumes";
@@ -124,6 +124,8 @@ export function dockerTarget(docker: () => DockerClient, opts: DockerTargetOptio
         ended();
       }
     },
+    // only the network under the unique name: an old-named one may be another tenant's of the same slugs
+    removeProject: (projectId) => engine.removeNetwork(docker(), networkName(projectId)),
     async logSources(serviceId) {
       return (await findReplicas({ serviceId }))
         .filter((r) => r.running)
