@@ -16,7 +16,7 @@ describe("wireModules", () => {
     const handlers = ["build", "deploy", "pipeline"].map((kind) => jobHandler(kind));
     for (const h of handlers) expect(typeof h?.run).toBe("function");
     for (const h of handlers) expect(typeof h?.onInterrupted).toBe("function");
-    expect(Object.keys(projectHooks.get()).sort()).toEqual(["created", "deleting"]);
+    expect(Object.keys(projectHooks.get()).sort()).toEqual(["created", "deleting", "leaving"]);
     expect(Object.keys(envHooks.get()).sort()).toEqual(["deleting", "servicesRemoved"]);
     expect(Object.keys(imageHooks.get())).toEqual(["gitAuth"]);
     expect(Object.keys(serviceHooks.get()).sort()).toEqual(["deleting", "latest", "latestVersions", "processTypes", "replicas", "scaled", "volumesRemoved"]);
