@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fixtureFiles } from "../fixtures/webapp/support";
 import { contextTar, ensureBaseImage, RUN_ID, testDocker, removeOrgResources, RUN_LABELS_ENV } from "../support/docker";
 import { startLiveServer, type LiveServer } from "../support/server";
+import { liveApi, type LiveApi } from "../support/live-api";
 
 // Docker builds and rollouts outlast bun's 5 s default; plain `bun test` (README, CI) passes no --timeout
 setDefaultTimeout(300_000);
@@ -17,7 +18,7 @@ const SVC = `/api/v1/orgs/${ORG}/projects/web/envs/production/services`;
 const dataDir = mkdtempSync(join(tmpdir(), "ancla-crash-"));
 let server: LiveServer | undefined;
 
-async function boot(): Promise<{ s: LiveServer; api: (method: string, path: string, body?: unknown, raw?: BodyInit) => Promise<any>; routerUrl: string }> {
+async function boot(): Promise<{ s: LiveServer; api: LiveApi; routerUrl: string }> {
   const s = await startLiveServer({ dataDir, env: RUN_LABELS_ENV });
   server = s;
   let routerUrl = "";
@@ -26,15 +27,7 @@ async function boot(): Promise<{ s: LiveServer; api: (method: string, path: stri
     if (!routerUrl) await Bun.sleep(50);
   }
   expect(routerUrl).toStartWith("http://127.0.0.1:");
-  const api = async (method: string, path: string, body?: unknown, raw?: BodyInit) => {
-    const headers: Record<string, string> = { "x-api-key": s.adminKey };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    if (raw !== undefined) headers["content-type"] = "application/x-tar";
-    const res = await fetch(s.url + path, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
-  return { s, api, routerUrl };
+  return { s, api: liveApi(s), routerUrl };
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fixtureFiles } from "../fixtures/webapp/support";
 import { contextTar, ensureBaseImage, RUN_ID, testDocker, removeOrgResources, RUN_LABELS_ENV } from "../support/docker";
 import { startLiveServer, type LiveServer } from "../support/server";
+import { liveApi, type LiveApi } from "../support/live-api";
 import { reloadAndWait, serverPid } from "../../src/modules/ops/upgrade";
 
 // a build, a deploy and ten server starts from source under load
@@ -20,14 +21,7 @@ const dataDir = mkdtempSync(join(tmpdir(), "ancla-reload-load-"));
 let s: LiveServer;
 let routerUrl: string;
 
-const api = async (method: string, path: string, body?: unknown, raw?: BodyInit) => {
-  const headers: Record<string, string> = { "x-api-key": s.adminKey };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  if (raw !== undefined) headers["content-type"] = "application/x-tar";
-  const res = await fetch(s.url + path, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-};
+let api: LiveApi;
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -42,6 +36,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 beforeAll(async () => {
   await ensureBaseImage();
   s = await startLiveServer({ dataDir, env: RUN_LABELS_ENV, args: ["--reload-timeout", "300"] }); // a loaded machine starts a new process slowly
+  api = liveApi(s);
   routerUrl = /ancla router listening on (http:\/\/\S+)/.exec(s.output())![1]!;
   expect((await api("POST", "/api/v1/organizations", { name: ORG, slug: ORG })).status).toBe(201);
   expect((await api("POST", `/api/v1/orgs/${ORG}/projects`, { name: "Web", slug: "web" })).status).toBe(201);
