@@ -120,13 +120,17 @@ export async function teardownService(deps: Deps, env: TargetEnv | undefined, se
  * of it is left there. Failures are logged.
  */
 export function teardownProjectInBackground(deps: Deps, projectId: string, envs: { env: TargetEnv; serviceIds: string[] }[]): void {
-  const all = envs.flatMap(({ env, serviceIds }) => serviceIds.map((id) => teardownService(deps, env, id).catch((e) => deps.logger.warn("service teardown failed", { service: id, error: (e as Error).message }))));
-  void Promise.all(all)
+  void Promise.all(envs.flatMap(({ env, serviceIds }) => teardownLogged(deps, env, serviceIds)))
     .then(() => deps.targets.local.removeProject?.(projectId))
     .catch((e) => deps.logger.warn("project network removal failed", { project: projectId, error: (e as Error).message }));
 }
 
 /** teardownService for several deleted services of `env`, in the background; failures are logged. */
 export function teardownInBackground(deps: Deps, env: TargetEnv, serviceIds: string[]): void {
-  for (const id of serviceIds) void teardownService(deps, env, id).catch((e) => deps.logger.warn("service teardown failed", { service: id, error: (e as Error).message }));
+  void teardownLogged(deps, env, serviceIds);
+}
+
+/** teardownService of each service: one promise per service, settled when its teardown ended (a failure logged, never thrown). */
+function teardownLogged(deps: Deps, env: TargetEnv, serviceIds: string[]): Promise<void>[] {
+  return serviceIds.map((id) => teardownService(deps, env, id).catch((e) => deps.logger.warn("service teardown failed", { service: id, error: (e as Error).message })));
 }
