@@ -85,40 +85,27 @@ export const ROUTE_GROUPS: RouteGroup[] = [
 /** Answered by the whole app (`createApp`): the OpenAPI document, its UI and /api/docs. */
 export const DOCS_PATHS = ["/api/docs", "/api/openapi-ui", "/api/v1/openapi.json", "/api/v1/openapi-raw.json"];
 
-type Matcher = { segments: (string | null)[]; exact: boolean };
-
-function matcher(pattern: string): Matcher {
+/** A path prefix (or, with a trailing `$`, a whole path) as a regular expression's source. */
+function source(pattern: string): string {
   const exact = pattern.endsWith("$");
-  const segments = (exact ? pattern.slice(0, -1) : pattern).split("/").filter(Boolean).map((s) => (s.startsWith(":") ? null : s));
-  return { segments, exact };
+  const segments = (exact ? pattern.slice(0, -1) : pattern).split("/").filter(Boolean);
+  const body = segments.map((s) => "/" + (s.startsWith(":") ? "[^/]*" : s.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&"))).join("");
+  return exact ? `${body}/?$` : `${body}(?:/|$)`;
 }
 
-function matches(m: Matcher, path: string[]): boolean {
-  if (path.length < m.segments.length || (m.exact && path.length > m.segments.length)) return false;
-  for (let i = 0; i < m.segments.length; i++) if (m.segments[i] !== null && m.segments[i] !== path[i]) return false;
-  return true;
-}
+const anyOf = (sources: string[]) => new RegExp(`^(?:${sources.join("|")})`);
+const SOURCES = ROUTE_GROUPS.map((g) => g.paths.map(source));
+const GROUP_RES = SOURCES.map(anyOf);
+const DOCS_RE = anyOf(DOCS_PATHS.map(source));
 
-/** A request path's segments (no query; a trailing slash ignored, as Elysia does). */
-function segmentsOf(pathname: string): string[] {
-  return pathname.split("/").filter((s, i, all) => i > 0 && (s !== "" || i < all.length - 1));
-}
-
-const MATCHERS = ROUTE_GROUPS.map((g) => g.paths.map(matcher));
-const DOCS = DOCS_PATHS.map(matcher);
-
-/** The indexes in ROUTE_GROUPS of the groups that may answer `pathname`. */
+/** The indexes in ROUTE_GROUPS of the groups that may answer `pathname` (a path without its query). */
 export function groupsFor(pathname: string): number[] {
-  const path = segmentsOf(pathname);
   const found: number[] = [];
-  for (let i = 0; i < MATCHERS.length; i++) if (MATCHERS[i]!.some((m) => matches(m, path))) found.push(i);
+  for (let i = 0; i < GROUP_RES.length; i++) if (GROUP_RES[i]!.test(pathname)) found.push(i);
   return found;
 }
 
-export const isDocsPath = (pathname: string): boolean => {
-  const path = segmentsOf(pathname);
-  return DOCS.some((m) => matches(m, path));
-};
+export const isDocsPath = (pathname: string): boolean => DOCS_RE.test(pathname);
 
 let wiring: Promise<void> | undefined;
 /** Job handlers and cross-module hooks (modules/wiring.ts), before a group that may use them answers. */
@@ -170,11 +157,11 @@ export function createLazyApp(deps: Deps): LazyApp {
     return Response.json({ status: 500, message: "Internal server error." }, { status: 500 });
   };
 
-  // the matchers of the groups not mounted yet (a request checks only those)
-  let pending = MATCHERS.flatMap((ms, i) => ms.map((m) => ({ i, m })));
+  // one test per request while some group is not mounted: may any of those answer it?
+  let pendingRe = anyOf(SOURCES.flat());
   const fetch: Handler = (request) => {
-    const url = request.url;
-    if ((url.includes("/api/docs") || url.includes("openapi")) && isDocsPath(pathOf(url))) {
+    const pathname = pathOf(request.url);
+    if (DOCS_RE.test(pathname)) {
       // the whole app, in createApp's order: the document lists the routes as it always did
       docs ??= import("./app").then(({ createApp }) => {
         const app = createApp(deps);
@@ -182,14 +169,12 @@ export function createLazyApp(deps: Deps): LazyApp {
       });
       return docs.then((handle) => handle(request)).catch((e) => failed(request, e));
     }
-    if (left === 0) return core.fetch(request);
-    const path = segmentsOf(pathOf(url));
-    let waits: Promise<void>[] | undefined;
-    for (const { i, m } of pending) if (!done[i] && matches(m, path)) (waits ??= []).push(mount(i));
-    if (!waits) return core.fetch(request);
+    if (left === 0 || !pendingRe.test(pathname)) return core.fetch(request);
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < GROUP_RES.length; i++) if (!done[i] && GROUP_RES[i]!.test(pathname)) waits.push(mount(i));
     return Promise.all(waits).then(
       () => {
-        pending = pending.filter(({ i }) => !done[i]);
+        pendingRe = anyOf(SOURCES.filter((_, i) => !done[i]).flat().concat("(?!)"));
         return core.fetch(request);
       },
       (e) => failed(request, e),
