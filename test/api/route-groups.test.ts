@@ -46,7 +46,7 @@ const ASKS: Ask[] = [
   { method: "GET", path: "/api/keys", key: "owner" },
   { method: "POST", path: "/api/v1/organizations", key: "owner", body: '{"name": ""}', type: "application/json" },
   { method: "POST", path: "/api/v1/orgs/acme/projects", key: "owner", body: "{not json", type: "application/json" },
-  { method: "PATCH", path: "/api/v1/orgs/acme/projects/web/envs/production", key: "owner", body: '{"nope": 1}', type: "application/json" },
+  { method: "PATCH", path: "/api/v1/orgs/acme/projects/web/envs/production", key: "owner", body: '{"protected": "yes"}', type: "application/json" },
 ];
 
 type App = { handle: (r: Request) => Promise<Response> };
