@@ -120,6 +120,8 @@ export type LazyApp = {
   modules: PromiseLike<unknown>;
   /** The names of the groups mounted so far, in mount order. */
   mounted: () => string[];
+  /** Settles once the groups being mounted now are (start-up lets the first requests' groups go first). */
+  settled: () => Promise<unknown>;
 };
 
 const pathOf = (url: string): string => {
@@ -195,6 +197,7 @@ export function createLazyApp(deps: Deps): LazyApp {
       return core.modules;
     },
     mounted: () => [...mountedNames],
+    settled: () => Promise.allSettled(mounting.filter((m, i) => m && !done[i])),
   };
 }
 

@@ -209,7 +209,10 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     // --listen 127.0.0.1:0 binds any free port: links built from it (the exec WebSocket URL) need the real one
     if (splitHostPort(config.listen).port === 0) config.listen = new URL(url).host;
     // now the app's modules, the router, the worker: a request that came meanwhile gets its answer once the app is built
-    await app.build(async () => (await import("./route-groups")).createLazyApp(deps));
+    const built = await app.build(async () => (await import("./route-groups")).createLazyApp(deps));
+    // the requests that waited for the app get their groups before the imports below take turns
+    await answerPending();
+    await built.settled();
     const later = await importAfterListen();
     // after listen: hashing the first admin's password (argon2id) takes ~150 ms on a first start
     const admin = await later.ensureInitialAdmin(deps);
