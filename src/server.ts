@@ -1,16 +1,18 @@
 // `ancla serve`: open the data dir, listen for the API, run background workers, shut down cleanly,
 // and hand everything to a new process on SIGHUP (modules/ops/handover.ts) without a dropped request.
 //
-// Start-up order: only the data dir (deps) and the listener (front.ts) come before listen. The
-// app's route modules, the router, the job worker and the background loops are imported just
-// after it (dynamic imports: a compiled binary evaluates them only then), so the listener is up
-// before ~250 ms of module evaluation and Elysia composition; a request that arrives meanwhile
-// waits for the app (deferredApp), the health probe is answered by the front without it.
+// Start-up order: only the data dir (deps) and the listener (front.ts) come before listen. Right
+// after it the app is made (route-groups.ts: the global hooks, no route yet; each module's route
+// group is evaluated and mounted on the first request that falls in it) and handed to the listener;
+// then the wiring, the router, the job worker and the background loops are imported (dynamic
+// imports: a compiled binary evaluates them only then), one per event-loop turn so a request that
+// arrives meanwhile is answered between two. A request that comes before the app waits for it
+// (deferredApp); the health probe is answered by the front without it.
 import type { RunningSshServer } from "./modules/exec/ssh-server";
 import type { ServeConfig } from "./config";
 import { splitHostPort } from "./config";
 import { createDeps, closeDeps, type Deps } from "./deps";
-import type { App } from "./app";
+import type { LazyApp as App } from "./route-groups";
 import { listenApi, type FrontApp, type Listener } from "./front";
 import { SERVER_BODY_CAP } from "./lib/body-limit";
 import type { Worker } from "./jobs/worker";
@@ -64,61 +66,38 @@ async function lockWhenFree(dataDir: string, pidFile: string): Promise<DataDirLo
 }
 
 /**
- * The route modules app.ts mounts, evaluated one at a time before it, with a turn of the event loop
- * between two: a request that arrives meanwhile is answered (the health probe by the front) after
- * one module's evaluation, not after all of them. A module missing here is evaluated with app.ts.
+ * What serve needs once the app answers, imported then one module per event-loop turn: a request
+ * that arrives meanwhile waits for one module's evaluation, not for all of them. The route modules
+ * are not among them: each group is evaluated on the first request that falls in it (route-groups.ts).
  */
-const ROUTE_MODULES = [
-  () => import("./modules/auth"),
-  () => import("./modules/orgs"),
-  () => import("./modules/projects"),
-  () => import("./modules/envs"),
-  () => import("./modules/services"),
-  () => import("./modules/applications"),
-  () => import("./modules/config-vars"),
-  () => import("./modules/images"),
-  () => import("./modules/releases"),
-  () => import("./modules/deployments"),
-  () => import("./modules/pipeline"),
-  () => import("./modules/promotions"),
-  () => import("./modules/logs"),
-  () => import("./modules/exec"),
-  () => import("./modules/observability"),
-  () => import("./modules/integrations"),
-  () => import("./modules/docs"),
-  () => import("./modules/ops"),
-  () => import("./modules/backups"),
-  () => import("./modules/dashboard"),
-];
-
-/** What serve needs once it listens: imported then (see the top of this file). */
 async function importAfterListen() {
-  for (const load of ROUTE_MODULES) {
-    await load();
+  const step = async <T>(load: () => Promise<T>): Promise<T> => {
     await answerPending();
-  }
-  return Promise.all([
-    import("./app"),
-    import("./bootstrap"),
-    import("./jobs/worker"),
-    import("./modules/deployments/serve"),
-    import("./modules/observability"),
-    import("./modules/backups/schedule"),
-    import("./modules/integrations/background"),
-    import("./modules/exec/ssh-server"),
-    import("./modules/exec/sessions"),
-  ]).then(([app, bootstrap, worker, router, observability, backups, integrations, ssh, exec]) => ({
-    createApp: app.createApp,
+    return load();
+  };
+  // job handlers and hooks before the worker starts (a group that needs them waits for them too)
+  const wiring = await step(() => import("./modules/wiring"));
+  wiring.wireModules();
+  const bootstrap = await step(() => import("./bootstrap"));
+  const worker = await step(() => import("./jobs/worker"));
+  const router = await step(() => import("./modules/deployments/serve"));
+  const sampler = await step(() => import("./modules/observability/sampler"));
+  const routerMetrics = await step(() => import("./modules/observability/router-metrics"));
+  const backups = await step(() => import("./modules/backups/schedule"));
+  const integrations = await step(() => import("./modules/integrations/background"));
+  const ssh = await step(() => import("./modules/exec/ssh-server"));
+  const exec = await step(() => import("./modules/exec/sessions"));
+  return {
     ensureInitialAdmin: bootstrap.ensureInitialAdmin,
     startWorker: worker.startWorker,
     startAppRouter: router.startAppRouter,
-    routerMetrics: observability.routerMetrics,
-    startSampler: observability.startSampler,
+    routerMetrics: routerMetrics.routerMetrics,
+    startSampler: sampler.startSampler,
     startBackupSchedule: backups.startBackupSchedule,
     startIntegrations: integrations.startIntegrations,
     startSshServer: ssh.startSshServer,
     setExecEndpoint: exec.setExecEndpoint,
-  }));
+  };
 }
 type AfterListen = Awaited<ReturnType<typeof importAfterListen>>;
 
@@ -207,7 +186,7 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     cleanups.push(() => closeDeps(deps));
     // the key now lives in deps.secrets; child processes (git, builds) must not inherit it
     delete process.env.ANCLA_MASTER_KEY;
-    const app = deferredApp(); // built just after listen (createApp also wires the modules: job handlers and hooks)
+    const app = deferredApp(); // built just after listen; the wiring (job handlers, hooks) comes before the worker
     // the API listens before the Docker round trips below (adoption takes 150–600 ms here); new jobs
     // only queue until the worker starts, so nothing a request does depends on them having finished
     const { hostname } = splitHostPort(config.listen);
@@ -230,8 +209,11 @@ export async function startServer(config: ServeConfig, out: (line: string) => vo
     // --listen 127.0.0.1:0 binds any free port: links built from it (the exec WebSocket URL) need the real one
     if (splitHostPort(config.listen).port === 0) config.listen = new URL(url).host;
     // now the app's modules, the router, the worker: a request that came meanwhile gets its answer once the app is built
+    const built = await app.build(async () => (await import("./route-groups")).createLazyApp(deps));
+    // the requests that waited for the app get their groups before the imports below take turns
+    await answerPending();
+    await built.settled();
     const later = await importAfterListen();
-    await app.build(async () => later.createApp(deps));
     // after listen: hashing the first admin's password (argon2id) takes ~150 ms on a first start
     const admin = await later.ensureInitialAdmin(deps);
     const work = backgroundWork(deps, later);

@@ -1,6 +1,8 @@
 // What an `ancla` process evaluates: `--version`, help and client commands never load the server
 // (src/server.ts, the app, the database deps); `serve` does, and none of the client command
-// files (src/cli/commands/orgs.ts stands for them). Recorded by a Bun runtime plugin
+// files (src/cli/commands/orgs.ts stands for them); `serve` evaluates a module's routes only when a
+// request falls in them (src/modules/orgs/index.ts stands for them; src/app.ts, every route at
+// once, only for the OpenAPI document). Recorded by a Bun runtime plugin
 // preloaded into a real `bun src/main.ts …` process, which reports every such file it loads.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,7 +26,7 @@ import { readFileSync } from "node:fs";
 plugin({
   name: "trace-loads",
   setup(build) {
-    build.onLoad({ filter: /[\\\\/]src[\\\\/](server|app|deps|cli[\\\\/]commands[\\\\/]orgs)\\.ts$/ }, (args) => {
+    build.onLoad({ filter: /[\\\\/]src[\\\\/](server|app|route-groups|deps|cli[\\\\/]commands[\\\\/]orgs|modules[\\\\/]orgs[\\\\/]index)\\.ts$/ }, (args) => {
       process.stderr.write("LOADED " + args.path.slice(args.path.lastIndexOf("src")) + "\\n");
       return { contents: readFileSync(args.path, "utf8"), loader: "ts" };
     });
@@ -63,13 +65,13 @@ async function run(args: string[], until?: (stderr: string) => boolean): Promise
 
 describe("start-up: what a command loads", () => {
   test("the trace sees serve load the server, the app and the deps (the check below can fail)", async () => {
-    const all = ["src/server.ts", "src/app.ts", "src/deps.ts"];
+    const all = ["src/server.ts", "src/route-groups.ts", "src/deps.ts"];
     const r = await run(["serve", "--data-dir", join(dir, "data"), "--listen", "127.0.0.1:0", "--router", "127.0.0.1:0", "--ssh", "off"], (stderr) => all.every((f) => stderr.includes(`LOADED ${f}`)));
     expect(r.loaded).toEqual(expect.arrayContaining(all));
     expect(r.loaded).not.toContain("src/cli/commands/orgs.ts");
   });
 
-  test("serve listens before it evaluates the app: app.ts is loaded after 'ancla listening' (src/server.ts)", async () => {
+  test("serve listens before it makes the app, and evaluates a module's routes on the first request that falls in them (src/route-groups.ts)", async () => {
     // stdout and stderr into one file, so the trace's lines and the server's stay in order
     const log = join(dir, "serve-order.log");
     const fd = openSync(log, "w");
@@ -81,19 +83,35 @@ describe("start-up: what a command loads", () => {
       stdin: "ignore",
     });
     closeSync(fd);
-    try {
+    const waitFor = async (has: (t: string) => boolean) => {
       const deadline = Date.now() + 120_000;
-      const both = (t: string) => t.includes("LOADED src/app.ts") && t.includes("ancla listening");
-      while (!both(readFileSync(log, "utf8")) && Date.now() < deadline && proc.exitCode === null) await Bun.sleep(50);
+      while (!has(readFileSync(log, "utf8")) && Date.now() < deadline && proc.exitCode === null) await Bun.sleep(50);
+      return readFileSync(log, "utf8");
+    };
+    let started = "";
+    let after = "";
+    const status: number[] = [];
+    try {
+      // fully started: the router listens once everything serve imports after listen is evaluated
+      started = await waitFor((t) => t.includes("LOADED src/route-groups.ts") && t.includes("ancla router listening"));
+      const api = /ancla listening on (http:\/\/\S+)/.exec(started)?.[1];
+      expect(api).toBeDefined();
+      status.push((await fetch(`${api}/api/v1/auth/session`)).status);
+      const before = readFileSync(log, "utf8");
+      status.push((await fetch(`${api}/api/v1/orgs`)).status);
+      after = await waitFor((t) => t.includes("LOADED src/modules/orgs/index.ts"));
+      expect(before).not.toContain("LOADED src/modules/orgs/index.ts"); // not for another group's request
     } finally {
       proc.kill("SIGTERM");
       await proc.exited;
     }
-    const text = readFileSync(log, "utf8");
-    const at = (s: string) => text.indexOf(s);
-    expect(at("LOADED src/app.ts")).toBeGreaterThan(-1);
+    const at = (s: string) => after.indexOf(s);
+    expect(status).toEqual([200, 401]);
     expect(at("ancla listening")).toBeGreaterThan(at("LOADED src/deps.ts"));
-    expect(at("LOADED src/app.ts")).toBeGreaterThan(at("ancla listening"));
+    expect(at("LOADED src/route-groups.ts")).toBeGreaterThan(at("ancla listening"));
+    expect(started).not.toContain("LOADED src/modules/orgs/index.ts");
+    expect(at("LOADED src/modules/orgs/index.ts")).toBeGreaterThan(at("ancla router listening"));
+    expect(after).not.toContain("LOADED src/app.ts"); // every route at once: only for the OpenAPI document
   });
 
   test("ancla --version, -v and version print the version without loading the server", async () => {

@@ -3,7 +3,7 @@ import { expect } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "../../src/app";
+import { createLazyApp, wire } from "../../src/route-groups";
 import { serveConfigSchema } from "../../src/config";
 import { closeDeps, createDeps, type Deps } from "../../src/deps";
 import { silentLogger } from "../../src/lib/logger";
@@ -39,7 +39,10 @@ export const cheapPasswords: PasswordHasher = {
 export async function testApp(config: Record<string, unknown> = {}, overrides: Partial<Deps> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), "ancla-test-"));
   const deps = createDeps(serveConfigSchema.parse({ dataDir, ...config }), { logger: silentLogger, passwords: cheapPasswords, ...overrides });
-  const app = createApp(deps);
+  // as `ancla serve` runs it: each route group mounted on the first request that falls in it, the
+  // job handlers and hooks wired at start (tests call services directly too)
+  const app = createLazyApp(deps);
+  await wire();
   const bodies: string[] = [];
   const req = async (method: string, path: string, body?: unknown, opts: ReqOptions = {}) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
