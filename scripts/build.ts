@@ -17,7 +17,7 @@ const bun = process.execPath;
  * inside users' app checkouts, whose .env files (app secrets, or an ANCLA_API_KEY meant for
  * something else) must never leak into the CLI or the server.
  */
-export const COMPILE_ARGS = ["build", "--compile", "--minify", "--bytecode", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "src/main.ts"];
+export const COMPILE_ARGS = ["build", "--compile", "--minify", "--bytecode", "--format=esm", "--splitting", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "src/main.ts"];
 
 function step(label: string, argv: string[]): void {
   console.log(`build: ${label}`);
