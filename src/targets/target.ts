@@ -35,6 +35,13 @@ export class UsageUnavailable extends Error {}
 /** A rollout failed for a reason meant for the user (the deployment's error_detail and log). */
 export class DeployFailed extends Error {}
 
+/** A create refused because the service was torn down (or is being torn down): nothing of it starts again until its next rollout. */
+export class ServiceRemoved extends DeployFailed {
+  constructor() {
+    super("The service is being removed: nothing more of it is started.");
+  }
+}
+
 /** The process type that takes traffic (health checked over HTTP, routed to). */
 export const isWebProcess = (process: string): boolean => process === "web";
 

@@ -57,6 +57,16 @@ test("a service torn down with its rows kept: the next self-healing pass brings 
   expect(await containersOf(appId)).toEqual([]);
   expect(replicaViews(h.t.deps, appId)).toEqual([expect.objectContaining({ process: "web", replica: 1, in_rotation: false, last_error: "The service is being removed: nothing more of it is started." })]);
 
+  // the next attempt (after the first backoff step, 1 s) is refused the same way: shown on the
+  // replica still, not warned again (it would be every minute for as long as the rows stay)
+  await Bun.sleep(1100);
+  await reconcileService(h.t.deps, hooks, appId);
+  expect(heals).toHaveLength(2);
+  await Promise.allSettled(heals);
+  expect(warnings).toHaveLength(1);
+  expect(await containersOf(appId)).toEqual([]);
+  expect(replicaViews(h.t.deps, appId)).toEqual([expect.objectContaining({ in_rotation: false, last_error: "The service is being removed: nothing more of it is started." })]);
+
   // nothing uses the service's image any more: it is removed without force
   const image = (await testDocker().listImages({ filters: { label: [`dev.ancla.org=${h.org}`] } }))[0]!;
   await testDocker().getImage(image.Id).remove({ force: false });

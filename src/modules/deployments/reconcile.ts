@@ -6,7 +6,7 @@
 import type { Deps } from "../../deps";
 import type { ReplicaRecord } from "../../db/schema";
 import { routeTableOf, type Backend } from "../../router/table";
-import { isWebProcess, type ReplicaState } from "../../targets/target";
+import { isWebProcess, ServiceRemoved, type ReplicaState } from "../../targets/target";
 import { healReplica } from "./replace";
 import { forgetSlots, servingOf, slotFor, type ReplicaStateName, type Serving, type Slot } from "./replicas";
 import * as repo from "./repo";
@@ -148,8 +148,12 @@ function scheduleHeal(deps: Deps, hooks: PassHooks, serviceId: string, deploymen
       }
     })
     .catch((e) => {
-      slot.lastError = (e as Error).message;
-      hooks.warn("replica could not be brought back; retrying with backoff", { service: serviceId, replica: label, error: slot.lastError });
+      const message = (e as Error).message;
+      // a torn-down service whose rows were kept (a preview whose removal failed) is refused until
+      // its next rollout: said once in the log, shown on the replica, not warned again every minute
+      const repeat = e instanceof ServiceRemoved && slot.lastError === message;
+      slot.lastError = message;
+      if (!repeat) hooks.warn("replica could not be brought back; retrying with backoff", { service: serviceId, replica: label, error: message });
     })
     .finally(() => {
       slot.healing = false;

@@ -7,14 +7,9 @@
 // of the service any more. Only a rollout that begins after the teardown returned opens it again (a
 // deliberate deploy; the service's rows were kept, e.g. a preview whose removal failed).
 import type { DockerClient } from "./client";
-import { DeployFailed } from "../target";
+import { ServiceRemoved } from "../target";
 
-/** A create refused because the service was torn down (or is being torn down). */
-export class ServiceRemoved extends DeployFailed {
-  constructor() {
-    super("The service is being removed: nothing more of it is started.");
-  }
-}
+export { ServiceRemoved };
 
 /** What an operation may create: `at` orders it against teardowns; supervision never outlives one. */
 export type Ticket = { serviceId: string; at: number; kind: "rollout" | "supervision" | "other" };
