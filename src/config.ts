@@ -1,15 +1,23 @@
 // One zod schema for `ancla serve` settings; each comes from a flag, then ANCLA_<NAME>, then its default.
+//
+// Start-up: zod (~25 ms to evaluate) and this schema (~30 ms to build, ~15 ms for its first parse)
+// are not needed to start `ancla serve` with ordinary settings, so neither is loaded for it:
+// FAST reads each setting without zod — a default, or a value it is sure the schema accepts
+// unchanged (a host:port, a whole number in range, one of an enum's words …) — and says BAIL for
+// anything else (a URL, a duration, a value it would reject), and then the schema decides, as it
+// always did (its errors are zod's). The schema is built on first use (`serveConfigSchema`) and
+// test/unit/config-fast.test.ts checks that FAST's answer is the schema's whenever it gives one.
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { z } from "zod";
+import type * as Zod from "zod";
 import { badAllowEntries } from "./lib/git-source";
 
-const hostPort = z
-  .string()
-  .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i, "must be host:port");
+const HOST_PORT = /^[^\s:]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i;
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 /** "24h", "30m", "7d", "90s" or plain seconds → milliseconds; at least one minute. */
-const duration = z
+const durationOf = (z: Z) =>
+  z
   .string()
   .regex(/^\d+(\.\d+)?\s*(s|m|h|d)?$/i, "must be a duration such as 30m, 24h or 7d")
   .transform((v) => Number(/^[\d.]+/.exec(v)![0]) * ({ s: 1, m: 60, h: 3600, d: 86400 }[(/[smhd]$/i.exec(v.trim())?.[0] ?? "s").toLowerCase() as "s"]) * 1000)
@@ -22,15 +30,40 @@ function labelList(v: string | Record<string, string>): Record<string, string> |
   const pairs = typeof v !== "string" ? Object.entries(v) : v.split(",").map((p) => p.trim()).filter(Boolean).map((p) => (p.includes("=") ? [p.slice(0, p.indexOf("=")).trim(), p.slice(p.indexOf("=") + 1).trim()] : [p, null]));
   return pairs.every(([k, val]) => LABEL_KEY.test(k!) && typeof val === "string" && LABEL_VALUE.test(val)) ? Object.fromEntries(pairs) : null;
 }
-const flagBoolean = z.union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => ["true", "1", "yes"].includes(v))]);
+const FLAG_WORDS = ["true", "false", "1", "0", "yes", "no"] as const;
+const flagBooleanOf = (z: Z) => z.union([z.boolean(), z.enum(FLAG_WORDS).transform((v) => ["true", "1", "yes"].includes(v))]);
 
-export const serveConfigSchema = z.object({
+type Z = typeof Zod.z;
+/** What each setting means in `ancla serve --help` (a setting without one is described in cli/commands/server.ts). */
+const DESCRIPTIONS = {
+  logFormat: "server log lines: text or json (one object per line)",
+  logLevel: "least severe log level written; debug adds one line per API request",
+  healthNotFoundTimeout: "seconds a new web replica may answer 404 to its health check path before the deploy fails early (0: wait the service's deployment timeout)",
+  reloadTimeout: "seconds a reload's new process may take to serve before it is abandoned (the old one keeps serving)",
+  backupEvery: "write a backup this often, e.g. 24h, 30m, 7d (default: no scheduled backups)",
+  backupKeep: "scheduled backups to keep (older ones are deleted)",
+  backupDir: "where scheduled backups go (default <data-dir>/backups)",
+  backupIncludeKey: "put master.key itself into backups (default: only its fingerprint)",
+  githubWebhookSecret: "secret of GitHub webhooks for every project (a project may set its own)",
+  githubApiUrl: "GitHub API for commit statuses of previews (GitHub Enterprise: https://HOST/api/v3)",
+  githubToken: "token that may write commit statuses (previews); without one no status is sent",
+  ssh: "address of the built-in SSH server for exec (ancla shell/ssh), or off",
+  registryIssuer: "iss of registry tokens; the registry's auth.token.issuer must say the same",
+  containerLabels: "labels for every container and network Ancla creates, key=value pairs comma separated (its own dev.ancla.* labels win)",
+};
+const hostPortOf = (z: Z) => z.string().regex(HOST_PORT, "must be host:port");
+
+const build = (z: Z) => {
+  const hostPort = hostPortOf(z);
+  const duration = durationOf(z);
+  const flagBoolean = flagBooleanOf(z);
+  return z.object({
   dataDir: z.string().min(1).default(join(homedir(), ".ancla", "server")),
   listen: hostPort.default("127.0.0.1:8000"),
   router: hostPort.default("127.0.0.1:8080"),
   domain: z.string().min(1).default("localhost"),
   publicUrl: z.string().url().optional(),
-  adminEmail: z.string().regex(/^[^\s@]+@[^\s@]+$/, "must be an email address").default("admin@localhost"),
+  adminEmail: z.string().regex(EMAIL, "must be an email address").default("admin@localhost"),
   masterKey: z.string().optional(),
   maxContextSize: z.coerce.number().int().positive().default(512 * 1024 * 1024),
   // a tar of millions of empty entries is tiny gzip'd but costs Docker minutes: entries are counted too
@@ -47,12 +80,12 @@ export const serveConfigSchema = z.object({
     .union([z.string(), z.record(z.string(), z.string())])
     .default({})
     .transform((v, ctx) => labelList(v) ?? (ctx.addIssue({ code: "custom", message: "must be key=value pairs, comma separated (keys of letters, digits, . _ - /; values without commas)" }), z.NEVER))
-    .describe("labels for every container and network Ancla creates, key=value pairs comma separated (its own dev.ancla.* labels win)"),
+    .describe(DESCRIPTIONS.containerLabels),
   // bearer token a Prometheus scraper sends to GET /metrics (server admins' keys work too)
   metricsToken: z.string().min(16, "must be at least 16 characters").optional(),
   // automatic HTTPS for app traffic: the TLS listener, the ACME account's email and CA directory
   https: hostPort.optional(),
-  acmeEmail: z.string().regex(/^[^\s@]+@[^\s@]+$/, "must be an email address").optional(),
+  acmeEmail: z.string().regex(EMAIL, "must be an email address").optional(),
   acmeDirectory: z.string().url().default("https://acme-v02.api.letsencrypt.org/directory"),
   // DNS server (host:port) that custom-domain checks ask; default: the system's resolver
   dnsServer: hostPort.optional(),
@@ -62,37 +95,141 @@ export const serveConfigSchema = z.object({
   // seconds a retired replica's WebSockets may stay open during a deploy before they get 1001
   wsDrainTimeout: z.coerce.number().int().min(0).max(3600).default(10),
   // operations (README "Running in production"): logs, reloads, scheduled backups
-  logFormat: z.enum(["text", "json"]).default("text").describe("server log lines: text or json (one object per line)"),
-  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info").describe("least severe log level written; debug adds one line per API request"),
-  healthNotFoundTimeout: z.coerce.number().int().min(0).max(3600).default(30).describe("seconds a new web replica may answer 404 to its health check path before the deploy fails early (0: wait the service's deployment timeout)"),
-  reloadTimeout: z.coerce.number().int().min(1).max(3600).default(60).describe("seconds a reload's new process may take to serve before it is abandoned (the old one keeps serving)"),
-  backupEvery: duration.optional().describe("write a backup this often, e.g. 24h, 30m, 7d (default: no scheduled backups)"),
-  backupKeep: z.coerce.number().int().min(1).max(1000).default(7).describe("scheduled backups to keep (older ones are deleted)"),
-  backupDir: z.string().min(1).optional().describe("where scheduled backups go (default <data-dir>/backups)"),
-  backupIncludeKey: flagBoolean.default(false).describe("put master.key itself into backups (default: only its fingerprint)"),
+  logFormat: z.enum(["text", "json"]).default("text").describe(DESCRIPTIONS.logFormat),
+  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info").describe(DESCRIPTIONS.logLevel),
+  healthNotFoundTimeout: z.coerce.number().int().min(0).max(3600).default(30).describe(DESCRIPTIONS.healthNotFoundTimeout),
+  reloadTimeout: z.coerce.number().int().min(1).max(3600).default(60).describe(DESCRIPTIONS.reloadTimeout),
+  backupEvery: duration.optional().describe(DESCRIPTIONS.backupEvery),
+  backupKeep: z.coerce.number().int().min(1).max(1000).default(7).describe(DESCRIPTIONS.backupKeep),
+  backupDir: z.string().min(1).optional().describe(DESCRIPTIONS.backupDir),
+  backupIncludeKey: flagBoolean.default(false).describe(DESCRIPTIONS.backupIncludeKey),
   // integrations (README "Deploy on git push"): GitHub webhooks and previews, the registry token server
-  githubWebhookSecret: z.string().min(8, "must be at least 8 characters").optional().describe("secret of GitHub webhooks for every project (a project may set its own)"),
-  githubApiUrl: z.string().url().default("https://api.github.com").describe("GitHub API for commit statuses of previews (GitHub Enterprise: https://HOST/api/v3)"),
-  githubToken: z.string().min(1).optional().describe("token that may write commit statuses (previews); without one no status is sent"),
+  githubWebhookSecret: z.string().min(8, "must be at least 8 characters").optional().describe(DESCRIPTIONS.githubWebhookSecret),
+  githubApiUrl: z.string().url().default("https://api.github.com").describe(DESCRIPTIONS.githubApiUrl),
+  githubToken: z.string().min(1).optional().describe(DESCRIPTIONS.githubToken),
   // exec (README "Exec, runs, the release phase and volumes"): the built-in SSH server
-  ssh: z.union([z.literal("off"), hostPort]).default("127.0.0.1:2222").describe("address of the built-in SSH server for exec (ancla shell/ssh), or off"),
-  registryIssuer: z.string().min(1).max(255).default("ancla").describe("iss of registry tokens; the registry's auth.token.issuer must say the same"),
+  ssh: z.union([z.literal("off"), hostPort]).default("127.0.0.1:2222").describe(DESCRIPTIONS.ssh),
+  registryIssuer: z.string().min(1).max(255).default("ancla").describe(DESCRIPTIONS.registryIssuer),
+  });
+};
+
+type Schema = ReturnType<typeof build>;
+export type ServeConfig = Zod.infer<Schema>;
+type Key = keyof ServeConfig & string;
+
+let built: Schema | undefined;
+/** The schema, built (and zod loaded) on first use: a require, so `ancla serve` with ordinary settings evaluates neither. */
+const schema = (): Schema => (built ??= build((require("zod") as typeof Zod).z));
+/** The zod schema of the settings (built on first access of any of its properties). */
+export const serveConfigSchema: Schema = new Proxy({} as Schema, {
+  get: (_, p) => Reflect.get(schema(), p),
+  has: (_, p) => Reflect.has(schema(), p),
 });
-export type ServeConfig = z.infer<typeof serveConfigSchema>;
+
+/** Let the schema decide (FAST is not sure it would accept the value unchanged). */
+const BAIL: unique symbol = Symbol("bail");
+type Fast<T> = (v: string | undefined) => T | typeof BAIL;
+const text =
+  (min = 0, max = Infinity) =>
+  (v: string | undefined) =>
+    v === undefined ? undefined : v.length >= min && v.length <= max ? v : BAIL;
+const matching = (re: RegExp) => (v: string | undefined) => (v === undefined ? undefined : re.test(v) ? v : BAIL);
+const whole =
+  (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v); // z.coerce.number()
+    return Number.isSafeInteger(n) && n >= min && n <= max ? n : BAIL;
+  };
+const oneOf =
+  <T extends string>(...words: T[]) =>
+  (v: string | undefined) =>
+    v === undefined ? undefined : (words as string[]).includes(v) ? (v as T) : BAIL;
+const never = (v: string | undefined) => (v === undefined ? undefined : BAIL);
+/** A value or, when absent, the default. */
+const or =
+  <T>(fast: Fast<T | undefined>, fallback: T): Fast<T> =>
+  (v) => {
+    const r = fast(v);
+    return r === undefined ? fallback : r;
+  };
+
+/** Each setting without zod, in the schema's order: its default, or a value the schema takes as it is, else BAIL. */
+const FAST: { [K in Key]-?: Fast<ServeConfig[K]> } = {
+  dataDir: or(text(1), join(homedir(), ".ancla", "server")),
+  listen: or(matching(HOST_PORT), "127.0.0.1:8000"),
+  router: or(matching(HOST_PORT), "127.0.0.1:8080"),
+  domain: or(text(1), "localhost"),
+  publicUrl: never,
+  adminEmail: or(matching(EMAIL), "admin@localhost"),
+  masterKey: text(),
+  maxContextSize: or(whole(1), 512 * 1024 * 1024),
+  maxContextEntries: or(whole(1), 100_000),
+  gitAllowHosts: or(never, []),
+  buildConcurrency: or(whole(1, 16), 1),
+  sampleInterval: or(whole(1), 15),
+  containerLabels: (v) => (v === undefined ? {} : (labelList(v) ?? BAIL)),
+  metricsToken: text(16),
+  https: matching(HOST_PORT),
+  acmeEmail: matching(EMAIL),
+  acmeDirectory: or(never, "https://acme-v02.api.letsencrypt.org/directory"),
+  dnsServer: matching(HOST_PORT),
+  routerMaxBodySize: or(whole(1), 1024 * 1024 * 1024),
+  routerMaxPerClient: or(whole(1), 256),
+  wsDrainTimeout: or(whole(0, 3600), 10),
+  logFormat: or(oneOf("text", "json"), "text"),
+  logLevel: or(oneOf("debug", "info", "warn", "error"), "info"),
+  healthNotFoundTimeout: or(whole(0, 3600), 30),
+  reloadTimeout: or(whole(1, 3600), 60),
+  backupEvery: never,
+  backupKeep: or(whole(1, 1000), 7),
+  backupDir: text(1),
+  backupIncludeKey: (v) => (v === undefined ? false : (FLAG_WORDS as readonly string[]).includes(v) ? ["true", "1", "yes"].includes(v) : BAIL),
+  githubWebhookSecret: text(8),
+  githubApiUrl: or(never, "https://api.github.com"),
+  githubToken: text(1),
+  ssh: or((v) => (v === "off" ? v : matching(HOST_PORT)(v)), "127.0.0.1:2222"),
+  registryIssuer: or(text(1, 255), "ancla"),
+};
+
+/** Every setting's name, in the schema's order. */
+export const SERVE_KEYS = Object.keys(FAST) as Key[];
+/** A setting's own description (`.describe()` on the schema), if it has one. */
+export const settingDescription = (key: string): string | undefined => (DESCRIPTIONS as Record<string, string>)[key];
+/** A setting whose default is a boolean is a plain switch (`--backup-include-key`). */
+export const isSwitchSetting = (key: string): boolean => key in FAST && typeof FAST[key as Key](undefined) === "boolean";
+
+/** The settings read without zod, or null when the schema has to decide (test/unit/config-fast.test.ts). */
+export function fastServeConfig(raw: Record<string, string>): ServeConfig | null {
+  const config: Record<string, unknown> = {};
+  for (const key of SERVE_KEYS) {
+    const value = (FAST[key] as Fast<unknown>)(raw[key]);
+    if (value === BAIL) return null;
+    if (value !== undefined) config[key] = value;
+  }
+  return config as ServeConfig;
+}
+
+/** A ZodError's first issue as "key: message" (the error loadServeConfig throws for a bad setting), else null. */
+export function settingIssue(e: unknown): string | null {
+  if (!built || !(e instanceof (require("zod") as typeof Zod).ZodError)) return null;
+  const issue = e.issues[0]!;
+  return `${issue.path.join(".")}: ${issue.message}`;
+}
 
 /** `--data-dir` ⇄ dataDir ⇄ ANCLA_DATA_DIR */
 export const flagToKey = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 export const keyToEnv = (key: string): string => "ANCLA_" + key.replace(/[A-Z]/g, (c) => "_" + c).toUpperCase();
 
-/** Merge flags over environment over defaults; throws the zod error for the caller to report. */
+/** Merge flags over environment over defaults; throws the zod error for the caller to report (settingIssue). */
 export function loadServeConfig(flags: Record<string, string>, env: Record<string, string | undefined> = process.env): ServeConfig {
   const raw: Record<string, string> = {};
-  for (const key of Object.keys(serveConfigSchema.shape)) {
+  for (const key of SERVE_KEYS) {
     const fromEnv = env[keyToEnv(key)];
     if (fromEnv !== undefined && fromEnv !== "") raw[key] = fromEnv;
   }
   for (const [flag, value] of Object.entries(flags)) raw[flagToKey(flag)] = value;
-  return serveConfigSchema.parse(raw);
+  return fastServeConfig(raw) ?? schema().parse(raw);
 }
 
 export function splitHostPort(hp: string): { hostname: string; port: number } {

@@ -15,11 +15,13 @@
 // stopping, in the same header order; the same request metrics series (route template and status
 // labels) and duration histogram. Not at --log-level debug (the access log line is Elysia's), and
 // never for a request with a Content-Length (the app's 413 check reads it).
-import type { Server } from "bun";
-import { websocket } from "elysia/ws";
+//
+// Nothing here loads Elysia (~15 ms of evaluation with its schema library): `ancla serve` listens
+// with this file before the app exists, and the app (with Elysia) is loaded right after listen.
+import type { Server, ServerWebSocket } from "bun";
 import type { Deps } from "./deps";
 import { frontAnswer } from "./modules/auth/answer-cache";
-import { requestIdFor } from "./modules/ops/request-context";
+import { requestIdFor } from "./modules/ops/request-id";
 import { httpSeries, type Series } from "./modules/observability/http-metrics";
 
 type Handler = (request: Request) => Response | Promise<Response>;
@@ -60,13 +62,27 @@ export function frontFetch(deps: Deps, app: { fetch: Handler }): Handler {
   };
 }
 
+/**
+ * Elysia's websocket handler (elysia/ws) as its listen passes it to Bun.serve: each event goes to
+ * the handlers Elysia's upgrade put on the socket's data. Written out here so that listening does
+ * not evaluate Elysia (elysia/ws imports its validation and error modules).
+ */
+type WsData = { [K in "open" | "message" | "drain" | "close" | "ping" | "pong"]?: (ws: ServerWebSocket<WsData>, ...rest: unknown[]) => void };
+export const websocket: Bun.WebSocketHandler<WsData> = {
+  open: (ws) => ws.data.open?.(ws),
+  message: (ws, message) => ws.data.message?.(ws, message),
+  drain: (ws) => ws.data.drain?.(ws),
+  close: (ws, code, reason) => ws.data.close?.(ws, code, reason),
+  ping: (ws) => ws.data.ping?.(ws),
+  pong: (ws) => ws.data.pong?.(ws),
+};
+
 export type Listener = { server: Server<unknown>; stop: (closeActiveConnections?: boolean) => Promise<void> };
 
 /** Listens for the API with the front handler in front of `app` (the options Elysia's listen would pass to Bun.serve). */
 export function listenApi(deps: Deps, app: FrontApp, options: { hostname: string; port: number; reusePort: boolean; maxRequestBodySize: number }): Listener {
   app.compile();
   const env = Bun.env.NODE_ENV ?? Bun.env.ENV;
-  // Elysia types its websocket handler against its own copy of Bun's types (same shape)
   const handlers = { websocket: websocket as unknown as Bun.WebSocketHandler<unknown>, fetch: frontFetch(deps, app) };
   const server = Bun.serve({ development: env !== "production", idleTimeout: 30, ...options, ...handlers });
   const reload = server.reload.bind(server);

@@ -98,7 +98,10 @@ export function processIo(): Io {
     out: (t) => process.stdout.write(t.endsWith("\n") ? t : t + "\n"),
     err: (t) => process.stderr.write(t.endsWith("\n") ? t : t + "\n"),
     readStdin: () => Bun.stdin.text(),
-    stdinIsTty: Boolean(process.stdin.isTTY),
+    // read when a command asks: process.stdin loads Node's stream machinery (~10 ms), which `serve` never needs
+    get stdinIsTty() {
+      return Boolean(process.stdin.isTTY);
+    },
   };
 }
 

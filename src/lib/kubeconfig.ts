@@ -3,7 +3,11 @@
 // basic auth). References to files on this server and credential plugins are refused — a
 // kubeconfig comes from a user, and must not make the server read its own files or run commands.
 import { createHash } from "node:crypto";
-import { parse as parseYaml } from "yaml";
+import type { parse } from "yaml";
+
+// required on first parse, not imported: `ancla serve` opens its database (which may hold
+// kubeconfigs) before it listens, and most servers have none to parse (yaml costs ~10 ms to load)
+const parseYaml = (text: string, options: { maxAliasCount: number }): ReturnType<typeof parse> => (require("yaml") as typeof import("yaml")).parse(text, options);
 
 export class KubeconfigError extends Error {}
 

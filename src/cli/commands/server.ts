@@ -2,14 +2,13 @@
 // restore, upgrade and service install are in ops.ts).
 // The server, the database and the modules are imported inside the commands (dynamic imports):
 // only `ancla serve` evaluates the app, and no client command pays for it.
-import { flagToKey, keyToEnv, loadServeConfig, serveConfigSchema, type ServeConfig } from "../../config";
+import { flagToKey, isSwitchSetting, keyToEnv, loadServeConfig, SERVE_KEYS, settingDescription, settingIssue, type ServeConfig } from "../../config";
 import type { Deps } from "../../deps";
 import { assertExistingDatabase } from "../../lib/data-dir";
 import { AppError, NotFound } from "../../errors";
 import { randomBase62 } from "../../lib/ids";
 import { type OptionTable } from "../args";
 import { command, type CommandContext, type CommandTable } from "../context";
-import { ZodError } from "zod";
 
 /** What each `serve` setting means in --help; every key of the config schema is a flag (and an ANCLA_ variable). */
 const SERVE_HELP: Record<string, [string, string]> = {
@@ -34,13 +33,13 @@ const SERVE_HELP: Record<string, [string, string]> = {
 };
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 export const SERVE_OPTIONS: OptionTable = Object.fromEntries(
-  Object.keys(serveConfigSchema.shape).map((key) => {
+  SERVE_KEYS.map((key) => {
     const flag = kebab(key);
     // a `.describe()` on the config schema wins, so a new setting documents itself where it is added
-    const described = (serveConfigSchema.shape as Record<string, { description?: string }>)[key]?.description;
+    const described = settingDescription(key);
     const [value, description] = described ? [SERVE_HELP[flag]?.[0] ?? "VALUE", described] : (SERVE_HELP[flag] ?? ["VALUE", "see the README"]);
     // a setting whose default is a boolean is a plain switch (`--backup-include-key`)
-    const isSwitch = typeof (serveConfigSchema.shape as Record<string, { safeParse: (v: unknown) => { data?: unknown } }>)[key]!.safeParse(undefined).data === "boolean";
+    const isSwitch = isSwitchSetting(key);
     return [flag, isSwitch ? { type: "boolean", description: `${description} (${keyToEnv(key)})` } : { type: "string", value, description: `${description} (${keyToEnv(key)})` }];
   }),
 );
@@ -49,14 +48,12 @@ const DATA_DIR_OPTIONS = { "data-dir": SERVE_OPTIONS["data-dir"]!, "master-key":
 
 function serverConfig(ctx: CommandContext): ServeConfig {
   const flags: Record<string, string> = {};
-  for (const [name, value] of Object.entries(ctx.flags)) if ((typeof value === "string" || value === true) && flagToKey(name) in serveConfigSchema.shape) flags[name] = String(value);
+  for (const [name, value] of Object.entries(ctx.flags)) if ((typeof value === "string" || value === true) && (SERVE_KEYS as string[]).includes(flagToKey(name))) flags[name] = String(value);
   try {
     return loadServeConfig(flags, ctx.env);
   } catch (e) {
-    if (e instanceof ZodError) {
-      const issue = e.issues[0]!;
-      throw new AppError(2, `invalid setting ${issue.path.join(".")}: ${issue.message}`, "usage", 2);
-    }
+    const issue = settingIssue(e);
+    if (issue) throw new AppError(2, `invalid setting ${issue}`, "usage", 2);
     throw e;
   }
 }
