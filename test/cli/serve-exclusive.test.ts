@@ -1,6 +1,6 @@
 // One server per port and per data dir, and a shutdown that open log follows cannot hold up — each
 // against real `ancla serve` child processes on loopback ports.
-import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,8 +38,20 @@ async function serveOnce(args: string[], home: string) {
 const health = async (s: LiveServer) => (await fetch(`${s.url}/api/v1/integrations/health`)).status;
 
 describe("a second server", () => {
+  // the first three tests refuse a second server beside one running server, which they leave as
+  // it was: they share it (a start costs ~1 s of CPU)
+  let first: LiveServer;
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "ancla-shared-"));
+    first = await startLiveServer({ dataDir, createKey: false });
+  });
+  afterAll(async () => {
+    await first?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
   test("on the API port of a running server exits non-zero naming the address; the first keeps the port alone", async () => {
-    const first = await live({ createKey: false });
     const address = new URL(first.url).host;
     const home = tempDir("ancla-home-");
     const r = await serveOnce(["--data-dir", join(home, "data"), "--listen", address, "--router", "127.0.0.1:0"], home);
@@ -51,7 +63,6 @@ describe("a second server", () => {
   });
 
   test("on the router port of a running server exits non-zero naming the address", async () => {
-    const first = await live({ createKey: false });
     const routerAddress = /ancla router listening on http:\/\/(\S+)/.exec(first.output())![1]!;
     const home = tempDir("ancla-home-");
     const r = await serveOnce(["--data-dir", join(home, "data"), "--listen", "127.0.0.1:0", "--router", routerAddress], home);
@@ -61,8 +72,6 @@ describe("a second server", () => {
   });
 
   test("on the same data dir exits with 'data dir in use by pid N' and leaves the first one's pid file", async () => {
-    const dataDir = tempDir("ancla-shared-");
-    const first = await live({ dataDir, createKey: false });
     const pidFile = join(dataDir, "serve.pid");
     expect(readFileSync(pidFile, "utf8").trim()).toBe(String(first.proc.pid));
     const marker = join(dataDir, "initial-admin.txt");

@@ -1,6 +1,6 @@
 // Server-side commands against a live `ancla serve`: first start, admin commands while serving,
 // online backup, restart persistence and a clean SIGTERM.
-import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -105,8 +105,16 @@ describe("ancla serve", () => {
 });
 
 describe("admin commands while the server runs", () => {
+  // one server for both tests: neither changes what the other checks (a start costs ~1 s of CPU)
+  let s: LiveServer;
+  beforeAll(async () => {
+    s = await startLiveServer();
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
   test("create-user, create-key (key is the last stdout line and works), reset-password", async () => {
-    const s = await live();
     const made = await ancla(["admin", "create-user", "carol", "carol@example.test", "--password", "first-password-1", "--data-dir", s.dataDir, "--json"], { home: s.home });
     expect(made.code).toBe(0);
     expect(made.json()).toMatchObject({ username: "carol", email: "carol@example.test", admin: false });
@@ -131,7 +139,6 @@ describe("admin commands while the server runs", () => {
   });
 
   test("unknown user → exit 4; duplicate user → exit 5; the server is unaffected", async () => {
-    const s = await live();
     const unknown = await ancla(["admin", "create-key", "nobody", "--data-dir", s.dataDir], { home: s.home });
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toContain("not found");
