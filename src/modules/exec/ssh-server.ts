@@ -35,14 +35,19 @@ export async function loadHostKey(dataDir: string): Promise<string> {
 
 export type RunningSshServer = { port: number; close: () => Promise<void> };
 
-export async function startSshServer(deps: Deps, hostname: string, port: number): Promise<RunningSshServer> {
+/**
+ * `authTimeoutMs`: how long a connection may take to identify itself and then to authenticate
+ * (AUTH_TIMEOUT_MS; the server passes nothing, an in-process test a shorter wait).
+ */
+export async function startSshServer(deps: Deps, hostname: string, port: number, opts: { authTimeoutMs?: number } = {}): Promise<RunningSshServer> {
+  const authTimeoutMs = opts.authTimeoutMs ?? AUTH_TIMEOUT_MS;
   const { Server: SshServer } = await import("ssh2");
   const hostKey = await loadHostKey(deps.config.dataDir);
   const connections = new Set<Connection>();
   const server: Server = new SshServer({ hostKeys: [hostKey], ident: "ancla" }, (client, info) => {
     if (connections.size >= MAX_CONNECTIONS) return void client.end();
     connections.add(client);
-    serveConnection(deps, client, info.ip);
+    serveConnection(deps, client, info.ip, authTimeoutMs);
     client.on("close", () => connections.delete(client));
   });
   server.on("error", (e: Error) => deps.logger.warn("ssh server error", { error: e.message }));
@@ -54,7 +59,7 @@ export async function startSshServer(deps: Deps, hostname: string, port: number)
     sockets.add(socket);
     perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
     // no identification line in time: gone (after it, the authentication timeout takes over)
-    const identTimer = setTimeout(() => socket.destroy(), AUTH_TIMEOUT_MS);
+    const identTimer = setTimeout(() => socket.destroy(), authTimeoutMs);
     const watch = (d: Buffer) => d.includes(0x0a) && (clearTimeout(identTimer), socket.off("data", watch));
     socket.on("data", watch);
     socket.once("close", () => {
@@ -86,11 +91,11 @@ export async function startSshServer(deps: Deps, hostname: string, port: number)
   };
 }
 
-function serveConnection(deps: Deps, client: Connection, remote: string): void {
+function serveConnection(deps: Deps, client: Connection, remote: string, authTimeoutMs: number): void {
   let redeemed: Redeemed | null = null;
   let attempted = false;
   let used = false;
-  const authTimer = setTimeout(() => client.end(), AUTH_TIMEOUT_MS);
+  const authTimer = setTimeout(() => client.end(), authTimeoutMs);
   client.on("error", () => {});
   client.on("authentication", (ctx) => {
     // the user name carries the token; a connection gets one try, whatever the method
