@@ -10,7 +10,8 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type * as Zod from "zod";
-import { badAllowEntries } from "./lib/git-source";
+// git-source (its address tables and node:dns) only when the schema checks --git-allow-hosts
+const badAllowEntries = (entries: string[]): string[] => (require("./lib/git-source") as typeof import("./lib/git-source")).badAllowEntries(entries);
 
 const HOST_PORT = /^[^\s:]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;

@@ -2,7 +2,11 @@
 // reuseport steering program to a listener (zero-drop reloads) and sending a datagram to systemd's
 // notify socket. Linux only; loaded on first use, and every caller copes with `null` (no libc,
 // another OS): reloads then still work, only without the steering guarantee.
-import { dlopen, FFIType, ptr } from "bun:ffi";
+// bun:ffi itself is required on first use too (~5 ms to load; `ancla serve` listens without it).
+import type { dlopen as Dlopen, ptr as Ptr } from "bun:ffi";
+
+const ffi = () => require("bun:ffi") as typeof import("bun:ffi");
+const ptr: typeof Ptr = (...args) => ffi().ptr(...args);
 
 const SOL_SOCKET = 1;
 const SO_ATTACH_REUSEPORT_CBPF = 51; // same value on x86-64 and arm64 (asm-generic/socket.h)
@@ -13,13 +17,13 @@ const MSG_NOSIGNAL = 0x4000;
 const BPF_RET_K = 0x06; // BPF_RET | BPF_K: "return the constant k"
 
 const symbols = {
-  setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-  socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-  sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
-  close: { args: [FFIType.i32], returns: FFIType.i32 },
+  setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
+  socket: { args: ["i32", "i32", "i32"], returns: "i32" },
+  sendto: { args: ["i32", "ptr", "u64", "i32", "ptr", "u32"], returns: "i64" },
+  close: { args: ["i32"], returns: "i32" },
 } as const;
 
-type Libc = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
+type Libc = ReturnType<typeof Dlopen<typeof symbols>>["symbols"];
 let loaded: Libc | null | undefined;
 
 function libc(): Libc | null {
@@ -28,7 +32,7 @@ function libc(): Libc | null {
   if (process.platform !== "linux") return null;
   for (const name of ["libc.so.6", "libc.so"]) {
     try {
-      loaded = dlopen(name, symbols).symbols;
+      loaded = ffi().dlopen(name, symbols).symbols;
       break;
     } catch {
       // musl or an unusual layout: try the next name, else run without the extras
