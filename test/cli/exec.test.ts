@@ -47,7 +47,7 @@ beforeAll(async () => {
   expect((await api("POST", `/api/v1/orgs/${ORG}/projects`, { name: "Web", slug: "web" })).status).toBe(201);
   expect((await api("POST", `/api/v1/orgs/${ORG}/projects/web/envs/production/services`, { name: "app", deployment_timeout: 60 })).status).toBe(201);
   cpSync(FIXTURE, dir, { recursive: true, filter: (src) => !src.endsWith("support.ts") });
-  writeFileSync(join(dir, "Procfile"), `release: sh -c 'echo released > /data/marker'\nweb: ln -sfn /data /www/data && exec httpd -f -p "$PORT" -h /www\n`);
+  writeFileSync(join(dir, "Procfile"), `release: sh -c 'echo released > /data/marker'\nweb: trap 'exit 0' TERM; ln -sfn /data /www/data && httpd -f -p "$PORT" -h /www & wait $!\n`);
 });
 afterAll(async () => {
   await s?.stop();

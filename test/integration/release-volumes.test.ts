@@ -16,7 +16,7 @@ let appId = "";
 let v1 = "";
 const SECRET = "rel-secret-" + crypto.randomUUID();
 // web serves the volume below /www/data; the release phase writes the marker there
-const procfile = (release: string) => [`release: ${release}`, `web: ln -sfn /data /www/data && exec httpd -f -p "$PORT" -h /www`].join("\n");
+const procfile = (release: string) => [`release: ${release}`, `web: trap 'exit 0' TERM; ln -sfn /data /www/data && httpd -f -p "$PORT" -h /www & wait $!`].join("\n");
 const GOOD = `sh -c 'echo "migrating with $API_TOKEN"; echo "$MARK" > /data/marker'`;
 
 async function run(svc: string, command: string) {
@@ -162,7 +162,7 @@ describe("volume backup and restore", () => {
 
     const copyId = await h.service("copy", { deployment_timeout: 60 });
     expect((await h.t.req("POST", `${h.base()}/copy/volumes`, { name: "files", mount_path: "/data" }, { key: h.key })).status).toBe(201);
-    await h.build("copy", fixtureFiles({ Procfile: `web: ln -sfn /data /www/data && exec httpd -f -p "$PORT" -h /www` }));
+    await h.build("copy", fixtureFiles({ Procfile: `web: trap 'exit 0' TERM; ln -sfn /data /www/data && httpd -f -p "$PORT" -h /www & wait $!` }));
     const rel = await h.release(copyId);
     const restored = await h.t.req("POST", `${h.base()}/copy/volumes/files/restore`, undefined, { key: h.key, raw: new Uint8Array(raw) as unknown as BodyInit, headers: { "content-type": "application/gzip" } });
     expect(restored.status).toBe(200);
@@ -196,7 +196,7 @@ describe("volume backup and restore", () => {
     // a new service of the same name gets a volume of its own, without the old data
     const again = await h.service("app", { deployment_timeout: 30 });
     expect((await h.t.req("POST", `${h.base()}/app/volumes`, { name: "data", mount_path: "/data" }, { key: h.key })).status).toBe(201);
-    await h.build("app", fixtureFiles({ Procfile: `web: ln -sfn /data /www/data && exec httpd -f -p "$PORT" -h /www` }));
+    await h.build("app", fixtureFiles({ Procfile: `web: trap 'exit 0' TERM; ln -sfn /data /www/data && httpd -f -p "$PORT" -h /www & wait $!` }));
     const d = await h.deploy((await h.release(again)).release_id);
     expect(d.status).toBe("complete");
     expect((await h.get(h.host("app"), "/data/kept.txt")).status).toBe(404);
