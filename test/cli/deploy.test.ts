@@ -46,14 +46,18 @@ function fixtureDir(extra: Record<string, string> = {}): string {
 
 beforeAll(async () => {
   await ensureBaseImage();
-  s = await startLiveServer({ env: RUN_LABELS_ENV });
+  // a replica answering 404 to its health path fails the deploy after 3 s instead of the service's
+  // 10 s deployment timeout (the failing-health test); the fixture never answers 404 while starting
+  s = await startLiveServer({ env: RUN_LABELS_ENV, args: ["--health-not-found-timeout", "3"] });
   await api("POST", "/api/v1/organizations", { name: ORG, slug: ORG });
   await api("POST", `/api/v1/orgs/${ORG}/projects`, { name: "Web", slug: "web" });
   await api("POST", `/api/v1/orgs/${ORG}/projects/web/envs/production/services`, { name: "app", process_counts: { web: 1, worker: 1 }, deployment_timeout: 40 });
   await api("POST", `${svcPath()}/config`, { name: "GREETING", value: "hello-cli" });
   await api("POST", `${svcPath()}/config`, { name: "API_TOKEN", value: SECRET, secret: true });
   // a worker that says something, so `ancla logs` has output from both processes
-  dir = fixtureDir({ Procfile: `web: exec httpd -f -p "$PORT" -h /www\nworker: exec sh -c 'echo "worker started"; while true; do sleep 1; done'\n` });
+  // both exit on SIGTERM (as PID 1 an exec'd httpd or a plain shell loop ignores it, and every
+  // replaced replica would wait out its 3 s stop grace)
+  dir = fixtureDir({ Procfile: `web: trap 'exit 0' TERM; httpd -f -p "$PORT" -h /www & wait $!\nworker: trap 'exit 0' TERM; echo "worker started"; while true; do sleep 1 & wait $!; done\n` });
 });
 afterAll(async () => {
   await s?.stop();
