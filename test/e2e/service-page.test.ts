@@ -189,6 +189,9 @@ describe("service page (Docker)", () => {
     await step(page, "service-scale", async () => {
       await openTabNamed("Scaling");
       const f = page.getByRole("form", { name: "Scale processes" });
+      // the panel renders its process list after its data arrives: wait for it (a loaded machine
+      // read an empty list here), then check it is exactly these two
+      await f.locator("legend").nth(1).waitFor({ timeout: 60_000 });
       expect(await f.locator("legend").allTextContents()).toEqual(["web", "worker"]);
       await page.locator('[data-process="worker"]').filter({ hasText: "1 running" }).waitFor();
       expect(await f.getByLabel("Replicas").first().getAttribute("max")).toBe("20");
