@@ -120,7 +120,8 @@ type Key = keyof ServeConfig & string;
 
 let built: Schema | undefined;
 /** The schema, built (and zod loaded) on first use: a require, so `ancla serve` with ordinary settings evaluates neither. */
-const schema = (): Schema => (built ??= build((require("zod") as typeof Zod).z));
+const zod = () => require("./lib/zod") as typeof import("./lib/zod"); // the ESM zod every other module imports
+const schema = (): Schema => (built ??= build(zod().z));
 /** The zod schema of the settings (built on first access of any of its properties). */
 export const serveConfigSchema: Schema = new Proxy({} as Schema, {
   get: (_, p) => Reflect.get(schema(), p),
@@ -213,7 +214,7 @@ export function fastServeConfig(raw: Record<string, string>): ServeConfig | null
 
 /** A ZodError's first issue as "key: message" (the error loadServeConfig throws for a bad setting), else null. */
 export function settingIssue(e: unknown): string | null {
-  if (!built || !(e instanceof (require("zod") as typeof Zod).ZodError)) return null;
+  if (!built || !(e instanceof zod().ZodError)) return null;
   const issue = e.issues[0]!;
   return `${issue.path.join(".")}: ${issue.message}`;
 }

@@ -1,6 +1,7 @@
 // `ancla serve` reads its settings without zod when it can (src/config.ts FAST): whenever that path
 // gives an answer it must be exactly the schema's, and it must give one for ordinary settings.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { ZodError } from "zod";
 import { fastServeConfig, isSwitchSetting, loadServeConfig, SERVE_KEYS, serveConfigSchema, settingIssue } from "../../src/config";
 
 setDefaultTimeout(30_000); // the first test loads zod and builds the schema from source
@@ -89,6 +90,9 @@ describe("serve settings without zod", () => {
       thrown = e;
     }
     expect(settingIssue(thrown)).toBe("listen: must be host:port");
+    // the schema's zod is the one every module imports (not the package's CommonJS copy): the CLI's
+    // `instanceof ZodError` checks (ops.ts) see its errors
+    expect(thrown).toBeInstanceOf(ZodError);
     expect(settingIssue(new Error("other"))).toBeNull();
   });
 });
