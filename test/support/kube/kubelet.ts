@@ -463,7 +463,8 @@ export class Kubelet {
     if (want && want !== c.name) throw new ApiError(400, "BadRequest", `container ${want} is not valid for pod ${name}`);
     const rt = this.runtimes.get(this.key(ns, name));
     const previous = q.get("previous") === "true";
-    const id = previous ? rt?.previousId ?? (rt?.phase === "crash-backoff" ? rt.containerId : undefined) : rt?.phase === "crash-backoff" ? rt.containerId : rt?.containerId;
+    const idNow = () => (previous ? rt?.previousId ?? (rt?.phase === "crash-backoff" ? rt.containerId : undefined) : rt?.phase === "crash-backoff" ? rt.containerId : rt?.containerId);
+    const id = idNow();
     if (!id) {
       if (previous) throw new ApiError(400, "BadRequest", `previous terminated container "${c.name}" in pod "${name}" not found`);
       const why = rt?.waiting?.reason === "ImagePullBackOff" || rt?.waiting?.reason === "ErrImagePull" ? "trying and failing to pull image" : rt?.waiting?.reason ?? "ContainerCreating";
@@ -474,7 +475,18 @@ export class Kubelet {
     const container = this.o.docker.getContainer(id);
     const follow = q.get("follow") === "true" && rt?.phase === "running";
     if (!follow) {
-      const buf = (await container.logs({ ...opts, follow: false })) as unknown as Buffer;
+      // a restart may remove the container named here while its log is read (the one before it
+      // goes when a new one is created): read the container that is "previous" / current then
+      const read = async (cid: string, left: number): Promise<Buffer> => {
+        try {
+          return (await this.o.docker.getContainer(cid).logs({ ...opts, follow: false })) as unknown as Buffer;
+        } catch (e) {
+          const next = idNow();
+          if (left > 0 && next && next !== cid) return read(next, left - 1);
+          throw e;
+        }
+      };
+      const buf = await read(id, 3);
       let out = demux(Buffer.from(buf));
       const limit = Number(q.get("limitBytes") ?? 0);
       if (limit > 0) out = out.subarray(0, limit);
