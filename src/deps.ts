@@ -2,8 +2,9 @@
 import { join } from "node:path";
 import type { Database } from "bun:sqlite";
 import type { ServeConfig } from "./config";
-import { openDatabase, type Db } from "./db/client";
-import { assertKnownSchema, runMigrations, type MigrationResult } from "./db/migrate";
+import type { Db } from "./db/client";
+import { openSqlite } from "./db/sqlite";
+import { assertKnownSchema, migrateDatabase, type MigrationResult } from "./db/migrate";
 import { createLogger, type Logger } from "./lib/logger";
 import { createDockerClient, type DockerClient } from "./targets/docker/client";
 import { TargetUnavailable, type TargetEnv, type Targets } from "./targets/target";
@@ -46,7 +47,11 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
   const tightened = secureDataDir(config.dataDir); // 0700 dir, 0600 files (see lib/data-dir)
   const dbFile = join(config.dataDir, DATABASE_FILE);
   ensurePrivateFile(dbFile); // before SQLite creates it 0644 (its -wal/-shm copy this mode)
-  const { sqlite, db } = openDatabase(dbFile);
+  const sqlite = openSqlite(dbFile);
+  // drizzle over it on first use (deps.db): `ancla serve` listens before drizzle and the schema's
+  // table definitions are evaluated (~30 ms of CPU); everything before listen reads plain SQL
+  let drizzled: Db | undefined;
+  const db = (): Db => (drizzled ??= (require("./db/client") as typeof import("./db/client")).drizzleOf(sqlite));
   // verify the master key before any write: a wrong key must leave the data dir untouched
   let master: ReturnType<typeof loadMasterKey>;
   let migrated: MigrationResult;
@@ -54,7 +59,7 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
     assertKnownSchema(sqlite, dbFile); // a database from a newer Ancla is refused before anything is written
     master = loadMasterKey(config.dataDir, config.masterKey, sqlite);
     // pending migrations on an existing database: an online copy next to it first (db/migrate.ts)
-    migrated = runMigrations(db, { dbFile });
+    migrated = migrateDatabase(sqlite, db, { dbFile });
   } catch (e) {
     sqlite.close();
     throw e;
@@ -63,11 +68,10 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
   sealPlaintextKubeconfigs(sqlite, master.secrets); // kubeconfigs stored before they were sealed
   // secrets given as settings (webhook secret, GitHub token) are hidden from the first log line on
   const settingSecrets = [config.githubWebhookSecret, config.githubToken, config.metricsToken].filter((v): v is string => !!v);
-  const redactor = createServerRedactor(serverRedactionValues(db, master.secrets), settingSecrets);
+  const redactor = createServerRedactor(serverRedactionValues(sqlite, master.secrets), settingSecrets);
   const { docker, ...rest } = overrides;
   const deps = {
     config,
-    db,
     sqlite,
     clock: systemClock,
     logger: createLogger((line) => process.stderr.write(line + "\n"), redactor.redact, { format: config.logFormat, level: config.logLevel }),
@@ -79,6 +83,7 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
   } as Deps;
   if (migrated.backup) deps.logger.info("database migrated; the copy taken before is kept next to it", { applied: migrated.applied, backup: migrated.backup });
   if (tightened.length) deps.logger.warn("tightened data dir permissions (only the owner may read it)", { changed: tightened });
+  if (!("db" in overrides)) Object.defineProperty(deps, "db", { enumerable: true, get: db });
   let client: DockerClient | undefined = docker;
   Object.defineProperty(deps, "docker", { enumerable: true, get: () => (client ??= createDockerClient()) });
   deps.targets ??= createTargets(() => deps.docker, config, deps.secrets);

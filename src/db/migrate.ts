@@ -97,8 +97,13 @@ export type MigrationResult = { applied: string[]; backup?: string };
  * then apply them in one transaction.
  */
 export function runMigrations(db: Db, opts: { dbFile?: string; now?: Date } = {}): MigrationResult {
-  const sqlite = (db as unknown as { $client: Database }).$client;
+  return migrateDatabase((db as unknown as { $client: Database }).$client, () => db, opts);
+}
+
+/** runMigrations on an open connection: drizzle (`db`) is asked for only when a migration is pending. */
+export function migrateDatabase(sqlite: Database, db: () => Db, opts: { dbFile?: string; now?: Date } = {}): MigrationResult {
   const state = assertKnownSchema(sqlite, opts.dbFile);
+  if (!state.pending.length) return { applied: [] };
   let backup: string | undefined;
   if (state.pending.length && state.applied > 0 && opts.dbFile) {
     backup = preMigrationName(opts.dbFile, state.pending[0]!, opts.now ?? new Date());
@@ -115,7 +120,7 @@ export function runMigrations(db: Db, opts: { dbFile?: string; now?: Date } = {}
     };
   });
   // drizzle exposes no public API for pre-read migrations; dialect.migrate is what its migrator calls.
-  const internal = db as unknown as { dialect: { migrate: (m: unknown, s: unknown, c: unknown) => void }; session: unknown };
+  const internal = db() as unknown as { dialect: { migrate: (m: unknown, s: unknown, c: unknown) => void }; session: unknown };
   internal.dialect.migrate(migrations, internal.session, {});
   return { applied: state.pending.map((e) => e.tag), backup };
 }

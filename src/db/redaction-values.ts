@@ -1,17 +1,15 @@
 // The server log's redaction set, read straight from storage: the composition root needs it before
-// any feature module exists, and the config-vars module refreshes it after each write.
-import type { Db } from "./client";
-import { configVars, projectIntegrations, serviceGitCredentials } from "./schema";
-import { isNotNull, or } from "drizzle-orm";
+// any feature module exists (and before `ancla serve` listens, so in plain SQL: drizzle is loaded
+// after listen), and the config-vars module refreshes it after each write.
+import type { Database } from "bun:sqlite";
 import { isSealed, type Secrets } from "../lib/crypto";
 import { parseKubeconfig } from "../lib/kubeconfig";
-import { environments } from "./schema";
 import { looksSecretName, redactableByName } from "../lib/redact";
 
 /** Every secret value of every scope (decrypted) plus secret-looking names' values. */
-export function serverRedactionValues(db: Db, secrets: Secrets): string[] {
+export function serverRedactionValues(sqlite: Database, secrets: Secrets): string[] {
   const out: string[] = [];
-  for (const row of db.select({ name: configVars.name, value: configVars.value, secret: configVars.secret }).from(configVars).all()) {
+  for (const row of sqlite.query("select name, value, secret from config_vars").all() as { name: string; value: string; secret: number }[]) {
     if (row.secret) {
       try {
         out.push(secrets.open(row.value));
@@ -21,25 +19,26 @@ export function serverRedactionValues(db: Db, secrets: Secrets): string[] {
     } else if (looksSecretName(row.name) && redactableByName(row.value)) out.push(row.value);
   }
   // integration secrets: projects' webhook secrets and services' HTTPS git tokens (sealed)
-  const sealed = [
-    ...db.select({ v: projectIntegrations.webhookSecret }).from(projectIntegrations).where(isNotNull(projectIntegrations.webhookSecret)).all(),
-    ...db.select({ v: serviceGitCredentials.httpsToken }).from(serviceGitCredentials).where(isNotNull(serviceGitCredentials.httpsToken)).all(),
-  ];
+  const sealed = sqlite
+    .query("select webhook_secret as v from project_integrations where webhook_secret is not null union all select https_token as v from service_git_credentials where https_token is not null")
+    .all() as { v: string }[];
   for (const { v } of sealed) {
     try {
-      out.push(secrets.open(v!));
+      out.push(secrets.open(v));
     } catch {
       // as above
     }
   }
-  out.push(...clusterCredentials(db, secrets));
+  out.push(...clusterCredentials(sqlite, secrets));
   return out;
 }
 
 /** Kubernetes environments' registry passwords and the credentials inside their kubeconfigs (token, password, client key). */
-function clusterCredentials(db: Db, secrets: Secrets): string[] {
+function clusterCredentials(sqlite: Database, secrets: Secrets): string[] {
   const out: string[] = [];
-  const rows = db.select({ kubeconfig: environments.kubeconfig, context: environments.kubeContext, password: environments.registryPassword }).from(environments).where(or(isNotNull(environments.kubeconfig), isNotNull(environments.registryPassword))).all();
+  const rows = sqlite
+    .query("select kubeconfig, kube_context as context, registry_password as password from environments where kubeconfig is not null or registry_password is not null")
+    .all() as { kubeconfig: string | null; context: string | null; password: string | null }[];
   for (const r of rows) {
     try {
       if (r.password) out.push(secrets.open(r.password));

@@ -32,8 +32,8 @@ plugin({
     });
     // the libraries serve must not evaluate before it listens: each package's first file
     const seen = new Set();
-    build.onLoad({ filter: /[\\/]node_modules[\\/](zod|elysia|yaml)[\\/].*\\.(c|m)?js$/ }, (args) => {
-      const pkg = /[\\/]node_modules[\\/](zod|elysia|yaml)[\\/]/.exec(args.path)[1];
+    build.onLoad({ filter: /[\\/]node_modules[\\/](zod|elysia|yaml|drizzle-orm)[\\/].*\\.(c|m)?js$/ }, (args) => {
+      const pkg = /[\\/]node_modules[\\/](zod|elysia|yaml|drizzle-orm)[\\/]/.exec(args.path)[1];
       if (!seen.has(pkg)) process.stderr.write("LOADED pkg:" + pkg + "\\n");
       seen.add(pkg);
       return { contents: readFileSync(args.path, "utf8"), loader: "js" };
@@ -124,6 +124,41 @@ describe("start-up: what a command loads", () => {
     expect(started).not.toContain("LOADED src/modules/orgs/index.ts");
     expect(at("LOADED src/modules/orgs/index.ts")).toBeGreaterThan(at("ancla router listening"));
     expect(after).not.toContain("LOADED src/app.ts"); // every route at once: only for the OpenAPI document
+  });
+
+  test("a restart opens, checks and migrates the database and reads the log redaction set before listen without drizzle (db/sqlite.ts); a first start loads it to migrate", async () => {
+    const data = join(dir, "data-drizzle");
+    const start = async (name: string) => {
+      const log = join(dir, name);
+      const fd = openSync(log, "w");
+      const proc = Bun.spawn([process.execPath, "--preload", preload, join(ROOT, "src/main.ts"), "serve", "--data-dir", data, "--listen", "127.0.0.1:0", "--router", "127.0.0.1:0", "--ssh", "off"], {
+        cwd: dir,
+        env: { ...process.env, HOME: dir },
+        stdout: fd,
+        stderr: fd,
+        stdin: "ignore",
+      });
+      closeSync(fd);
+      const deadline = Date.now() + 120_000;
+      try {
+        while (!readFileSync(log, "utf8").includes("ancla router listening") && Date.now() < deadline && proc.exitCode === null) await Bun.sleep(50);
+        const api = /ancla listening on (http:\/\/\S+)/.exec(readFileSync(log, "utf8"))?.[1];
+        // an app route reads through drizzle: the first request loads it
+        expect((await fetch(`${api}/api/v1/auth/session`)).status).toBe(200);
+      } finally {
+        proc.kill("SIGTERM");
+        await proc.exited;
+      }
+      const text = readFileSync(log, "utf8");
+      return { listening: text.indexOf("ancla listening"), drizzle: text.indexOf("LOADED pkg:drizzle-orm") };
+    };
+    const first = await start("serve-first.log");
+    expect(first.listening).toBeGreaterThan(0);
+    expect(first.drizzle).toBeGreaterThan(0);
+    expect(first.drizzle).toBeLessThan(first.listening); // the migrations are applied by drizzle's migrator
+    const restart = await start("serve-restart.log");
+    expect(restart.listening).toBeGreaterThan(0);
+    expect(restart.drizzle).toBeGreaterThan(restart.listening);
   });
 
   test("ancla --version, -v and version print the version without loading the server", async () => {

@@ -23,7 +23,7 @@
 //     way as on the normal path.
 // Bounded: 2,000 entries and 8 MiB of bodies; past either it starts over.
 import type { Database } from "bun:sqlite";
-import { changeKey } from "../../db/client";
+import { changeKey } from "../../db/sqlite";
 import { sha256Hex } from "../../lib/ids";
 import { metricsOf } from "../../lib/metrics";
 import type { Deps } from "../../deps";

@@ -6,7 +6,7 @@ import { resolveServiceConfig } from "./resolve";
 
 /** Call after any config write so the server log hides values set a moment ago. */
 export function refreshServerRedactor(deps: Deps): void {
-  deps.redactor.update(serverRedactionValues(deps.db, deps.secrets));
+  deps.redactor.update(serverRedactionValues(deps.sqlite, deps.secrets));
 }
 
 /**

@@ -16,7 +16,7 @@ import { targetFor, TargetUnavailable } from "../../targets/target";
 import { serverRedactionValues } from "../../db/redaction-values";
 
 /** Cluster credentials just stored are hidden in every log from now on (the server-wide redactor). */
-const refreshRedactor = (deps: Deps) => deps.redactor.update(serverRedactionValues(deps.db, deps.secrets));
+const refreshRedactor = (deps: Deps) => deps.redactor.update(serverRedactionValues(deps.sqlite, deps.secrets));
 import * as repo from "./repo";
 import { envHooks } from "./hooks";
 
