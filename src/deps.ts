@@ -59,7 +59,7 @@ export function createDeps(config: ServeConfig, overrides: Partial<Deps> = {}): 
     assertKnownSchema(sqlite, dbFile); // a database from a newer Ancla is refused before anything is written
     master = loadMasterKey(config.dataDir, config.masterKey, sqlite);
     // pending migrations on an existing database: an online copy next to it first (db/migrate.ts)
-    migrated = migrateDatabase(sqlite, db, { dbFile });
+    migrated = migrateDatabase(sqlite, { dbFile });
   } catch (e) {
     sqlite.close();
     throw e;

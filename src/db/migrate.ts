@@ -97,30 +97,48 @@ export type MigrationResult = { applied: string[]; backup?: string };
  * then apply them in one transaction.
  */
 export function runMigrations(db: Db, opts: { dbFile?: string; now?: Date } = {}): MigrationResult {
-  return migrateDatabase((db as unknown as { $client: Database }).$client, () => db, opts);
+  return migrateDatabase((db as unknown as { $client: Database }).$client, opts);
 }
 
-/** runMigrations on an open connection: drizzle (`db`) is asked for only when a migration is pending. */
-export function migrateDatabase(sqlite: Database, db: () => Db, opts: { dbFile?: string; now?: Date } = {}): MigrationResult {
+/** runMigrations on an open connection, without drizzle (`ancla serve` migrates before it loads drizzle). */
+export function migrateDatabase(sqlite: Database, opts: { dbFile?: string; now?: Date } = {}): MigrationResult {
   const state = assertKnownSchema(sqlite, opts.dbFile);
   if (!state.pending.length) return { applied: [] };
   let backup: string | undefined;
-  if (state.pending.length && state.applied > 0 && opts.dbFile) {
+  if (state.applied > 0 && opts.dbFile) {
     backup = preMigrationName(opts.dbFile, state.pending[0]!, opts.now ?? new Date());
     copyDatabase(sqlite, backup);
     pruneBackups(dirname(opts.dbFile), `${basename(opts.dbFile)}.pre-`, ".bak", PRE_MIGRATION_KEEP);
   }
-  const migrations = entries().map((e, i) => {
-    const query = migrationSql[i]!;
-    return {
-      sql: query.split("--> statement-breakpoint"),
-      bps: e.breakpoints,
-      folderMillis: e.when,
-      hash: createHash("sha256").update(query).digest("hex"),
-    };
-  });
-  // drizzle exposes no public API for pre-read migrations; dialect.migrate is what its migrator calls.
-  const internal = db() as unknown as { dialect: { migrate: (m: unknown, s: unknown, c: unknown) => void }; session: unknown };
-  internal.dialect.migrate(migrations, internal.session, {});
+  applyMigrations(sqlite);
   return { applied: state.pending.map((e) => e.tag), backup };
+}
+
+/**
+ * drizzle's SQLite migrator (SQLiteSyncDialect.migrate in drizzle-orm 0.45), statement for statement,
+ * over the embedded migrations: the same table, hashes and rule (a migration newer than the last
+ * recorded one is applied), all in one transaction. drizzle's own needs drizzle and the schema loaded
+ * and is not public API for migrations held in memory; test/unit/migrate.test.ts checks that a
+ * database migrated here and one migrated by drizzle's folder migrator have the same rows and schema.
+ */
+function applyMigrations(sqlite: Database): void {
+  sqlite.run(`CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (
+				id SERIAL PRIMARY KEY,
+				hash text NOT NULL,
+				created_at numeric
+			)`);
+  const last = sqlite.query(`SELECT id, hash, created_at FROM "__drizzle_migrations" ORDER BY created_at DESC LIMIT 1`).values()[0];
+  sqlite.run("BEGIN");
+  try {
+    entries().forEach((e, i) => {
+      if (last && Number(last[2]) >= e.when) return;
+      const query = migrationSql[i]!;
+      for (const stmt of query.split("--> statement-breakpoint")) sqlite.run(stmt);
+      sqlite.run(`INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES(?, ?)`, [createHash("sha256").update(query).digest("hex"), e.when]);
+    });
+    sqlite.run("COMMIT");
+  } catch (e) {
+    sqlite.run("ROLLBACK");
+    throw e;
+  }
 }
