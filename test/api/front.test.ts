@@ -9,6 +9,7 @@ import { frontFetch, listenApi, HEALTH_PATH, type Listener } from "../../src/fro
 import { SERVER_BODY_CAP } from "../../src/lib/body-limit";
 import { answerCacheHits } from "../../src/modules/auth/answer-cache";
 import { testApp, type TestApp } from "../support/app";
+import { EXEC_REFUSAL, execSocketRefusal } from "../support/exec-ws";
 
 setDefaultTimeout(120_000);
 
@@ -154,17 +155,7 @@ test("while the server stops, the front's answers say Connection: close like Ely
 });
 
 test("WebSocket routes still upgrade through the listener (exec's socket answers its protocol)", async () => {
-  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/api/v1/exec/ws`);
-  const messages: string[] = [];
-  ws.onmessage = (e) => void messages.push(String(e.data));
-  await new Promise<void>((resolve, reject) => {
-    ws.onopen = () => resolve();
-    ws.onerror = () => reject(new Error("the WebSocket did not open"));
-  });
-  const closed = new Promise<number>((resolve) => (ws.onclose = (e) => resolve(e.code)));
-  ws.send("not json");
-  expect(await closed).toBe(4401);
-  expect(JSON.parse(messages[0]!)).toEqual({ type: "error", message: "The first message must be JSON with the exec token." });
+  expect(await execSocketRefusal(url)).toEqual(EXEC_REFUSAL);
 });
 
 test("at --log-level debug every request reaches the app (it writes the access line)", async () => {

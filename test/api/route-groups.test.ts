@@ -11,6 +11,7 @@ import { listenApi } from "../../src/front";
 import { SERVER_BODY_CAP } from "../../src/lib/body-limit";
 import { createLazyApp } from "../../src/route-groups";
 import { orgsWorld, snapshotDb, testApp, type OrgsWorld, type TestApp } from "../support/app";
+import { EXEC_REFUSAL, execSocketRefusal } from "../support/exec-ws";
 
 setDefaultTimeout(120_000);
 
@@ -120,17 +121,7 @@ test("on a live listener a WebSocket route's group mounts with the upgrade reque
     // another group first: its mount recompiles the app while the listener serves
     expect((await fetch(`${url}/api/v1/auth/session`)).status).toBe(200);
     expect(lazy.mounted()).not.toContain("exec");
-    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/api/v1/exec/ws`);
-    const messages: string[] = [];
-    ws.onmessage = (e) => void messages.push(String(e.data));
-    await new Promise<void>((resolve, reject) => {
-      ws.onopen = () => resolve();
-      ws.onerror = () => reject(new Error("the WebSocket did not open"));
-    });
-    const closed = new Promise<number>((resolve) => (ws.onclose = (e) => resolve(e.code)));
-    ws.send("not json");
-    expect(await closed).toBe(4401);
-    expect(JSON.parse(messages[0]!)).toEqual({ type: "error", message: "The first message must be JSON with the exec token." });
+    expect(await execSocketRefusal(url)).toEqual(EXEC_REFUSAL);
     expect(lazy.mounted()).toContain("exec");
     // and the front still answers, the app's routes too
     expect((await fetch(`${url}/api/v1/integrations/health`)).status).toBe(200);

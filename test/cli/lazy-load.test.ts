@@ -45,6 +45,26 @@ plugin({
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** `bun src/main.ts serve` with the trace preloaded on `data` (under the temp dir), its stdout and stderr in one log so the trace's lines and the server's stay in order. */
+function traceServe(data: string, logName: string) {
+  const log = join(dir, logName);
+  const fd = openSync(log, "w");
+  const proc = Bun.spawn([process.execPath, "--preload", preload, join(ROOT, "src/main.ts"), "serve", "--data-dir", join(dir, data), "--listen", "127.0.0.1:0", "--router", "127.0.0.1:0", "--ssh", "off"], {
+    cwd: dir,
+    env: { ...process.env, HOME: dir },
+    stdout: fd,
+    stderr: fd,
+    stdin: "ignore",
+  });
+  closeSync(fd);
+  const waitFor = async (has: (t: string) => boolean) => {
+    const deadline = Date.now() + 120_000;
+    while (!has(readFileSync(log, "utf8")) && Date.now() < deadline && proc.exitCode === null) await Bun.sleep(50);
+    return readFileSync(log, "utf8");
+  };
+  return { proc, log, waitFor };
+}
+
 async function run(args: string[], until?: (stderr: string) => boolean): Promise<{ code: number | null; stdout: string; loaded: string[] }> {
   const proc = Bun.spawn([process.execPath, "--preload", preload, join(ROOT, "src/main.ts"), ...args], {
     cwd: dir,
@@ -80,22 +100,7 @@ describe("start-up: what a command loads", () => {
   });
 
   test("serve listens before it makes the app, and evaluates a module's routes on the first request that falls in them (src/route-groups.ts)", async () => {
-    // stdout and stderr into one file, so the trace's lines and the server's stay in order
-    const log = join(dir, "serve-order.log");
-    const fd = openSync(log, "w");
-    const proc = Bun.spawn([process.execPath, "--preload", preload, join(ROOT, "src/main.ts"), "serve", "--data-dir", join(dir, "data-order"), "--listen", "127.0.0.1:0", "--router", "127.0.0.1:0", "--ssh", "off"], {
-      cwd: dir,
-      env: { ...process.env, HOME: dir },
-      stdout: fd,
-      stderr: fd,
-      stdin: "ignore",
-    });
-    closeSync(fd);
-    const waitFor = async (has: (t: string) => boolean) => {
-      const deadline = Date.now() + 120_000;
-      while (!has(readFileSync(log, "utf8")) && Date.now() < deadline && proc.exitCode === null) await Bun.sleep(50);
-      return readFileSync(log, "utf8");
-    };
+    const { proc, log, waitFor } = traceServe("data-order", "serve-order.log");
     let started = "";
     let after = "";
     const status: number[] = [];
@@ -127,22 +132,10 @@ describe("start-up: what a command loads", () => {
   });
 
   test("a first start and a restart open, check and migrate the database and read the log redaction set without drizzle (db/sqlite.ts, db/migrate.ts); it is loaded after listen", async () => {
-    const data = join(dir, "data-drizzle");
     const start = async (name: string) => {
-      const log = join(dir, name);
-      const fd = openSync(log, "w");
-      const proc = Bun.spawn([process.execPath, "--preload", preload, join(ROOT, "src/main.ts"), "serve", "--data-dir", data, "--listen", "127.0.0.1:0", "--router", "127.0.0.1:0", "--ssh", "off"], {
-        cwd: dir,
-        env: { ...process.env, HOME: dir },
-        stdout: fd,
-        stderr: fd,
-        stdin: "ignore",
-      });
-      closeSync(fd);
-      const deadline = Date.now() + 120_000;
+      const { proc, log, waitFor } = traceServe("data-drizzle", name);
       try {
-        while (!readFileSync(log, "utf8").includes("ancla router listening") && Date.now() < deadline && proc.exitCode === null) await Bun.sleep(50);
-        const api = /ancla listening on (http:\/\/\S+)/.exec(readFileSync(log, "utf8"))?.[1];
+        const api = /ancla listening on (http:\/\/\S+)/.exec(await waitFor((t) => t.includes("ancla router listening")))?.[1];
         // an app route reads through drizzle: the first request loads it
         expect((await fetch(`${api}/api/v1/auth/session`)).status).toBe(200);
       } finally {
