@@ -1,5 +1,5 @@
-// Applies the embedded migrations with drizzle's own migrator (same hashes as the folder migrator),
-// and makes that safe to trust on an upgrade: a database written by a newer Ancla is refused
+// Applies the embedded migrations as drizzle's migrator does (same table, hashes and rule as its
+// folder migrator, without loading drizzle: applyMigrations), and makes that safe to trust on an upgrade: a database written by a newer Ancla is refused
 // (its schema is ahead of this code; running would corrupt it quietly), and before any pending
 // migration touches an existing database an online copy of it is written next to it.
 import { createHash } from "node:crypto";
@@ -110,28 +110,29 @@ export function migrateDatabase(sqlite: Database, opts: { dbFile?: string; now?:
     copyDatabase(sqlite, backup);
     pruneBackups(dirname(opts.dbFile), `${basename(opts.dbFile)}.pre-`, ".bak", PRE_MIGRATION_KEEP);
   }
-  applyMigrations(sqlite);
+  applyMigrations(sqlite, state.pending);
   return { applied: state.pending.map((e) => e.tag), backup };
 }
 
 /**
  * drizzle's SQLite migrator (SQLiteSyncDialect.migrate in drizzle-orm 0.45), statement for statement,
- * over the embedded migrations: the same table, hashes and rule (a migration newer than the last
- * recorded one is applied), all in one transaction. drizzle's own needs drizzle and the schema loaded
- * and is not public API for migrations held in memory; test/unit/migrate.test.ts checks that a
- * database migrated here and one migrated by drizzle's folder migrator have the same rows and schema.
+ * over the embedded migrations: the same table and hashes; `pending` are the ones its rule applies
+ * (newer than the last recorded one: migrationState), all in one transaction. drizzle's own needs
+ * drizzle and the schema loaded and is not public API for migrations held in memory;
+ * test/unit/migrate.test.ts checks that a database migrated here and one migrated by drizzle's
+ * folder migrator have the same rows and schema.
  */
-function applyMigrations(sqlite: Database): void {
+function applyMigrations(sqlite: Database, pending: Entry[]): void {
   sqlite.run(`CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (
 				id SERIAL PRIMARY KEY,
 				hash text NOT NULL,
 				created_at numeric
 			)`);
-  const last = sqlite.query(`SELECT id, hash, created_at FROM "__drizzle_migrations" ORDER BY created_at DESC LIMIT 1`).values()[0];
+  const apply = new Set(pending);
   sqlite.run("BEGIN");
   try {
     entries().forEach((e, i) => {
-      if (last && Number(last[2]) >= e.when) return;
+      if (!apply.has(e)) return;
       const query = migrationSql[i]!;
       for (const stmt of query.split("--> statement-breakpoint")) sqlite.run(stmt);
       sqlite.run(`INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES(?, ?)`, [createHash("sha256").update(query).digest("hex"), e.when]);
