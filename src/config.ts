@@ -35,7 +35,7 @@ const FLAG_WORDS = ["true", "false", "1", "0", "yes", "no"] as const;
 const flagBooleanOf = (z: Z) => z.union([z.boolean(), z.enum(FLAG_WORDS).transform((v) => ["true", "1", "yes"].includes(v))]);
 
 type Z = typeof Zod.z;
-/** What each setting means in `ancla serve --help` (a setting without one is described in cli/commands/server.ts). */
+/** What each setting means in `ancla serve --help` (a setting without one is described in cli/commands/server.ts); a new setting documents itself here. */
 const DESCRIPTIONS = {
   logFormat: "server log lines: text or json (one object per line)",
   logLevel: "least severe log level written; debug adds one line per API request",
@@ -80,8 +80,7 @@ const build = (z: Z) => {
   containerLabels: z
     .union([z.string(), z.record(z.string(), z.string())])
     .default({})
-    .transform((v, ctx) => labelList(v) ?? (ctx.addIssue({ code: "custom", message: "must be key=value pairs, comma separated (keys of letters, digits, . _ - /; values without commas)" }), z.NEVER))
-    .describe(DESCRIPTIONS.containerLabels),
+    .transform((v, ctx) => labelList(v) ?? (ctx.addIssue({ code: "custom", message: "must be key=value pairs, comma separated (keys of letters, digits, . _ - /; values without commas)" }), z.NEVER)),
   // bearer token a Prometheus scraper sends to GET /metrics (server admins' keys work too)
   metricsToken: z.string().min(16, "must be at least 16 characters").optional(),
   // automatic HTTPS for app traffic: the TLS listener, the ACME account's email and CA directory
@@ -96,21 +95,21 @@ const build = (z: Z) => {
   // seconds a retired replica's WebSockets may stay open during a deploy before they get 1001
   wsDrainTimeout: z.coerce.number().int().min(0).max(3600).default(10),
   // operations (README "Running in production"): logs, reloads, scheduled backups
-  logFormat: z.enum(["text", "json"]).default("text").describe(DESCRIPTIONS.logFormat),
-  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info").describe(DESCRIPTIONS.logLevel),
-  healthNotFoundTimeout: z.coerce.number().int().min(0).max(3600).default(30).describe(DESCRIPTIONS.healthNotFoundTimeout),
-  reloadTimeout: z.coerce.number().int().min(1).max(3600).default(60).describe(DESCRIPTIONS.reloadTimeout),
-  backupEvery: duration.optional().describe(DESCRIPTIONS.backupEvery),
-  backupKeep: z.coerce.number().int().min(1).max(1000).default(7).describe(DESCRIPTIONS.backupKeep),
-  backupDir: z.string().min(1).optional().describe(DESCRIPTIONS.backupDir),
-  backupIncludeKey: flagBoolean.default(false).describe(DESCRIPTIONS.backupIncludeKey),
+  logFormat: z.enum(["text", "json"]).default("text"),
+  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  healthNotFoundTimeout: z.coerce.number().int().min(0).max(3600).default(30),
+  reloadTimeout: z.coerce.number().int().min(1).max(3600).default(60),
+  backupEvery: duration.optional(),
+  backupKeep: z.coerce.number().int().min(1).max(1000).default(7),
+  backupDir: z.string().min(1).optional(),
+  backupIncludeKey: flagBoolean.default(false),
   // integrations (README "Deploy on git push"): GitHub webhooks and previews, the registry token server
-  githubWebhookSecret: z.string().min(8, "must be at least 8 characters").optional().describe(DESCRIPTIONS.githubWebhookSecret),
-  githubApiUrl: z.string().url().default("https://api.github.com").describe(DESCRIPTIONS.githubApiUrl),
-  githubToken: z.string().min(1).optional().describe(DESCRIPTIONS.githubToken),
+  githubWebhookSecret: z.string().min(8, "must be at least 8 characters").optional(),
+  githubApiUrl: z.string().url().default("https://api.github.com"),
+  githubToken: z.string().min(1).optional(),
   // exec (README "Exec, runs, the release phase and volumes"): the built-in SSH server
-  ssh: z.union([z.literal("off"), hostPort]).default("127.0.0.1:2222").describe(DESCRIPTIONS.ssh),
-  registryIssuer: z.string().min(1).max(255).default("ancla").describe(DESCRIPTIONS.registryIssuer),
+  ssh: z.union([z.literal("off"), hostPort]).default("127.0.0.1:2222"),
+  registryIssuer: z.string().min(1).max(255).default("ancla"),
   });
 };
 
@@ -196,7 +195,7 @@ const FAST: { [K in Key]-?: Fast<ServeConfig[K]> } = {
 
 /** Every setting's name, in the schema's order. */
 export const SERVE_KEYS = Object.keys(FAST) as Key[];
-/** A setting's own description (`.describe()` on the schema), if it has one. */
+/** A setting's own description (DESCRIPTIONS), if it has one. */
 export const settingDescription = (key: string): string | undefined => (DESCRIPTIONS as Record<string, string>)[key];
 /** A setting whose default is a boolean is a plain switch (`--backup-include-key`). */
 export const isSwitchSetting = (key: string): boolean => key in FAST && typeof FAST[key as Key](undefined) === "boolean";

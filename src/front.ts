@@ -22,6 +22,7 @@ import type { Server, ServerWebSocket } from "bun";
 import type { Deps } from "./deps";
 import { frontAnswer } from "./modules/auth/answer-cache";
 import { requestIdFor } from "./modules/ops/request-id";
+import { pathStart } from "./lib/url-path";
 import { httpSeries, type Series } from "./modules/observability/http-metrics";
 
 type Handler = (request: Request) => Response | Promise<Response>;
@@ -40,7 +41,7 @@ export function frontFetch(deps: Deps, app: { fetch: Handler }): Handler {
   return (request) => {
     if (request.method !== "GET") return app.fetch(request);
     const url = request.url;
-    const at = url.indexOf("/", url.indexOf("//") + 2);
+    const at = pathStart(url);
     if (at < 0 || !url.startsWith(API, at) || request.headers.has("content-length")) return app.fetch(request);
     const started = performance.now();
     if (url.length - at === HEALTH_PATH.length && url.endsWith(HEALTH_PATH)) {

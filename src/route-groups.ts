@@ -17,6 +17,7 @@
 import type { AnyElysia } from "elysia";
 import type { Deps } from "./deps";
 import { createCore } from "./app-core";
+import { pathOf } from "./lib/url-path";
 
 type Make = (deps: Deps) => AnyElysia;
 export type RouteGroup = {
@@ -124,13 +125,6 @@ export type LazyApp = {
   settled: () => Promise<unknown>;
 };
 
-const pathOf = (url: string): string => {
-  const at = url.indexOf("/", url.indexOf("//") + 2);
-  if (at < 0) return "/";
-  const q = url.indexOf("?", at);
-  return q < 0 ? url.slice(at) : url.slice(at, q);
-};
-
 export function createLazyApp(deps: Deps): LazyApp {
   const core = createCore(deps);
   const mountedNames: string[] = [];
@@ -190,8 +184,7 @@ export function createLazyApp(deps: Deps): LazyApp {
       return docs.then((handle) => handle(request)).catch((e) => failed(request, e));
     }
     if (left === 0 || (pendingRe && !pendingRe.test(pathname))) return core.fetch(request);
-    const waits: Promise<void>[] = [];
-    for (let i = 0; i < GROUP_RES.length; i++) if (!done[i] && GROUP_RES[i]!.test(pathname)) waits.push(mount(i));
+    const waits = groupsFor(pathname).filter((i) => !done[i]).map(mount);
     if (!waits.length) return core.fetch(request);
     return Promise.all(waits).then(
       () => core.fetch(request),

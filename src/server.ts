@@ -75,9 +75,9 @@ async function importAfterListen() {
     await answerPending();
     return load();
   };
-  // job handlers and hooks before the worker starts (a group that needs them waits for them too)
-  const wiring = await step(() => import("./modules/wiring"));
-  wiring.wireModules();
+  // job handlers and hooks before the worker starts (route-groups.ts's wire(): a group that needs them waits for the same)
+  const { wire } = await import("./route-groups");
+  await step(wire);
   const bootstrap = await step(() => import("./bootstrap"));
   const worker = await step(() => import("./jobs/worker"));
   const router = await step(() => import("./modules/deployments/serve"));

@@ -6,8 +6,6 @@ import { count, type SQL } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
 
-export { changeKey, openSqlite };
-
 export type Db = ReturnType<typeof drizzle<typeof schema>>;
 
 export function openDatabase(path: string): { sqlite: Database; db: Db } {
@@ -36,7 +34,6 @@ export function preparedPerDb<Q>(build: (db: Db) => Q): (db: Db) => Q {
     return q;
   };
 }
-
 
 /**
  * Memoizes a read per key until the database changes (see changeKey). For hot routes whose answer

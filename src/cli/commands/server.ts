@@ -35,7 +35,7 @@ const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase(
 export const SERVE_OPTIONS: OptionTable = Object.fromEntries(
   SERVE_KEYS.map((key) => {
     const flag = kebab(key);
-    // a `.describe()` on the config schema wins, so a new setting documents itself where it is added
+    // config.ts's description wins, so a new setting documents itself where it is added
     const described = settingDescription(key);
     const [value, description] = described ? [SERVE_HELP[flag]?.[0] ?? "VALUE", described] : (SERVE_HELP[flag] ?? ["VALUE", "see the README"]);
     // a setting whose default is a boolean is a plain switch (`--backup-include-key`)

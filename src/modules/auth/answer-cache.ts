@@ -25,6 +25,7 @@
 import type { Database } from "bun:sqlite";
 import { changeKey } from "../../db/sqlite";
 import { sha256Hex } from "../../lib/ids";
+import { pathStart } from "../../lib/url-path";
 import { metricsOf } from "../../lib/metrics";
 import type { Deps } from "../../deps";
 import { SESSION_COOKIE, readCookie } from "./cookies";
@@ -87,7 +88,7 @@ export const recordCredential = (request: Request, info: CredentialSeen): void =
 function keyOf(request: Request): string | undefined {
   if (request.method !== "GET") return undefined;
   const url = request.url;
-  const at = url.indexOf("/", url.indexOf("//") + 2);
+  const at = pathStart(url);
   if (at < 0 || !url.startsWith("/api/v1/", at)) return undefined;
   const credential = request.headers.get("x-api-key") || (request.headers.has("cookie") ? readCookie(request.headers.get("cookie"), SESSION_COOKIE) : undefined);
   if (!credential) return undefined;

@@ -4,7 +4,8 @@
 import { timingSafeEqual } from "node:crypto";
 import { sha256Hex } from "../../lib/ids";
 import type { Deps } from "../../deps";
-import { cachedUntilWrite, changeKey, readTx } from "../../db/client";
+import { cachedUntilWrite, readTx } from "../../db/client";
+import { changeKey } from "../../db/sqlite";
 import * as repo from "./repo";
 import type { UserRow } from "./repo";
 

@@ -9,7 +9,8 @@ import { verifyApiKey } from "./api-key";
 import { assertKeyMayWrite } from "./key-scopes";
 import type { LoginLimiter } from "./limiter";
 import { dummyHashOf } from "../../lib/passwords";
-import { changeKey, readTx } from "../../db/client";
+import { readTx } from "../../db/client";
+import { changeKey } from "../../db/sqlite";
 import { recordCredential } from "./answer-cache";
 import { readCookie, SESSION_COOKIE } from "./cookies";
 

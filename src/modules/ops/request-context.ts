@@ -5,8 +5,7 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../../deps";
 import { requestIdFor } from "./request-id";
-
-export { requestIdFor };
+import { pathOf } from "../../lib/url-path";
 
 const ids = new WeakMap<Request, string>();
 const started = new WeakMap<Request, number>();
@@ -28,7 +27,7 @@ export const requestContext = (deps: Deps) => {
   return plugin.onAfterResponse({ as: "global" }, ({ request, set }) => {
     const t0 = started.get(request);
     if (t0 === undefined) return;
-    const path = request.url.slice(request.url.indexOf("/", request.url.indexOf("//") + 2)).split("?")[0];
+    const path = pathOf(request.url);
     deps.logger.debug("request", { request_id: requestIdOf(request), method: request.method, path, status: set.status ?? 200, ms: Math.round((performance.now() - t0) * 10) / 10 });
   });
 };

@@ -9,8 +9,6 @@
 import type { DockerClient } from "./client";
 import { ServiceRemoved } from "../target";
 
-export { ServiceRemoved };
-
 /** What an operation may create: `at` orders it against teardowns; supervision never outlives one. */
 export type Ticket = { serviceId: string; at: number; kind: "rollout" | "supervision" | "other" };
 
