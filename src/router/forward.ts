@@ -1,7 +1,8 @@
 // One HTTP request through Bun's fetch to a replica: bounded waits (504), a retry on another
 // replica only when the request certainly never reached an app, streamed bodies both ways with
 // in-flight counting for drains, and truncation (never a clean end) when a backend fails mid-body.
-import { downstreamHeaders, pathOf, requestIdOf, upstreamHeaders } from "./headers";
+import { downstreamHeaders, requestIdOf, upstreamHeaders } from "./headers";
+import { pathAndQuery } from "../lib/url-path";
 import { badGatewayPage, noReplicaPage, timeoutPage } from "./pages";
 import type { Replica, RouteTable } from "./table";
 import type { Warn } from "./warn";
@@ -82,7 +83,7 @@ async function forwardOnce(o: ForwardOptions, req: Request, c: ForwardContext): 
   const { serviceId } = c;
   const requestId = requestIdOf(req);
   const headers = upstreamHeaders(req, c.host, c.clientIp, requestId, c.proto);
-  const path = pathOf(req.url);
+  const path = pathAndQuery(req.url);
   const retryable = IDEMPOTENT.has(req.method) && req.body === null;
   const timeoutMs = table.upstreamTimeoutMs(serviceId);
   const tried = new Set<string>();

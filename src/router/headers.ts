@@ -50,8 +50,3 @@ export function downstreamHeaders(res: Response): Headers {
   return res.headers;
 }
 
-/** Path and query of an absolute request URL, without allocating a URL object. */
-export function pathOf(url: string): string {
-  const i = url.indexOf("/", url.indexOf("//") + 2);
-  return i === -1 ? "/" : url.slice(i);
-}

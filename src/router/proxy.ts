@@ -11,6 +11,7 @@ import { startHttpsListener, type HttpsListener, type TlsCertificate } from "./h
 import { ClientLimiter, DEFAULT_MAX_PER_CLIENT } from "./limits";
 import { startFdValve } from "./fd-pressure";
 import { probeFreePort } from "../lib/listeners";
+import { pathAndQuery, pathStart } from "../lib/url-path";
 import { badGatewayPage, errorPage, notFoundPage } from "./pages";
 import { WS_GOING_AWAY, type OpenSocket, type RouteTable } from "./table";
 import { rateLimitedWarn, type Warn } from "./warn";
@@ -193,8 +194,8 @@ function closeAfter(res: Response | undefined): Response | undefined {
 
 /** 200 with the key authorization for a pending token; 404 for others; null when not a challenge path. */
 function challengeAnswer(acme: AcmeHooks, url: string): Response | null {
-  const i = url.indexOf(CHALLENGE_PREFIX, url.indexOf("//") + 2);
-  if (i === -1 || url.indexOf("/", url.indexOf("//") + 2) !== i) return null;
+  const i = pathStart(url);
+  if (i === -1 || !url.startsWith(CHALLENGE_PREFIX, i)) return null;
   const token = url.slice(i + CHALLENGE_PREFIX.length).split(/[?#]/)[0]!;
   const answer = /^[A-Za-z0-9_-]{1,256}$/.test(token) ? acme.challenge(token) : undefined;
   if (answer === undefined) return new Response("no such challenge\n", { status: 404, headers: { "content-type": "text/plain" } });
@@ -203,8 +204,7 @@ function challengeAnswer(acme: AcmeHooks, url: string): Response | null {
 
 /** 308 keeps the method and body for non-GET requests (301 would turn a POST into a GET in some clients). */
 function redirectToHttps(req: Request, host: string, port: number): Response {
-  const i = req.url.indexOf("/", req.url.indexOf("//") + 2);
-  const path = i === -1 ? "/" : req.url.slice(i);
+  const path = pathAndQuery(req.url);
   const authority = port === 443 ? host : `${host}:${port}`;
   return new Response(null, { status: 308, headers: { location: `https://${authority}${path}`, "cache-control": "no-store" } });
 }
