@@ -7,7 +7,8 @@
 //               listener's front before the app is built: src/server.ts)
 //   version     `ancla --version`: wall, CPU and peak RSS (GNU time), next to a compiled `console.log`
 //   idle        RSS 5 s after start (ancla with 100 services, bare): anonymous and file-backed pages
-//               from /proc/<pid>/smaps_rollup
+//               from /proc/<pid>/smaps_rollup, the file-backed ones split by the executable's mappings
+//               (/proc/<pid>/smaps: machine code, read-only data, the writable segment with the bundle)
 //   binary      the size of ./ancla and of the bare binary (Bun's runtime alone)
 // Rounds alternate the subjects so a change in the machine's load hits them alike.
 //
@@ -15,7 +16,7 @@
 // on the same data dirs, printed next to the new one.
 //
 // Usage: bun run build && bun scripts/bench/startup.ts [--rounds 7] [--only serve,version,idle] [--base <binary>]
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMPILE_ARGS } from "../build";
 import { anclaArgv, BINARY, fmt, removeDir, seed, tempDir } from "./lib";
@@ -43,13 +44,40 @@ function cpuMs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * TICK_MS;
 }
 
-/** Rss, Anonymous and the rest (file-backed: the executable's pages, shared libraries) in MiB. */
-function smaps(pid: number): { rss: number; anon: number; file: number } {
+type Footprint = { rss: number; anon: number; file: number; code: number; rodata: number; bundle: number };
+
+/**
+ * Rss, Anonymous and the rest (file-backed) in MiB, the file-backed part split by the executable's
+ * own mappings (/proc/<pid>/smaps): its machine code (r-x: Bun's runtime, JSC, SQLite…), its
+ * read-only data (r--) and the file-backed part of its writable segment (rw-, which holds the
+ * embedded bundle, `.bun`: the app's bytecode and sources); the remainder is shared libraries.
+ */
+function smaps(pid: number): Footprint {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN) / 1024;
   const rss = kb("Rss");
   const anon = kb("Anonymous");
-  return { rss, anon, file: rss - anon };
+  const exe = readlinkSync(`/proc/${pid}/exe`);
+  const own = { code: 0, rodata: 0, bundle: 0 };
+  let perms = "";
+  let mine = false;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head) {
+      perms = head[1]!;
+      mine = head[2] === exe;
+      continue;
+    }
+    if (!mine) continue;
+    const [key, value] = line.split(/:\s+/);
+    const mib = Number.parseInt(value ?? "", 10) / 1024;
+    if (key === "Rss") {
+      if (perms.startsWith("r-x")) own.code += mib;
+      else if (perms.startsWith("r--")) own.rodata += mib;
+      else own.bundle += mib;
+    } else if (key === "Anonymous" && perms.startsWith("rw")) own.bundle -= mib; // pages written since: counted as anonymous
+  }
+  return { rss, anon, file: rss - anon, ...own };
 }
 
 function freePort(): number {
@@ -188,20 +216,23 @@ try {
   }
 
   if (ONLY.has("idle")) {
-    const take = (into: ReturnType<typeof smaps>[]) => async (pid: number) => {
+    const take = (into: Footprint[]) => async (pid: number) => {
       await Bun.sleep(5000);
       into.push(smaps(pid));
     };
-    const a: ReturnType<typeof smaps>[] = [];
-    const b: ReturnType<typeof smaps>[] = [];
-    const o: ReturnType<typeof smaps>[] = [];
+    const a: Footprint[] = [];
+    const b: Footprint[] = [];
+    const o: Footprint[] = [];
     for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
       if (BASE) await timedStart(serveBase(seeded), home, take(o));
       await timedStart(serve(seeded), home, take(a));
       await timedStart(bare, home, take(b));
     }
-    const line = (label: string, xs: ReturnType<typeof smaps>[]) =>
-      console.log(`  ${label.padEnd(40)} RSS ${fmt(median(xs.map((x) => x.rss))).padStart(6)} MiB   anonymous ${fmt(median(xs.map((x) => x.anon))).padStart(6)} MiB   file-backed ${fmt(median(xs.map((x) => x.file))).padStart(6)} MiB`);
+    const m = (xs: Footprint[], k: keyof Footprint) => fmt(median(xs.map((x) => x[k]))).padStart(6);
+    const line = (label: string, xs: Footprint[]) => {
+      console.log(`  ${label.padEnd(40)} RSS ${m(xs, "rss")} MiB   anonymous ${m(xs, "anon")} MiB   file-backed ${m(xs, "file")} MiB`);
+      console.log(`  ${"".padEnd(40)}     file-backed: executable's code ${m(xs, "code")}, read-only data ${m(xs, "rodata")}, bundle and data ${m(xs, "bundle")} MiB`);
+    };
     console.log(`\nidle 5 s after the first 200 (smaps_rollup), median of ${a.length}`);
     if (BASE) line("base serve, 100 services", o);
     line(`${BASE ? "new" : "ancla"} serve, 100 services`, a);
