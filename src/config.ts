@@ -51,6 +51,8 @@ const DESCRIPTIONS = {
   ssh: "address of the built-in SSH server for exec (ancla shell/ssh), or off",
   registryIssuer: "iss of registry tokens; the registry's auth.token.issuer must say the same",
   containerLabels: "labels for every container and network Ancla creates, key=value pairs comma separated (its own dev.ancla.* labels win)",
+  maxVolumeRestoreSize: "largest unpacked volume archive a restore writes, in bytes (default 32 GiB)",
+  maxVolumeRestoreEntries: "most entries (files, directories, links) in a restored volume archive (default 1000000)",
 };
 const hostPortOf = (z: Z) => z.string().regex(HOST_PORT, "must be host:port");
 
@@ -69,6 +71,10 @@ const build = (z: Z) => {
   maxContextSize: z.coerce.number().int().positive().default(512 * 1024 * 1024),
   // a tar of millions of empty entries is tiny gzip'd but costs Docker minutes: entries are counted too
   maxContextEntries: z.coerce.number().int().positive().default(100_000),
+  // a volume restore's archive once unpacked: a few MiB of gzip may unpack to terabytes, and a tar
+  // of millions of empty files to no bytes and all the inodes of the disk every service shares
+  maxVolumeRestoreSize: z.coerce.number().int().positive().default(32 * 1024 ** 3),
+  maxVolumeRestoreEntries: z.coerce.number().int().positive().default(1_000_000),
   // git hosts the operator trusts beyond public addresses: comma separated CIDRs, addresses, names, *.suffix
   gitAllowHosts: z
     .union([z.string(), z.array(z.string())])
@@ -166,6 +172,8 @@ const FAST: { [K in Key]-?: Fast<ServeConfig[K]> } = {
   masterKey: text(),
   maxContextSize: or(whole(1), 512 * 1024 * 1024),
   maxContextEntries: or(whole(1), 100_000),
+  maxVolumeRestoreSize: or(whole(1), 32 * 1024 ** 3),
+  maxVolumeRestoreEntries: or(whole(1), 1_000_000),
   gitAllowHosts: or(never, []),
   buildConcurrency: or(whole(1, 16), 1),
   sampleInterval: or(whole(1), 15),

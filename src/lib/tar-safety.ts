@@ -151,3 +151,119 @@ export async function inspectContext(
   }
   return result;
 }
+
+/** What a tar may unpack to: `maxBytes` of tar (contents, headers, padding, after gunzip) and `maxEntries` entries. */
+export type TarBounds = { maxBytes: number; maxEntries: number };
+
+/** A tar that goes past one of its bounds (`kind`: which); the caller words the 413. */
+export class TarTooLarge extends Error {
+  constructor(
+    readonly kind: "bytes" | "entries",
+    readonly limit: number,
+  ) {
+    super(kind === "bytes" ? `The archive unpacks to more than ${limit} bytes.` : `The archive has more than ${limit} entries.`);
+  }
+}
+
+// what an extraction may create; devices are refused like in build contexts, and a sparse entry
+// (GNU 'S' has no type here; PAX sparse is a file with GNU.sparse.* records) would unpack to its
+// declared size from a body of a few bytes, past the byte count
+const BOUNDED_TYPES = new Set(["file", "contiguous-file", "directory", "symlink", "link", "fifo"]);
+const isSparse = (h: tar.Header) => Object.keys((h as { pax?: Record<string, string> }).pax ?? {}).some((k) => k.startsWith("GNU.sparse."));
+
+/**
+ * The tar of `source` (gunzipped when it is gzip), byte for byte, while it stays within `bounds`:
+ * the bytes are counted as they leave gunzip, and tar-stream reads each chunk's entry headers
+ * before the chunk is yielded, so a reader never gets a byte past either bound or an entry past
+ * the limit — the iterator throws TarTooLarge instead (UnsafeContext 422 for a device or sparse
+ * entry, 400 for what is not a tar). The first chunk comes once the first entry passed its checks
+ * (or the archive ended), so a caller may await it before it changes anything. Nothing is buffered
+ * but the chunk in hand (and, before the first entry, the chunks of its header).
+ */
+export async function* boundedTar(source: AsyncIterable<Uint8Array>, bounds: TarBounds): AsyncGenerator<Buffer> {
+  let sourceFailure: unknown = null; // the body's own error (a byte cap of the caller's) is passed on as it is
+  const input = source[Symbol.asyncIterator]();
+  const pull = () =>
+    input.next().catch((e) => {
+      throw (sourceFailure = e);
+    });
+  // highWaterMark 1: every write answers false, so 'drain' says the chunk was parsed (and its entries checked)
+  const extract = tar.extract({ highWaterMark: 1 });
+  let gunzip: Readable | null = null;
+  let from: Readable | null = null;
+  let failure: Error | null = null;
+  let entries = 0;
+  const fail = (e: Error) => {
+    failure ??= e;
+    extract.destroy(e);
+  };
+  extract.on("error", (e: Error) => (failure ??= e));
+  extract.on("entry", (h, body, next) => {
+    body.on("error", () => {}); // destroyed with the extract's error after a refusal, which is ours already
+    if (++entries > bounds.maxEntries) return fail(new TarTooLarge("entries", bounds.maxEntries));
+    if (entries % GC_EVERY === 0) Bun.gc(false); // per-entry garbage, see GC_EVERY
+    if (!BOUNDED_TYPES.has(h.type ?? "file") || isSparse(h))
+      return fail(new UnsafeContext(`Archive entry '${h.name.slice(0, 200)}' is a ${isSparse(h) ? "sparse file" : (h.type ?? "entry of an unknown type")}; only files, directories, links and FIFOs can be restored.`));
+    body.on("end", () => next());
+    body.resume();
+  });
+  const parsed = (chunk: Buffer | null) =>
+    new Promise<void>((resolve) => {
+      const done = (): void => (extract.off("drain", done), extract.off("close", done), extract.off("finish", done), resolve());
+      extract.on("drain", done).on("close", done).on("finish", done);
+      if (chunk) extract.write(chunk);
+      else extract.end(null);
+    });
+  const notTar = (e: unknown) =>
+    e instanceof TarTooLarge || e instanceof UnsafeContext ? e : new UnsafeContext(`The archive is not a valid tar or tar.gz (${(e as Error).message}).`, 400);
+  try {
+    // peek the first two bytes to tell gzip from plain tar (plain iterators: a Node stream per chunk costs more than the parsing)
+    let head = Buffer.alloc(0);
+    let ended = false;
+    while (head.length < 2 && !ended) {
+      const n = await pull();
+      if (n.done) ended = true;
+      else head = Buffer.concat([head, n.value]);
+    }
+    async function* rest(): AsyncGenerator<Buffer> {
+      if (head.length) yield head;
+      if (ended) return;
+      for (let n = await pull(); !n.done; n = await pull()) yield Buffer.from(n.value.buffer, n.value.byteOffset, n.value.byteLength);
+    }
+    let raw: AsyncIterable<Buffer> = rest();
+    if (isGzip(head)) {
+      from = Readable.from(raw);
+      gunzip = from.pipe(createGunzip());
+      from.on("error", (e) => gunzip!.destroy(e)); // pipe() does not forward it
+      raw = gunzip;
+    }
+    let bytes = 0;
+    let held: Buffer[] = []; // the chunks before the first entry passed its checks
+    for await (const c of raw) {
+      const chunk = c as Buffer;
+      bytes += chunk.byteLength;
+      if (bytes > bounds.maxBytes) throw new TarTooLarge("bytes", bounds.maxBytes);
+      await parsed(chunk);
+      if (failure) throw failure;
+      if (entries === 0) {
+        held.push(chunk);
+        continue;
+      }
+      const out = held.length ? Buffer.concat([...held, chunk]) : chunk;
+      held = [];
+      yield out;
+    }
+    if (bytes === 0) throw new UnsafeContext("The archive is empty.", 400);
+    await parsed(null);
+    if (failure) throw failure;
+    if (held.length) yield Buffer.concat(held);
+  } catch (e) {
+    throw sourceFailure ?? notTar(e);
+  } finally {
+    extract.destroy();
+    gunzip?.destroy();
+    from?.destroy();
+    // the body stops (a request body is cancelled); not awaited: a client that sends nothing more would hold it
+    void input.return?.()?.catch(() => {});
+  }
+}

@@ -103,7 +103,7 @@ export type VolumeOpOptions = { idleWithinMs?: number };
 export type VolumeStore = {
   /** A tar stream of the volume's contents (an empty volume gives an empty archive). `image` is the service's, used to reach the volume. */
   backup: (ref: ServiceRef, name: string, image: string, opts?: VolumeOpOptions) => Promise<NodeJS.ReadableStream>;
-  /** Replace the volume's contents with a tar stream; refused (DeployFailed) while a running process mounts it. */
+  /** Replace the volume's contents with a tar stream; refused (DeployFailed) while a running process mounts it. A copy that fails part way (the stream errors, the runtime refuses) leaves the volume empty. */
   restore: (ref: ServiceRef, name: string, image: string, tar: NodeJS.ReadableStream, opts?: VolumeOpOptions) => Promise<void>;
   /** Remove the volumes (the service is deleted with delete_volumes), after teardown of the service returned; missing ones are fine, one still mounted by something else is refused (DeployFailed naming it). */
   remove: (ref: ServiceRef, names: string[]) => Promise<void>;

@@ -16,6 +16,8 @@ const CANDIDATES: Record<string, string[]> = {
   masterKey: ["", "abc", "x".repeat(64)],
   maxContextSize: ["1", "0", "-1", "1.5", "1e3", " 12 ", "", "abc", "9007199254740993", "0x10", "Infinity"],
   maxContextEntries: ["100", "0"],
+  maxVolumeRestoreSize: ["34359738368", "0", "1.5"],
+  maxVolumeRestoreEntries: ["1000000", "0"],
   gitAllowHosts: ["10.0.0.0/8", "git.internal, *.corp.example", "", "bad host!"],
   buildConcurrency: ["1", "16", "17", "0", "2.0"],
   sampleInterval: ["1", "0", "60"],

@@ -21,6 +21,8 @@ const SERVE_HELP: Record<string, [string, string]> = {
   "master-key": ["KEY", "encryption key of secrets (default: <data-dir>/master.key)"],
   "max-context-size": ["BYTES", "largest unpacked build context (default 512 MiB)"],
   "max-context-entries": ["N", "most files in a build context (default 100000)"],
+  "max-volume-restore-size": ["BYTES", ""],
+  "max-volume-restore-entries": ["N", ""],
   "git-allow-hosts": ["LIST", "private git hosts to allow: CIDRs, addresses, names, *.suffix, comma separated"],
   "build-concurrency": ["N", "builds at the same time (default 1)"],
   "sample-interval": ["SECONDS", "metrics sampling interval (default 15)"],

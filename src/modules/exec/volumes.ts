@@ -2,11 +2,12 @@
 // volumes.ts), stream a backup (tar.gz of the volume) and restore one (tar or tar.gz). The data
 // lives in the target (Docker named volumes); removing a setting or the service keeps it, unless
 // the service is deleted with delete_volumes=true.
-import { Readable, PassThrough } from "node:stream";
-import { createGunzip, createGzip } from "node:zlib";
+import { Readable } from "node:stream";
+import { createGzip } from "node:zlib";
 import type { Deps } from "../../deps";
 import { isoNow } from "../../deps";
-import { Conflict, NotFound, PayloadTooLarge } from "../../errors";
+import { AppError, BadRequest, Conflict, NotFound, PayloadTooLarge, Unprocessable } from "../../errors";
+import { boundedTar, TarTooLarge, UnsafeContext } from "../../lib/tar-safety";
 import { DeployFailed, targetFor, type ServiceRef, type TargetEnv } from "../../targets/target";
 import { assertMayDeploy } from "../envs/access";
 import { assertKeyMayWrite } from "../auth/key-scopes";
@@ -71,45 +72,72 @@ export async function backupVolume(deps: Deps, access: ServiceAccess, name: stri
   return new Response(Readable.toWeb(gz) as unknown as ReadableStream, { headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="${filename}"` } });
 }
 
-/** Replace the volume's contents with the body (tar, or tar.gz), which may be large: streamed under a byte cap. */
+/** What a refused archive answers; `emptied`: the copy had begun, so the volume was left empty (the target's rule for a failed copy). */
+function refusal(e: unknown, deps: Deps, volume: string, emptied: boolean): AppError {
+  const after = emptied ? ` The restore stopped there and the volume ${volume} was left empty; nothing of the archive was kept.` : " Nothing was changed.";
+  if (e instanceof TarTooLarge)
+    return new PayloadTooLarge(
+      e.kind === "bytes"
+        ? `The volume archive unpacks to more than ${e.limit} bytes (--max-volume-restore-size).${after}`
+        : `The volume archive has more than ${e.limit} entries (--max-volume-restore-entries).${after}`,
+    );
+  if (e instanceof UnsafeContext) return e.status === 400 ? new BadRequest(e.message + after) : e.status === 413 ? new PayloadTooLarge(e.message + after) : new Unprocessable(e.message + after);
+  if (e instanceof AppError) return new AppError(e.status, e.message + after, e.code, e.exitCode);
+  deps.logger.warn("reading a volume archive failed", { error: (e as Error).message });
+  return new BadRequest(`The volume archive could not be read.${after}`);
+}
+
+/**
+ * Replace the volume's contents with the body (tar, or tar.gz), streamed: the body is capped at
+ * MAX_RESTORE_BYTES as received and the archive at --max-volume-restore-size bytes and
+ * --max-volume-restore-entries entries as unpacked (lib/tar-safety boundedTar), so a gzip bomb
+ * stops at the limit. Its first entry is checked before the volume is touched; a refusal after
+ * the copy began leaves the volume empty.
+ */
 export async function restoreVolume(deps: Deps, access: ServiceAccess, name: string, request: Request, waitIdle = false) {
   assertMayDeploy(access);
   const v = volumeOf(deps, access, name);
   const target = capableTarget(deps, access, "volumes", "Volume restores");
   const release = servingRelease(deps, access, true);
-  if (!request.body) throw new Conflict("Send the archive (tar or tar.gz) as the request body.");
-  const raw = new PassThrough();
+  const body = request.body;
+  if (!body) throw new Conflict("Send the archive (tar or tar.gz) as the request body.");
   let size = 0;
-  let failed: Error | null = null;
-  const reader = request.body.getReader();
-  const first = await reader.read();
-  const head = first.value ?? new Uint8Array();
-  const gzipped = head[0] === 0x1f && head[1] === 0x8b;
-  const out: NodeJS.ReadableStream = gzipped ? raw.pipe(createGunzip()) : raw;
-  const pump = (async () => {
-    let chunk = first;
-    while (!chunk.done) {
-      size += chunk.value.byteLength;
-      if (size > MAX_RESTORE_BYTES) {
-        failed = new PayloadTooLarge(`A volume archive may be at most ${MAX_RESTORE_BYTES / 1024 ** 3} GiB.`);
-        raw.destroy(failed);
-        return;
-      }
-      if (!raw.write(chunk.value)) await new Promise((r) => raw.once("drain", r));
-      chunk = await reader.read();
+  async function* received() {
+    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength;
+      if (size > MAX_RESTORE_BYTES) throw new PayloadTooLarge(`A volume archive may be at most ${MAX_RESTORE_BYTES / 1024 ** 3} GiB.`);
+      yield chunk;
     }
-    raw.end();
-  })();
-  try {
-    await target.volumes.restore(serviceRef(access), v.name, release.imageRef, out, { idleWithinMs: waitIdle ? IDLE_WAIT_MS : 0 });
-  } catch (e) {
-    if (failed) throw failed;
-    if (e instanceof DeployFailed) throw new Conflict(e.message);
-    throw new Conflict(`The archive could not be restored: ${(e as Error).message}`);
-  } finally {
-    await pump.catch(() => {});
   }
-  if (failed) throw failed;
+  const chunks = boundedTar(received(), { maxBytes: deps.config.maxVolumeRestoreSize, maxEntries: deps.config.maxVolumeRestoreEntries });
+  // a body that is not a tar, or that is refused at its first entry, changes nothing
+  const first = await chunks.next().catch((e) => {
+    throw refusal(e, deps, v.name, false);
+  });
+  let copying = false;
+  let failed: unknown = null;
+  const tar = Readable.from(
+    (async function* () {
+      copying = true; // the target reads only once it emptied the volume
+      try {
+        if (!first.done) yield first.value;
+        yield* chunks;
+      } catch (e) {
+        throw (failed = e);
+      }
+    })(),
+    { objectMode: false },
+  );
+  try {
+    await target.volumes.restore(serviceRef(access), v.name, release.imageRef, tar, { idleWithinMs: waitIdle ? IDLE_WAIT_MS : 0 });
+  } catch (e) {
+    if (failed) throw refusal(failed, deps, v.name, true);
+    if (e instanceof DeployFailed && !copying) throw new Conflict(e.message);
+    const after = copying ? ` The volume ${v.name} was left empty.` : "";
+    throw new Conflict(`The archive could not be restored: ${(e as Error).message.replace(/\.$/, "")}.${after}`);
+  } finally {
+    tar.destroy(); // also when the target never read it: the body and the unpacking stop
+  }
   return { ok: true, bytes: size };
 }
 

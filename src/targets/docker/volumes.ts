@@ -68,6 +68,22 @@ export async function ensureVolumes(docker: DockerClient, ref: ServiceRef & { vo
   return out;
 }
 
+/** Recreates the service's volume empty (after a failed restore: nothing else mounts it); Docker may hold it a moment after the helper went. */
+async function emptyVolume(docker: DockerClient, ref: ServiceRef, name: string, labels: Record<string, string>): Promise<void> {
+  const vol = await volumeSource(docker, ref, name);
+  for (const deadline = Date.now() + 30_000; ; await Bun.sleep(200)) {
+    try {
+      const info = await docker.getVolume(vol).inspect();
+      if (info.Labels?.[LABEL.serviceId] === ref.serviceId) await docker.getVolume(vol).remove();
+      break;
+    } catch (e) {
+      if (statusOf(e) === 404) break;
+      if (statusOf(e) !== 409 || Date.now() >= deadline) throw e;
+    }
+  }
+  await ensureVolume(docker, ref, name, labels);
+}
+
 /** A stopped container with only the volume mounted: the Docker archive API reads and writes through it. */
 async function withHelper<T>(docker: DockerClient, ref: ServiceRef, name: string, image: string, labels: Record<string, string>, use: (c: ReturnType<DockerClient["getContainer"]>) => Promise<T>): Promise<T> {
   const source = await ensureVolume(docker, ref, name, labels);
@@ -142,7 +158,16 @@ export function dockerVolumes(docker: () => DockerClient, labels: Record<string,
         if (statusOf(e) !== 404) throw e;
       }
       await withHelper(d, ref, name, image, labels, async (c) => {
-        await c.putArchive(tar as never, { path: HELPER_MOUNT });
+        try {
+          await c.putArchive(tar as never, { path: HELPER_MOUNT });
+        } catch (e) {
+          // a copy cut short (the archive was refused part way, Docker failed) leaves the volume
+          // empty, never a part of the archive the app could take for all of it, and gives the
+          // disk the part took back
+          await c.remove({ force: true }).catch(() => {});
+          await emptyVolume(d, ref, name, labels);
+          throw e;
+        }
         await c.remove({ force: true }).catch(() => {});
       });
     },

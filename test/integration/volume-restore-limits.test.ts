@@ -1,0 +1,170 @@
+// A volume restore bounds what it unpacks, not only what it receives (real Docker, real HTTP on
+// 127.0.0.1, the listener `ancla serve` uses): a gzip bomb — a few KiB that unpack to 50 MiB — is
+// refused with 413 at --max-volume-restore-size and nothing past the limit reaches the volume,
+// which is left empty (no part of an archive passes for all of it); a tar of more entries than
+// --max-volume-restore-entries is refused the same way; a body that is not a tar, or whose first
+// entry is refused, changes nothing; an ordinary restore gives back exactly its files; no answer
+// carries the service's secrets.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { lstatSync, readdirSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import * as tar from "tar-stream";
+import { deployHarness, fixtureFiles, type DeployHarness } from "../fixtures/webapp/support";
+import { RUN_ID, testDocker } from "../support/docker";
+import { volumeBackupFiles } from "../support/volume-tar";
+import { createApp } from "../../src/app";
+import { listenApi, type Listener } from "../../src/front";
+import { SERVER_BODY_CAP } from "../../src/lib/body-limit";
+
+setDefaultTimeout(300_000);
+
+const MiB = 1024 * 1024;
+const LIMIT = 4 * MiB;
+const ENTRIES = 200;
+const SECRET = "vol-secret-" + crypto.randomUUID();
+let h: DeployHarness;
+let api: Listener;
+let url = "";
+let serviceId = "";
+
+type Entry = Partial<tar.Header> & { name: string };
+async function tarOf(entries: [Entry, string | Buffer | undefined][]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const [header, body] of entries) body === undefined ? pack.entry(header as tar.Header) : pack.entry(header as tar.Header, body);
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const path = () => `/api/v1/orgs/${h.org}/projects/web/envs/production/services/app/volumes/data`;
+
+/** POST the archive over HTTP in 64 KiB pieces (a streamed body, as the CLI sends a file). */
+async function restore(archive: Buffer): Promise<{ status: number; body: any; text: string }> {
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (let i = 0; i < archive.length; i += 64 * 1024) c.enqueue(new Uint8Array(archive.subarray(i, i + 64 * 1024)));
+      c.close();
+    },
+  });
+  const res = await fetch(`${url}${path()}/restore`, { method: "POST", body: stream, headers: { "x-api-key": h.key, "content-type": "application/octet-stream" } });
+  const text = await res.text();
+  return { status: res.status, body: JSON.parse(text), text };
+}
+
+async function backup(): Promise<Record<string, string>> {
+  const res = await fetch(`${url}${path()}/backup`, { headers: { "x-api-key": h.key } });
+  expect(res.status).toBe(200);
+  return volumeBackupFiles(new Uint8Array(await res.arrayBuffer()));
+}
+
+/** The volume's files as the host holds them (the tests run as root next to the engine). */
+async function onDisk(): Promise<string[]> {
+  const vol = await testDocker().getVolume(`ancla-vol-${serviceId}-data`).inspect();
+  return readdirSync(vol.Mountpoint, { recursive: true }).map(String).sort();
+}
+
+/** Bytes of the volume's files on the host, sampled until `done` settles: the most seen. */
+async function mostBytesWhile(done: Promise<unknown>): Promise<number> {
+  const dir = (await testDocker().getVolume(`ancla-vol-${serviceId}-data`).inspect()).Mountpoint;
+  let most = 0;
+  let settled = false;
+  void done.finally(() => (settled = true));
+  while (!settled) {
+    let sum = 0;
+    try {
+      for (const f of readdirSync(dir, { recursive: true })) sum += lstatSync(`${dir}/${f}`, { throwIfNoEntry: false })?.size ?? 0;
+    } catch {} // the volume is being recreated
+    most = Math.max(most, sum);
+    await Bun.sleep(5);
+  }
+  return most;
+}
+
+const ORDINARY: [Entry, string | Buffer | undefined][] = [
+  [{ name: "db", type: "directory", mode: 0o755 }, undefined],
+  [{ name: "db/data.bin", mode: 0o600 }, Buffer.from(Array.from({ length: 3 * MiB }, (_, i) => (i * 7) % 256))],
+  [{ name: "db/current", type: "symlink", linkname: "data.bin" }, undefined],
+  [{ name: "notes.txt", mode: 0o644 }, "kept\n"],
+];
+
+beforeAll(async () => {
+  h = await deployHarness("vrl", { maxVolumeRestoreSize: LIMIT, maxVolumeRestoreEntries: ENTRIES });
+  serviceId = await h.service("app");
+  expect((await h.t.req("POST", `${h.base()}/app/volumes`, { name: "data", mount_path: "/data" }, { key: h.key })).status).toBe(201);
+  await h.setVar("app", "API_TOKEN", SECRET, true);
+  await h.build("app", fixtureFiles({ Procfile: "web: exec httpd -f -p \"$PORT\" -h /www" }));
+  await h.release(serviceId); // a release, never deployed: nothing mounts the volume
+  api = listenApi(h.t.deps, createApp(h.t.deps), { hostname: "127.0.0.1", port: 0, reusePort: false, maxRequestBodySize: SERVER_BODY_CAP });
+  url = `http://127.0.0.1:${api.server.port}`;
+});
+afterAll(async () => {
+  await api?.stop(true);
+  await h?.close();
+  const docker = testDocker();
+  for (const v of (await docker.listVolumes({ filters: { label: [`dev.ancla.test-run=${RUN_ID}`] } })).Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true }).catch(() => {});
+});
+
+describe("volume restore limits", () => {
+  test("an ordinary tar.gz restores exactly, just under the limit", async () => {
+    const archive = await tarOf(ORDINARY);
+    expect(archive.length).toBeLessThan(LIMIT);
+    const r = await restore(gzipSync(archive));
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ ok: true, bytes: gzipSync(archive).length });
+    const files = await backup();
+    expect(files["notes.txt"]).toBe("kept\n");
+    // byte for byte, read from the volume on the host
+    const vol = await testDocker().getVolume(`ancla-vol-${serviceId}-data`).inspect();
+    expect((await Bun.file(`${vol.Mountpoint}/db/data.bin`).bytes()).length).toBe(3 * MiB);
+    expect(Buffer.from(await Bun.file(`${vol.Mountpoint}/db/data.bin`).arrayBuffer()).equals(ORDINARY[1]![1] as Buffer)).toBe(true);
+    expect(await onDisk()).toEqual(["db", "db/current", "db/data.bin", "notes.txt"]);
+  });
+
+  test("a body that is not a tar, or whose first entry is refused, changes nothing", async () => {
+    const junk = await restore(Buffer.from("this is not an archive\n".repeat(100)));
+    expect(junk.status).toBe(400);
+    expect(junk.body.message).toStartWith("The archive is not a valid tar or tar.gz");
+    expect(junk.body.message).toEndWith("Nothing was changed.");
+    const device = await restore(await tarOf([[{ name: "sda", type: "block-device", devmajor: 8, devminor: 0 }, undefined]]));
+    expect(device.body).toEqual({ status: 422, message: "Archive entry 'sda' is a block-device; only files, directories, links and FIFOs can be restored. Nothing was changed." });
+    expect(await onDisk()).toEqual(["db", "db/current", "db/data.bin", "notes.txt"]);
+  });
+
+  test("a gzip bomb is refused with 413 at the unpacked limit; no more than the limit reached the volume, which is left empty", async () => {
+    const bomb = gzipSync(await tarOf([[{ name: "a.txt" }, "first\n"], [{ name: "zeros" }, Buffer.alloc(50 * MiB)]]));
+    expect(bomb.length).toBeLessThan(MiB / 4);
+    const answer = restore(bomb);
+    const most = await mostBytesWhile(answer);
+    const r = await answer;
+    expect(most).toBeLessThanOrEqual(LIMIT);
+    expect(r.body).toEqual({
+      status: 413,
+      message: `The volume archive unpacks to more than ${LIMIT} bytes (--max-volume-restore-size). The restore stopped there and the volume data was left empty; nothing of the archive was kept.`,
+    });
+    expect(r.text).not.toContain(SECRET);
+    expect(await onDisk()).toEqual([]);
+    expect(await backup()).toEqual({});
+  });
+
+  test("a tar of more entries than the limit is refused with 413 and leaves the volume empty; one at the limit restores", async () => {
+    const empties = (n: number) => tarOf(Array.from({ length: n }, (_, i): [Entry, string] => [{ name: `e${i}` }, ""]));
+    expect((await restore(await tarOf(ORDINARY))).status).toBe(200);
+    const r = await restore(await empties(ENTRIES * 5));
+    expect(r.body).toEqual({
+      status: 413,
+      message: `The volume archive has more than ${ENTRIES} entries (--max-volume-restore-entries). The restore stopped there and the volume data was left empty; nothing of the archive was kept.`,
+    });
+    expect(r.text).not.toContain(SECRET);
+    expect(await onDisk()).toEqual([]);
+    const full = await restore(await empties(ENTRIES));
+    expect(full.status).toBe(200);
+    expect((await onDisk()).length).toBe(ENTRIES);
+  });
+
+  test("the limits are server settings with defaults of 32 GiB and 1,000,000 entries", async () => {
+    const { loadServeConfig } = await import("../../src/config");
+    expect(loadServeConfig({}, {})).toMatchObject({ maxVolumeRestoreSize: 32 * 1024 ** 3, maxVolumeRestoreEntries: 1_000_000 });
+    expect(loadServeConfig({ "max-volume-restore-size": "1048576" }, { ANCLA_MAX_VOLUME_RESTORE_ENTRIES: "50" })).toMatchObject({ maxVolumeRestoreSize: MiB, maxVolumeRestoreEntries: 50 });
+  });
+});

@@ -1,0 +1,108 @@
+// lib/tar-safety boundedTar, what a volume restore hands Docker: the archive byte for byte while it
+// stays within its bounds, and not one byte past them — a gzip bomb stops at the byte limit, a
+// tar of many empty files at the entry limit, a device or sparse entry and what is not a tar at
+// once; the first chunk comes only after the first entry passed, so a caller can refuse before
+// it changes anything.
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { gzipSync } from "node:zlib";
+import * as tar from "tar-stream";
+import { boundedTar, TarTooLarge, UnsafeContext, type TarBounds } from "../../src/lib/tar-safety";
+
+setDefaultTimeout(60_000); // a few MiB through the parser on a loaded machine
+
+const MiB = 1024 * 1024;
+const ROOMY: TarBounds = { maxBytes: 1024 * MiB, maxEntries: 1000 };
+
+type Entry = Partial<tar.Header> & { name: string; pax?: Record<string, string> };
+async function tarOf(entries: [Entry, string | Buffer | undefined][]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const [header, body] of entries) body === undefined ? pack.entry(header as tar.Header) : pack.entry(header as tar.Header, body);
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+const files = (n: number, size = 0) => Array.from({ length: n }, (_, i): [Entry, Buffer] => [{ name: `f${i}`, mode: 0o644 }, Buffer.alloc(size, i % 251)]);
+
+/** What boundedTar yields for `body` sent in `chunk`-byte pieces: the bytes, and its error if it threw. */
+async function through(body: Buffer, bounds: TarBounds, chunk = 64 * 1024) {
+  async function* source() {
+    for (let i = 0; i < body.length; i += chunk) yield new Uint8Array(body.subarray(i, i + chunk));
+  }
+  const out: Buffer[] = [];
+  let error: Error | null = null;
+  try {
+    for await (const c of boundedTar(source(), bounds)) out.push(c);
+  } catch (e) {
+    error = e as Error;
+  }
+  return { bytes: Buffer.concat(out), error };
+}
+
+describe("boundedTar", () => {
+  test("passes a tar, and a gzipped one unpacked, through byte for byte, whatever the chunking", async () => {
+    const archive = await tarOf([[{ name: "dir", type: "directory", mode: 0o755 }, undefined], [{ name: "dir/a.bin", mode: 0o600, uid: 1000, gid: 1000 }, Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 256))], [{ name: "link", type: "symlink", linkname: "/data/dir/a.bin" }, undefined], [{ name: "fifo", type: "fifo" }, undefined]]);
+    for (const chunk of [1, 511, 4096, 1 << 20]) {
+      expect((await through(archive, ROOMY, chunk)).bytes.equals(archive)).toBe(true);
+      expect((await through(gzipSync(archive), ROOMY, chunk)).bytes.equals(archive)).toBe(true);
+    }
+    // an empty tar (an empty volume's backup) is an archive too
+    expect((await through(Buffer.alloc(1024), ROOMY)).bytes.length).toBe(1024);
+  });
+
+  test("a gzip bomb stops at the byte limit: not one byte past it comes out", async () => {
+    const bomb = gzipSync(await tarOf([[{ name: "zeros" }, Buffer.alloc(50 * MiB)]]));
+    expect(bomb.length).toBeLessThan(MiB);
+    const r = await through(bomb, { maxBytes: 4 * MiB, maxEntries: 10 });
+    expect(r.error).toBeInstanceOf(TarTooLarge);
+    expect((r.error as TarTooLarge).kind).toBe("bytes");
+    expect(r.bytes.length).toBeLessThanOrEqual(4 * MiB);
+    expect(r.bytes.length).toBeGreaterThan(3 * MiB); // it did stream up to the limit, not refuse at once
+  });
+
+  test("a tar of many empty files stops at the entry limit, before the chunk holding the entry past it", async () => {
+    const many = await tarOf(files(1000));
+    const r = await through(many, { maxBytes: 1024 * MiB, maxEntries: 100 }, 512);
+    expect(r.error).toBeInstanceOf(TarTooLarge);
+    expect((r.error as TarTooLarge).kind).toBe("entries");
+    // 512-byte chunks: the 100 entries' headers came out, the 101st did not
+    expect(r.bytes.length).toBe(100 * 512);
+    expect((await through(many, { maxBytes: 1024 * MiB, maxEntries: 1000 })).error).toBeNull();
+  });
+
+  test("devices and sparse files are refused with 422, a body that is not a tar with 400, before any byte comes out", async () => {
+    const device = await through(await tarOf([[{ name: "sda", type: "block-device", devmajor: 8, devminor: 0 }, undefined]]), ROOMY);
+    expect(device.error).toBeInstanceOf(UnsafeContext);
+    expect(device.error!.message).toBe("Archive entry 'sda' is a block-device; only files, directories, links and FIFOs can be restored.");
+    expect((device.error as UnsafeContext).status).toBe(422);
+    expect(device.bytes.length).toBe(0);
+    // PAX sparse: a file entry of 3 bytes that Docker would unpack to its GNU.sparse.realsize
+    const sparse = await through(await tarOf([[{ name: "big", pax: { "GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.realsize": String(1024 ** 4) } }, "abc"]]), ROOMY);
+    expect(sparse.error!.message).toContain("'big' is a sparse file");
+    expect(sparse.bytes.length).toBe(0);
+    for (const body of [Buffer.from("just some text, not an archive\n".repeat(40)), gzipSync(Buffer.from("text".repeat(300)))]) {
+      const junk = await through(body, ROOMY);
+      expect(junk.error).toBeInstanceOf(UnsafeContext);
+      expect((junk.error as UnsafeContext).status).toBe(400);
+      expect(junk.error!.message).toStartWith("The archive is not a valid tar or tar.gz");
+      expect(junk.bytes.length).toBe(0);
+    }
+    const empty = await through(Buffer.alloc(0), ROOMY);
+    expect([(empty.error as UnsafeContext).status, empty.error!.message]).toEqual([400, "The archive is empty."]);
+  });
+
+  test("an error of the source itself comes through as it is (the caller's own byte cap)", async () => {
+    const mine = new Error("body too large");
+    async function* source() {
+      yield new Uint8Array(await tarOf(files(3, 100)));
+      throw mine;
+    }
+    let caught: unknown = null;
+    try {
+      for await (const _ of boundedTar(source(), ROOMY));
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBe(mine);
+  });
+});
