@@ -19,8 +19,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await removeOrgResources(otherOrg).catch(() => {});
-  await h?.close();
+  // the harness's self-healing loop first: running, it would replace the other tenant's replica
+  // the removal takes away, and that one would outlive the run
+  try {
+    await h?.close();
+  } finally {
+    await removeOrgResources(otherOrg);
+  }
 });
 
 /** The networks the service's running replicas are attached to. */

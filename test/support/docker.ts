@@ -82,11 +82,29 @@ export const RUN_LABELS: Record<string, string> = { [TEST_RUN_LABEL]: RUN_ID };
 /** The same for a live server, as its environment (ANCLA_CONTAINER_LABELS). */
 export const RUN_LABELS_ENV = { ANCLA_CONTAINER_LABELS: `${TEST_RUN_LABEL}=${RUN_ID}` };
 
+/**
+ * Remove every container carrying all the labels, running or not, until the engine lists none: a
+ * removal that answers 409 (another one in progress, e.g. the server's own removal of a run it
+ * killed) or fails is tried again, since the other one can fail and leave the container behind.
+ * Fails after `ms`, naming what is left, rather than leave it unnoticed.
+ */
+async function removeContainersLabelled(labels: string[], ms = 120_000): Promise<void> {
+  const docker = testDocker();
+  const deadline = Date.now() + ms;
+  let lastError = "";
+  for (let round = 0; ; round++) {
+    const left = await docker.listContainers({ all: true, filters: { label: labels } });
+    if (!left.length) return;
+    if (Date.now() > deadline) throw new Error(`containers labelled ${labels.join(", ")} still there after ${ms / 1000} s: ${left.map((c) => c.Names?.[0] ?? c.Id).join(", ")}${lastError ? ` (${lastError})` : ""}`);
+    if (round > 0) await Bun.sleep(Math.min(1000, 100 * round));
+    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch((e: Error) => void (lastError = e.message))));
+  }
+}
+
 /** Remove containers and images carrying a label (e.g. this run's service labels). */
 export async function removeLabelled(label: string): Promise<void> {
   const docker = testDocker();
-  const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
-  for (const c of containers) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  await removeContainersLabelled([label]);
   const images = await docker.listImages({ filters: { label: [label] } });
   for (const i of images) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
 }
@@ -100,10 +118,13 @@ export async function orgImageIds(org: string): Promise<string[]> {
   return [...new Set([...labelled, ...named].map((i) => i.Id))].sort();
 }
 
-/** Remove what an organization's builds and deploys left on the engine: containers, images, networks. */
+/** Remove what an organization's builds, deploys and runs left on the engine: containers (replicas
+ * and one-offs), images, networks and volumes. */
 export async function removeOrgResources(org: string): Promise<void> {
   await removeLabelled(`dev.ancla.org=${org}`);
   const docker = testDocker();
   for (const i of await docker.listImages({ filters: { reference: [`ancla/${org}-*`, `ancla/${org}/*/*/*`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+  // no container of the org is left to hold a network or volume
   for (const n of await docker.listNetworks({ filters: { label: [`dev.ancla.org=${org}`] } })) await docker.getNetwork(n.Id).remove().catch(() => {});
+  for (const v of (await docker.listVolumes({ filters: { label: [`dev.ancla.org=${org}`] } })).Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true }).catch(() => {});
 }
