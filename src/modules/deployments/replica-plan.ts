@@ -1,9 +1,10 @@
-// What a replica of a release needs besides the release itself: its config opened (secrets
-// decrypted for the replica's environment only), and the plan for a replica started in place of a
-// dead one. Shared by rollouts (runner.ts) and replacements (replace.ts), so both start the same.
+// What a target is given to run a release: its config opened (secrets decrypted for the
+// runtime's environment only), the release as a target runs it (releaseRunOf), and the plan for a
+// replica started in place of a dead one. Shared by rollouts (runner.ts), replacements
+// (replace.ts) and one-off runs (exec/release-run.ts), so all of them start the same.
 import type { Deps } from "../../deps";
 import type { ReplicaRecord } from "../../db/schema";
-import type { ReplicaPlan } from "../../targets/target";
+import type { ReleaseRun, ReplicaPlan } from "../../targets/target";
 import { findOrg } from "../orgs/repo";
 import { findProjectById } from "../projects/repo";
 import { findEnvById } from "../envs/repo";
@@ -22,6 +23,31 @@ export function openConfig(deps: Deps, config: { name: string; value: string; se
   return { vars, secretValues };
 }
 
+/** Where a release runs: the rows a service's names and ids come from (a ServiceAccess is one). */
+export type ServicePlace = { org: { slug: string }; project: { slug: string; id: string }; env: { slug: string }; service: ServiceRow };
+
+/** `release` of `place`'s service as a target runs it for `deploymentId`, with its opened config `vars` and the service's volumes. */
+export function releaseRunOf(deps: Deps, place: ServicePlace, release: ReleaseRow, deploymentId: string, vars: Record<string, string>): ReleaseRun {
+  const { org, project, env, service } = place;
+  return {
+    org: org.slug,
+    project: project.slug,
+    env: env.slug,
+    service: service.slug,
+    serviceId: service.id,
+    projectId: project.id,
+    releaseId: release.id,
+    releaseVersion: release.version,
+    deploymentId,
+    image: release.imageRef,
+    processes: release.processes,
+    vars,
+    port: release.port,
+    privileged: service.privileged,
+    volumes: volumeMountsOf(deps.db, service.id),
+  };
+}
+
 /**
  * Another replica in `record`'s place: same release, process, replica number, pod class and
  * deployment (cleanup by deployment keeps working); `attempt` tells it apart from the one it replaces.
@@ -32,21 +58,7 @@ export function replacementPlan(deps: Deps, service: ServiceRow, release: Releas
   const org = project && findOrg(deps.db, project.orgId);
   if (!env || !project || !org) return null;
   return {
-    org: org.slug,
-    project: project.slug,
-    env: env.slug,
-    service: service.slug,
-    serviceId: service.id,
-    projectId: project.id,
-    releaseId: release.id,
-    releaseVersion: release.version,
-    deploymentId: record.deploymentId,
-    image: release.imageRef,
-    processes: release.processes,
-    vars: openConfig(deps, release.config).vars,
-    port: release.port,
-    privileged: service.privileged,
-    volumes: volumeMountsOf(deps.db, service.id),
+    ...releaseRunOf(deps, { org, project, env, service }, release, record.deploymentId, openConfig(deps, release.config).vars),
     process: record.process,
     replica: record.replica,
     podClass: record.podClass,

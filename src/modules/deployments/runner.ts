@@ -18,13 +18,12 @@ import { findRelease } from "../releases/repo";
 import * as repo from "./repo";
 import { DEPLOY_STEPS } from "./service";
 import { refreshHosts, servingWeb } from "./routing";
-import { openConfig } from "./replica-plan";
+import { openConfig, releaseRunOf } from "./replica-plan";
 import { cleanupTargetOf } from "./targets";
 import { requestedScale, restoreCountsAfterScale } from "./scale-counts";
 import { requestReconcile } from "./self-healing";
 import { seedSlots } from "./replicas";
 import { releasePhaseWanted, runReleasePhase, RELEASE_PROCESS } from "./release-phase";
-import { volumeMountsOf } from "../services/volumes";
 
 const DRAIN_MS = 30_000;
 // after in-flight requests finished: a moment for responses already on the wire
@@ -102,23 +101,7 @@ async function runDeployment({ deps, job, signal }: JobContext): Promise<Record<
   redact = redactorFor(deps, service.id, opened.secretValues);
   log(d.kind === "scale" ? `Scaling release v${release.version} of ${service.slug}` : `Deploying release v${release.version} of ${service.slug} to ${env.slug}`);
 
-  const run = {
-    org: org.slug,
-    project: project.slug,
-    env: env.slug,
-    service: service.slug,
-    serviceId: service.id,
-    projectId: project.id,
-    releaseId: release.id,
-    releaseVersion: release.version,
-    deploymentId: id,
-    image: release.imageRef,
-    processes: release.processes,
-    vars: opened.vars,
-    port: release.port,
-    privileged: service.privileged,
-    volumes: volumeMountsOf(deps.db, service.id),
-  };
+  const run = releaseRunOf(deps, { org, project, env, service }, release, id, opened.vars);
   if (releasePhaseWanted(deps, d, release.processes)) {
     save({ deployStep: { name: "release", index: 0, total: DEPLOY_STEPS.length } });
     log("==> release");

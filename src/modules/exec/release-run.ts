@@ -4,10 +4,9 @@ import type { Deps } from "../../deps";
 import { Conflict } from "../../errors";
 import { targetFor, TargetUnavailable, type DeployTarget, type ReleaseRun } from "../../targets/target";
 import type { ServiceAccess } from "../services/access";
-import { volumeMountsOf } from "../services/volumes";
 import { findRelease, latestRelease, type ReleaseRow } from "../releases/repo";
 import { currentDeployment } from "../deployments/repo";
-import { openConfig } from "../deployments/replica-plan";
+import { openConfig, releaseRunOf } from "../deployments/replica-plan";
 
 export const serviceRef = (access: ServiceAccess) => ({
   org: access.org.slug,
@@ -28,19 +27,7 @@ export function servingRelease(deps: Deps, access: ServiceAccess, orLatest = fal
 
 export function releaseRun(deps: Deps, access: ServiceAccess, release: ReleaseRow, deploymentId: string): ReleaseRun & { secretValues: string[] } {
   const opened = openConfig(deps, release.config);
-  return {
-    ...serviceRef(access),
-    releaseId: release.id,
-    releaseVersion: release.version,
-    deploymentId,
-    image: release.imageRef,
-    processes: release.processes,
-    vars: opened.vars,
-    port: release.port,
-    privileged: access.service.privileged,
-    volumes: volumeMountsOf(deps.db, access.service.id),
-    secretValues: opened.secretValues,
-  };
+  return { ...releaseRunOf(deps, access, release, deploymentId, opened.vars), secretValues: opened.secretValues };
 }
 
 /** The environment's target; 409 with the reason when this server cannot reach it or it lacks `feature`. */
