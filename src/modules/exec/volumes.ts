@@ -136,7 +136,9 @@ export async function restoreVolume(deps: Deps, access: ServiceAccess, name: str
     const after = copying ? ` The volume ${v.name} was left empty.` : "";
     throw new Conflict(`The archive could not be restored: ${(e as Error).message.replace(/\.$/, "")}.${after}`);
   } finally {
-    tar.destroy(); // also when the target never read it: the body and the unpacking stop
+    // also when the target never read it (its wrapper then never started): the unpacking and the body stop
+    tar.destroy();
+    void chunks.return(undefined).catch(() => {});
   }
   return { ok: true, bytes: size };
 }
