@@ -169,6 +169,8 @@ export class TarTooLarge extends Error {
 // (GNU 'S' has no type here; PAX sparse is a file with GNU.sparse.* records) would unpack to its
 // declared size from a body of a few bytes, past the byte count
 const BOUNDED_TYPES = new Set(["file", "contiguous-file", "directory", "symlink", "link", "fifo"]);
+// where the first entry's header must end: tar-stream takes pax and GNU long-name records of up to 4 MiB each
+const FIRST_ENTRY_WITHIN = 16 * 1024 * 1024;
 const isSparse = (h: tar.Header) => Object.keys((h as { pax?: Record<string, string> }).pax ?? {}).some((k) => k.startsWith("GNU.sparse."));
 
 /**
@@ -246,6 +248,9 @@ export async function* boundedTar(source: AsyncIterable<Uint8Array>, bounds: Tar
       await parsed(chunk);
       if (failure) throw failure;
       if (entries === 0) {
+        // zero blocks are skipped as end-of-archive markers: a body of nothing but them (a gzip of
+        // zeros) would otherwise be held here whole
+        if (bytes > FIRST_ENTRY_WITHIN) throw new UnsafeContext(`The archive has no entry in its first ${FIRST_ENTRY_WITHIN / 1024 / 1024} MiB.`, 400);
         held.push(chunk);
         continue;
       }

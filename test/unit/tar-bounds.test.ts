@@ -87,6 +87,9 @@ describe("boundedTar", () => {
       expect(junk.error!.message).toStartWith("The archive is not a valid tar or tar.gz");
       expect(junk.bytes.length).toBe(0);
     }
+    // nothing but zero blocks (end-of-archive markers) is not held in memory past the first 16 MiB
+    const zeros = await through(gzipSync(Buffer.alloc(64 * MiB)), ROOMY);
+    expect([(zeros.error as UnsafeContext).status, zeros.error!.message, zeros.bytes.length]).toEqual([400, "The archive has no entry in its first 16 MiB.", 0]);
     const empty = await through(Buffer.alloc(0), ROOMY);
     expect([(empty.error as UnsafeContext).status, empty.error!.message]).toEqual([400, "The archive is empty."]);
   });
