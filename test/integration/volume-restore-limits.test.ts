@@ -147,6 +147,15 @@ describe("volume restore limits", () => {
     expect(await backup()).toEqual({});
   });
 
+  test("a plain tar far over the limit, streamed from a file, gets the 413 while it is still being sent", async () => {
+    const file = `${h.t.dataDir}/big.tar`;
+    await Bun.write(file, await tarOf([[{ name: "big" }, Buffer.alloc(64 * MiB, 1)]]));
+    const res = await fetch(`${url}${path()}/restore`, { method: "POST", body: Bun.file(file).stream(), headers: { "x-api-key": h.key, "content-type": "application/x-tar" } });
+    expect(res.status).toBe(413);
+    expect((await res.json()).message).toStartWith(`The volume archive unpacks to more than ${LIMIT} bytes`);
+    expect(await onDisk()).toEqual([]);
+  });
+
   test("a tar of more entries than the limit is refused with 413 and leaves the volume empty; one at the limit restores", async () => {
     const empties = (n: number) => tarOf(Array.from({ length: n }, (_, i): [Entry, string] => [{ name: `e${i}` }, ""]));
     expect((await restore(await tarOf(ORDINARY))).status).toBe(200);
