@@ -74,7 +74,10 @@ export async function execInReplica(docker: DockerClient, req: ExecRequest): Pro
   });
   const stream = (await exec.start({ hijack: true, stdin: true, Tty: req.tty } as never)) as unknown as NodeJS.ReadWriteStream & { destroy: () => void };
   const listeners: ((fd: 1 | 2, data: Uint8Array) => void)[] = [];
-  const emit = (fd: 1 | 2, data: Uint8Array) => listeners.forEach((l) => l(fd, data));
+  // what the command prints before anyone listens (a shell's banner and first prompt arrive while
+  // the terminal is resized below) is kept for the first listener instead of dropped
+  const early: [1 | 2, Uint8Array][] = [];
+  const emit = (fd: 1 | 2, data: Uint8Array) => (listeners.length ? listeners.forEach((l) => l(fd, data)) : void early.push([fd, data]));
   if (req.tty) stream.on("data", (b: Buffer) => emit(1, b));
   else {
     const out = new PassThrough();
@@ -107,7 +110,10 @@ export async function execInReplica(docker: DockerClient, req: ExecRequest): Pro
     write: (data) => void stream.write(Buffer.from(data)),
     end: () => void stream.end(),
     resize,
-    onOutput: (cb) => void listeners.push(cb),
+    onOutput: (cb) => {
+      listeners.push(cb);
+      for (const [fd, data] of early.splice(0)) cb(fd, data);
+    },
     exited,
     close: () => stream.destroy(),
   };
