@@ -20,6 +20,7 @@ export const HOST_PORT_ANNOTATION = "test.ancla.dev/host-port";
 export const HOST_PORTS_ANNOTATION = "test.ancla.dev/host-ports";
 export const SERVER_LABEL = "test.ancla.dev/kube-server";
 export const PVC_UID_LABEL = "test.ancla.dev/pvc-uid";
+const POD_UID_LABEL = "io.kubernetes.pod.uid";
 
 const def = (kind: string) => RESOURCES.find((d) => d.kind === kind)!;
 const POD = def("Pod");
@@ -98,14 +99,34 @@ export class Kubelet {
       rt.busy = true;
       void this.step(pod, rt).catch((e) => console.error("kube test kubelet:", e)).finally(() => (rt!.busy = false));
     }
-    for (const [k, rt] of this.runtimes) if (!seen.has(k) && !rt.busy) void this.removeContainers(rt).then(() => this.runtimes.delete(k));
-    if (Date.now() >= this.nextVolumeGc) {
-      this.nextVolumeGc = Date.now() + 2000;
+    for (const [k, rt] of this.runtimes) {
+      if (seen.has(k) || rt.busy) continue;
+      // the pod object is gone (deleted with grace period 0, or its namespace): its containers go,
+      // one cleanup at a time, and the runtime is forgotten only once they are gone
+      rt.busy = true;
+      void this.removeContainers(rt).finally(() => this.runtimes.get(k) === rt && this.runtimes.delete(k));
+    }
+    if (Date.now() >= this.nextGc) {
+      this.nextGc = Date.now() + 2000;
+      await this.collectContainers().catch(() => {});
       await this.collectVolumes().catch(() => {});
     }
   }
 
-  private nextVolumeGc = 0;
+  private nextGc = 0;
+
+  /**
+   * The kubelet's housekeeping: a container of this node whose pod this kubelet no longer runs
+   * (a removal that failed, a container a restart left behind) is removed, as the real kubelet
+   * removes the containers of deleted pods.
+   */
+  private async collectContainers(): Promise<void> {
+    const live = new Set([...this.runtimes.values()].map((rt) => rt.uid));
+    for (const c of await this.o.docker.listContainers({ all: true, filters: { label: [`${SERVER_LABEL}=${this.o.serverId}`] } })) {
+      const uid = c.Labels?.[POD_UID_LABEL];
+      if (uid && !live.has(uid)) await this.removeContainer(c.Id);
+    }
+  }
   private volumeName = (claimUid: string) => `kube-${this.o.serverId}-pvc-${claimUid}`;
 
   /** The "provisioner"'s reclaim policy Delete: a claim's Docker volume goes once the claim is gone and nothing mounts it. */
@@ -282,7 +303,7 @@ export class Kubelet {
     const ports = (c.ports ?? []).filter((p: Obj) => (p.protocol ?? "TCP") === "TCP");
     const mem = parseQuantity(c.resources?.limits?.memory);
     const cpu = parseQuantity(c.resources?.limits?.cpu);
-    if (rt.previousId) await this.o.docker.getContainer(rt.previousId).remove({ force: true }).catch(() => {});
+    if (rt.previousId) await this.removeContainer(rt.previousId);
     rt.previousId = rt.containerId;
     const created = await this.o.docker.createContainer({
       name: `k8s_${c.name}_${rt.name}_${rt.ns}_${rt.restartCount}_${Math.random().toString(36).slice(2, 6)}`,
@@ -291,7 +312,7 @@ export class Kubelet {
       ...(c.args ? { Cmd: c.args } : c.command ? { Cmd: [] } : {}),
       ...(c.workingDir ? { WorkingDir: c.workingDir } : {}),
       Env: env,
-      Labels: { ...this.o.labels, [SERVER_LABEL]: this.o.serverId, "io.kubernetes.pod.namespace": rt.ns, "io.kubernetes.pod.name": rt.name, "io.kubernetes.container.name": c.name },
+      Labels: { ...this.o.labels, [SERVER_LABEL]: this.o.serverId, "io.kubernetes.pod.namespace": rt.ns, "io.kubernetes.pod.name": rt.name, [POD_UID_LABEL]: rt.uid, "io.kubernetes.container.name": c.name },
       ExposedPorts: Object.fromEntries(ports.map((p: Obj) => [`${p.containerPort}/tcp`, {}])),
       HostConfig: {
         PortBindings: Object.fromEntries(ports.map((p: Obj) => [`${p.containerPort}/tcp`, [{ HostIp: "127.0.0.1", HostPort: "" }]])),
@@ -418,8 +439,26 @@ export class Kubelet {
   }
 
   private async removeContainers(rt: Runtime): Promise<void> {
-    for (const id of [rt.containerId, rt.previousId]) if (id) await this.o.docker.getContainer(id).remove({ force: true }).catch(() => {});
+    for (const id of [rt.containerId, rt.previousId]) if (id) await this.removeContainer(id);
     rt.containerId = rt.previousId = undefined;
+  }
+
+  /**
+   * Remove a container for good: the engine answers 409 while another removal of it is under way
+   * (which can still fail) and a forced removal can fail under load, so it is asked again until it
+   * no longer knows the container (404). Gives up after a minute, leaving it to collectContainers.
+   */
+  private async removeContainer(id: string): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (let round = 1; ; round++) {
+      try {
+        await this.o.docker.getContainer(id).remove({ force: true });
+        return;
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode === 404 || Date.now() > deadline) return;
+      }
+      await Bun.sleep(Math.min(1000, 100 * round));
+    }
   }
 
   private writeStatus(pod: Obj, rt: Runtime, annotations?: Record<string, string>): void {
@@ -465,6 +504,11 @@ export class Kubelet {
     const previous = q.get("previous") === "true";
     const idNow = () => (previous ? rt?.previousId ?? (rt?.phase === "crash-backoff" ? rt.containerId : undefined) : rt?.phase === "crash-backoff" ? rt.containerId : rt?.containerId);
     const id = idNow();
+    // a terminating pod's containers go just before the pod object does: answer as the API server
+    // does a moment later, not with "waiting to start" or the engine's "marked for removal" error
+    const going = () => rt?.phase === "terminating" || this.runtimes.get(this.key(ns, name)) !== rt;
+    const gone = () => new ApiError(404, "NotFound", `pods "${name}" not found`, { name, kind: "pods" });
+    if (!id && !rt?.containerId && going()) throw gone();
     if (!id) {
       if (previous) throw new ApiError(400, "BadRequest", `previous terminated container "${c.name}" in pod "${name}" not found`);
       const why = rt?.waiting?.reason === "ImagePullBackOff" || rt?.waiting?.reason === "ErrImagePull" ? "trying and failing to pull image" : rt?.waiting?.reason ?? "ContainerCreating";
@@ -483,6 +527,7 @@ export class Kubelet {
         } catch (e) {
           const next = idNow();
           if (left > 0 && next && next !== cid) return read(next, left - 1);
+          if (going()) throw gone();
           throw e;
         }
       };
