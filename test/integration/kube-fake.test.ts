@@ -7,7 +7,7 @@ import { PatchStrategy, setHeaderOptions, type V1Deployment } from "@kubernetes/
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BASE_IMAGE, ensureBaseImage, RUN_LABELS, testDocker } from "../support/docker";
+import { BASE_IMAGE, ensureBaseImage, RUN_ID, RUN_LABELS, TEST_RUN_LABEL, testDocker } from "../support/docker";
 import { startKubeApi, type KubeApi } from "../support/kube";
 import { kubeClients, watchEvents, type KubeClients } from "../support/kube/client";
 import { startRegistry, type TestRegistry } from "../support/registry";
@@ -322,7 +322,8 @@ describe("controller and kubelet", () => {
     await c.core.deleteNamespace({ name: NS });
     expect((await c.core.readNamespace({ name: NS })).status?.phase).toBe("Terminating");
     await until("namespace gone", async () => ((await c.core.readNamespace({ name: NS }).catch((e) => e)).code === 404 ? true : undefined));
-    const left = await testDocker().listContainers({ all: true, filters: { label: [`io.kubernetes.pod.namespace=${NS}`] } });
+    // this process's containers only: another run of this file on the engine uses the same namespace name
+    const left = await testDocker().listContainers({ all: true, filters: { label: [`io.kubernetes.pod.namespace=${NS}`, `${TEST_RUN_LABEL}=${RUN_ID}`] } });
     expect(left).toEqual([]);
   });
 

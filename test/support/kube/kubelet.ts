@@ -9,7 +9,9 @@
 // the exit code in containerStatuses[].state.terminated — and its container stays for pods/log
 // until the pod is deleted. A persistentVolumeClaim volume is a Docker named volume per claim uid
 // (the claim must exist and be Bound, else the pod waits in ContainerCreating with FailedMount
-// events), so data persists across pods; the volume is removed once its claim is gone.
+// events), so data persists across pods; the volume is removed once its claim is gone. A gracefully
+// deleted pod's containers are removed (asked again until the engine no longer knows them) before
+// its object goes; a pod deleted at once has them removed by the next pass, one removal at a time.
 import { connect } from "node:net";
 import type { DockerClient } from "../../../src/targets/docker/client";
 import { ApiError, type Obj } from "./objects";
@@ -20,7 +22,6 @@ export const HOST_PORT_ANNOTATION = "test.ancla.dev/host-port";
 export const HOST_PORTS_ANNOTATION = "test.ancla.dev/host-ports";
 export const SERVER_LABEL = "test.ancla.dev/kube-server";
 export const PVC_UID_LABEL = "test.ancla.dev/pvc-uid";
-const POD_UID_LABEL = "io.kubernetes.pod.uid";
 
 const def = (kind: string) => RESOURCES.find((d) => d.kind === kind)!;
 const POD = def("Pod");
@@ -106,27 +107,13 @@ export class Kubelet {
       rt.busy = true;
       void this.removeContainers(rt).finally(() => this.runtimes.get(k) === rt && this.runtimes.delete(k));
     }
-    if (Date.now() >= this.nextGc) {
-      this.nextGc = Date.now() + 2000;
-      await this.collectContainers().catch(() => {});
+    if (Date.now() >= this.nextVolumeGc) {
+      this.nextVolumeGc = Date.now() + 2000;
       await this.collectVolumes().catch(() => {});
     }
   }
 
-  private nextGc = 0;
-
-  /**
-   * The kubelet's housekeeping: a container of this node whose pod this kubelet no longer runs
-   * (a removal that failed, a container a restart left behind) is removed, as the real kubelet
-   * removes the containers of deleted pods.
-   */
-  private async collectContainers(): Promise<void> {
-    const live = new Set([...this.runtimes.values()].map((rt) => rt.uid));
-    for (const c of await this.o.docker.listContainers({ all: true, filters: { label: [`${SERVER_LABEL}=${this.o.serverId}`] } })) {
-      const uid = c.Labels?.[POD_UID_LABEL];
-      if (uid && !live.has(uid)) await this.removeContainer(c.Id);
-    }
-  }
+  private nextVolumeGc = 0;
   private volumeName = (claimUid: string) => `kube-${this.o.serverId}-pvc-${claimUid}`;
 
   /** The "provisioner"'s reclaim policy Delete: a claim's Docker volume goes once the claim is gone and nothing mounts it. */
@@ -312,7 +299,7 @@ export class Kubelet {
       ...(c.args ? { Cmd: c.args } : c.command ? { Cmd: [] } : {}),
       ...(c.workingDir ? { WorkingDir: c.workingDir } : {}),
       Env: env,
-      Labels: { ...this.o.labels, [SERVER_LABEL]: this.o.serverId, "io.kubernetes.pod.namespace": rt.ns, "io.kubernetes.pod.name": rt.name, [POD_UID_LABEL]: rt.uid, "io.kubernetes.container.name": c.name },
+      Labels: { ...this.o.labels, [SERVER_LABEL]: this.o.serverId, "io.kubernetes.pod.namespace": rt.ns, "io.kubernetes.pod.name": rt.name, "io.kubernetes.container.name": c.name },
       ExposedPorts: Object.fromEntries(ports.map((p: Obj) => [`${p.containerPort}/tcp`, {}])),
       HostConfig: {
         PortBindings: Object.fromEntries(ports.map((p: Obj) => [`${p.containerPort}/tcp`, [{ HostIp: "127.0.0.1", HostPort: "" }]])),
@@ -344,7 +331,13 @@ export class Kubelet {
   }
 
   private async watchRunning(pod: Obj, rt: Runtime): Promise<void> {
-    const info = await this.o.docker.getContainer(rt.containerId!).inspect().catch(() => undefined);
+    let info: Awaited<ReturnType<ReturnType<DockerClient["getContainer"]>["inspect"]>> | undefined;
+    try {
+      info = await this.o.docker.getContainer(rt.containerId!).inspect();
+    } catch (e) {
+      // the engine did not answer (load): the container is as it was; only a 404 means it is gone
+      if ((e as { statusCode?: number }).statusCode !== 404) return;
+    }
     if (!info || !info.State.Running) {
       const code = info?.State.ExitCode ?? 137;
       const terminated = { exitCode: code, reason: info?.State.OOMKilled ? "OOMKilled" : code === 0 ? "Completed" : "Error", startedAt: rt.startedAt, finishedAt: info?.State.FinishedAt?.replace(/\.\d+Z$/, "Z") ?? now(), containerID: `docker://${rt.containerId}` };
@@ -446,7 +439,7 @@ export class Kubelet {
   /**
    * Remove a container for good: the engine answers 409 while another removal of it is under way
    * (which can still fail) and a forced removal can fail under load, so it is asked again until it
-   * no longer knows the container (404). Gives up after a minute, leaving it to collectContainers.
+   * no longer knows the container (404), for up to a minute.
    */
   private async removeContainer(id: string): Promise<void> {
     const deadline = Date.now() + 60_000;
