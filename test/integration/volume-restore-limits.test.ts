@@ -8,10 +8,9 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { lstatSync, readdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
-import * as tar from "tar-stream";
 import { deployHarness, fixtureFiles, type DeployHarness } from "../fixtures/webapp/support";
 import { RUN_ID, testDocker } from "../support/docker";
-import { volumeBackupFiles } from "../support/volume-tar";
+import { tarOf, volumeBackupFiles, type TarEntry } from "../support/volume-tar";
 import { createApp } from "../../src/app";
 import { listenApi, type Listener } from "../../src/front";
 import { SERVER_BODY_CAP } from "../../src/lib/body-limit";
@@ -27,15 +26,6 @@ let api: Listener;
 let url = "";
 let serviceId = "";
 
-type Entry = Partial<tar.Header> & { name: string };
-async function tarOf(entries: [Entry, string | Buffer | undefined][]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const [header, body] of entries) body === undefined ? pack.entry(header as tar.Header) : pack.entry(header as tar.Header, body);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 const path = () => `/api/v1/orgs/${h.org}/projects/web/envs/production/services/app/volumes/data`;
 
@@ -81,7 +71,7 @@ async function mostBytesWhile(done: Promise<unknown>): Promise<number> {
   return most;
 }
 
-const ORDINARY: [Entry, string | Buffer | undefined][] = [
+const ORDINARY: [TarEntry, string | Buffer | undefined][] = [
   [{ name: "db", type: "directory", mode: 0o755 }, undefined],
   [{ name: "db/data.bin", mode: 0o600 }, Buffer.from(Array.from({ length: 3 * MiB }, (_, i) => (i * 7) % 256))],
   [{ name: "db/current", type: "symlink", linkname: "data.bin" }, undefined],
@@ -157,7 +147,7 @@ describe("volume restore limits", () => {
   });
 
   test("a tar of more entries than the limit is refused with 413 and leaves the volume empty; one at the limit restores", async () => {
-    const empties = (n: number) => tarOf(Array.from({ length: n }, (_, i): [Entry, string] => [{ name: `e${i}` }, ""]));
+    const empties = (n: number) => tarOf(Array.from({ length: n }, (_, i): [TarEntry, string] => [{ name: `e${i}` }, ""]));
     expect((await restore(await tarOf(ORDINARY))).status).toBe(200);
     const r = await restore(await empties(ENTRIES * 5));
     expect(r.body).toEqual({

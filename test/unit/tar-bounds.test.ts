@@ -5,7 +5,7 @@
 // it changes anything.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { gzipSync } from "node:zlib";
-import * as tar from "tar-stream";
+import { tarOf, type TarEntry } from "../support/volume-tar";
 import { boundedTar, TarTooLarge, UnsafeContext, type TarBounds } from "../../src/lib/tar-safety";
 
 setDefaultTimeout(60_000); // a few MiB through the parser on a loaded machine
@@ -13,16 +13,7 @@ setDefaultTimeout(60_000); // a few MiB through the parser on a loaded machine
 const MiB = 1024 * 1024;
 const ROOMY: TarBounds = { maxBytes: 1024 * MiB, maxEntries: 1000 };
 
-type Entry = Partial<tar.Header> & { name: string; pax?: Record<string, string> };
-async function tarOf(entries: [Entry, string | Buffer | undefined][]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const [header, body] of entries) body === undefined ? pack.entry(header as tar.Header) : pack.entry(header as tar.Header, body);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-const files = (n: number, size = 0) => Array.from({ length: n }, (_, i): [Entry, Buffer] => [{ name: `f${i}`, mode: 0o644 }, Buffer.alloc(size, i % 251)]);
+const files = (n: number, size = 0) => Array.from({ length: n }, (_, i): [TarEntry, Buffer] => [{ name: `f${i}`, mode: 0o644 }, Buffer.alloc(size, i % 251)]);
 
 /** What boundedTar yields for `body` sent in `chunk`-byte pieces: the bytes, and its error if it threw. */
 async function through(body: Buffer, bounds: TarBounds, chunk = 64 * 1024) {
