@@ -235,6 +235,15 @@ describe("exec over the WebSocket URL (our CLI)", () => {
     expect(r.exit).toBe(4);
   });
 
+  test("a command that prints megabytes the moment it starts delivers every byte, in order", async () => {
+    // output before the session's first listener is kept (up to 1 MiB, then the stream waits): none of it is lost
+    const t = await token({ process: "web", command: "/bin/sh" });
+    const r = await wsSession({ token: t.token, tty: false, command: "head -c 3145728 /dev/zero | tr '\\0' x; echo; echo done" });
+    expect(r.out.length).toBe(3145728 + "\ndone\n".length);
+    expect(/^x+\ndone\n$/.test(r.out)).toBe(true);
+    expect(r.exit).toBe(0);
+  });
+
   test("a client that leaves right after sending its token leaves no command running in the replica", async () => {
     const r = await h.t.req("POST", execPath(), { process: "web", command: "cat" }, { key: h.key });
     expect(r.status).toBe(201);

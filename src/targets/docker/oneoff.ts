@@ -61,6 +61,9 @@ async function followOutput(docker: DockerClient, container: ReturnType<DockerCl
   if (rest) output(rest);
 }
 
+/** Output an exec keeps before its first listener attaches; then its stream waits. */
+const EARLY_OUTPUT_CAP = 1024 * 1024;
+
 /** `docker exec` in a running replica, attached both ways. */
 export async function execInReplica(docker: DockerClient, req: ExecRequest): Promise<ExecSession> {
   const container = docker.getContainer(req.replicaId);
@@ -75,9 +78,15 @@ export async function execInReplica(docker: DockerClient, req: ExecRequest): Pro
   const stream = (await exec.start({ hijack: true, stdin: true, Tty: req.tty } as never)) as unknown as NodeJS.ReadWriteStream & { destroy: () => void };
   const listeners: ((fd: 1 | 2, data: Uint8Array) => void)[] = [];
   // what the command prints before anyone listens (a shell's banner and first prompt arrive while
-  // the terminal is resized below) is kept for the first listener instead of dropped
+  // the terminal is resized below) is kept for the first listener instead of dropped; past
+  // EARLY_OUTPUT_CAP the stream is paused until then (the command blocks on a full pipe)
   const early: [1 | 2, Uint8Array][] = [];
-  const emit = (fd: 1 | 2, data: Uint8Array) => (listeners.length ? listeners.forEach((l) => l(fd, data)) : void early.push([fd, data]));
+  let earlyBytes = 0;
+  const emit = (fd: 1 | 2, data: Uint8Array) => {
+    if (listeners.length) return listeners.forEach((l) => l(fd, data));
+    early.push([fd, data]);
+    if ((earlyBytes += data.byteLength) > EARLY_OUTPUT_CAP) stream.pause();
+  };
   if (req.tty) stream.on("data", (b: Buffer) => emit(1, b));
   else {
     const out = new PassThrough();
@@ -113,6 +122,7 @@ export async function execInReplica(docker: DockerClient, req: ExecRequest): Pro
     onOutput: (cb) => {
       listeners.push(cb);
       for (const [fd, data] of early.splice(0)) cb(fd, data);
+      if (stream.isPaused()) stream.resume();
     },
     exited,
     close: () => stream.destroy(),
