@@ -159,20 +159,25 @@ async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
   }
 }
 
-/** After a restart: finish the image as error and remove what the build left behind. */
+/**
+ * After a restart: finish the image as error, then remove what the build left behind. The image's
+ * state comes first: a container the engine is slow to remove (or fails to) must not leave the
+ * build `running` for good (the caller logs a cleanup that failed).
+ */
 async function cleanupInterruptedBuild(deps: Deps, job: JobRow): Promise<void> {
   const p = job.payload as unknown as BuildPayload;
   const image = repo.findImage(deps.db, p.imageId);
   const containers = Array.isArray(job.result?.containers) ? (job.result!.containers as string[]) : [];
-  if (containers.length) await removeContainers(deps.docker, containers);
-  rmSync(workDirOf(deps, p.imageId), { recursive: true, force: true });
-  if (!image) return;
-  if (image.status === "queued" || image.status === "running") {
+  if (image && (image.status === "queued" || image.status === "running")) {
     const now = isoNow(deps);
     repo.updateImage(deps.db, image.id, { status: "error", errorDetail: INTERRUPTED, finishedAt: now, updatedAt: now });
-    repo.appendLog(deps.db, image.id, `error: build ${INTERRUPTED}${containers.length ? `; removed ${containers.length} leftover build container(s)` : ""}`, now);
+    repo.appendLog(deps.db, image.id, `error: build ${INTERRUPTED}`, now);
   }
-  tidyContexts(deps, image.serviceId);
+  rmSync(workDirOf(deps, p.imageId), { recursive: true, force: true });
+  if (image) tidyContexts(deps, image.serviceId);
+  if (!containers.length) return;
+  await removeContainers(deps.docker, containers);
+  if (image) repo.appendLog(deps.db, image.id, `removed ${containers.length} leftover build container(s)`, isoNow(deps));
 }
 
 export const buildJob: JobHandler = { run: runBuild, onInterrupted: cleanupInterruptedBuild };

@@ -177,8 +177,29 @@ export async function removeContainers(docker: DockerClient, ids: string[]): Pro
       await docker.getContainer(id).remove({ force: true });
       removed++;
     } catch (e) {
-      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+      const status = (e as { statusCode?: number }).statusCode;
+      if (status === 404) continue;
+      // 409: the engine is already removing it (a legacy build whose client went away removes
+      // its intermediate container itself): done once the engine no longer knows it
+      if (status !== 409 || !(await goneWithin(docker, id, REMOVAL_WAIT_MS))) throw e;
+      removed++;
     }
   }
   return removed;
+}
+
+/** How long a removal the engine already has in progress may take before it counts as failed. */
+const REMOVAL_WAIT_MS = 30_000;
+
+async function goneWithin(docker: DockerClient, id: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const known = await docker.getContainer(id).inspect().then(
+      () => true,
+      (e: { statusCode?: number }) => e.statusCode !== 404,
+    );
+    if (!known) return true;
+    await Bun.sleep(100);
+  }
+  return false;
 }
