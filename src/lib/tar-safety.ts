@@ -165,10 +165,10 @@ export class TarTooLarge extends Error {
   }
 }
 
-// what an extraction may create; devices are refused like in build contexts, and a sparse entry
+// what an extraction may create: a build context's types and FIFOs; devices are refused as there, and a sparse entry
 // (GNU 'S' has no type here; PAX sparse is a file with GNU.sparse.* records) would unpack to its
 // declared size from a body of a few bytes, past the byte count
-const BOUNDED_TYPES = new Set(["file", "contiguous-file", "directory", "symlink", "link", "fifo"]);
+const BOUNDED_TYPES = new Set([...ALLOWED, "fifo"]);
 // where the first entry's header must end: tar-stream takes pax and GNU long-name records of up to 4 MiB each
 const FIRST_ENTRY_WITHIN = 16 * 1024 * 1024;
 const isSparse = (h: tar.Header) => Object.keys((h as { pax?: Record<string, string> }).pax ?? {}).some((k) => k.startsWith("GNU.sparse."));

@@ -1,7 +1,7 @@
 // Docker calls for builds (legacy builder; progress JSON parsed here, never by dockerode's
 // BuildKit path), tagging, inspection and removal of the platform's own images.
 import type { Readable } from "node:stream";
-import type { DockerClient } from "./client";
+import { statusOf, type DockerClient } from "./client";
 import { isServiceImage, MANAGED_LABEL, type ServiceNames } from "../../lib/image-names";
 import { parseBuildLine, type BuildEvent } from "./build-progress";
 import { withInjectedDockerfile } from "./context-rewrite";
@@ -107,7 +107,7 @@ export async function inspectImage(docker: DockerClient, ref: string): Promise<I
       },
     };
   } catch (e) {
-    if ((e as { statusCode?: number }).statusCode === 404) return null;
+    if (statusOf(e) === 404) return null;
     throw e;
   }
 }
@@ -177,7 +177,7 @@ export async function removeContainers(docker: DockerClient, ids: string[]): Pro
       await docker.getContainer(id).remove({ force: true });
       removed++;
     } catch (e) {
-      const status = (e as { statusCode?: number }).statusCode;
+      const status = statusOf(e);
       if (status === 404) continue;
       // 409: the engine is already removing it (a legacy build whose client went away removes
       // its intermediate container itself): done once the engine no longer knows it
@@ -196,7 +196,7 @@ async function goneWithin(docker: DockerClient, id: string, ms: number): Promise
   while (Date.now() < deadline) {
     const known = await docker.getContainer(id).inspect().then(
       () => true,
-      (e: { statusCode?: number }) => e.statusCode !== 404,
+      (e) => statusOf(e) !== 404,
     );
     if (!known) return true;
     await Bun.sleep(100);

@@ -4,6 +4,9 @@ import type Docker from "dockerode";
 
 export type DockerClient = Docker;
 
+/** The HTTP status of an engine error (dockerode's statusCode: 404 gone, 409 conflict/in progress …). */
+export const statusOf = (e: unknown): number | undefined => (e as { statusCode?: number })?.statusCode;
+
 /** Socket /var/run/docker.sock, or DOCKER_HOST when set (dockerode reads it). */
 export function createDockerClient(): DockerClient {
   // require, not a static import: keeps dockerode out of the start-up path (still bundled by bun build)

@@ -1,6 +1,6 @@
 // Docker engine calls for deploys: networks, replica containers, their state and removal.
 // Only dockerode calls live here; what to create is decided in specs.ts and deploy.ts.
-import type { DockerClient } from "./client";
+import { statusOf, type DockerClient } from "./client";
 import { LABEL, type ContainerSpec } from "./specs";
 import { DeployFailed, type ReplicaState } from "../target";
 
@@ -11,7 +11,6 @@ export type { ReplicaState };
 // Docker reports "never" as the zero time
 const realTime = (t: string | undefined): string | null => (t && !t.startsWith("0001-") ? t : null);
 
-const statusOf = (e: unknown): number | undefined => (e as { statusCode?: number })?.statusCode;
 
 /**
  * A network of this name that is not this project's: a network carrying a project id is this

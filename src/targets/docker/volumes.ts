@@ -3,11 +3,10 @@
 // being used): created with the service's id as a label before anything mounts them (a volume left
 // by a deleted service, or made outside Ancla, is never handed to another service), copied out and
 // back through a helper container that is created but never started.
-import type { DockerClient } from "./client";
+import { statusOf, type DockerClient } from "./client";
 import { LABEL, legacyVolumeName, volumeName, volumeSpec, type SpecVolume } from "./specs";
 import { DeployFailed, type ServiceRef, type VolumeMount, type VolumeOpOptions } from "../target";
 
-const statusOf = (e: unknown): number | undefined => (e as { statusCode?: number })?.statusCode;
 const HELPER_MOUNT = "/ancla-volume";
 
 /** Thrown when a volume exists but another service (or no service of Ancla) owns it. */
@@ -68,19 +67,27 @@ export async function ensureVolumes(docker: DockerClient, ref: ServiceRef & { vo
   return out;
 }
 
-/** Recreates the service's volume empty (after a failed restore: nothing else mounts it); Docker may hold it a moment after the helper went. */
-async function emptyVolume(docker: DockerClient, ref: ServiceRef, name: string, labels: Record<string, string>): Promise<void> {
-  const vol = await volumeSource(docker, ref, name);
-  for (const deadline = Date.now() + 30_000; ; await Bun.sleep(200)) {
+/**
+ * Removes the Docker volume `vol` if it is the service's own (one someone else made under the name
+ * stays); a volume still held (409) is asked again for up to `waitMs` — Docker may hold it a moment
+ * after the container that used it went.
+ */
+async function removeOwnVolume(docker: DockerClient, ref: ServiceRef, vol: string, waitMs: number): Promise<void> {
+  for (const deadline = Date.now() + waitMs; ; await Bun.sleep(200)) {
     try {
       const info = await docker.getVolume(vol).inspect();
       if (info.Labels?.[LABEL.serviceId] === ref.serviceId) await docker.getVolume(vol).remove();
-      break;
+      return;
     } catch (e) {
-      if (statusOf(e) === 404) break;
+      if (statusOf(e) === 404) return;
       if (statusOf(e) !== 409 || Date.now() >= deadline) throw e;
     }
   }
+}
+
+/** Recreates the service's volume empty (after a failed restore: nothing else mounts it). */
+async function emptyVolume(docker: DockerClient, ref: ServiceRef, name: string, labels: Record<string, string>): Promise<void> {
+  await removeOwnVolume(docker, ref, await volumeSource(docker, ref, name), 30_000);
   await ensureVolume(docker, ref, name, labels);
 }
 
@@ -151,12 +158,7 @@ export function dockerVolumes(docker: () => DockerClient, labels: Record<string,
       await assertIdle(d, vol, name, opts.idleWithinMs ?? 0);
       const users = await d.listContainers({ all: true, filters: { volume: [vol] } });
       for (const u of users) await d.getContainer(u.Id).remove({ force: true }).catch(() => {});
-      try {
-        const info = await d.getVolume(vol).inspect();
-        if (info.Labels?.[LABEL.serviceId] === ref.serviceId) await d.getVolume(vol).remove();
-      } catch (e) {
-        if (statusOf(e) !== 404) throw e;
-      }
+      await removeOwnVolume(d, ref, vol, 0);
       await withHelper(d, ref, name, image, labels, async (c) => {
         try {
           await c.putArchive(tar as never, { path: HELPER_MOUNT });
