@@ -51,6 +51,17 @@ export function linkStaysInside(entry: string, target: string, kind: "symlink" |
 
 const isGzip = (head: Uint8Array) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 
+// Entries that carry no contents whatever size their header declares: tar-stream skips that many
+// bytes as the entry's body, Docker's reader (Go's archive/tar) skips none and reads those bytes as
+// entries of their own — so a sized link could hide from these checks a whole archive (devices,
+// sparse files, any number of entries) that Docker then unpacks. Such a header is refused.
+const HEADER_ONLY = new Set(["symlink", "link", "directory", "fifo", "character-device", "block-device"]);
+/** The refusal (422) for a header-only entry that declares contents, else null. */
+function hiddenContents(h: tar.Header, what: string): UnsafeContext | null {
+  const size = h.size ?? 0;
+  return HEADER_ONLY.has(h.type ?? "file") && size > 0 ? new UnsafeContext(`${what} '${h.name.slice(0, 200)}' is a ${h.type} that declares ${size} bytes of contents; entries of its type carry none.`) : null;
+}
+
 /** The 413 for each limit, worded with the setting that raises it. */
 const tooLarge = {
   entries: (n: number) => new UnsafeContext(`The build context has more than ${n} entries (--max-context-entries).`, 413),
@@ -66,6 +77,8 @@ function checkEntry(h: tar.Header, result: ContextInspection, links: LinkTable, 
   if (linkname.length > limits.maxPathLength) throw tooLarge.path(linkname, limits.maxPathLength);
   const path = contextPath(h.name);
   const type = h.type ?? "file";
+  const hidden = hiddenContents(h, "Context entry");
+  if (hidden) throw hidden;
   if (!ALLOWED.has(type)) throw new UnsafeContext(`Context entry '${h.name}' is a ${h.type}; only files, directories and links are allowed.`);
   if (++result.entries > limits.maxEntries) throw tooLarge.entries(limits.maxEntries);
   if (result.entries % GC_EVERY === 0) Bun.gc(false);
@@ -204,6 +217,8 @@ export async function* boundedTar(source: AsyncIterable<Uint8Array>, bounds: Tar
     body.on("error", () => {}); // destroyed with the extract's error after a refusal, which is ours already
     if (++entries > bounds.maxEntries) return fail(new TarTooLarge("entries", bounds.maxEntries));
     if (entries % GC_EVERY === 0) Bun.gc(false); // per-entry garbage, see GC_EVERY
+    const hidden = hiddenContents(h, "Archive entry");
+    if (hidden) return fail(hidden);
     if (!BOUNDED_TYPES.has(h.type ?? "file") || isSparse(h))
       return fail(new UnsafeContext(`Archive entry '${h.name.slice(0, 200)}' is a ${isSparse(h) ? "sparse file" : (h.type ?? "entry of an unknown type")}; only files, directories, links and FIFOs can be restored.`));
     body.on("end", () => next());

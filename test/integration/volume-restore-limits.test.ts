@@ -10,7 +10,7 @@ import { lstatSync, readdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { deployHarness, fixtureFiles, type DeployHarness } from "../fixtures/webapp/support";
 import { RUN_ID, testDocker } from "../support/docker";
-import { tarOf, volumeBackupFiles, type TarEntry } from "../support/volume-tar";
+import { behindSizedLink, tarOf, volumeBackupFiles, type TarEntry } from "../support/volume-tar";
 import { createApp } from "../../src/app";
 import { listenApi, type Listener } from "../../src/front";
 import { SERVER_BODY_CAP } from "../../src/lib/body-limit";
@@ -118,6 +118,12 @@ describe("volume restore limits", () => {
     expect(junk.body.message).toEndWith("Nothing was changed.");
     const device = await restore(await tarOf([[{ name: "sda", type: "block-device", devmajor: 8, devminor: 0 }, undefined]]));
     expect(device.body).toEqual({ status: 422, message: "Archive entry 'sda' is a block-device; only files, directories, links and FIFOs can be restored. Nothing was changed." });
+    // the same device and 300 entries behind a link that declares them as its contents: Docker's
+    // reader would unpack them, past both checks
+    const hidden = await tarOf([[{ name: "sda", type: "block-device", devmajor: 8, devminor: 0 }, undefined], ...Array.from({ length: 300 }, (_, i): [TarEntry, string] => [{ name: `h${i}` }, ""])]);
+    const smuggled = await restore(await behindSizedLink(hidden));
+    expect(smuggled.status).toBe(422);
+    expect(smuggled.body.message).toMatch(/^Archive entry 'lnk' is a symlink that declares \d+ bytes of contents; entries of its type carry none\. Nothing was changed\.$/);
     expect(await onDisk()).toEqual(["db", "db/current", "db/data.bin", "notes.txt"]);
   });
 

@@ -32,3 +32,26 @@ export async function tarOf(entries: [TarEntry, string | Buffer | undefined][]):
   for await (const c of pack) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
+
+/** The 512-byte blocks of `tar` without its closing zero blocks (to append more entries after it). */
+const withoutEnd = (t: Buffer): Buffer => {
+  let n = t.length;
+  while (n >= 512 && t.subarray(n - 512, n).every((b) => b === 0)) n -= 512;
+  return t.subarray(0, n);
+};
+
+/**
+ * An archive whose first entry is a symlink declaring `hidden`'s length as its size, then `hidden`,
+ * then an ordinary file: tar-stream skips `hidden` as the link's contents, Docker's reader (Go's
+ * archive/tar, which gives a link no contents) unpacks the entries inside it.
+ */
+export async function behindSizedLink(hidden: Buffer): Promise<Buffer> {
+  const link = Buffer.from(withoutEnd(await tarOf([[{ name: "lnk", type: "symlink", linkname: "visible.txt" }, undefined]])));
+  const inner = withoutEnd(hidden);
+  link.write(inner.length.toString(8).padStart(11, "0") + "\0", 124, 12, "ascii"); // size field
+  link.fill(0x20, 148, 156); // the checksum counts its own field as spaces
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += link[i]!;
+  link.write(sum.toString(8).padStart(6, "0") + "\0 ", 148, 8, "ascii");
+  return Buffer.concat([link, inner, await tarOf([[{ name: "visible.txt" }, "v\n"]])]);
+}

@@ -5,7 +5,7 @@
 // it changes anything.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { gzipSync } from "node:zlib";
-import { tarOf, type TarEntry } from "../support/volume-tar";
+import { behindSizedLink, tarOf, type TarEntry } from "../support/volume-tar";
 import { boundedTar, TarTooLarge, UnsafeContext, type TarBounds } from "../../src/lib/tar-safety";
 
 setDefaultTimeout(60_000); // a few MiB through the parser on a loaded machine
@@ -83,6 +83,17 @@ describe("boundedTar", () => {
     expect([(zeros.error as UnsafeContext).status, zeros.error!.message, zeros.bytes.length]).toEqual([400, "The archive has no entry in its first 16 MiB.", 0]);
     const empty = await through(Buffer.alloc(0), ROOMY);
     expect([(empty.error as UnsafeContext).status, empty.error!.message]).toEqual([400, "The archive is empty."]);
+  });
+
+  test("a link that declares contents is refused (422) before any byte comes out: Docker would unpack what it hides", async () => {
+    const hidden = await tarOf([[{ name: "sda", type: "block-device", devmajor: 8, devminor: 0 }, undefined], ...files(50)]);
+    for (const body of [await behindSizedLink(hidden), gzipSync(await behindSizedLink(hidden))]) {
+      const r = await through(body, { maxBytes: 1024 * MiB, maxEntries: 10 });
+      expect(r.error).toBeInstanceOf(UnsafeContext);
+      expect((r.error as UnsafeContext).status).toBe(422);
+      expect(r.error!.message).toStartWith("Archive entry 'lnk' is a symlink that declares ");
+      expect(r.bytes.length).toBe(0);
+    }
   });
 
   test("an error of the source itself comes through as it is (the caller's own byte cap)", async () => {

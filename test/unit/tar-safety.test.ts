@@ -3,6 +3,7 @@ import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { contextPath, inspectContext, linkStaysInside, UnsafeContext } from "../../src/lib/tar-safety";
 import { emptyEntriesTar, emptyEntriesTarGz } from "../support/tar-bomb";
+import { behindSizedLink } from "../support/volume-tar";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(120_000);
@@ -88,6 +89,16 @@ describe("inspectContext", () => {
     for (const input of [buf, gz]) {
       const e = await rejection(input, 100_000);
       expect(e.status).toBe(413);
+    }
+  });
+
+  test("rejects a link that declares contents with 422: Docker's reader would unpack the entries it hides", async () => {
+    const hidden = await makeTar([{ name: "sda", type: "block-device", devmajor: 8, devminor: 0 }]);
+    const buf = await behindSizedLink(hidden);
+    for (const input of [buf, gzipSync(buf)]) {
+      const e = await rejection(input);
+      expect(e.status).toBe(422);
+      expect(e.message).toMatch(/^Context entry 'lnk' is a symlink that declares \d+ bytes of contents/);
     }
   });
 
