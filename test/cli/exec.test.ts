@@ -147,6 +147,12 @@ describe("runs and backups", () => {
   test("ancla volumes restore refuses while web runs with the volume (exit 5); --scale-down stops it, restores and brings it back", async () => {
     const file = join(root, "backup.tar.gz");
     expect((await cli(["run", TARGET, "--remote", "--", "sh", "-c", "echo changed > /data/kept.txt"])).code).toBe(0);
+    // a missing or unreadable archive is a usage error (2) before anything is sent, not "server unreachable" (7)
+    const missing = await cli(["volumes", "restore", "data", join(root, "nope.tar.gz"), TARGET]);
+    expect([missing.code, missing.stderr.trim()]).toEqual([2, `error: cannot read the archive ${join(root, "nope.tar.gz")}: no such file`]);
+    const dir = await cli(["volumes", "restore", "data", root, TARGET]);
+    expect(dir.code).toBe(2);
+    expect(dir.stderr).toContain("is a directory");
     const busy = await cli(["volumes", "restore", "data", file, TARGET]);
     expect(busy.code).toBe(5);
     expect(busy.stderr).toContain("scale the service to 0");

@@ -2,7 +2,7 @@
 // (default /bin/sh) in a running replica over the exec WebSocket (a PTY when this terminal is
 // one); `ancla run --remote -- cmd`: a one-off run on the server; `ancla volumes …`: a
 // service's persistent volumes, their backups and restores; `ancla exec-sessions [org]`: the audit.
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, statSync } from "node:fs";
 import { Readable } from "node:stream";
 import { AppError } from "../../errors";
 import { noExtraArgs, requireArg } from "../args";
@@ -159,7 +159,7 @@ async function writeBackup(ctx: CommandContext<any>, t: ServiceTarget, name: str
   return { kind: "none" as const };
 }
 
-const SCALE_DOWN = { "scale-down": { type: "boolean", description: "scale every process to 0 first and back up after (a consistent copy)" } } as const;
+const SCALE_DOWN = { "scale-down": { type: "boolean", description: "scale every process to 0 first (nothing runs with the volume mounted) and back to its counts after" } } as const;
 
 const VOLUME_COLUMNS = [
   { header: "NAME", get: (v: Volume) => v.name },
@@ -233,6 +233,16 @@ export const execCommands: CommandTable = {
       noExtraArgs(ctx.args, 3);
       const name = requireArg(ctx.args, 0, "<name>");
       const file = requireArg(ctx.args, 1, "<file|->");
+      // a file that cannot be read is the caller's mistake (exit 2), not a server out of reach
+      if (file !== "-") {
+        let directory = false;
+        try {
+          directory = statSync(file).isDirectory();
+        } catch (e) {
+          throw new AppError(2, `cannot read the archive ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, "usage", 2);
+        }
+        if (directory) throw new AppError(2, `the archive ${file} is a directory; give a tar or tar.gz file (ancla volumes backup makes one)`, "usage", 2);
+      }
       const t = serviceTarget(ctx, ctx.args[2]);
       return scaledDown(ctx, t, async () => {
         const source = file === "-" ? process.stdin : createReadStream(file);
