@@ -5,7 +5,7 @@
 // already load: no feature module's routes.
 import { Elysia } from "elysia";
 import { AppError, BadRequest } from "./errors";
-import { isRawBodyRoute, JSON_LIMIT, parseSmallBody, readTextLimited } from "./lib/body-limit";
+import { isRawBodyRoute, JSON_LIMIT, parseSmallBody, readTextLimited, streamsBody } from "./lib/body-limit";
 import type { Deps } from "./deps";
 import { requestMetrics } from "./modules/observability/http-metrics";
 import { requestContext, requestIdOf } from "./modules/ops/request-context";
@@ -59,10 +59,14 @@ export function createCore(deps: Deps) {
       }
       return responseValue as Response; // typed Response|void, but any value passes through
     })
-    .onParse({ as: "global" }, async ({ request, contentType }) => {
+    .onParse({ as: "global" }, async ({ request, contentType, route }) => {
       if (!contentType || isRawBodyRoute(request)) return;
       // bodies are counted while read (chunked ones have no length): see lib/body-limit.ts
-      if (!contentType.includes("json")) return parseSmallBody(request, contentType, JSON_LIMIT, "Request body larger than 1 MiB.");
+      if (!contentType.includes("json")) {
+        // a route that streams its body (an archive) reads it whatever the type says: its own hook answers
+        if (streamsBody(app.routes, request.method, route)) return;
+        return parseSmallBody(request, contentType, JSON_LIMIT, "Request body larger than 1 MiB.");
+      }
       const text = await readTextLimited(request, JSON_LIMIT, "JSON body larger than 1 MiB.");
       if (text.trim() === "") return {};
       try {

@@ -47,6 +47,22 @@ export async function parseSmallBody(request: Request, contentType: string, limi
   }
 }
 
+/**
+ * A route's `parse` hook for a body its handler reads itself (tar uploads, volume restores). Elysia
+ * runs the global parser first: `streamsBody` tells it to leave such a body unread unless it is
+ * JSON, so an archive sent with curl's default form type reaches the handler whole.
+ */
+export const keepStream = () => "stream";
+
+type RouteEntry = { method: string; path: string; hooks?: { parse?: unknown } };
+
+/** Whether the route (method and pattern as registered) reads its body itself, by its `keepStream` hook. */
+export function streamsBody(routes: readonly RouteEntry[], method: string, route: string): boolean {
+  const entry = routes.find((r) => r.path === route && r.method === method);
+  const hooks = entry?.hooks?.parse;
+  return Array.isArray(hooks) && hooks.some((h) => h === keepStream || (h as { fn?: unknown } | null)?.fn === keepStream);
+}
+
 /** Routes that verify a signature over the exact bytes (GitHub webhooks): the global JSON parser leaves them unread. */
 export const RAW_BODY_PATHS = ["/api/v1/integrations/github/hooks"];
 export const isRawBodyRoute = (request: Request): boolean => {

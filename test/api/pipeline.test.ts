@@ -176,6 +176,11 @@ describe("access and bad input", () => {
     expect(nothing.body.message).toContain("Nothing to build");
     const wrongType = await t.req("POST", `/api/v1/applications/${appId}/deploy`, undefined, { key: owner, raw: "hello", headers: { "content-type": "text/plain" } });
     expect(wrongType.status).toBe(415);
+    // a form-typed body (curl --data-binary's default) over 1 MiB: the route's own answer, not the form parser's limit
+    for (const path of [`/api/v1/applications/${appId}/deploy`, `${P}/pipeline/deploy?service=site`]) {
+      const form = await t.req("POST", path, undefined, { key: owner, raw: "x".repeat(2 * 1024 * 1024), headers: { "content-type": "application/x-www-form-urlencoded" } });
+      expect([path, form.status, form.body.message]).toEqual([path, 415, expect.stringContaining("Unsupported Content-Type 'application/x-www-form-urlencoded'")]);
+    }
     const notTar = await t.req("POST", `/api/v1/applications/${appId}/deploy`, undefined, { key: owner, raw: "definitely not a tar archive".repeat(40), headers: { "content-type": "application/x-tar" } });
     expect(notTar.status).toBeGreaterThanOrEqual(400);
     expect(notTar.status).toBeLessThan(500);

@@ -164,7 +164,8 @@ describe("volume backup and restore", () => {
     expect((await h.t.req("POST", `${h.base()}/copy/volumes`, { name: "files", mount_path: "/data" }, { key: h.key })).status).toBe(201);
     await h.build("copy", fixtureFiles({ Procfile: `web: trap 'exit 0' TERM; ln -sfn /data /www/data && httpd -f -p "$PORT" -h /www & wait $!` }));
     const rel = await h.release(copyId);
-    const restored = await h.t.req("POST", `${h.base()}/copy/volumes/files/restore`, undefined, { key: h.key, raw: new Uint8Array(raw) as unknown as BodyInit, headers: { "content-type": "application/gzip" } });
+    // sent with curl --data-binary's default type (a form): the route reads the archive, not a form parser
+    const restored = await h.t.req("POST", `${h.base()}/copy/volumes/files/restore`, undefined, { key: h.key, raw: new Uint8Array(raw) as unknown as BodyInit, headers: { "content-type": "application/x-www-form-urlencoded" } });
     expect(restored.status).toBe(200);
     expect((await h.deploy(rel.release_id)).status).toBe("complete");
     expect((await h.get(h.host("copy"), "/data/kept.txt")).text).toBe("kept\n");

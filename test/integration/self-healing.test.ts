@@ -24,7 +24,9 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}; replica views seen:\n${seen.join("\n")}`);
+    }
     await Bun.sleep(100);
   }
 }
@@ -34,9 +36,15 @@ const running = async (serviceId: string, process?: string) =>
 
 const hostPortOf = async (id: string) => Number((await testDocker().getContainer(id).inspect()).NetworkSettings.Ports["8000/tcp"]?.[0]?.HostPort ?? 0);
 
+// each change of what the API shows of a service's replicas, with its time: a test that times out
+// says what it saw instead of only what it waited for
+const seen: string[] = [];
 const detail = async (svc: string) => {
   const r = await h.t.req("GET", `${h.base()}/${svc}`, undefined, { key: h.key });
   expect(r.status).toBe(200);
+  const view = `${svc} ${JSON.stringify(r.body.replicas)}`;
+  if (seen.at(-1)?.slice(25) !== view) seen.push(`${new Date().toISOString()} ${view}`);
+  if (seen.length > 40) seen.splice(0, seen.length - 40);
   return r.body;
 };
 

@@ -23,10 +23,10 @@ import { appParams, execInput, execResponse, execSessionList, idParams, orgParam
 import * as repo from "./repo";
 import { getRun, listRunPage, startRun } from "./runs";
 import { createExecSession, toExecSessionView } from "./sessions";
+import { keepStream } from "../../lib/body-limit";
 import { addVolume, backupVolume, listVolumeViews, removeVolume, restoreVolume } from "./volumes";
 import { execSocket } from "./ws";
 
-const keepStream = () => "stream";
 // backup/restore right after a scale to 0: wait for the replicas still stopping (and insist on none)
 const waitIdleQuery = z.object({ wait_idle: z.enum(["true", "false"]).optional() });
 const EXEC_SUMMARY = "A single-use, 60-second token to run a command in a running replica: over SSH (ssh -p PORT token:TOKEN@HOST [command]) or the WebSocket URL";

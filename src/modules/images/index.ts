@@ -12,10 +12,10 @@ import { imageBuildResponse, imageDetail, imageListResponse, imageLogResponse, l
 import * as svc from "./service";
 import { buildFromRequest } from "./upload";
 import { wantsEventStream } from "../../lib/live-stream";
+import { keepStream } from "../../lib/body-limit";
 
 // Answers the parse step without reading the body, so buildFromRequest can stream it to disk.
 // (`parse: "none"` only applies when a route has no other parser; app.ts adds a global JSON one.)
-const keepStream = () => "stream";
 
 const seg = z.string().min(1).max(255);
 // One param name per position: Elysia's router rejects `/:application_id` next to `/:image_id/…`,

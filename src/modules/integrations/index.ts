@@ -4,7 +4,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
 import { BadRequest } from "../../errors";
-import { JSON_LIMIT, readBodyLimited } from "../../lib/body-limit";
+import { JSON_LIMIT, keepStream, readBodyLimited } from "../../lib/body-limit";
 import { withActor } from "../auth/context";
 import { deployKeyView, gitTokenRequest, serviceParams } from "./model";
 import { serviceAccess } from "../services/access";
@@ -17,7 +17,6 @@ import { receiveDelivery } from "./webhooks";
 import { issueToken, signingCertificate } from "./docker-auth";
 
 // the signature covers the raw bytes: the route reads the body itself (see images/index.ts)
-const keepStream = () => "stream";
 
 const hooks = (deps: Deps) =>
   new Elysia({ prefix: "/api/v1/integrations", detail: { tags: ["integrations"] } })

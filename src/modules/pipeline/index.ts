@@ -6,7 +6,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
 import { BadRequest } from "../../errors";
-import { JSON_LIMIT, readTextLimited } from "../../lib/body-limit";
+import { JSON_LIMIT, keepStream, readTextLimited } from "../../lib/body-limit";
 import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/service";
 import { requireUser } from "../auth/service";
@@ -33,7 +33,6 @@ import {
 } from "./model";
 import * as svc from "./service";
 
-const keepStream = () => "stream";
 
 async function jsonBody(request: Request): Promise<unknown> {
   const text = await readTextLimited(request, JSON_LIMIT, "JSON body larger than 1 MiB.");
