@@ -60,13 +60,10 @@ export function createCore(deps: Deps) {
       return responseValue as Response; // typed Response|void, but any value passes through
     })
     .onParse({ as: "global" }, async ({ request, contentType, route }) => {
-      if (!contentType || isRawBodyRoute(request)) return;
+      // a route that reads its body itself (an archive) does so whatever the type says: its own hook answers
+      if (!contentType || isRawBodyRoute(request) || streamsBody(app.routes, request.method, route)) return;
       // bodies are counted while read (chunked ones have no length): see lib/body-limit.ts
-      if (!contentType.includes("json")) {
-        // a route that streams its body (an archive) reads it whatever the type says: its own hook answers
-        if (streamsBody(app.routes, request.method, route)) return;
-        return parseSmallBody(request, contentType, JSON_LIMIT, "Request body larger than 1 MiB.");
-      }
+      if (!contentType.includes("json")) return parseSmallBody(request, contentType, JSON_LIMIT, "Request body larger than 1 MiB.");
       const text = await readTextLimited(request, JSON_LIMIT, "JSON body larger than 1 MiB.");
       if (text.trim() === "") return {};
       try {

@@ -55,12 +55,12 @@ const referenceRoutes = (deps: Deps) =>
     .use(withActor(deps))
     .post(
       "/:org/deploy",
-      async ({ actor, params, request, body, set }) => {
+      async ({ actor, params, request, set }) => {
         requireUser(actor);
         set.status = 201;
         if (isUuid(params.org)) return appDeploy(deps, actor, params.org, request);
-        // app.ts's global JSON parser has already read a JSON body
-        return createInProject(deps, actor, params.org, "deploy", parseBody(createInProjectRequest, request.bodyUsed ? body : await jsonBody(request)));
+        // a route that takes an archive: the global parser leaves its body unread (lib/body-limit.ts keepStream)
+        return createInProject(deps, actor, params.org, "deploy", parseBody(createInProjectRequest, await jsonBody(request)));
       },
       { params: idParams, parse: keepStream, response: { 201: z.union([deployTriggerResponse, serviceDetail]) }, detail: { summary: "Build, release and deploy (optional tar body)" } },
     )
