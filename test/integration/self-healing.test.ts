@@ -146,7 +146,9 @@ describe("a replica that crashes whenever it restarts", () => {
   test("Docker's policy loops it with its own backoff, Ancla shows the failure without piling on; once removed, a fresh replacement serves", async () => {
     // the first start leaves a mark in the container's own /tmp; every later start of that container exits 4
     const web = 'web: if [ -e /tmp/started ]; then echo "crashed on restart"; exit 4; fi; touch /tmp/started; exec httpd -f -p "$PORT" -h /www\n';
-    const flakyId = await h.service("flaky", { process_counts: { web: 1 }, deployment_timeout: 10 });
+    // the crash is seen at once (a restarting container fails the wait); the timeout only bounds how long
+    // the replacement after `rm -f` may take to answer: 10 s is short for an engine on a loaded machine
+    const flakyId = await h.service("flaky", { process_counts: { web: 1 }, deployment_timeout: 60 });
     await h.build("flaky", fixtureFiles({ Procfile: web }));
     expect((await h.deploy((await h.release(flakyId)).release_id)).status).toBe("complete");
     await serves("flaky");
