@@ -167,6 +167,43 @@ describe("volume restore limits", () => {
     expect((await onDisk()).length).toBe(ENTRIES);
   });
 
+  test("while a restore runs, another restore and a backup of the volume get 409 and change nothing; after it, both work", async () => {
+    const first = await tarOf([[{ name: "one.txt" }, "first archive\n"], [{ name: "pad" }, Buffer.alloc(512 * 1024, 7)]]);
+    // the first restore sends half its body, then waits until the others were answered
+    let finish!: () => void;
+    const held = new Promise<void>((r) => (finish = r));
+    const body = new ReadableStream<Uint8Array>({
+      async start(c) {
+        c.enqueue(new Uint8Array(first.subarray(0, first.length / 2)));
+        await held;
+        c.enqueue(new Uint8Array(first.subarray(first.length / 2)));
+        c.close();
+      },
+    });
+    const running = fetch(`${url}${path()}/restore`, { method: "POST", body, headers: { "x-api-key": h.key, "content-type": "application/x-tar" } });
+    // retry until the first restore has claimed the volume (its request may reach the server after this one)
+    const deadline = Date.now() + 120_000;
+    let second: Awaited<ReturnType<typeof restore>>;
+    for (;;) {
+      second = await restore(await tarOf([[{ name: "two.txt" }, "second archive\n"]]));
+      if (second.status === 409 || Date.now() > deadline) break;
+      await Bun.sleep(100);
+    }
+    expect(second.body).toEqual({ status: 409, message: "Volume data is busy: a restore of it is running. Nothing was changed; try again once it has ended." });
+    const busyBackup = await fetch(`${url}${path()}/backup`, { headers: { "x-api-key": h.key } });
+    expect(busyBackup.status).toBe(409);
+    expect((await busyBackup.json()).message).toStartWith("Volume data is busy: a restore of it is running.");
+    finish();
+    const done = await running;
+    expect(done.status).toBe(200);
+    const files = await backup();
+    expect(Object.keys(files).sort()).toEqual(["one.txt", "pad"]);
+    expect(files["one.txt"]).toBe("first archive\n");
+    // free again: the second archive restores alone
+    expect((await restore(await tarOf([[{ name: "two.txt" }, "second archive\n"]]))).status).toBe(200);
+    expect(await onDisk()).toEqual(["two.txt"]);
+  });
+
   test("the limits are server settings with defaults of 32 GiB and 1,000,000 entries", async () => {
     const { loadServeConfig } = await import("../../src/config");
     expect(loadServeConfig({}, {})).toMatchObject({ maxVolumeRestoreSize: 32 * 1024 ** 3, maxVolumeRestoreEntries: 1_000_000 });

@@ -51,6 +51,34 @@ function volumeOf(deps: Deps, access: ServiceAccess, name: string): volumes.Volu
   return v;
 }
 
+// What each volume is busy with on this server (one server per data directory): a restore
+// excludes any other restore or backup of the volume — two archives written at once mixed their
+// files, and a backup taken meanwhile read a half-written volume. Backups may overlap each other.
+type VolumeUse = { restoring: boolean; backups: number };
+const uses = new WeakMap<object, Map<string, VolumeUse>>();
+
+function claimVolume(deps: Deps, serviceId: string, volume: string, kind: "restore" | "backup"): () => void {
+  let map = uses.get(deps.db);
+  if (!map) uses.set(deps.db, (map = new Map()));
+  const key = `${serviceId}\u0000${volume}`;
+  const use = map.get(key) ?? { restoring: false, backups: 0 };
+  if (use.restoring || (kind === "restore" && use.backups > 0)) {
+    const running = use.restoring ? "a restore" : "a backup";
+    throw new Conflict(`Volume ${volume} is busy: ${running} of it is running. Nothing was changed; try again once it has ended.`);
+  }
+  if (kind === "restore") use.restoring = true;
+  else use.backups++;
+  map.set(key, use);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (kind === "restore") use.restoring = false;
+    else use.backups--;
+    if (!use.restoring && use.backups === 0) map.delete(key);
+  };
+}
+
 const asConflict = (e: unknown): never => {
   throw e instanceof DeployFailed ? new Conflict(e.message) : e;
 };
@@ -66,8 +94,18 @@ export async function backupVolume(deps: Deps, access: ServiceAccess, name: stri
   const v = volumeOf(deps, access, name);
   const target = capableTarget(deps, access, "volumes", "Volume backups");
   const release = servingRelease(deps, access, true);
-  const tar = await target.volumes.backup(serviceRef(access), v.name, release.imageRef, waitIdle ? { idleWithinMs: IDLE_WAIT_MS } : {}).catch(asConflict);
-  const gz = (tar as Readable).pipe(createGzip());
+  const done = claimVolume(deps, access.service.id, v.name, "backup");
+  let tar: Readable;
+  try {
+    tar = (await target.volumes.backup(serviceRef(access), v.name, release.imageRef, waitIdle ? { idleWithinMs: IDLE_WAIT_MS } : {}).catch(asConflict)) as Readable;
+  } catch (e) {
+    done();
+    throw e;
+  }
+  const gz = tar.pipe(createGzip());
+  // the volume is free again once the stream ends: read whole, failed, or the client went away
+  gz.once("close", done);
+  tar.once("close", done);
   const filename = `${access.service.slug}-${v.name}.tar.gz`;
   return new Response(Readable.toWeb(gz) as unknown as ReadableStream, { headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="${filename}"` } });
 }
@@ -101,6 +139,23 @@ export async function restoreVolume(deps: Deps, access: ServiceAccess, name: str
   const release = servingRelease(deps, access, true);
   const body = request.body;
   if (!body) throw new Conflict("Send the archive (tar or tar.gz) as the request body.");
+  const done = claimVolume(deps, access.service.id, v.name, "restore");
+  try {
+    return await restoreFrom(deps, access, v, target, release, body, waitIdle);
+  } finally {
+    done();
+  }
+}
+
+async function restoreFrom(
+  deps: Deps,
+  access: ServiceAccess,
+  v: volumes.VolumeRow,
+  target: ReturnType<typeof capableTarget>,
+  release: ReturnType<typeof servingRelease>,
+  body: ReadableStream<Uint8Array>,
+  waitIdle: boolean,
+) {
   let size = 0;
   async function* received() {
     for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
