@@ -49,6 +49,15 @@ export function linkStaysInside(entry: string, target: string, kind: "symlink" |
   return resolved !== ".." && !resolved.startsWith("../");
 }
 
+/** A name (or a hard link's target) with a `..` segment would write or link outside the volume: 422, else null. */
+function leavesRoot(h: tar.Header): UnsafeContext | null {
+  const dotdot = (p: string) => p.split(/[\\/]/).includes("..");
+  const name = h.name.slice(0, 200).replace(/\0/g, "\\0");
+  if (dotdot(h.name)) return new UnsafeContext(`Archive entry '${name}' contains a '..' segment; an archive may only hold paths inside the volume.`);
+  if (h.type === "link" && dotdot(h.linkname ?? "")) return new UnsafeContext(`Archive entry '${name}' is a hard link to '${(h.linkname ?? "").slice(0, 200)}', outside the volume.`);
+  return null;
+}
+
 const isGzip = (head: Uint8Array) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 
 // Entries that carry no contents whatever size their header declares: tar-stream skips that many
@@ -219,6 +228,9 @@ export async function* boundedTar(source: AsyncIterable<Uint8Array>, bounds: Tar
     if (entries % GC_EVERY === 0) Bun.gc(false); // per-entry garbage, see GC_EVERY
     const hidden = hiddenContents(h, "Archive entry");
     if (hidden) return fail(hidden);
+    // Docker refuses these too, but only once it reads them — after the volume was emptied, in its own words
+    const escape = leavesRoot(h);
+    if (escape) return fail(escape);
     if (!BOUNDED_TYPES.has(h.type ?? "file") || isSparse(h))
       return fail(new UnsafeContext(`Archive entry '${h.name.slice(0, 200)}' is a ${isSparse(h) ? "sparse file" : (h.type ?? "entry of an unknown type")}; only files, directories, links and FIFOs can be restored.`));
     body.on("end", () => next());

@@ -85,6 +85,24 @@ describe("boundedTar", () => {
     expect([(empty.error as UnsafeContext).status, empty.error!.message]).toEqual([400, "The archive is empty."]);
   });
 
+  test("a name or a hard link's target with a '..' segment is refused (422) as it is read; one first in the archive before any byte comes out", async () => {
+    const up = await through(await tarOf([[{ name: "../etc/cron.d/x" }, "* * * * * root sh\n"]]), ROOMY);
+    expect([up.error?.constructor, (up.error as UnsafeContext).status, up.error!.message, up.bytes.length]).toEqual([
+      UnsafeContext,
+      422,
+      "Archive entry '../etc/cron.d/x' contains a '..' segment; an archive may only hold paths inside the volume.",
+      0,
+    ]);
+    // later in the archive: what came before passes (the caller then leaves the volume empty), nothing after it
+    const later = await through(await tarOf([...files(3, 1000), [{ name: "a/../../b" }, "x"], ...files(3, 1000)]), ROOMY, 512);
+    expect(later.error!.message).toBe("Archive entry 'a/../../b' contains a '..' segment; an archive may only hold paths inside the volume.");
+    expect(later.bytes.length).toBeLessThanOrEqual(3 * 1536);
+    const link = await through(await tarOf([[{ name: "shadow", type: "link", linkname: "../../etc/shadow" }, undefined]]), ROOMY);
+    expect(link.error!.message).toBe("Archive entry 'shadow' is a hard link to '../../etc/shadow', outside the volume.");
+    // a symlink may point anywhere: it is resolved inside the container that mounts the volume
+    expect((await through(await tarOf([[{ name: "lib", type: "symlink", linkname: "../usr/lib" }, undefined]]), ROOMY)).error).toBeNull();
+  });
+
   test("a link that declares contents is refused (422) before any byte comes out: Docker would unpack what it hides", async () => {
     const hidden = await tarOf([[{ name: "sda", type: "block-device", devmajor: 8, devminor: 0 }, undefined], ...files(50)]);
     for (const body of [await behindSizedLink(hidden), gzipSync(await behindSizedLink(hidden))]) {
