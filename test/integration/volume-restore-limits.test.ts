@@ -14,6 +14,7 @@ import { behindSizedLink, tarOf, volumeBackupFiles, type TarEntry } from "../sup
 import { createApp } from "../../src/app";
 import { listenApi, type Listener } from "../../src/front";
 import { SERVER_BODY_CAP } from "../../src/lib/body-limit";
+import { createLogger } from "../../src/lib/logger";
 
 setDefaultTimeout(300_000);
 
@@ -130,9 +131,16 @@ describe("volume restore limits", () => {
   test("a gzip bomb is refused with 413 at the unpacked limit; no more than the limit reached the volume, which is left empty", async () => {
     const bomb = gzipSync(await tarOf([[{ name: "a.txt" }, "first\n"], [{ name: "zeros" }, Buffer.alloc(50 * MiB)]]));
     expect(bomb.length).toBeLessThan(MiB / 4);
+    const logged: string[] = [];
+    const logger = h.t.deps.logger;
+    h.t.deps.logger = createLogger((line) => logged.push(line), h.t.deps.redactor.redact, { format: "json" });
     const answer = restore(bomb);
-    const most = await mostBytesWhile(answer);
+    const most = await mostBytesWhile(answer).finally(() => (h.t.deps.logger = logger));
     const r = await answer;
+    // the server log says the volume was emptied, not only the answer
+    expect(logged.map((l) => JSON.parse(l)).filter((l) => l.msg?.startsWith("volume restore failed"))).toEqual([
+      expect.objectContaining({ level: "warn", msg: "volume restore failed; the volume was left empty", service: serviceId, volume: "data", error: expect.stringContaining("--max-volume-restore-size") }),
+    ]);
     expect(most).toBeLessThanOrEqual(LIMIT);
     expect(r.body).toEqual({
       status: 413,

@@ -186,10 +186,11 @@ async function restoreFrom(
   try {
     await target.volumes.restore(serviceRef(access), v.name, release.imageRef, tar, { idleWithinMs: waitIdle ? IDLE_WAIT_MS : 0 });
   } catch (e) {
-    if (failed) throw refusal(failed, deps, v.name, true);
-    if (e instanceof DeployFailed && !copying) throw new Conflict(e.message);
-    const after = copying ? ` The volume ${v.name} was left empty.` : "";
-    throw new Conflict(`The archive could not be restored: ${(e as Error).message.replace(/\.$/, "")}.${after}`);
+    const answer = failed ? refusal(failed, deps, v.name, true) : e instanceof DeployFailed && !copying ? new Conflict(e.message) : null;
+    const error = answer ?? new Conflict(`The archive could not be restored: ${(e as Error).message.replace(/\.$/, "")}.${copying ? ` The volume ${v.name} was left empty.` : ""}`);
+    // the app's data is gone until a complete archive is restored: the server log says so too, not only the answer
+    if (copying) deps.logger.warn("volume restore failed; the volume was left empty", { service: access.service.id, volume: v.name, error: error.message });
+    throw error;
   } finally {
     // also when the target never read it (its wrapper then never started): the unpacking and the body stop
     tar.destroy();
