@@ -171,4 +171,26 @@ describe("runs and backups", () => {
     expect(r.stdout).toBe("survive\n");
     expect(r.code).toBe(0);
   });
+
+  test("ancla services delete: refused without --yes and no terminal; with --delete-volumes the service, its replicas and its volume go", async () => {
+    const appId = (await api("GET", svcPath)).body.id;
+    const volume = `ancla-vol-${appId}-data`;
+    const refused = await cli(["services", "delete", TARGET, "--delete-volumes"]);
+    expect([refused.code, refused.stderr]).toEqual([2, expect.stringContaining(`Delete service ${TARGET} and the data in its volumes? Refusing without --yes`)]);
+    expect((await api("GET", svcPath)).status).toBe(200);
+    // the service is always named: a linked directory does not pick what is deleted
+    expect((await cli(["services", "delete", "--yes"])).code).toBe(2);
+    const r = await cli(["services", "delete", TARGET, "--delete-volumes", "--yes", "--json"]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, deleted: TARGET, volumes_deleted: true });
+    expect((await api("GET", svcPath)).status).toBe(404);
+    const docker = testDocker();
+    const deadline = Date.now() + 120_000;
+    const left = async () => ({
+      containers: (await docker.listContainers({ all: true, filters: { label: [`dev.ancla.service-id=${appId}`] } })).length,
+      volume: await docker.getVolume(volume).inspect().then(() => true, () => false),
+    });
+    while (Date.now() < deadline && JSON.stringify(await left()) !== JSON.stringify({ containers: 0, volume: false })) await Bun.sleep(250);
+    expect(await left()).toEqual({ containers: 0, volume: false });
+  });
 });

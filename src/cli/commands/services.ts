@@ -1,10 +1,11 @@
 // `ancla services …`: list, get, create and update the services of an environment.
-import { intFlag, noExtraArgs, requireArg, usage, type OptionTable } from "../args";
+import { intFlag, noExtraArgs, requireArg, usage, YES, type OptionTable } from "../args";
 import { clientFor, seg } from "../client";
 import { command, type CommandContext, type CommandTable } from "../context";
 import type { Column, Output } from "../render";
 import { resolveSettings, resolveTarget } from "../settings";
 import { envsPath } from "./envs";
+import { confirm } from "./pipeline";
 import type { z } from "zod";
 import type { ApplicationSummary, patchServiceRequest, ServiceDetail } from "../../modules/services/model";
 
@@ -153,6 +154,21 @@ export const serviceCommands: CommandTable = {
       const t = resolveTarget(ctx.args[0], LEVELS, link(ctx));
       const body = updateBody(ctx.flags);
       return serviceOutput(await clientFor(ctx).patch<ServiceDetail>(servicePathOf(t), body));
+    },
+  }),
+  "services delete": command({
+    summary: "Delete a service: its replicas stop and its routes, releases and history go; its volumes' data stays unless --delete-volumes (asks first; --yes to skip)",
+    // the service is always named: a linked directory never picks what is deleted
+    usage: "services delete [org/project/env/]<service>",
+    options: { ...YES, "delete-volumes": { type: "boolean", description: "also delete the data in the service's volumes (it cannot be brought back)" } },
+    run: async (ctx) => {
+      noExtraArgs(ctx.args, 1);
+      const t = resolveTarget(requireArg(ctx.args, 0, "<service>"), LEVELS, link(ctx));
+      const name = `${t.org}/${t.project}/${t.env}/${t.service}`;
+      const volumes = ctx.flags["delete-volumes"] === true;
+      confirm(ctx, `Delete service ${name}${volumes ? " and the data in its volumes" : ""}?`);
+      await clientFor(ctx).delete(`${servicePathOf(t)}${volumes ? "?delete_volumes=true" : ""}`);
+      return { kind: "text", text: `Deleted service ${name}${volumes ? " and its volumes' data" : " (its volumes' data is kept)"}`, data: { ok: true, deleted: name, volumes_deleted: volumes } };
     },
   }),
 };
