@@ -20,13 +20,21 @@ export async function waitReady(docker: DockerClient, id: string, check: ReadyCh
   const deadline = Date.now() + check.timeoutMs;
   const since = Date.now();
   let last = "not ready";
+  let restarts: number | null = null;
   for (;;) {
     if (check.signal?.aborted) throw new NotReady("stopped");
     const state = await engine.inspectReplica(docker, id, check.port);
     if (!state) throw new NotReady("the container disappeared");
+    restarts ??= state.restartCount;
     if (!state.running || state.restarting) {
       const tail = await engine.containerTail(docker, id, 10);
       throw new NotReady(`exited with code ${state.exitCode ?? "?"}${state.oomKilled ? " (out of memory)" : ""}${tail ? `; last output: ${tail}` : ""}`);
+    }
+    // Docker's restart policy brought it back between two looks (the engine answers no inspect while
+    // it starts a container, so on a busy host the short restarting spell can fall between them all)
+    if (state.restartCount > restarts) {
+      const tail = await engine.containerTail(docker, id, 10);
+      throw new NotReady(`exited and was restarted by Docker ${state.restartCount - restarts} time(s) while starting${tail ? `; last output: ${tail}` : ""}`);
     }
     if (!check.web) {
       if (Date.now() - since >= STABLE_MS) return null;
