@@ -32,6 +32,14 @@ export function createCore(deps: Deps) {
     return { ...body, message: r(body.message), ...(body.errors ? { errors: body.errors.map((e) => ({ path: e.path, message: r(e.message) })) } : {}) };
   };
   const metrics = requestMetrics(deps);
+  // per route as registered, looked up once: a route's hooks never change once it is mounted
+  const streaming = new Map<string, boolean>();
+  const streams = (method: string, route: string): boolean => {
+    const key = `${method} ${route}`;
+    let yes = streaming.get(key);
+    if (yes === undefined) streaming.set(key, (yes = streamsBody(app.routes, method, route)));
+    return yes;
+  };
   const app = new Elysia()
     .use(requestContext(deps)) // first: the request id is on every response and log line
     .onRequest(({ request, set }) => {
@@ -61,7 +69,7 @@ export function createCore(deps: Deps) {
     })
     .onParse({ as: "global" }, async ({ request, contentType, route }) => {
       // a route that reads its body itself (an archive) does so whatever the type says: its own hook answers
-      if (!contentType || isRawBodyRoute(request) || streamsBody(app.routes, request.method, route)) return;
+      if (!contentType || isRawBodyRoute(request) || streams(request.method, route)) return;
       // bodies are counted while read (chunked ones have no length): see lib/body-limit.ts
       if (!contentType.includes("json")) return parseSmallBody(request, contentType, JSON_LIMIT, "Request body larger than 1 MiB.");
       const text = await readTextLimited(request, JSON_LIMIT, "JSON body larger than 1 MiB.");
