@@ -175,6 +175,11 @@ describe("volume backup and restore", () => {
     expect(busy.status).toBe(409);
     expect(busy.body.message).toContain("scale the service to 0");
     expect((await h.get(h.host("copy"), "/data/kept.txt")).text).toBe("kept\n");
+    // scaled to 0 (`ancla down`) and restored at once: the restore waits for the replica still stopping
+    expect((await h.t.req("POST", `/api/v1/applications/${copyId}/scale`, { process_counts: { web: 0 } }, { key: h.key })).status).toBe(201);
+    const afterDown = await h.t.req("POST", `${h.base()}/copy/volumes/files/restore`, undefined, { key: h.key, raw: new Uint8Array(raw) as unknown as BodyInit });
+    expect([afterDown.status, afterDown.body.message]).toEqual([200, undefined]);
+    expect(await testDocker().listContainers({ filters: { label: [`dev.ancla.service-id=${copyId}`] } })).toEqual([]);
     // a read-only key may list runs and volumes but not download a volume's data
     const ro = await h.t.req("POST", "/api/keys/", { name: "read-only", scopes: ["read"] }, { key: h.key });
     expect(ro.status).toBe(201);

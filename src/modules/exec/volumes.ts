@@ -83,6 +83,9 @@ const asConflict = (e: unknown): never => {
   throw e instanceof DeployFailed ? new Conflict(e.message) : e;
 };
 
+/** Every process at 0 (`ancla down`, a scale): replicas may still be stopping, and a restore waits for them as with wait_idle. */
+const scaledToZero = (access: ServiceAccess) => Object.values(access.service.processCounts).every((n) => n === 0);
+
 /** A gzip'd tar of the volume, streamed. */
 /** `?wait_idle=true`: the caller just scaled to 0; give stopping replicas this long, then insist nothing runs. */
 export const IDLE_WAIT_MS = 30_000;
@@ -184,7 +187,7 @@ async function restoreFrom(
     { objectMode: false },
   );
   try {
-    await target.volumes.restore(serviceRef(access), v.name, release.imageRef, tar, { idleWithinMs: waitIdle ? IDLE_WAIT_MS : 0 });
+    await target.volumes.restore(serviceRef(access), v.name, release.imageRef, tar, { idleWithinMs: waitIdle || scaledToZero(access) ? IDLE_WAIT_MS : 0 });
   } catch (e) {
     const answer = failed ? refusal(failed, deps, v.name, true) : e instanceof DeployFailed && !copying ? new Conflict(e.message) : null;
     const error = answer ?? new Conflict(`The archive could not be restored: ${(e as Error).message.replace(/\.$/, "")}.${copying ? ` The volume ${v.name} was left empty.` : ""}`);
