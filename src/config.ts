@@ -16,6 +16,24 @@ const badAllowEntries = (entries: string[]): string[] => (require("./lib/git-sou
 const HOST_PORT = /^[^\s:]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
+/** "536870912", "512MiB", "512M", "1.5GiB", "2GB" → bytes (K/M/G/T and KiB… are 1024-based, KB/MB/GB/TB 1000-based); null when it is no positive size. */
+export function parseSize(v: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|k|kib|kb|m|mib|mb|g|gib|gb|t|tib|tb)?$/i.exec(v.trim());
+  if (!m) return null;
+  const unit = (m[2] ?? "b").toLowerCase();
+  if (unit === "b" && m[1]!.includes(".")) return null; // a fraction of a byte
+  const scale = unit === "b" ? 1 : unit.endsWith("b") && !unit.endsWith("ib") ? 1000 ** ("kmgt".indexOf(unit[0]!) + 1) : 1024 ** ("kmgt".indexOf(unit[0]!) + 1);
+  const n = Math.floor(Number(m[1]) * scale);
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+const SIZE_MESSAGE = "must be a size such as 536870912 (bytes), 512MiB or 32GiB";
+const sizeOf = (z: Z) =>
+  z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const n = typeof v === "number" ? (Number.isSafeInteger(v) && v > 0 ? v : null) : parseSize(v);
+    if (n === null) ctx.addIssue({ code: "custom", message: SIZE_MESSAGE });
+    return n ?? 0;
+  });
+
 /** "24h", "30m", "7d", "90s" or plain seconds → milliseconds; at least one minute. */
 const durationOf = (z: Z) =>
   z
@@ -51,7 +69,7 @@ const DESCRIPTIONS = {
   ssh: "address of the built-in SSH server for exec (ancla shell/ssh), or off",
   registryIssuer: "iss of registry tokens; the registry's auth.token.issuer must say the same",
   containerLabels: "labels for every container and network Ancla creates, key=value pairs comma separated (its own dev.ancla.* labels win)",
-  maxVolumeRestoreSize: "largest unpacked volume archive a restore writes, in bytes (default 32 GiB)",
+  maxVolumeRestoreSize: "largest unpacked volume archive a restore writes: bytes, or 512MiB, 32GiB … (default 32 GiB)",
   maxVolumeRestoreEntries: "most entries (files, directories, links) in a restored volume archive (default 1000000)",
 };
 const hostPortOf = (z: Z) => z.string().regex(HOST_PORT, "must be host:port");
@@ -60,6 +78,7 @@ const build = (z: Z) => {
   const hostPort = hostPortOf(z);
   const duration = durationOf(z);
   const flagBoolean = flagBooleanOf(z);
+  const size = sizeOf(z);
   return z.object({
   dataDir: z.string().min(1).default(join(homedir(), ".ancla", "server")),
   listen: hostPort.default("127.0.0.1:8000"),
@@ -68,12 +87,12 @@ const build = (z: Z) => {
   publicUrl: z.string().url().optional(),
   adminEmail: z.string().regex(EMAIL, "must be an email address").default("admin@localhost"),
   masterKey: z.string().optional(),
-  maxContextSize: z.coerce.number().int().positive().default(512 * 1024 * 1024),
+  maxContextSize: size.default(512 * 1024 * 1024),
   // a tar of millions of empty entries is tiny gzip'd but costs Docker minutes: entries are counted too
   maxContextEntries: z.coerce.number().int().positive().default(100_000),
   // a volume restore's archive once unpacked: a few MiB of gzip may unpack to terabytes, and a tar
   // of millions of empty files to no bytes and all the inodes of the disk every service shares
-  maxVolumeRestoreSize: z.coerce.number().int().positive().default(32 * 1024 ** 3),
+  maxVolumeRestoreSize: size.default(32 * 1024 ** 3),
   maxVolumeRestoreEntries: z.coerce.number().int().positive().default(1_000_000),
   // git hosts the operator trusts beyond public addresses: comma separated CIDRs, addresses, names, *.suffix
   gitAllowHosts: z
@@ -96,7 +115,7 @@ const build = (z: Z) => {
   // DNS server (host:port) that custom-domain checks ask; default: the system's resolver
   dnsServer: hostPort.optional(),
   // router limits: largest request body passed to an app, requests + WebSockets per client address
-  routerMaxBodySize: z.coerce.number().int().positive().default(1024 * 1024 * 1024),
+  routerMaxBodySize: size.default(1024 * 1024 * 1024),
   routerMaxPerClient: z.coerce.number().int().min(1).default(256),
   // seconds a retired replica's WebSockets may stay open during a deploy before they get 1001
   wsDrainTimeout: z.coerce.number().int().min(0).max(3600).default(10),
@@ -148,6 +167,7 @@ const whole =
     const n = Number(v); // z.coerce.number()
     return Number.isSafeInteger(n) && n >= min && n <= max ? n : BAIL;
   };
+const sized = (v: string | undefined) => (v === undefined ? undefined : (parseSize(v) ?? BAIL)); // the schema's own reading
 const oneOf =
   <T extends string>(...words: T[]) =>
   (v: string | undefined) =>
@@ -170,9 +190,9 @@ const FAST: { [K in Key]-?: Fast<ServeConfig[K]> } = {
   publicUrl: never,
   adminEmail: or(matching(EMAIL), "admin@localhost"),
   masterKey: text(),
-  maxContextSize: or(whole(1), 512 * 1024 * 1024),
+  maxContextSize: or(sized, 512 * 1024 * 1024),
   maxContextEntries: or(whole(1), 100_000),
-  maxVolumeRestoreSize: or(whole(1), 32 * 1024 ** 3),
+  maxVolumeRestoreSize: or(sized, 32 * 1024 ** 3),
   maxVolumeRestoreEntries: or(whole(1), 1_000_000),
   gitAllowHosts: or(never, []),
   buildConcurrency: or(whole(1, 16), 1),
@@ -183,7 +203,7 @@ const FAST: { [K in Key]-?: Fast<ServeConfig[K]> } = {
   acmeEmail: matching(EMAIL),
   acmeDirectory: or(never, "https://acme-v02.api.letsencrypt.org/directory"),
   dnsServer: matching(HOST_PORT),
-  routerMaxBodySize: or(whole(1), 1024 * 1024 * 1024),
+  routerMaxBodySize: or(sized, 1024 * 1024 * 1024),
   routerMaxPerClient: or(whole(1), 256),
   wsDrainTimeout: or(whole(0, 3600), 10),
   logFormat: or(oneOf("text", "json"), "text"),
@@ -223,11 +243,15 @@ export function fastServeConfig(raw: Record<string, string>): ServeConfig | null
 export function settingIssue(e: unknown): string | null {
   if (!built || !(e instanceof zod().ZodError)) return null;
   const issue = e.issues[0]!;
-  return `${issue.path.join(".")}: ${issue.message}`;
+  // named as the user set it: the flag and its variable, not the schema's key
+  const key = String(issue.path[0] ?? "");
+  const named = (SERVE_KEYS as readonly string[]).includes(key) ? `--${keyToFlag(key)} (${keyToEnv(key)})` : issue.path.join(".");
+  return `${named}: ${issue.message}`;
 }
 
 /** `--data-dir` ⇄ dataDir ⇄ ANCLA_DATA_DIR */
 export const flagToKey = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+export const keyToFlag = (key: string): string => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 export const keyToEnv = (key: string): string => "ANCLA_" + key.replace(/[A-Z]/g, (c) => "_" + c).toUpperCase();
 
 /** Merge flags over environment over defaults; throws the zod error for the caller to report (settingIssue). */

@@ -99,7 +99,10 @@ describe("ancla serve", () => {
     const home = tempDir("ancla-home-");
     const r = await ancla(["serve", "--data-dir", join(home, "d"), "--listen", "nonsense"], { home });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("listen");
+    // named as the user wrote it: the flag and its variable
+    expect(r.stderr).toContain("invalid setting --listen (ANCLA_LISTEN): must be host:port");
+    const size = await ancla(["serve", "--data-dir", join(home, "d"), "--max-volume-restore-size", "lots"], { home });
+    expect([size.code, size.stderr]).toEqual([2, expect.stringContaining("invalid setting --max-volume-restore-size (ANCLA_MAX_VOLUME_RESTORE_SIZE): must be a size such as 536870912 (bytes), 512MiB or 32GiB")]);
     expect(existsSync(join(home, "d", "ancla.db"))).toBe(false);
   });
 });

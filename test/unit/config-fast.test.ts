@@ -14,9 +14,9 @@ const CANDIDATES: Record<string, string[]> = {
   publicUrl: ["https://ancla.example.com", "not a url", ""],
   adminEmail: ["ops@example.com", "nope", "a@b", "a @b"],
   masterKey: ["", "abc", "x".repeat(64)],
-  maxContextSize: ["1", "0", "-1", "1.5", "1e3", " 12 ", "", "abc", "9007199254740993", "0x10", "Infinity"],
+  maxContextSize: ["1", "0", "-1", "1.5", "1e3", " 12 ", "", "abc", "9007199254740993", "0x10", "Infinity", "512MiB", "512M", "1.5GiB", "2GB", "2 gib", "0MiB", "1PiB"],
   maxContextEntries: ["100", "0"],
-  maxVolumeRestoreSize: ["34359738368", "0", "1.5"],
+  maxVolumeRestoreSize: ["34359738368", "0", "1.5", "32GiB", "8191TiB", "8192TiB"],
   maxVolumeRestoreEntries: ["1000000", "0"],
   gitAllowHosts: ["10.0.0.0/8", "git.internal, *.corp.example", "", "bad host!"],
   buildConcurrency: ["1", "16", "17", "0", "2.0"],
@@ -27,7 +27,7 @@ const CANDIDATES: Record<string, string[]> = {
   acmeEmail: ["a@b.c", "bad"],
   acmeDirectory: ["https://acme-staging-v02.api.letsencrypt.org/directory", "nope"],
   dnsServer: ["1.1.1.1:53", "1.1.1.1"],
-  routerMaxBodySize: ["1024", "0"],
+  routerMaxBodySize: ["1024", "0", "1G", "10KB"],
   routerMaxPerClient: ["1", "0"],
   wsDrainTimeout: ["0", "3600", "3601", "-0"],
   logFormat: ["text", "json", "JSON", ""],
@@ -91,7 +91,7 @@ describe("serve settings without zod", () => {
     } catch (e) {
       thrown = e;
     }
-    expect(settingIssue(thrown)).toBe("listen: must be host:port");
+    expect(settingIssue(thrown)).toBe("--listen (ANCLA_LISTEN): must be host:port");
     // the schema's zod is the one every module imports (not the package's CommonJS copy): the CLI's
     // `instanceof ZodError` checks (ops.ts) see its errors
     expect(thrown).toBeInstanceOf(ZodError);

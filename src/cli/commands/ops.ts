@@ -3,8 +3,7 @@
 // database, the backup archive and the upgrade steps are imported inside the commands that use them.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ZodError } from "zod";
-import { loadServeConfig, type ServeConfig } from "../../config";
+import { loadServeConfig, settingIssue, type ServeConfig } from "../../config";
 import { AppError } from "../../errors";
 import { assertExistingDatabase } from "../../lib/data-dir";
 import { DEFAULT_BINARY, DEFAULT_DATA_DIR, DEFAULT_USER, installPlan, systemdUnit, uninstallPlan, withoutSystemd, UNIT_PATH, type ServiceOptions } from "../../modules/ops/systemd";
@@ -19,7 +18,8 @@ function config(ctx: CommandContext, flags: Record<string, string | undefined>):
   try {
     return loadServeConfig(Object.fromEntries(Object.entries(flags).filter((e): e is [string, string] => typeof e[1] === "string")), ctx.env);
   } catch (e) {
-    if (e instanceof ZodError) throw new AppError(2, `invalid setting ${e.issues[0]!.path.join(".")}: ${e.issues[0]!.message}`, "usage", 2);
+    const issue = settingIssue(e);
+    if (issue) throw new AppError(2, `invalid setting ${issue}`, "usage", 2);
     throw e;
   }
 }
