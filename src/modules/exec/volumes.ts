@@ -2,7 +2,10 @@
 // volumes.ts), stream a backup (tar.gz of the volume) and restore one (tar or tar.gz). The data
 // lives in the target (Docker named volumes); removing a setting or the service keeps it, unless
 // the service is deleted with delete_volumes=true.
+import { closeSync, createReadStream, createWriteStream, rmSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import type { Deps } from "../../deps";
 import { isoNow } from "../../deps";
@@ -14,6 +17,7 @@ import { assertKeyMayWrite } from "../auth/key-scopes";
 import type { ServiceAccess } from "../services/access";
 import * as volumes from "../services/volumes";
 import { capableTarget, serviceRef, servingRelease } from "./release-run";
+import { followFile, spoolFile } from "./spool";
 
 export const MAX_RESTORE_BYTES = 8 * 1024 ** 3;
 
@@ -105,12 +109,24 @@ export async function backupVolume(deps: Deps, access: ServiceAccess, name: stri
     done();
     throw e;
   }
-  const gz = tar.pipe(createGzip());
-  // the volume is free again once the stream ends: read whole, failed, or the client went away
-  gz.once("close", done);
-  tar.once("close", done);
+  // Docker writes the archive into a spool file at disk speed (it holds a lock every image removal
+  // waits for until it is done); the client reads the file as it grows, at its own pace (spool.ts)
+  let spool: { path: string; fd: number };
+  try {
+    spool = spoolFile(deps.config.dataDir, "backup");
+  } catch (e) {
+    tar.destroy();
+    done();
+    throw new AppError(507, `The server could not make room for the backup (${(e as Error).message}).`, "insufficient_storage", 1);
+  }
+  const written = pipeline(tar, createGzip(), createWriteStream(spool.path, { fd: spool.fd }));
+  // the volume is free again once Docker has read it whole (or failed)
+  void written.then(done, (e) => {
+    done();
+    deps.logger.warn("volume backup failed", { service: access.service.id, volume: v.name, error: (e as Error).message });
+  });
   const filename = `${access.service.slug}-${v.name}.tar.gz`;
-  return new Response(Readable.toWeb(gz) as unknown as ReadableStream, { headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="${filename}"` } });
+  return new Response(followFile(spool.path, written), { headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="${filename}"` } });
 }
 
 /** What a refused archive answers; `emptied`: the copy had begun, so the volume was left empty (the target's rule for a failed copy). */
@@ -158,27 +174,59 @@ async function restoreFrom(
   release: ReturnType<typeof servingRelease>,
   body: ReadableStream<Uint8Array>,
   waitIdle: boolean,
-) {
-  let size = 0;
-  async function* received() {
-    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.byteLength;
-      if (size > MAX_RESTORE_BYTES) throw new PayloadTooLarge(`A volume archive may be at most ${MAX_RESTORE_BYTES / 1024 ** 3} GiB.`);
-      yield chunk;
-    }
+): Promise<{ ok: boolean; bytes: number }> {
+  const bounds = { maxBytes: deps.config.maxVolumeRestoreSize, maxEntries: deps.config.maxVolumeRestoreEntries };
+  let spool: { path: string; fd: number };
+  try {
+    spool = spoolFile(deps.config.dataDir, "restore");
+  } catch (e) {
+    throw new AppError(507, `The server could not make room for the archive (${(e as Error).message}). Nothing was changed.`, "insufficient_storage", 1);
   }
-  const chunks = boundedTar(received(), { maxBytes: deps.config.maxVolumeRestoreSize, maxEntries: deps.config.maxVolumeRestoreEntries });
-  // a body that is not a tar, or that is refused at its first entry, changes nothing
-  const first = await chunks.next().catch((e) => {
-    throw refusal(e, deps, v.name, false);
-  });
+  const file = await open(spool.path, "w").finally(() => closeSync(spool.fd));
+  try {
+    // the whole body is received into the spool file and checked as it comes (limits, entry types,
+    // names), before Docker sees a byte: a slow client holds this request, never the engine
+    let size = 0;
+    async function* received() {
+      for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+        size += chunk.byteLength;
+        if (size > MAX_RESTORE_BYTES) throw new PayloadTooLarge(`A volume archive may be at most ${MAX_RESTORE_BYTES / 1024 ** 3} GiB.`);
+        await file.write(chunk).catch((e: Error) => {
+          throw new AppError(507, `The server could not store the archive while receiving it (${e.message}).`, "insufficient_storage", 1);
+        });
+        yield chunk;
+      }
+    }
+    try {
+      for await (const _ of boundedTar(received(), bounds));
+    } catch (e) {
+      throw refusal(e, deps, v.name, false);
+    }
+    await file.close();
+    await copyIntoVolume(deps, access, v, target, release, waitIdle, boundedTar(createReadStream(spool.path), bounds));
+    return { ok: true, bytes: size };
+  } finally {
+    await file.close().catch(() => {});
+    rmSync(spool.path, { force: true });
+  }
+}
+
+/** Docker empties the volume and unpacks the checked archive into it, read from the spool file at disk speed. */
+async function copyIntoVolume(
+  deps: Deps,
+  access: ServiceAccess,
+  v: volumes.VolumeRow,
+  target: ReturnType<typeof capableTarget>,
+  release: ReturnType<typeof servingRelease>,
+  waitIdle: boolean,
+  chunks: AsyncGenerator<Buffer>,
+): Promise<void> {
   let copying = false;
   let failed: unknown = null;
   const tar = Readable.from(
     (async function* () {
       copying = true; // the target reads only once it emptied the volume
       try {
-        if (!first.done) yield first.value;
         yield* chunks;
       } catch (e) {
         throw (failed = e);
@@ -199,7 +247,6 @@ async function restoreFrom(
     tar.destroy();
     void chunks.return(undefined).catch(() => {});
   }
-  return { ok: true, bytes: size };
 }
 
 /** After a service was deleted with delete_volumes: its volumes' data goes too (in the background, after its replicas). */
