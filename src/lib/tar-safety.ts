@@ -195,14 +195,42 @@ const BOUNDED_TYPES = new Set([...ALLOWED, "fifo"]);
 const FIRST_ENTRY_WITHIN = 16 * 1024 * 1024;
 const isSparse = (h: tar.Header) => Object.keys((h as { pax?: Record<string, string> }).pax ?? {}).some((k) => k.startsWith("GNU.sparse."));
 
+// pax records the repacked header carries itself (path, linkpath, size) or that are refused (sparse)
+const REPACKED_PAX = (key: string) => key === "path" || key === "linkpath" || key === "size" || key.startsWith("GNU.");
+
+/** The entry as tar-stream read it, for `tar.pack`: the name, link, size and type it acted on, nothing else to reinterpret. */
+function repacked(h: tar.Header): tar.Header {
+  const pax = Object.fromEntries(Object.entries((h as { pax?: Record<string, string> }).pax ?? {}).filter(([k]) => !REPACKED_PAX(k)));
+  return {
+    name: h.name,
+    linkname: h.linkname ?? undefined,
+    size: h.type === "file" || h.type === "contiguous-file" || h.type === undefined ? h.size : 0,
+    mode: h.mode,
+    uid: h.uid,
+    gid: h.gid,
+    uname: h.uname,
+    gname: h.gname,
+    mtime: h.mtime,
+    type: h.type,
+    devmajor: h.devmajor,
+    devminor: h.devminor,
+    ...(Object.keys(pax).length ? { pax } : {}),
+  };
+}
+
 /**
- * The tar of `source` (gunzipped when it is gzip), byte for byte, while it stays within `bounds`:
- * the bytes are counted as they leave gunzip, and tar-stream reads each chunk's entry headers
- * before the chunk is yielded, so a reader never gets a byte past either bound or an entry past
- * the limit — the iterator throws TarTooLarge instead (UnsafeContext 422 for a device or sparse
- * entry, 400 for what is not a tar). The first chunk comes once the first entry passed its checks
- * (or the archive ended), so a caller may await it before it changes anything. Nothing is buffered
- * but the chunk in hand (and, before the first entry, the chunks of its header).
+ * The tar of `source` (gunzipped when it is gzip) while it stays within `bounds`, **repacked**:
+ * every entry tar-stream read and checked is written again with the name, link target, size and
+ * type it read, and nothing else reaches the reader. So the reader (Docker, through Go's
+ * archive/tar) unpacks exactly the entries that were checked: an archive whose headers two tar
+ * readers take differently — a global pax record, a GNU long name beside a pax path, a link that
+ * declares contents — cannot show one thing to the checks and another to Docker. The input's
+ * bytes are counted as they leave gunzip and tar-stream reads each chunk's entry headers before
+ * what the chunk held is passed on, so a reader never gets a byte past either bound or an entry
+ * past the limit — the iterator throws TarTooLarge instead (UnsafeContext 422 for a device,
+ * sparse or escaping entry, 400 for what is not a tar). The first chunk comes once the first entry
+ * passed its checks (or the archive ended), so a caller may await it before it changes anything.
+ * Nothing is buffered but what the chunk in hand held.
  */
 export async function* boundedTar(source: AsyncIterable<Uint8Array>, bounds: TarBounds): AsyncGenerator<Buffer> {
   let sourceFailure: unknown = null; // the body's own error (a byte cap of the caller's) is passed on as it is
@@ -213,6 +241,11 @@ export async function* boundedTar(source: AsyncIterable<Uint8Array>, bounds: Tar
     });
   // highWaterMark 1: every write answers false, so 'drain' says the chunk was parsed (and its entries checked)
   const extract = tar.extract({ highWaterMark: 1 });
+  const pack = tar.pack();
+  let out: Buffer[] = [];
+  pack.on("data", (c: unknown) => out.push(c as Buffer));
+  const packed = new Promise<void>((resolve, reject) => pack.on("end", resolve).on("error", reject));
+  packed.catch(() => {}); // read after a refusal, or never
   let gunzip: Readable | null = null;
   let from: Readable | null = null;
   let failure: Error | null = null;
@@ -233,8 +266,13 @@ export async function* boundedTar(source: AsyncIterable<Uint8Array>, bounds: Tar
     if (escape) return fail(escape);
     if (!BOUNDED_TYPES.has(h.type ?? "file") || isSparse(h))
       return fail(new UnsafeContext(`Archive entry '${h.name.slice(0, 200)}' is a ${isSparse(h) ? "sparse file" : (h.type ?? "entry of an unknown type")}; only files, directories, links and FIFOs can be restored.`));
-    body.on("end", () => next());
-    body.resume();
+    const header = repacked(h);
+    const sink = pack.entry(header, (err?: Error | null) => (err ? fail(err) : next()));
+    if (header.size) body.pipe(sink);
+    else {
+      body.resume(); // no contents: an empty file, or a link, directory or FIFO (whose sink takes none)
+      sink.end(Buffer.alloc(0));
+    }
   });
   const parsed = (chunk: Buffer | null) =>
     new Promise<void>((resolve) => {
@@ -267,32 +305,33 @@ export async function* boundedTar(source: AsyncIterable<Uint8Array>, bounds: Tar
       raw = gunzip;
     }
     let bytes = 0;
-    let held: Buffer[] = []; // the chunks before the first entry passed its checks
+    const take = () => {
+      const ready = out.length === 1 ? out[0]! : Buffer.concat(out);
+      out = [];
+      return ready;
+    };
     for await (const c of raw) {
       const chunk = c as Buffer;
       bytes += chunk.byteLength;
       if (bytes > bounds.maxBytes) throw new TarTooLarge("bytes", bounds.maxBytes);
       await parsed(chunk);
       if (failure) throw failure;
-      if (entries === 0) {
-        // zero blocks are skipped as end-of-archive markers: a body of nothing but them (a gzip of
-        // zeros) would otherwise be held here whole
-        if (bytes > FIRST_ENTRY_WITHIN) throw new UnsafeContext(`The archive has no entry in its first ${FIRST_ENTRY_WITHIN / 1024 / 1024} MiB.`, 400);
-        held.push(chunk);
-        continue;
-      }
-      const out = held.length ? Buffer.concat([...held, chunk]) : chunk;
-      held = [];
-      yield out;
+      // zero blocks are skipped as end-of-archive markers: a body of nothing but them (a gzip of zeros) is refused early
+      if (entries === 0 && bytes > FIRST_ENTRY_WITHIN) throw new UnsafeContext(`The archive has no entry in its first ${FIRST_ENTRY_WITHIN / 1024 / 1024} MiB.`, 400);
+      if (out.length) yield take();
     }
     if (bytes === 0) throw new UnsafeContext("The archive is empty.", 400);
     await parsed(null);
     if (failure) throw failure;
-    if (held.length) yield Buffer.concat(held);
+    pack.finalize();
+    await packed;
+    if (failure) throw failure;
+    if (out.length) yield take();
   } catch (e) {
     throw sourceFailure ?? notTar(e);
   } finally {
     extract.destroy();
+    pack.destroy();
     gunzip?.destroy();
     from?.destroy();
     // the body stops (a request body is cancelled); not awaited: a client that sends nothing more would hold it

@@ -11,7 +11,7 @@ import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { deployHarness, fixtureFiles, type DeployHarness } from "../fixtures/webapp/support";
 import { contextTar, RUN_ID, testDocker } from "../support/docker";
-import { behindSizedLink, tarOf, volumeBackupFiles, type TarEntry } from "../support/volume-tar";
+import { behindSizedLink, rawEnd, rawEntry, rawGnuLongName, rawPax, tarOf, volumeBackupFiles, type TarEntry } from "../support/volume-tar";
 import { createApp } from "../../src/app";
 import { listenApi, type Listener } from "../../src/front";
 import { SERVER_BODY_CAP } from "../../src/lib/body-limit";
@@ -211,6 +211,25 @@ describe("volume restore limits", () => {
     // free again: the second archive restores alone
     expect((await restore(await tarOf([[{ name: "two.txt" }, "second archive\n"]]))).status).toBe(200);
     expect(await onDisk()).toEqual(["two.txt"]);
+  });
+
+  test("headers that two tar readers take differently unpack as the checks read them: nothing hidden, nothing emptied", async () => {
+    // tar-stream merges a global pax 'size' into the next local pax header (so 'cover' holds the
+    // bytes after it); Go's reader ignores global records and would unpack them as entries: a
+    // device and more entries than the limit, past both checks
+    const hidden = Buffer.concat([rawEntry("sda", Buffer.alloc(0), "4"), ...Array.from({ length: ENTRIES + 50 }, (_, i) => rawEntry(`h${i}`))]);
+    const globalSize = Buffer.concat([rawEntry("first", Buffer.from("x\n")), rawPax({ size: String(hidden.length) }, true), rawPax({ mtime: "1" }), rawEntry("cover"), hidden, rawEntry("visible", Buffer.from("v\n")), rawEnd()]);
+    const r = await restore(globalSize);
+    expect([r.status, r.body]).toEqual([200, { ok: true, bytes: globalSize.length }]);
+    expect(await onDisk()).toEqual(["cover", "first", "visible"]);
+    const vol = (await testDocker().getVolume(`ancla-vol-${serviceId}-data`).inspect()).Mountpoint;
+    expect(lstatSync(`${vol}/cover`).size).toBe(hidden.length); // the hidden entries are that file's bytes
+    // a pax path beside a GNU long name: tar-stream takes the pax path, Go the GNU name ('../evil',
+    // which Docker refuses only after it emptied the volume)
+    const twoNames = Buffer.concat([rawEntry("one", Buffer.from("1\n")), rawPax({ path: "ok" }), rawGnuLongName("../evil"), rawEntry("ignored", Buffer.from("x\n")), rawEnd()]);
+    const named = await restore(twoNames);
+    expect(named.status).toBe(200);
+    expect(await onDisk()).toEqual(["ok", "one"]);
   });
 
   test("the limits are server settings with defaults of 32 GiB and 1,000,000 entries", async () => {

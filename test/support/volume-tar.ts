@@ -55,3 +55,39 @@ export async function behindSizedLink(hidden: Buffer): Promise<Buffer> {
   link.write(sum.toString(8).padStart(6, "0") + "\0 ", 148, 8, "ascii");
   return Buffer.concat([link, inner, await tarOf([[{ name: "visible.txt" }, "v\n"]])]);
 }
+
+// Raw tar blocks, for archives tar-stream's packer cannot make: headers two tar readers take
+// differently (tar-stream, which checks an archive, and Go's archive/tar, which Docker unpacks with).
+function rawHeader(o: { name: string; type?: string; size?: number; magic?: "ustar" | "gnu" }): Buffer {
+  const b = Buffer.alloc(512);
+  b.write(o.name, 0, 100, "utf8");
+  b.write("0000644\0", 100, "ascii");
+  b.write("0000000\0", 108, "ascii");
+  b.write("0000000\0", 116, "ascii");
+  b.write((o.size ?? 0).toString(8).padStart(11, "0") + "\0", 124, "ascii");
+  b.write("14000000000\0", 136, "ascii");
+  b.write(o.type ?? "0", 156, "ascii");
+  if (o.magic === "gnu") b.write("ustar  \0", 257, "ascii");
+  else b.write("ustar\u000000", 257, "ascii");
+  b.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const byte of b) sum += byte;
+  b.write(sum.toString(8).padStart(6, "0") + "\0 ", 148, "ascii");
+  return b;
+}
+const padded = (d: Buffer) => Buffer.concat([d, Buffer.alloc((512 - (d.length % 512)) % 512)]);
+const paxRecords = (rec: Record<string, string>) =>
+  Buffer.from(
+    Object.entries(rec)
+      .map(([k, v]) => {
+        const body = ` ${k}=${v}\n`;
+        let len = body.length + 1;
+        while (String(len).length + body.length !== len) len = String(len).length + body.length;
+        return len + body;
+      })
+      .join(""),
+  );
+export const rawEntry = (name: string, data: Buffer = Buffer.alloc(0), type = "0") => Buffer.concat([rawHeader({ name, type, size: data.length }), padded(data)]);
+export const rawPax = (rec: Record<string, string>, global = false) => Buffer.concat([rawHeader({ name: global ? "pax_global_header" : "PaxHeader/x", type: global ? "g" : "x", size: paxRecords(rec).length }), padded(paxRecords(rec))]);
+export const rawGnuLongName = (name: string) => Buffer.concat([rawHeader({ name: "././@LongLink", type: "L", size: name.length + 1, magic: "gnu" }), padded(Buffer.from(name + "\0"))]);
+export const rawEnd = () => Buffer.alloc(1024);

@@ -56,8 +56,10 @@ describe("boundedTar", () => {
     const r = await through(many, { maxBytes: 1024 * MiB, maxEntries: 100 }, 512);
     expect(r.error).toBeInstanceOf(TarTooLarge);
     expect((r.error as TarTooLarge).kind).toBe("entries");
-    // 512-byte chunks: the 100 entries' headers came out, the 101st did not
-    expect(r.bytes.length).toBe(100 * 512);
+    // 512-byte chunks: no more than the 100 entries' headers came out (the last may still have been
+    // on its way through the repacking when the 101st was refused), never the 101st
+    expect(r.bytes.length).toBeGreaterThanOrEqual(99 * 512);
+    expect(r.bytes.length).toBeLessThanOrEqual(100 * 512);
     expect((await through(many, { maxBytes: 1024 * MiB, maxEntries: 1000 })).error).toBeNull();
   });
 
