@@ -26,7 +26,12 @@ export function errorFromResponse(status: number, body: unknown): AppError {
 }
 
 /** A path segment from user input; encoded so "a/b" or "..", never changes the route. */
-export const seg = (s: string): string => encodeURIComponent(s);
+/** One path segment of an API route. `.` and `..` are refused: a URL takes them (encoded too) as moves
+ * up the path, so `services delete org/project/env/..` would have been a DELETE of the environment. */
+export const seg = (s: string): string => {
+  if (s === "." || s === "..") throw new AppError(2, `'${s}' is not a name: give the organization, project, environment or service by its name`, "usage", 2);
+  return encodeURIComponent(s);
+};
 
 export function createClient(settings: Settings, fetchImpl: typeof fetch = fetch): ApiClient {
   const request = async <T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> => {

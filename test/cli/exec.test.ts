@@ -180,6 +180,10 @@ describe("runs and backups", () => {
     expect((await api("GET", svcPath)).status).toBe(200);
     // the service is always named: a linked directory does not pick what is deleted
     expect((await cli(["services", "delete", "--yes"])).code).toBe(2);
+    // `..` is no name: as a URL segment it would have made this a DELETE of the environment
+    const up = await cli(["services", "delete", `${ORG}/web/production/..`, "--yes"]);
+    expect([up.code, up.stderr]).toEqual([2, expect.stringContaining("'..' is not a name")]);
+    expect((await api("GET", `/api/v1/orgs/${ORG}/projects/web/envs/production`)).status).toBe(200);
     const r = await cli(["services", "delete", TARGET, "--delete-volumes", "--yes", "--json"]);
     expect([r.code, r.stderr]).toEqual([0, ""]);
     expect(JSON.parse(r.stdout)).toEqual({ ok: true, deleted: TARGET, volumes_deleted: true });
