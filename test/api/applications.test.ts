@@ -109,6 +109,17 @@ describe("applications", () => {
     expect(bad.body.message).toStartWith("name:");
   });
 
+  test("a project named 'deploy' gets its applications created from JSON and from a form, as other projects do", async () => {
+    await t.req("POST", "/api/v1/projects/acme", { name: "deploy" }, { key: owner.key });
+    const json = await t.req("POST", `${A}/acme/deploy`, { name: "from-json" }, { key: member.key });
+    expect(json).toMatchObject({ status: 201, body: { slug: "from-json", project_slug: "deploy" } });
+    // the route also takes archives, so the server's form parser leaves it alone: it reads the form itself
+    const form = await t.req("POST", `${A}/acme/deploy`, undefined, { key: member.key, raw: "name=from-form", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(form).toMatchObject({ status: 201, body: { slug: "from-form", project_slug: "deploy" } });
+    const bad = await t.req("POST", `${A}/acme/deploy`, undefined, { key: member.key, raw: "{not json", headers: { "content-type": "application/json" } });
+    expect([bad.status, bad.body.message]).toEqual([400, "Malformed JSON body."]);
+  });
+
   test("no credentials → 401 on every route, nothing changes", async () => {
     const app = await newApp("svc-a");
     const before = snapshotDb(t.deps);

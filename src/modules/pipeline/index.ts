@@ -6,7 +6,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
 import { BadRequest } from "../../errors";
-import { JSON_LIMIT, keepStream, readTextLimited } from "../../lib/body-limit";
+import { JSON_LIMIT, keepStream, parseSmallBody, readTextLimited } from "../../lib/body-limit";
 import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/service";
 import { requireUser } from "../auth/service";
@@ -59,8 +59,12 @@ const referenceRoutes = (deps: Deps) =>
         requireUser(actor);
         set.status = 201;
         if (isUuid(params.org)) return appDeploy(deps, actor, params.org, request);
-        // a route that takes an archive: the global parser leaves its body unread (lib/body-limit.ts keepStream)
-        return createInProject(deps, actor, params.org, "deploy", parseBody(createInProjectRequest, await jsonBody(request)));
+        // a route that takes an archive: the global parser leaves its body unread (lib/body-limit.ts keepStream),
+        // so the form types its sibling routes take are read here as they are there
+        const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+        const form = type === "application/x-www-form-urlencoded" || type === "multipart/form-data";
+        const input = form ? await parseSmallBody(request, type, JSON_LIMIT, "Request body larger than 1 MiB.") : await jsonBody(request);
+        return createInProject(deps, actor, params.org, "deploy", parseBody(createInProjectRequest, input));
       },
       { params: idParams, parse: keepStream, response: { 201: z.union([deployTriggerResponse, serviceDetail]) }, detail: { summary: "Build, release and deploy (optional tar body)" } },
     )
