@@ -16,7 +16,7 @@ const POLL_MS = 200;
 const STABLE_MS = 2000;
 
 /** Resolves with the replica's host port (null for non-web) once ready; throws NotReady otherwise. */
-export async function waitReady(docker: DockerClient, id: string, check: ReadyCheck): Promise<number | null> {
+export async function waitReady(docker: DockerClient, id: string, check: ReadyCheck, restartsBefore: number | null = null): Promise<number | null> {
   const deadline = Date.now() + check.timeoutMs;
   const since = Date.now();
   let last = "not ready";
@@ -25,7 +25,7 @@ export async function waitReady(docker: DockerClient, id: string, check: ReadyCh
     if (check.signal?.aborted) throw new NotReady("stopped");
     const state = await engine.inspectReplica(docker, id, check.port);
     if (!state) throw new NotReady("the container disappeared");
-    restarts ??= state.restartCount;
+    restarts ??= restartsBefore ?? state.restartCount; // a container just created has none: any is a crash
     if (!state.running || state.restarting) {
       const tail = await engine.containerTail(docker, id, 10);
       throw new NotReady(`exited with code ${state.exitCode ?? "?"}${state.oomKilled ? " (out of memory)" : ""}${tail ? `; last output: ${tail}` : ""}`);
@@ -52,7 +52,7 @@ export async function waitReady(docker: DockerClient, id: string, check: ReadyCh
 export async function replaceReplica(docker: DockerClient, spec: ContainerSpec, check: ReadyCheck): Promise<{ id: string; hostPort: number | null }> {
   const id = await engine.startContainer(docker, spec);
   try {
-    return { id, hostPort: await waitReady(docker, id, check) };
+    return { id, hostPort: await waitReady(docker, id, check, 0) };
   } catch (e) {
     await engine.removeContainer(docker, id, 1).catch(() => {});
     throw e;
