@@ -232,6 +232,18 @@ describe("volume restore limits", () => {
     expect(await onDisk()).toEqual(["ok", "one"]);
   });
 
+  test("HEAD on a backup answers its headers without copying the volume", async () => {
+    const spool = `${h.t.dataDir}/spool`;
+    const before = existsSync(spool) ? readdirSync(spool).length : 0;
+    const res = await fetch(`${url}${path()}/backup`, { method: "HEAD", headers: { "x-api-key": h.key } });
+    expect([res.status, res.headers.get("content-type"), res.headers.get("content-disposition")]).toEqual([200, "application/gzip", 'attachment; filename="app-data.tar.gz"']);
+    expect(existsSync(spool) ? readdirSync(spool).length : 0).toBe(before);
+    // no copy was made to measure: a HEAD of the streamed copy answered its full length
+    expect(Number(res.headers.get("content-length") ?? 0)).toBe(0);
+    // and a HEAD for a volume that does not exist is a 404 like the GET
+    expect((await fetch(`${url}${path().replace(/data$/, "nope")}/backup`, { method: "HEAD", headers: { "x-api-key": h.key } })).status).toBe(404);
+  });
+
   test("the limits are server settings with defaults of 32 GiB and 1,000,000 entries", async () => {
     const { loadServeConfig } = await import("../../src/config");
     expect(loadServeConfig({}, {})).toMatchObject({ maxVolumeRestoreSize: 32 * 1024 ** 3, maxVolumeRestoreEntries: 1_000_000 });

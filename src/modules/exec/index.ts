@@ -127,7 +127,7 @@ const runAndVolumeRoutes = (deps: Deps) =>
       response: { 200: z.object({ ok: z.boolean() }) },
       detail: { tags: ["volumes"], summary: "Stop mounting a volume from the next deploy on (its data stays until the service is deleted with delete_volumes=true)" },
     })
-    .get("/volumes/:name/backup", async ({ actor, params: p, query }) => await backupVolume(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), p.name, query.wait_idle === "true"), {
+    .get("/volumes/:name/backup", async ({ actor, params: p, query, request }) => await backupVolume(deps, serviceAccess(deps, actor, p.org, p.project, p.env, p.svc), p.name, query.wait_idle === "true", request.method === "HEAD"), {
       params: volumeParams,
       query: waitIdleQuery,
       detail: { tags: ["volumes"], summary: "The volume's files as a tar.gz stream" },

@@ -94,13 +94,16 @@ const scaledToZero = (access: ServiceAccess) => Object.values(access.service.pro
 /** `?wait_idle=true`: the caller just scaled to 0; give stopping replicas this long, then insist nothing runs. */
 export const IDLE_WAIT_MS = 30_000;
 
-export async function backupVolume(deps: Deps, access: ServiceAccess, name: string, waitIdle = false): Promise<Response> {
+export async function backupVolume(deps: Deps, access: ServiceAccess, name: string, waitIdle = false, headOnly = false): Promise<Response> {
   assertMayDeploy(access);
   // a GET, but it hands out the app's data: a read-only key may not
   assertKeyMayWrite(access.actor.scopes ?? []);
   const v = volumeOf(deps, access, name);
   const target = capableTarget(deps, access, "volumes", "Volume backups");
   const release = servingRelease(deps, access, true);
+  const headers = { "content-type": "application/gzip", "content-disposition": `attachment; filename="${access.service.slug}-${v.name}.tar.gz"` };
+  // HEAD says whether a backup would be given, without making one (a whole copy of the volume)
+  if (headOnly) return new Response(null, { headers });
   const done = claimVolume(deps, access.service.id, v.name, "backup");
   let tar: Readable;
   try {
@@ -125,8 +128,7 @@ export async function backupVolume(deps: Deps, access: ServiceAccess, name: stri
     done();
     deps.logger.warn("volume backup failed", { service: access.service.id, volume: v.name, error: (e as Error).message });
   });
-  const filename = `${access.service.slug}-${v.name}.tar.gz`;
-  return new Response(followFile(spool.path, written), { headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="${filename}"` } });
+  return new Response(followFile(spool.path, written), { headers });
 }
 
 /** What a refused archive answers; `emptied`: the copy had begun, so the volume was left empty (the target's rule for a failed copy). */
