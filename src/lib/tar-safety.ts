@@ -195,12 +195,14 @@ const BOUNDED_TYPES = new Set([...ALLOWED, "fifo"]);
 const FIRST_ENTRY_WITHIN = 16 * 1024 * 1024;
 const isSparse = (h: tar.Header) => Object.keys((h as { pax?: Record<string, string> }).pax ?? {}).some((k) => k.startsWith("GNU.sparse."));
 
-// pax records the repacked header carries itself (path, linkpath, size) or that are refused (sparse)
-const REPACKED_PAX = (key: string) => key === "path" || key === "linkpath" || key === "size" || key.startsWith("GNU.");
+// pax records the repacked header carries itself (path, linkpath, size) or that are refused (sparse),
+// and records no reader could agree on (a key with odd characters, a NUL outside an xattr's value)
+const REPACKED_PAX = (key: string, value: string) =>
+  key === "path" || key === "linkpath" || key === "size" || key.startsWith("GNU.") || !/^[A-Za-z0-9._:-]{1,200}$/.test(key) || (value.includes("\0") && !key.startsWith("SCHILY.xattr."));
 
 /** The entry as tar-stream read it, for `tar.pack`: the name, link, size and type it acted on, nothing else to reinterpret. */
 function repacked(h: tar.Header): tar.Header {
-  const pax = Object.fromEntries(Object.entries((h as { pax?: Record<string, string> }).pax ?? {}).filter(([k]) => !REPACKED_PAX(k)));
+  const pax = Object.fromEntries(Object.entries((h as { pax?: Record<string, string> }).pax ?? {}).filter(([k, v]) => !REPACKED_PAX(k, v)));
   return {
     name: h.name,
     linkname: h.linkname ?? undefined,
