@@ -162,21 +162,17 @@ export async function restoreVolume(deps: Deps, access: ServiceAccess, name: str
   if (!body) throw new Conflict("Send the archive (tar or tar.gz) as the request body.");
   const done = claimVolume(deps, access.service.id, v.name, "restore");
   try {
-    return await restoreFrom(deps, access, v, target, release, body, waitIdle);
+    return await restoreFrom({ deps, access, v, target, release, waitIdle }, body);
   } finally {
     done();
   }
 }
 
-async function restoreFrom(
-  deps: Deps,
-  access: ServiceAccess,
-  v: volumes.VolumeRow,
-  target: ReturnType<typeof capableTarget>,
-  release: ReturnType<typeof servingRelease>,
-  body: ReadableStream<Uint8Array>,
-  waitIdle: boolean,
-): Promise<{ ok: boolean; bytes: number }> {
+/** One restore: of which volume of which service, into which target, with the serving release's image for its helper. */
+type Restore = { deps: Deps; access: ServiceAccess; v: volumes.VolumeRow; target: ReturnType<typeof capableTarget>; release: ReturnType<typeof servingRelease>; waitIdle: boolean };
+
+async function restoreFrom(r: Restore, body: ReadableStream<Uint8Array>): Promise<{ ok: boolean; bytes: number }> {
+  const { deps, v } = r;
   const bounds = { maxBytes: deps.config.maxVolumeRestoreSize, maxEntries: deps.config.maxVolumeRestoreEntries };
   let spool: { path: string; fd: number };
   try {
@@ -205,7 +201,7 @@ async function restoreFrom(
       throw refusal(e, deps, v.name, false);
     }
     await file.close();
-    await copyIntoVolume(deps, access, v, target, release, waitIdle, boundedTar(createReadStream(spool.path), bounds));
+    await copyIntoVolume(r, boundedTar(createReadStream(spool.path), bounds));
     return { ok: true, bytes: size };
   } finally {
     await file.close().catch(() => {});
@@ -214,15 +210,7 @@ async function restoreFrom(
 }
 
 /** Docker empties the volume and unpacks the checked archive into it, read from the spool file at disk speed. */
-async function copyIntoVolume(
-  deps: Deps,
-  access: ServiceAccess,
-  v: volumes.VolumeRow,
-  target: ReturnType<typeof capableTarget>,
-  release: ReturnType<typeof servingRelease>,
-  waitIdle: boolean,
-  chunks: AsyncGenerator<Buffer>,
-): Promise<void> {
+async function copyIntoVolume({ deps, access, v, target, release, waitIdle }: Restore, chunks: AsyncGenerator<Buffer>): Promise<void> {
   let copying = false;
   let failed: unknown = null;
   const tar = Readable.from(
