@@ -49,14 +49,28 @@ export function linkStaysInside(entry: string, target: string, kind: "symlink" |
   return resolved !== ".." && !resolved.startsWith("../");
 }
 
-/** A name (or a hard link's target) with a `..` segment would write or link outside the volume: 422, else null. */
-function leavesRoot(h: tar.Header): UnsafeContext | null {
+/**
+ * What Docker would refuse only once it reaches the entry — after the volume was emptied, in its
+ * own words — or read otherwise than the checks did: a name (or a hard link's target) with a `..`
+ * segment or a NUL (Go's reader cuts a name at it: `..\0x` is `..`), a name part longer than a
+ * file name may be, a hard link to an entry not unpacked before it. 422, else null.
+ */
+function unpackable(h: tar.Header, seen: Set<number>): UnsafeContext | null {
   const dotdot = (p: string) => p.split(/[\\/]/).includes("..");
   const name = h.name.slice(0, 200).replace(/\0/g, "\\0");
+  const link = (h.linkname ?? "").slice(0, 200).replace(/\0/g, "\\0");
+  if (h.name.includes("\0") || (h.linkname ?? "").includes("\0")) return new UnsafeContext(`Archive entry '${name}' has a NUL byte in its name or link.`);
   if (dotdot(h.name)) return new UnsafeContext(`Archive entry '${name}' contains a '..' segment; an archive may only hold paths inside the volume.`);
-  if (h.type === "link" && dotdot(h.linkname ?? "")) return new UnsafeContext(`Archive entry '${name}' is a hard link to '${(h.linkname ?? "").slice(0, 200)}', outside the volume.`);
+  if (h.name.split("/").some((part) => Buffer.byteLength(part) > 255)) return new UnsafeContext(`Archive entry '${name}' has a name part longer than 255 bytes.`);
+  if (h.type === "link") {
+    if (dotdot(h.linkname ?? "")) return new UnsafeContext(`Archive entry '${name}' is a hard link to '${link}', outside the volume.`);
+    if (!seen.has(nameKey(h.linkname ?? ""))) return new UnsafeContext(`Archive entry '${name}' is a hard link to '${link}', which the archive does not hold before it.`);
+  }
   return null;
 }
+// a name as Docker resolves it, kept as a CRC-32 (a million names in a few MiB; a collision only
+// lets a link through that Docker then refuses, in the sender's own volume)
+const nameKey = (p: string) => Bun.hash.crc32(posix.normalize(p.replace(/^\/+/, "")).replace(/\/+$/, ""));
 
 const isGzip = (head: Uint8Array) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 
@@ -195,10 +209,20 @@ const BOUNDED_TYPES = new Set([...ALLOWED, "fifo"]);
 const FIRST_ENTRY_WITHIN = 16 * 1024 * 1024;
 const isSparse = (h: tar.Header) => Object.keys((h as { pax?: Record<string, string> }).pax ?? {}).some((k) => k.startsWith("GNU.sparse."));
 
-// pax records the repacked header carries itself (path, linkpath, size) or that are refused (sparse),
-// and records no reader could agree on (a key with odd characters, a NUL outside an xattr's value)
+// pax records the repacked header carries itself (path, linkpath, size), that are refused (sparse),
+// that no reader could agree on (a key with odd characters, a NUL in a value), extended attributes
+// (Docker's own backups carry none; security.capability would grant file capabilities) and times or
+// ids that are no number Go's reader takes (it refuses the whole archive, after the volume was emptied)
+const NUMERIC_PAX = new Set(["mtime", "atime", "ctime", "uid", "gid"]);
 const REPACKED_PAX = (key: string, value: string) =>
-  key === "path" || key === "linkpath" || key === "size" || key.startsWith("GNU.") || !/^[A-Za-z0-9._:-]{1,200}$/.test(key) || (value.includes("\0") && !key.startsWith("SCHILY.xattr."));
+  key === "path" ||
+  key === "linkpath" ||
+  key === "size" ||
+  key.startsWith("GNU.") ||
+  key.startsWith("SCHILY.") ||
+  !/^[A-Za-z0-9._:-]{1,200}$/.test(key) ||
+  value.includes("\0") ||
+  (NUMERIC_PAX.has(key) && !/^\d{1,12}(\.\d{1,9})?$/.test(value));
 
 /** The entry as tar-stream read it, for `tar.pack`: the name, link, size and type it acted on, nothing else to reinterpret. */
 function repacked(h: tar.Header): tar.Header {
@@ -252,6 +276,7 @@ export async function* boundedTar(source: AsyncIterable<Uint8Array>, bounds: Tar
   let from: Readable | null = null;
   let failure: Error | null = null;
   let entries = 0;
+  const seen = new Set<number>(); // names unpacked so far: what a hard link may point to (bounded by maxEntries)
   const fail = (e: Error) => {
     failure ??= e;
     extract.destroy(e);
@@ -263,9 +288,9 @@ export async function* boundedTar(source: AsyncIterable<Uint8Array>, bounds: Tar
     if (entries % GC_EVERY === 0) Bun.gc(false); // per-entry garbage, see GC_EVERY
     const hidden = hiddenContents(h, "Archive entry");
     if (hidden) return fail(hidden);
-    // Docker refuses these too, but only once it reads them — after the volume was emptied, in its own words
-    const escape = leavesRoot(h);
-    if (escape) return fail(escape);
+    const refused = unpackable(h, seen);
+    if (refused) return fail(refused);
+    seen.add(nameKey(h.name));
     if (!BOUNDED_TYPES.has(h.type ?? "file") || isSparse(h))
       return fail(new UnsafeContext(`Archive entry '${h.name.slice(0, 200)}' is a ${isSparse(h) ? "sparse file" : (h.type ?? "entry of an unknown type")}; only files, directories, links and FIFOs can be restored.`));
     const header = repacked(h);

@@ -5,7 +5,8 @@
 // it changes anything.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { gzipSync } from "node:zlib";
-import { behindSizedLink, tarOf, type TarEntry } from "../support/volume-tar";
+import * as tar from "tar-stream";
+import { behindSizedLink, rawEnd, rawEntry, rawPax, tarOf, type TarEntry } from "../support/volume-tar";
 import { boundedTar, TarTooLarge, UnsafeContext, type TarBounds } from "../../src/lib/tar-safety";
 
 setDefaultTimeout(60_000); // a few MiB through the parser on a loaded machine
@@ -103,6 +104,29 @@ describe("boundedTar", () => {
     expect(link.error!.message).toBe("Archive entry 'shadow' is a hard link to '../../etc/shadow', outside the volume.");
     // a symlink may point anywhere: it is resolved inside the container that mounts the volume
     expect((await through(await tarOf([[{ name: "lib", type: "symlink", linkname: "../usr/lib" }, undefined]]), ROOMY)).error).toBeNull();
+  });
+
+  test("what Docker would refuse only after emptying the volume, or read otherwise, is refused (422) or dropped from the repacked archive", async () => {
+    const refused = async (body: Buffer) => {
+      const r = await through(body, ROOMY);
+      expect([(r.error as UnsafeContext | null)?.status, r.bytes.length]).toEqual([422, 0]);
+      return r.error!.message;
+    };
+    // a pax path with a NUL: Go's reader cuts the name there (`..\0x` would be `..`)
+    expect(await refused(Buffer.concat([rawPax({ path: "..\0x" }), rawEntry("f", Buffer.from("x")), rawEnd()]))).toBe("Archive entry '..\\0x' has a NUL byte in its name or link.");
+    expect(await refused(Buffer.concat([rawPax({ path: `d/${"n".repeat(256)}` }), rawEntry("f", Buffer.from("x")), rawEnd()]))).toEndWith("has a name part longer than 255 bytes.");
+    // a hard link to an entry that comes after it (Docker: "no such file or directory", volume emptied)
+    expect(await refused(await tarOf([[{ name: "hl", type: "link", linkname: "later" }, undefined], [{ name: "later" }, "x"]]))).toBe("Archive entry 'hl' is a hard link to 'later', which the archive does not hold before it.");
+    expect((await through(await tarOf([[{ name: "./dir/first" }, "x"], [{ name: "hl", type: "link", linkname: "dir/first" }, undefined]]), ROOMY)).error).toBeNull();
+    // times that are no number (Go refuses the archive) and extended attributes are dropped; the entry stays
+    const odd = Buffer.concat([rawPax({ mtime: "abc", "SCHILY.xattr.security.capability": "\u0001\u0002", comment: "kept" }), rawEntry("f", Buffer.from("x\n")), rawEnd()]);
+    const r = await through(odd, ROOMY);
+    expect(r.error).toBeNull();
+    const headers: tar.Header[] = [];
+    const extract = tar.extract();
+    extract.on("entry", (h, body, next) => (headers.push(h), body.on("end", next), body.resume()));
+    await new Promise<void>((done) => (extract.on("finish", done), extract.end(r.bytes)));
+    expect(headers.map((h) => [h.name, (h as { pax?: Record<string, string> }).pax ?? null])).toEqual([["f", { path: "f", comment: "kept" }]]);
   });
 
   test("a link that declares contents is refused (422) before any byte comes out: Docker would unpack what it hides", async () => {
