@@ -2,11 +2,10 @@
 // volumes.ts), stream a backup (tar.gz of the volume) and restore one (tar or tar.gz). The data
 // lives in the target (Docker named volumes); removing a setting or the service keeps it, unless
 // the service is deleted with delete_volumes=true.
-import { closeSync, createReadStream, createWriteStream, rmSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { createReadStream, createWriteStream, openSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
 import type { Deps } from "../../deps";
 import { isoNow } from "../../deps";
 import { AppError, BadRequest, Conflict, NotFound, PayloadTooLarge, Unprocessable } from "../../errors";
@@ -17,7 +16,7 @@ import { assertKeyMayWrite } from "../auth/key-scopes";
 import type { ServiceAccess } from "../services/access";
 import * as volumes from "../services/volumes";
 import { capableTarget, serviceRef, servingRelease } from "./release-run";
-import { followFile, spoolFile } from "./spool";
+import { followFile, spoolPath, type Spool } from "./spool";
 
 export const MAX_RESTORE_BYTES = 8 * 1024 ** 3;
 
@@ -113,22 +112,30 @@ export async function backupVolume(deps: Deps, access: ServiceAccess, name: stri
     throw e;
   }
   // Docker writes the archive into a spool file at disk speed (it holds a lock every image removal
-  // waits for until it is done); the client reads the file as it grows, at its own pace (spool.ts)
-  let spool: { path: string; fd: number };
+  // waits for until it is done: no gzip in between); the client reads the file as it grows, gzipped
+  // on the way, at its own pace (spool.ts)
+  let spool: Spool;
+  let fd: number;
   try {
-    spool = spoolFile(deps.config.dataDir, "backup");
+    spool = spoolPath(deps.config.dataDir, "backup");
+    try {
+      fd = openSync(spool.path, "wx", 0o600);
+    } catch (e) {
+      spool.remove();
+      throw new AppError(507, `The server could not make room for the backup (${(e as Error).message}).`, "insufficient_storage", 1);
+    }
   } catch (e) {
     tar.destroy();
     done();
-    throw new AppError(507, `The server could not make room for the backup (${(e as Error).message}).`, "insufficient_storage", 1);
+    throw e;
   }
-  const written = pipeline(tar, createGzip(), createWriteStream(spool.path, { fd: spool.fd }));
+  const written = pipeline(tar, createWriteStream(spool.path, { fd }));
   // the volume is free again once Docker has read it whole (or failed)
   void written.then(done, (e) => {
     done();
     deps.logger.warn("volume backup failed", { service: access.service.id, volume: v.name, error: (e as Error).message });
   });
-  return new Response(followFile(spool.path, written), { headers });
+  return new Response(followFile(spool, written).pipeThrough(new CompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>), { headers });
 }
 
 /** What a refused archive answers; `emptied`: the copy had begun, so the volume was left empty (the target's rule for a failed copy). */
@@ -174,13 +181,14 @@ type Restore = { deps: Deps; access: ServiceAccess; v: volumes.VolumeRow; target
 async function restoreFrom(r: Restore, body: ReadableStream<Uint8Array>): Promise<{ ok: boolean; bytes: number }> {
   const { deps, v } = r;
   const bounds = { maxBytes: deps.config.maxVolumeRestoreSize, maxEntries: deps.config.maxVolumeRestoreEntries };
-  let spool: { path: string; fd: number };
+  const spool = spoolPath(deps.config.dataDir, "restore");
+  let file: FileHandle;
   try {
-    spool = spoolFile(deps.config.dataDir, "restore");
+    file = await open(spool.path, "wx", 0o600);
   } catch (e) {
+    spool.remove();
     throw new AppError(507, `The server could not make room for the archive (${(e as Error).message}). Nothing was changed.`, "insufficient_storage", 1);
   }
-  const file = await open(spool.path, "w").finally(() => closeSync(spool.fd));
   try {
     // the whole body is received into the spool file and checked as it comes (limits, entry types,
     // names), before Docker sees a byte: a slow client holds this request, never the engine
@@ -205,7 +213,7 @@ async function restoreFrom(r: Restore, body: ReadableStream<Uint8Array>): Promis
     return { ok: true, bytes: size };
   } finally {
     await file.close().catch(() => {});
-    rmSync(spool.path, { force: true });
+    spool.remove();
   }
 }
 

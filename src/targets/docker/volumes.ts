@@ -158,7 +158,8 @@ export function dockerVolumes(docker: () => DockerClient, labels: Record<string,
       await assertIdle(d, vol, name, opts.idleWithinMs ?? 0);
       const users = await d.listContainers({ all: true, filters: { volume: [vol] } });
       for (const u of users) await d.getContainer(u.Id).remove({ force: true }).catch(() => {});
-      await removeOwnVolume(d, ref, vol, 0);
+      // a stopped replica the engine is still removing (a scale to 0 just ended) holds the volume a moment longer
+      await removeOwnVolume(d, ref, vol, 30_000);
       await withHelper(d, ref, name, image, labels, async (c) => {
         try {
           await c.putArchive(tar as never, { path: HELPER_MOUNT });
