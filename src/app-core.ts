@@ -83,10 +83,6 @@ export function createCore(deps: Deps) {
     .onError({ as: "global" }, ({ code, error: raw, set, request }) => {
       // errors thrown inside a body parser arrive wrapped in Elysia's ParseError
       const error = code === "PARSE" && (raw as Error).cause instanceof AppError ? ((raw as Error).cause as AppError) : raw;
-      // refused before its body was read (an upload answered 409 or 413 at once): the rest of the body
-      // is not read, so the connection is closed after this answer instead of being offered for another
-      // request the client would then send into a socket that is going away
-      if (request.body && !request.bodyUsed) set.headers.connection = "close";
       if (error instanceof AppError) {
         set.status = error.status;
         // error messages pass the same redactor as the server log: a stored secret never comes back in one

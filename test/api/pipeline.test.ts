@@ -176,10 +176,6 @@ describe("access and bad input", () => {
     expect(nothing.body.message).toContain("Nothing to build");
     const wrongType = await t.req("POST", `/api/v1/applications/${appId}/deploy`, undefined, { key: owner, raw: "hello", headers: { "content-type": "text/plain" } });
     expect(wrongType.status).toBe(415);
-    // refused without reading the body: the connection closes after the answer (a client does not send
-    // its next request into it); a refusal after the body was read keeps it
-    expect(wrongType.headers.get("connection")).toBe("close");
-    expect((await t.req("GET", `${P}/pipeline/history?service=site&limit=0`, undefined, { key: owner })).headers.get("connection")).toBeNull();
     // a form-typed body (curl --data-binary's default) over 1 MiB: the route's own answer, not the form parser's limit
     for (const path of [`/api/v1/applications/${appId}/deploy`, `${P}/pipeline/deploy?service=site`]) {
       const form = await t.req("POST", path, undefined, { key: owner, raw: "x".repeat(2 * 1024 * 1024), headers: { "content-type": "application/x-www-form-urlencoded" } });
