@@ -209,7 +209,12 @@ async function restoreFrom(r: Restore, body: ReadableStream<Uint8Array>): Promis
       throw refusal(e, deps, v.name, false);
     }
     await file.close();
-    await copyIntoVolume(r, boundedTar(createReadStream(spool.path), bounds));
+    // opened only once the target reads: a target that refuses first (Kubernetes) leaves no open
+    // pending on a file this request then removes (an unhandled ENOENT ended the server)
+    const spooled = (async function* () {
+      yield* createReadStream(spool.path);
+    })();
+    await copyIntoVolume(r, boundedTar(spooled, bounds));
     return { ok: true, bytes: size };
   } finally {
     await file.close().catch(() => {});
