@@ -63,6 +63,9 @@ export function streamsBody(routes: readonly RouteEntry[], method: string, route
   return Array.isArray(hooks) && hooks.some((h) => h === keepStream || (h as { fn?: unknown } | null)?.fn === keepStream);
 }
 
+/** The body's media type as sent, without parameters, lower case ("" without a Content-Type). */
+export const mediaType = (request: Request): string => (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+
 /** Routes that verify a signature over the exact bytes (GitHub webhooks): the global JSON parser leaves them unread. */
 export const RAW_BODY_PATHS = ["/api/v1/integrations/github/hooks"];
 export const isRawBodyRoute = (request: Request): boolean => {

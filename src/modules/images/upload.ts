@@ -1,6 +1,7 @@
 // The build request body: a tar/tar.gz context, or nothing (JSON or empty) for git/image sources.
 import type { Deps } from "../../deps";
 import { AppError, PayloadTooLarge } from "../../errors";
+import { mediaType } from "../../lib/body-limit";
 import type { ServiceAccess } from "../services/access";
 import { receiveContext } from "./context-store";
 import { enqueueBuild, type BuildSource } from "./service";
@@ -9,7 +10,7 @@ const TAR_TYPES = ["application/x-tar", "application/tar", "application/gzip", "
 
 /** Decides the build source from the request, then enqueues. Access is checked by the caller first. */
 export async function buildFromRequest(deps: Deps, access: ServiceAccess, request: Request) {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const type = mediaType(request);
   const length = request.headers.get("content-length");
   const hasBody = request.body !== null && length !== "0";
   let source: BuildSource = { kind: "auto" };

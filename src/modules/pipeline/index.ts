@@ -6,7 +6,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../../deps";
 import { BadRequest } from "../../errors";
-import { JSON_LIMIT, keepStream, parseSmallBody, readTextLimited } from "../../lib/body-limit";
+import { JSON_LIMIT, keepStream, mediaType, parseSmallBody, readTextLimited } from "../../lib/body-limit";
 import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/service";
 import { requireUser } from "../auth/service";
@@ -61,7 +61,7 @@ const referenceRoutes = (deps: Deps) =>
         if (isUuid(params.org)) return appDeploy(deps, actor, params.org, request);
         // a route that takes an archive: the global parser leaves its body unread (lib/body-limit.ts keepStream),
         // so the form types its sibling routes take are read here as they are there
-        const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+        const type = mediaType(request);
         const form = type === "application/x-www-form-urlencoded" || type === "multipart/form-data";
         const input = form ? await parseSmallBody(request, type, JSON_LIMIT, "Request body larger than 1 MiB.") : await jsonBody(request);
         return createInProject(deps, actor, params.org, "deploy", parseBody(createInProjectRequest, input));

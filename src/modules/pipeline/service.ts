@@ -4,6 +4,7 @@
 // The pipeline job (runner.ts) then creates the release and runs the deploy inline.
 import type { Deps } from "../../deps";
 import { Conflict, NotFound, AppError, PayloadTooLarge } from "../../errors";
+import { mediaType } from "../../lib/body-limit";
 import { enqueueJob, getJob, type JobRow } from "../../jobs/queue";
 import type { Actor } from "../auth/service";
 import { buildStageStatus, enqueueBuild, receiveContext, type BuildSource } from "../images";
@@ -32,7 +33,7 @@ const TAR_TYPES = ["application/x-tar", "application/tar", "application/gzip", "
 
 /** The build source of a pipeline request: an uploaded tar body, else git/image/last upload. */
 export async function sourceFromRequest(deps: Deps, access: ServiceAccess, request: Request): Promise<BuildSource> {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const type = mediaType(request);
   const length = request.headers.get("content-length");
   const hasBody = request.body !== null && length !== "0";
   if (hasBody && TAR_TYPES.includes(type)) {
