@@ -89,10 +89,10 @@ const asConflict = (e: unknown): never => {
 /** Every process at 0 (`ancla down`, a scale): replicas may still be stopping, and a restore waits for them as with wait_idle. */
 const scaledToZero = (access: ServiceAccess) => Object.values(access.service.processCounts).every((n) => n === 0);
 
-/** A gzip'd tar of the volume, streamed. */
 /** `?wait_idle=true`: the caller just scaled to 0; give stopping replicas this long, then insist nothing runs. */
 export const IDLE_WAIT_MS = 30_000;
 
+/** The volume's files as a gzip'd tar, streamed from a spool file Docker fills at disk speed (HEAD: the headers only). */
 export async function backupVolume(deps: Deps, access: ServiceAccess, name: string, waitIdle = false, headOnly = false): Promise<Response> {
   assertMayDeploy(access);
   // a GET, but it hands out the app's data: a read-only key may not
