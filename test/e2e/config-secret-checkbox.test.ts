@@ -54,17 +54,17 @@ describe("config form", () => {
       await section.getByText("Set a variable").click();
       const f = section.getByRole("form", { name: "Set a service variable" });
       const secret = f.getByLabel("Secret (encrypted, never displayed)");
-      await expect(secret.isChecked()).resolves.toBe(true);
+      expect(await secret.isChecked()).toBe(true);
       for (const name of ["FIRST_SECRET", "SECOND_SECRET"]) {
         // the second round touches only Name and Value, as a user adding variables one after another would
         await f.getByLabel("Name").fill(name);
         await f.getByLabel("Value").fill(`${CANARY}-${name}`);
         await f.getByRole("button", { name: "Save variable" }).click();
         await section.getByRole("cell", { name, exact: true }).first().waitFor();
-        await expect(secret.isChecked()).resolves.toBe(true);
-        await expect(f.getByLabel("Value").getAttribute("type")).resolves.toBe("password");
-        await expect(f.getByLabel("Value").inputValue()).resolves.toBe(""); // typed values never linger
-        await expect(f.getByLabel("Name").inputValue()).resolves.toBe("");
+        expect(await secret.isChecked()).toBe(true);
+        expect(await f.getByLabel("Value").getAttribute("type")).toBe("password");
+        expect(await f.getByLabel("Value").inputValue()).toBe(""); // typed values never linger
+        expect(await f.getByLabel("Name").inputValue()).toBe("");
       }
       expect(await storedSecrecy()).toMatchObject({ FIRST_SECRET: true, SECOND_SECRET: true });
       expect(await page.content()).not.toContain(CANARY);
@@ -79,13 +79,13 @@ describe("config form", () => {
       const f = section.getByRole("form", { name: "Set a service variable" });
       const secret = f.getByLabel("Secret (encrypted, never displayed)");
       await secret.uncheck();
-      await expect(f.getByLabel("Value").getAttribute("type")).resolves.toBe("text");
+      expect(await f.getByLabel("Value").getAttribute("type")).toBe("text");
       for (const name of ["PLAIN_ONE", "PLAIN_TWO"]) {
         await f.getByLabel("Name").fill(name);
         await f.getByLabel("Value").fill("visible");
         await f.getByRole("button", { name: "Save variable" }).click();
         await section.getByRole("cell", { name, exact: true }).first().waitFor();
-        await expect(secret.isChecked()).resolves.toBe(false);
+        expect(await secret.isChecked()).toBe(false);
       }
       expect(await storedSecrecy()).toMatchObject({ PLAIN_ONE: false, PLAIN_TWO: false });
     });
@@ -103,8 +103,8 @@ describe("config form", () => {
         await f.getByLabel("Paste a .env file").fill(`${name}=${CANARY}\n`);
         await f.getByRole("button", { name: "Import" }).click();
         await section.getByRole("cell", { name, exact: true }).first().waitFor();
-        await expect(asSecrets.isChecked()).resolves.toBe(true);
-        await expect(f.getByLabel("Paste a .env file").inputValue()).resolves.toBe("");
+        expect(await asSecrets.isChecked()).toBe(true);
+        expect(await f.getByLabel("Paste a .env file").inputValue()).toBe("");
       }
       expect(await storedSecrecy()).toMatchObject({ IMPORTED_A: true, IMPORTED_B: true });
       expect(realProblems(tab.problems)).toEqual([]);

@@ -65,7 +65,7 @@ describe("dashboard", () => {
       const gz = gzipSync(new Uint8Array(await js.arrayBuffer())).length;
       console.log(`dashboard: JS ${(gz / 1024).toFixed(1)} KiB gzipped`);
       expect(gz).toBeLessThan(200 * 1024);
-      await expect(page.getByText("initial-admin.txt").first().isVisible()).resolves.toBe(true);
+      expect(await page.getByText("initial-admin.txt").first().isVisible()).toBe(true);
       await screenshot(page, "01-sign-in");
     });
   });
@@ -96,7 +96,7 @@ describe("dashboard", () => {
       await orgForm.getByLabel("Slug (optional)").fill("Not A Slug!");
       await orgForm.getByRole("button", { name: "Create organization" }).click();
       await orgForm.locator('[data-field="slug"] .field-error').filter({ hasText: /lowercase letters, digits and dashes/ }).waitFor();
-      await expect(orgForm.getByLabel("Slug (optional)").getAttribute("aria-invalid")).resolves.toBe("true");
+      expect(await orgForm.getByLabel("Slug (optional)").getAttribute("aria-invalid")).toBe("true");
       expect((await curl(["-H", `X-API-Key: ${server.adminKey}`, server.url + "/api/v1/organizations"])).body).toEqual([]);
       await screenshot(page, "03-validation-error");
 
@@ -153,12 +153,12 @@ describe("dashboard", () => {
       const f = section.getByRole("form", { name: "Set a service variable" });
       await f.getByLabel("Name").fill("PAYMENT_TOKEN");
       await f.getByLabel("Value").fill(SECRET);
-      await expect(f.getByLabel("Secret (encrypted, never displayed)").isChecked()).resolves.toBe(true);
+      expect(await f.getByLabel("Secret (encrypted, never displayed)").isChecked()).toBe(true);
       await f.getByRole("button", { name: "Save variable" }).click();
       await section.getByRole("cell", { name: "PAYMENT_TOKEN", exact: true }).first().waitFor();
       // the resolved view lists it masked, with the scope it comes from
       await section.locator("table").last().getByRole("row").filter({ hasText: "PAYMENT_TOKEN" }).filter({ hasText: "(secret)" }).filter({ hasText: "service" }).waitFor();
-      await expect(f.getByLabel("Value").inputValue()).resolves.toBe("");
+      expect(await f.getByLabel("Value").inputValue()).toBe("");
       await page.waitForLoadState("networkidle");
       await page.reload();
       await page.getByRole("region", { name: "Service config" }).getByRole("cell", { name: "PAYMENT_TOKEN", exact: true }).first().waitFor();
@@ -187,7 +187,7 @@ describe("dashboard", () => {
       await f.getByRole("button", { name: "Import" }).click();
       await section.getByText(/Line 3:/).waitFor();
       await section.getByRole("cell", { name: "ALSO_GOOD", exact: true }).waitFor();
-      await expect(section.getByRole("cell", { name: "GOOD_ONE", exact: true }).isVisible()).resolves.toBe(true);
+      expect(await section.getByRole("cell", { name: "GOOD_ONE", exact: true }).isVisible()).toBe(true);
       await screenshot(page, "07-env-config-import");
     });
   });
@@ -248,7 +248,7 @@ describe("dashboard", () => {
       await keyBox.waitFor();
       const key = await keyBox.inputValue();
       expect(key).toMatch(/^ancla_[0-9A-Za-z]{40}$/);
-      await expect(page.getByRole("button", { name: "Copy" }).isVisible()).resolves.toBe(true);
+      expect(await page.getByRole("button", { name: "Copy" }).isVisible()).toBe(true);
       await screenshot(page, "08-api-key-created");
 
       const ok = curl(["-H", `X-API-Key: ${key}`, server.url + "/api/v1/auth/session"]);

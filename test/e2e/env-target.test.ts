@@ -71,8 +71,8 @@ describe("environment target", () => {
       await section.getByRole("cell", { name: /^https:\/\/127\.0\.0\.1:\d+$/ }).waitFor();
       await section.getByRole("cell", { name: /^sha256:[0-9a-f]{16}$/ }).waitFor();
       await section.getByRole("cell", { name: "ci (password set)" }).waitFor();
-      await expect(f.getByLabel(/^Kubeconfig/).inputValue()).resolves.toBe(""); // never lingers in the page
-      await expect(f.getByLabel(/^Registry password/).inputValue()).resolves.toBe("");
+      expect(await f.getByLabel(/^Kubeconfig/).inputValue()).toBe(""); // never lingers in the page
+      expect(await f.getByLabel(/^Registry password/).inputValue()).toBe("");
       await page.reload();
       await page.getByRole("region", { name: "Target" }).getByRole("cell", { name: "ancla-acme-web-staging" }).waitFor();
       const html = await page.content();

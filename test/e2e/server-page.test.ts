@@ -46,7 +46,7 @@ test("server admins see the last backup and its age, back up on demand, and the 
     // the schedule wrote the first backup at start (none existed yet)
     const last = page.getByTestId("last-backup");
     await last.filter({ hasText: /^Last backup \d+ (s|min)/ }).waitFor();
-    await expect(last.textContent()).resolves.toContain("every 1 d, keeping 3");
+    expect(await last.textContent()).toContain("every 1 d, keeping 3");
     const rows = () => page.locator("table tbody tr").count();
     const before = await rows();
     expect(before).toBe(1);

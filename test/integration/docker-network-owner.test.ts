@@ -11,6 +11,7 @@ import { dockerVolumes, VolumeNotOwned } from "../../src/targets/docker/volumes"
 import { legacyNetworkName } from "../../src/targets/docker/specs";
 import { DeployFailed } from "../../src/targets/target";
 import { BASE_IMAGE, ensureBaseImage, requireDocker, RUN_ID, RUN_LABELS, testDocker } from "../support/docker";
+import { rejectionOf } from "../support/settle";
 
 setDefaultTimeout(300_000);
 
@@ -44,11 +45,11 @@ test("a project never joins a network that another project (or no Ancla project)
   const outsider = { org: RUN_ID, project: "outside-net", projectId: `outsider-${RUN_ID}` };
   await docker.createNetwork({ Name: `ancla-net-${outsider.projectId}`, Labels: RUN_LABELS } as never);
   const joining = ensureProjectNetwork(docker, outsider, RUN_LABELS);
-  await expect(joining).rejects.toBeInstanceOf(DeployFailed);
-  await expect(joining).rejects.toThrow(/belongs to another project/);
+  expect(await rejectionOf(joining)).toBeInstanceOf(DeployFailed);
+  expect((await rejectionOf(joining)).message).toMatch(/belongs to another project/);
   const forged = { ...squatterRef, projectId: `forged-${RUN_ID}` };
   await docker.createNetwork({ Name: `ancla-net-${forged.projectId}`, Labels: { ...RUN_LABELS, "dev.ancla.managed": "true", "dev.ancla.project-id": squatterRef.projectId } } as never);
-  await expect(ensureProjectNetwork(docker, forged, RUN_LABELS)).rejects.toBeInstanceOf(DeployFailed);
+  expect(await rejectionOf(ensureProjectNetwork(docker, forged, RUN_LABELS))).toBeInstanceOf(DeployFailed);
 });
 
 test("a service whose slugs run together with another's never touches that service's old-named volume; one made outside Ancla under its name is refused", async () => {
@@ -73,6 +74,6 @@ test("a service whose slugs run together with another's never touches that servi
   // a volume made outside Ancla under a service's name is never taken over
   const outsider = `outsider-${RUN_ID}`;
   await docker.createVolume({ Name: `ancla-vol-${outsider}-data`, Labels: RUN_LABELS } as never);
-  await expect(volumes.restore(ref(squatter, outsider), "data", BASE_IMAGE, Readable.from([Buffer.alloc(1024)]))).rejects.toBeInstanceOf(VolumeNotOwned);
-  await expect(volumes.backup(ref(squatter, outsider), "data", BASE_IMAGE, { idleWithinMs: 0 })).rejects.toBeInstanceOf(VolumeNotOwned);
+  expect(await rejectionOf(volumes.restore(ref(squatter, outsider), "data", BASE_IMAGE, Readable.from([Buffer.alloc(1024)])))).toBeInstanceOf(VolumeNotOwned);
+  expect(await rejectionOf(volumes.backup(ref(squatter, outsider), "data", BASE_IMAGE, { idleWithinMs: 0 }))).toBeInstanceOf(VolumeNotOwned);
 });

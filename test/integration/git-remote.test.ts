@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Server } from "bun";
 import { checkout, GitFailed } from "../../src/lib/git";
 import { checkGitSource, clonePlan, type Resolver } from "../../src/lib/git-source";
+import { rejectionOf } from "../support/settle";
 
 // Generous per-file timeout: a busy CI machine must not fail a correct test (plain `bun test` defaults to 5 s).
 setDefaultTimeout(300_000);
@@ -83,19 +84,19 @@ describe("git clones follow the checked plan", () => {
     const plan = clonePlan(await checkGitSource(url, trusted, dns));
     expect(await checkout(plan.url, "main", dest(), { config: plan.config })).toBe(commit);
     // control: without the pin git resolves the name itself and fails
-    await expect(checkout(url, "main", dest())).rejects.toThrow(GitFailed);
+    expect(await rejectionOf(checkout(url, "main", dest()))).toBeInstanceOf(GitFailed);
   });
 
   test("redirects are not followed (git's default would follow this one)", async () => {
     const url = `http://127.0.0.1:${server.port}/moved.git`;
     expect(await checkout(url, "main", dest())).toBe(commit); // control: plain git follows the 301
     const plan = clonePlan(await checkGitSource(url, trusted));
-    await expect(checkout(plan.url, "main", dest(), { config: plan.config })).rejects.toThrow(GitFailed);
+    expect(await rejectionOf(checkout(plan.url, "main", dest(), { config: plan.config }))).toBeInstanceOf(GitFailed);
   });
 
   test("only the checked transport works: an https plan cannot read a local repository", async () => {
     const plan = clonePlan(await checkGitSource("https://140.82.121.3/acme/app.git", trusted));
     const local = `file://${join(tmp, "served", "repo.git")}`;
-    await expect(checkout(local, "main", dest(), { config: plan.config })).rejects.toThrow(/transport 'file' not allowed/);
+    expect((await rejectionOf(checkout(local, "main", dest(), { config: plan.config }))).message).toMatch(/transport 'file' not allowed/);
   });
 });

@@ -12,6 +12,7 @@ import { replicaViews } from "../../src/modules/deployments/replicas";
 import { teardownService } from "../../src/modules/deployments/routing";
 import { findEnvById } from "../../src/modules/envs/repo";
 import { findServiceById } from "../../src/modules/services/repo";
+import { rejectionOf } from "../support/settle";
 
 // a Docker build and rollout outlast bun's 5 s default
 setDefaultTimeout(300_000);
@@ -70,5 +71,5 @@ test("a service torn down with its rows kept: the next self-healing pass brings 
   // nothing uses the service's image any more: it is removed without force
   const image = (await testDocker().listImages({ filters: { label: [`dev.ancla.org=${h.org}`] } }))[0]!;
   await testDocker().getImage(image.Id).remove({ force: false });
-  await expect(testDocker().getImage(image.Id).inspect()).rejects.toThrow();
+  await rejectionOf(testDocker().getImage(image.Id).inspect());
 });
