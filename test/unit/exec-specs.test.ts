@@ -64,6 +64,7 @@ describe("oneOffSpec", () => {
     expect(spec.Cmd).toEqual(["/bin/sh", "-c", "./migrate"]);
     expect(spec.Env).toEqual(["TOKEN=s3cret", "PORT=8000"]);
     expect(spec.HostConfig.RestartPolicy).toEqual({ Name: "no" });
+    expect(spec.HostConfig.Init).toBe(true);
     expect(spec.HostConfig.Memory).toBe(1024 * 1024 * 1024);
     expect(spec.HostConfig.NetworkMode).toBe("ancla-acme-shop");
     expect(spec.HostConfig.Mounts).toEqual([{ Type: "volume", Source: "ancla-vol-svc-1-data", Target: "/data" }]);

@@ -27,7 +27,7 @@ const base: ReplicaSpecInput = {
 };
 
 describe("replicaSpec", () => {
-  test("web replica: env + PORT, every label, pod-class limits, restart policy, loopback-only publish, network alias", () => {
+  test("web replica: env + PORT, every label, pod-class limits, restart policy, an init as PID 1, loopback-only publish, network alias", () => {
     expect(replicaSpec(base)).toEqual({
       name: "ancla-acme-shop-production-api-web-2-34567890ab",
       Image: "sha256:abc",
@@ -53,6 +53,7 @@ describe("replicaSpec", () => {
         RestartPolicy: { Name: "unless-stopped" },
         NetworkMode: "ancla-acme-shop",
         Privileged: false,
+        Init: true,
         PortBindings: { "8000/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] },
         LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
       },

@@ -48,6 +48,8 @@ export type ContainerSpec = {
     RestartPolicy: { Name: "unless-stopped" | "no" };
     NetworkMode: string;
     Privileged: boolean;
+    /** Docker's init (tini) as PID 1: forwards signals and reaps orphaned children. */
+    Init: true;
     Mounts?: { Type: "volume"; Source: string; Target: string }[];
     PortBindings?: Record<string, { HostIp: string; HostPort: string }[]>;
     LogConfig: { Type: "json-file"; Config: Record<string, string> };
@@ -123,6 +125,10 @@ export function replicaSpec(i: ReplicaSpecInput): ContainerSpec {
       RestartPolicy: { Name: "unless-stopped" },
       NetworkMode: i.network,
       Privileged: i.privileged,
+      // The app is not PID 1, which the kernel shields from every signal it has no handler for:
+      // an app without a SIGTERM handler stops when asked instead of at SIGKILL after the grace
+      // period, and the children a shell or a worker leaves behind are reaped, not kept as zombies.
+      Init: true,
       LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
     },
     NetworkingConfig: { EndpointsConfig: { [i.network]: { Aliases: [`${i.service}.${i.env}`] } } },

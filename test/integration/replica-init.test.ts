@@ -1,0 +1,93 @@
+// A replica runs under Docker's init, so the app is not PID 1. The kernel delivers no signal to
+// PID 1 that it has no handler for: an app without a SIGTERM handler (a plain `sleep`, most
+// scripts) sat out every stop's grace period and died by SIGKILL, and orphaned children of a
+// shell or a worker stayed as zombies. Real engine, real replica specs.
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { removeContainer, removeNetwork, startContainer } from "../../src/targets/docker/engine";
+import { ensureProjectNetwork } from "../../src/targets/docker/network";
+import { replicaSpec, type ReplicaSpecInput } from "../../src/targets/docker/specs";
+import { BASE_IMAGE, ensureBaseImage, requireDocker, RUN_ID, RUN_LABELS, testDocker } from "../support/docker";
+import { poller } from "../support/poll";
+
+setDefaultTimeout(300_000);
+const until = poller(60_000);
+
+const NETWORK_REF = { org: RUN_ID, project: "init", projectId: `init-${RUN_ID}` };
+let network = "";
+
+const input = (process: string, command: string): ReplicaSpecInput => ({
+  org: RUN_ID,
+  project: "init",
+  env: "production",
+  service: "app",
+  serviceId: `svc-${RUN_ID}`,
+  releaseId: "rel-1",
+  releaseVersion: 1,
+  deploymentId: crypto.randomUUID(),
+  process,
+  replica: 1,
+  image: BASE_IMAGE,
+  command,
+  vars: {},
+  port: 8000,
+  podClass: "nano",
+  privileged: false,
+  network,
+  labels: RUN_LABELS,
+});
+
+const ids: string[] = [];
+afterAll(async () => {
+  for (const id of ids) await removeContainer(testDocker(), id, 0).catch(() => {});
+  if (network) await removeNetwork(testDocker(), network).catch(() => {});
+});
+
+beforeAll(async () => {
+  network = await ensureProjectNetwork(await requireDocker(), NETWORK_REF, RUN_LABELS);
+  await ensureBaseImage();
+});
+
+test("an app without a SIGTERM handler stops on SIGTERM (exit 143), not by SIGKILL when the grace period ends (137)", async () => {
+  const docker = await requireDocker();
+  const id = await startContainer(docker, replicaSpec(input("worker", "exec sleep 600")));
+  ids.push(id);
+  const c = docker.getContainer(id);
+  await until("the replica to run", async () => (await c.inspect()).State.Running);
+  // a grace period far longer than any loaded machine needs to deliver a signal: ending by SIGKILL means SIGTERM was ignored
+  await c.stop({ t: 120 });
+  const state = (await c.inspect()).State;
+  expect(state.ExitCode).toBe(143);
+  expect(state.OOMKilled).toBe(false);
+  expect((await c.inspect()).HostConfig.Init).toBe(true);
+});
+
+test("orphaned children are reaped: a worker whose shell leaves exited children behind keeps no zombie", async () => {
+  const docker = await requireDocker();
+  // each `sleep 0 &` outlives nothing; its parent shell exits at once, so the sleeps are orphans handed to PID 1
+  const id = await startContainer(docker, replicaSpec(input("reaper", "for i in 1 2 3 4 5; do sh -c 'sleep 0 & sleep 0 &'; done; exec sleep 600")));
+  ids.push(id);
+  const c = docker.getContainer(id);
+  await until("the replica to run", async () => (await c.inspect()).State.Running);
+  const ps = async () => {
+    const exec = await c.exec({ Cmd: ["ps", "-o", "pid,stat,comm"], AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      stream.on("data", (d: Buffer) => chunks.push(d));
+      stream.on("end", resolve);
+      stream.on("error", reject);
+    });
+    // the attached stream is multiplexed: 8-byte frame headers, then the payload
+    const out: Buffer[] = [];
+    const raw = Buffer.concat(chunks);
+    for (let at = 0; at + 8 <= raw.length; at += 8 + raw.readUInt32BE(at + 4)) out.push(raw.subarray(at + 8, at + 8 + raw.readUInt32BE(at + 4)));
+    return Buffer.concat(out).toString();
+  };
+  const table = await until("the shells to be gone", async () => {
+    const t = await ps();
+    return /\bsh\b/.test(t.split("\n").filter((l) => !/\bps\b/.test(l)).join("\n")) ? undefined : t;
+  });
+  const rows = table.trim().split("\n").slice(1);
+  expect(rows.some((r) => /\bsleep\b/.test(r))).toBe(true); // the app itself
+  expect(rows.filter((r) => /^\s*\d+\s+Z/.test(r))).toEqual([]); // no zombie
+});
