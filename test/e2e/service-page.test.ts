@@ -279,6 +279,19 @@ describe("service page (Docker)", () => {
         await narrow.page.goto(server.url + pagePath() + "/deployments");
         await narrow.page.locator(".run").first().waitFor();
         await screenshot(narrow.page, "19-service-390px");
+        // a failed run shows the engine's message, whose paths and digests have no space to break
+        // at (a CI run's "failed to get digest sha256:…: open /var/lib/docker/…" widened this page
+        // by 743 px): error text and toasts wrap anywhere
+        const widest = await narrow.page.evaluate(() => {
+          const long = `failed to get digest sha256:${"0123456789abcdef".repeat(4)}: open /var/lib/docker/image/overlay2/imagedb/content/sha256/${"0123456789abcdef".repeat(4)}`;
+          const error = Object.assign(document.createElement("p"), { className: "error", textContent: long });
+          document.querySelector(".run")!.append(error);
+          const toast = Object.assign(document.createElement("p"), { className: "toast error", textContent: long });
+          document.body.append(Object.assign(document.createElement("div"), { className: "toasts" }), toast);
+          document.querySelector(".toasts:last-of-type")!.append(toast);
+          return document.documentElement.scrollWidth - window.innerWidth;
+        });
+        expect(widest).toBe(0);
         expect(realProblems(narrow.problems)).toEqual([]);
       });
     } finally {

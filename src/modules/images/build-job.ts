@@ -12,7 +12,7 @@ import { imageLabels } from "../../lib/image-names";
 import { buildArgs } from "./build-args";
 import { withBuildSlot } from "../../jobs/build-slots";
 import { INTERRUPTED, type JobContext, type JobHandler, type JobRow } from "../../jobs/queue";
-import { buildWithLabels, inspectImage, removeContainers, tagImage } from "../../targets/docker/build";
+import { buildWithLabels, inspectImage, removeContainers, retryingLostCache, tagImage } from "../../targets/docker/build";
 import { resolveServiceConfig } from "../config-vars/resolve";
 import { serviceRedactor } from "../config-vars/redaction";
 import { findEnvById } from "../envs/repo";
@@ -84,7 +84,7 @@ async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
           return { imageId: image.id, dockerImageId: facts.id };
         }
 
-        let context: NodeJS.ReadableStream;
+        let openContext: () => NodeJS.ReadableStream; // a build that goes again reads the context again
         let dockerfile: string | null;
         let procfile: string | null;
         const dockerfilePath = service.dockerfilePath || "Dockerfile";
@@ -95,14 +95,14 @@ async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
           const git = { serviceId: service.id, gitUrl: p.gitUrl!, ref: p.ref ?? null, subdirectory: service.subdirectory, dockerfilePath };
           const ctx = await prepareGitContext(deps, git, workDir, { signal, log, checkedOut });
           ({ dockerfile, procfile } = ctx);
-          context = contextStream(ctx.root, { dockerfile: dockerfilePath }) as unknown as NodeJS.ReadableStream;
+          openContext = () => contextStream(ctx.root, { dockerfile: dockerfilePath }) as unknown as NodeJS.ReadableStream;
         } else {
           if (!p.contextPath || !existsSync(p.contextPath)) throw new BuildError("The uploaded build context is no longer on disk.");
           // read Dockerfile and Procfile from the stored context itself (dockerfile_path may have changed since upload)
           const { files } = await inspectContext(createReadStream(p.contextPath), { limit: deps.config.maxContextSize, maxEntries: deps.config.maxContextEntries, capture: [dockerfilePath, "Procfile"] });
           dockerfile = files[contextPath(dockerfilePath)] ?? null;
           procfile = files.Procfile ?? null;
-          context = createReadStream(p.contextPath);
+          openContext = () => createReadStream(p.contextPath!);
         }
         if (dockerfile === null) throw new BuildError(`No Dockerfile at '${dockerfilePath}' in the build context (set dockerfile_path if it lives elsewhere).`);
         const processes = parseProcfile(procfile);
@@ -114,8 +114,8 @@ async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
         if (withheld.length) log(`withheld secret build-time variables (secrets are never passed to builds): ${withheld.join(", ")}`);
 
         step("build");
-        const dockerImageId = await buildWithLabels(deps.docker, {
-          context: context as Readable,
+        const build = () => buildWithLabels(deps.docker, {
+          context: openContext() as Readable,
           dockerfile,
           labels: imageLabels(names, image.version),
           maxEntries: deps.config.maxContextEntries,
@@ -131,6 +131,7 @@ async function runBuild(ctx: JobContext): Promise<Record<string, unknown>> {
             }
           },
         });
+        const dockerImageId = await retryingLostCache(build, (message) => log(`Docker lost an image its layer cache used while building (${redact(message)}); building again`));
         const facts = await inspectImage(deps.docker, dockerImageId);
         update({
           status: "complete",

@@ -64,6 +64,26 @@ export async function dockerBuild(docker: DockerClient, req: BuildRequest): Prom
   return imageId;
 }
 
+/**
+ * Docker's legacy builder fails when an image its layer cache picked is removed while the build
+ * runs (the retention or delete of another service whose build left the same layers, at that
+ * moment): "failed to get digest sha256:…: open /var/lib/docker/…: no such file or directory".
+ * Nothing is wrong with the build; it goes again once, and the second run finds the cache as it
+ * is now. Any other failure, and a second such one, ends the build.
+ */
+export const lostCachedImage = (message: string): boolean =>
+  /failed to get digest sha256:[0-9a-f]{64}: open \S+: no such file or directory|No such image: sha256:[0-9a-f]{64}/i.test(message);
+
+export async function retryingLostCache(attempt: () => Promise<string>, onRetry: (message: string) => void): Promise<string> {
+  try {
+    return await attempt();
+  } catch (e) {
+    if (!(e instanceof BuildFailed) || !lostCachedImage(e.message)) throw e;
+    onRetry(e.message);
+    return attempt();
+  }
+}
+
 export type LabelledBuild = Omit<BuildRequest, "context" | "dockerfile" | "labels"> & {
   context: Readable;
   /** the user's Dockerfile text */
