@@ -47,12 +47,18 @@ beforeAll(async () => {
   await ensureBaseImage();
 });
 
-test("an app without a SIGTERM handler stops on SIGTERM (exit 143), not by SIGKILL when the grace period ends (137)", async () => {
+/** A replica of `process` running `command`, started as a deploy starts one, once it runs. */
+async function runningReplica(process: string, command: string) {
   const docker = await requireDocker();
-  const id = await startContainer(docker, replicaSpec(input("worker", "exec sleep 600")));
+  const id = await startContainer(docker, replicaSpec(input(process, command)));
   ids.push(id);
   const c = docker.getContainer(id);
   await until("the replica to run", async () => (await c.inspect()).State.Running);
+  return c;
+}
+
+test("an app without a SIGTERM handler stops on SIGTERM (exit 143), not by SIGKILL when the grace period ends (137)", async () => {
+  const c = await runningReplica("worker", "exec sleep 600");
   // a grace period far longer than any loaded machine needs to deliver a signal: ending by SIGKILL means SIGTERM was ignored
   await c.stop({ t: 120 });
   const state = (await c.inspect()).State;
@@ -62,12 +68,8 @@ test("an app without a SIGTERM handler stops on SIGTERM (exit 143), not by SIGKI
 });
 
 test("orphaned children are reaped: a worker whose shell leaves exited children behind keeps no zombie", async () => {
-  const docker = await requireDocker();
   // each `sleep 0 &` outlives nothing; its parent shell exits at once, so the sleeps are orphans handed to PID 1
-  const id = await startContainer(docker, replicaSpec(input("reaper", "for i in 1 2 3 4 5; do sh -c 'sleep 0 & sleep 0 &'; done; exec sleep 600")));
-  ids.push(id);
-  const c = docker.getContainer(id);
-  await until("the replica to run", async () => (await c.inspect()).State.Running);
+  const c = await runningReplica("reaper", "for i in 1 2 3 4 5; do sh -c 'sleep 0 & sleep 0 &'; done; exec sleep 600");
   const ps = async () => {
     const exec = await c.exec({ Cmd: ["ps", "-o", "pid,stat,comm"], AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
