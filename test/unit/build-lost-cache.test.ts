@@ -15,6 +15,8 @@ describe("a cached image lost during a build", () => {
     expect(lostCachedImage(`No such image: sha256:${DIGEST}`)).toBe(true);
     expect(lostCachedImage("The command '/bin/sh -c exit 3' returned a non-zero code: 3")).toBe(false);
     expect(lostCachedImage("failed to get digest sha256:abc: open x: no such file or directory")).toBe(false); // not a digest
+    // a RUN step's failure quotes the command the user wrote: it cannot pass for the engine's message
+    expect(lostCachedImage(`The command '/bin/sh -c exit 1 # ${LOST}' returned a non-zero code: 1`)).toBe(false);
     expect(lostCachedImage("COPY failed: file not found in build context or excluded by .dockerignore: stat app: file does not exist")).toBe(false);
   });
 

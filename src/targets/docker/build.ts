@@ -69,10 +69,11 @@ export async function dockerBuild(docker: DockerClient, req: BuildRequest): Prom
  * runs (the retention or delete of another service whose build left the same layers, at that
  * moment): "failed to get digest sha256:…: open /var/lib/docker/…: no such file or directory".
  * Nothing is wrong with the build; it goes again once, and the second run finds the cache as it
- * is now. Any other failure, and a second such one, ends the build.
+ * is now. Any other failure, and a second such one, ends the build. The whole message must be
+ * the engine's: a failing RUN step's message quotes its command, which the user wrote.
  */
 export const lostCachedImage = (message: string): boolean =>
-  /failed to get digest sha256:[0-9a-f]{64}: open \S+: no such file or directory|No such image: sha256:[0-9a-f]{64}/i.test(message);
+  /^(failed to get digest sha256:[0-9a-f]{64}: open \S+: no such file or directory|No such image: sha256:[0-9a-f]{64})$/.test(message.trim());
 
 export async function retryingLostCache(attempt: () => Promise<string>, onRetry: (message: string) => void): Promise<string> {
   try {
