@@ -20,7 +20,7 @@ const live = new Map<string, number>(); // data dir → spool files not removed 
 
 export type Spool = { path: string; /** removes the file and frees its place (once) */ remove: () => void };
 
-/** A place for one archive's spool file (`kind`: restore, backup), or 429 while MAX_SPOOLS are in use; the caller creates the file (exclusively) and removes it. */
+/** A place for one archive's spool file (`kind`: restore, backup), or 429 while MAX_SPOOLS are in use; the caller creates the file (createSpoolFile) and removes it. */
 export function spoolPath(dataDir: string, kind: "restore" | "backup"): Spool {
   const count = live.get(dataDir) ?? 0;
   if (count >= MAX_SPOOLS) throw new AppError(429, `The server is already copying ${MAX_SPOOLS} volume archives (backups and restores); try again when one has ended. Nothing was changed.`, "too_many_requests", 1);
@@ -46,6 +46,17 @@ export function spoolPath(dataDir: string, kind: "restore" | "backup"): Spool {
       else live.delete(dataDir);
     },
   };
+}
+
+/** A spool file of its own, created exclusively (0600), or 507 naming `what` when the disk refuses it (its place is freed again). */
+export async function createSpoolFile(dataDir: string, kind: "restore" | "backup", what: string): Promise<{ spool: Spool; file: FileHandle }> {
+  const spool = spoolPath(dataDir, kind);
+  try {
+    return { spool, file: await open(spool.path, "wx", 0o600) };
+  } catch (e) {
+    spool.remove();
+    throw new AppError(507, `The server could not make room for ${what} (${(e as Error).message}). Nothing was changed.`, "insufficient_storage", 1);
+  }
 }
 
 /**

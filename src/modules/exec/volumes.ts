@@ -2,8 +2,7 @@
 // volumes.ts), stream a backup (tar.gz of the volume) and restore one (tar or tar.gz). The data
 // lives in the target (Docker named volumes); removing a setting or the service keeps it, unless
 // the service is deleted with delete_volumes=true.
-import { createReadStream, createWriteStream, openSync } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Deps } from "../../deps";
@@ -16,7 +15,7 @@ import { assertKeyMayWrite } from "../auth/key-scopes";
 import type { ServiceAccess } from "../services/access";
 import * as volumes from "../services/volumes";
 import { capableTarget, serviceRef, servingRelease } from "./release-run";
-import { followFile, spoolPath, type Spool } from "./spool";
+import { createSpoolFile, followFile } from "./spool";
 
 export const MAX_RESTORE_BYTES = 8 * 1024 ** 3;
 
@@ -114,22 +113,16 @@ export async function backupVolume(deps: Deps, access: ServiceAccess, name: stri
   // Docker writes the archive into a spool file at disk speed (it holds a lock every image removal
   // waits for until it is done: no gzip in between); the client reads the file as it grows, gzipped
   // on the way, at its own pace (spool.ts)
-  let spool: Spool;
-  let fd: number;
+  let spooled: Awaited<ReturnType<typeof createSpoolFile>>;
   try {
-    spool = spoolPath(deps.config.dataDir, "backup");
-    try {
-      fd = openSync(spool.path, "wx", 0o600);
-    } catch (e) {
-      spool.remove();
-      throw new AppError(507, `The server could not make room for the backup (${(e as Error).message}).`, "insufficient_storage", 1);
-    }
+    spooled = await createSpoolFile(deps.config.dataDir, "backup", "the backup");
   } catch (e) {
     tar.destroy();
     done();
     throw e;
   }
-  const written = pipeline(tar, createWriteStream(spool.path, { fd }));
+  const { spool, file } = spooled;
+  const written = pipeline(tar, file.createWriteStream());
   // the volume is free again once Docker has read it whole (or failed)
   void written.then(done, (e) => {
     done();
@@ -181,14 +174,7 @@ type Restore = { deps: Deps; access: ServiceAccess; v: volumes.VolumeRow; target
 async function restoreFrom(r: Restore, body: ReadableStream<Uint8Array>): Promise<{ ok: boolean; bytes: number }> {
   const { deps, v } = r;
   const bounds = { maxBytes: deps.config.maxVolumeRestoreSize, maxEntries: deps.config.maxVolumeRestoreEntries };
-  const spool = spoolPath(deps.config.dataDir, "restore");
-  let file: FileHandle;
-  try {
-    file = await open(spool.path, "wx", 0o600);
-  } catch (e) {
-    spool.remove();
-    throw new AppError(507, `The server could not make room for the archive (${(e as Error).message}). Nothing was changed.`, "insufficient_storage", 1);
-  }
+  const { spool, file } = await createSpoolFile(deps.config.dataDir, "restore", "the archive");
   try {
     // the whole body is received into the spool file and checked as it comes (limits, entry types,
     // names), before Docker sees a byte: a slow client holds this request, never the engine
