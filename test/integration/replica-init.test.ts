@@ -4,6 +4,7 @@
 // shell or a worker stayed as zombies. Real engine, real replica specs.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { removeContainer, removeNetwork, startContainer } from "../../src/targets/docker/engine";
+import { demuxFrames } from "../../src/targets/docker/logs";
 import { ensureProjectNetwork } from "../../src/targets/docker/network";
 import { replicaSpec, type ReplicaSpecInput } from "../../src/targets/docker/specs";
 import { BASE_IMAGE, ensureBaseImage, requireDocker, RUN_ID, RUN_LABELS, testDocker } from "../support/docker";
@@ -61,10 +62,10 @@ test("an app without a SIGTERM handler stops on SIGTERM (exit 143), not by SIGKI
   const c = await runningReplica("worker", "exec sleep 600");
   // a grace period far longer than any loaded machine needs to deliver a signal: ending by SIGKILL means SIGTERM was ignored
   await c.stop({ t: 120 });
-  const state = (await c.inspect()).State;
+  const { State: state, HostConfig: host } = await c.inspect();
   expect(state.ExitCode).toBe(143);
   expect(state.OOMKilled).toBe(false);
-  expect((await c.inspect()).HostConfig.Init).toBe(true);
+  expect(host.Init).toBe(true);
 });
 
 test("orphaned children are reaped: a worker whose shell leaves exited children behind keeps no zombie", async () => {
@@ -79,11 +80,7 @@ test("orphaned children are reaped: a worker whose shell leaves exited children 
       stream.on("end", resolve);
       stream.on("error", reject);
     });
-    // the attached stream is multiplexed: 8-byte frame headers, then the payload
-    const out: Buffer[] = [];
-    const raw = Buffer.concat(chunks);
-    for (let at = 0; at + 8 <= raw.length; at += 8 + raw.readUInt32BE(at + 4)) out.push(raw.subarray(at + 8, at + 8 + raw.readUInt32BE(at + 4)));
-    return Buffer.concat(out).toString();
+    return demuxFrames(Buffer.concat(chunks)); // the attached stream is multiplexed as logs are
   };
   const table = await until("the shells to be gone", async () => {
     const t = await ps();
