@@ -286,9 +286,9 @@ describe("service page (Docker)", () => {
           const long = `failed to get digest sha256:${"0123456789abcdef".repeat(4)}: open /var/lib/docker/image/overlay2/imagedb/content/sha256/${"0123456789abcdef".repeat(4)}`;
           const error = Object.assign(document.createElement("p"), { className: "error", textContent: long });
           document.querySelector(".run")!.append(error);
-          const toast = Object.assign(document.createElement("p"), { className: "toast error", textContent: long });
-          document.body.append(Object.assign(document.createElement("div"), { className: "toasts" }), toast);
-          document.querySelector(".toasts:last-of-type")!.append(toast);
+          const toasts = Object.assign(document.createElement("div"), { className: "toasts" });
+          toasts.append(Object.assign(document.createElement("p"), { className: "toast error", textContent: long }));
+          document.body.append(toasts);
           return document.documentElement.scrollWidth - window.innerWidth;
         });
         expect(widest).toBe(0);
